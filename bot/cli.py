@@ -1,0 +1,204 @@
+"""The ``selfreg`` command: a thin click shell over the runtime and the control socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from dotenv import load_dotenv
+
+from bot import __version__, control, messages
+from bot.config import LoadedConfig, load_settings
+from bot.config_docs import render_reference
+from bot.control import observation_dict
+from bot.engine.status import status_from_store
+from bot.errors import ConfigError, UserError
+from bot.runtime import Runtime, run_checks_alone
+from bot.store import open_store
+
+EXIT_OK, EXIT_WARNING, EXIT_FAILING = 0, 1, 2
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_file",
+    metavar="FILE",
+    help="Config file (default: $SELFREG_CONFIG, ./selfreg.toml, else the bundled example).",
+)
+
+
+def _load(config_file: str | None) -> LoadedConfig:
+    try:
+        return load_settings(config_file)
+    except ConfigError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="selfreg")
+def cli() -> None:
+    """selfreg: a Slack-first, self-regulating monitor."""
+
+
+@cli.command()
+@config_option
+def run(config_file: str | None) -> None:
+    """Run selfreg in the foreground until Ctrl-C or SIGTERM (what the Procfile starts)."""
+    config = _load(config_file)
+    _setup_logging(config.log_level)
+    try:
+        asyncio.run(Runtime(config).run())
+    except UserError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+
+
+def _exit_code(statuses: Sequence[str]) -> int:
+    if any(s in ("critical", "unknown") for s in statuses):
+        return EXIT_FAILING
+    return EXIT_WARNING if "warning" in statuses else EXIT_OK
+
+
+def _run_checks(config: LoadedConfig, names: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Ask the running instance to run checks now; run them here when none runs."""
+    route = "/health" if names is None else f"/checks/{names[0]}/run"
+    try:
+        answer = asyncio.run(control.ask(config.control_socket, "POST", route))
+    except LookupError as exc:
+        raise UserError(str(exc)) from None
+    if answer is not None:
+        return list(answer["observations"])
+    observations = asyncio.run(run_checks_alone(config, names))
+    return [observation_dict(o) for o in observations]
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def health(config_file: str | None, as_json: bool) -> None:
+    """Run every check once now and print the result; exit 0 ok, 1 warnings, 2 failing.
+
+    Asks the running instance when there is one. Either way nothing is recorded: no log
+    offset advances and no transition is made.
+    """
+    config = _load(config_file)
+    _setup_logging("WARNING")
+    try:
+        observations = _run_checks(config, None)
+    except UserError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    statuses = [o["status"] for o in observations]
+    if as_json:
+        click.echo(json.dumps({"observations": observations}, indent=2))
+    else:
+        click.echo(messages.observations_table(observations))
+        click.echo(messages.health_verdict(Counter(statuses)))
+    sys.exit(_exit_code(statuses))
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def status(config_file: str | None, as_json: bool) -> None:
+    """Show every check's state, the components and what is failing.
+
+    Asks the running instance; when none runs, reads what the store last recorded.
+    """
+    config = _load(config_file)
+    document = asyncio.run(control.ask(config.control_socket, "GET", "/status"))
+    if document is None:
+        if not config.db_path.exists():
+            click.echo(f"selfreg has not run with the data folder {config.data_dir} yet.")
+            sys.exit(EXIT_OK)
+        store = open_store(config.db_path, readonly=True)
+        try:
+            document = status_from_store(store, time.time())
+        finally:
+            store.close()
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(messages.status_report(document, time.time()))
+
+
+@cli.group("check")
+def check_group() -> None:
+    """Work with single checks."""
+
+
+@check_group.command("run")
+@config_option
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def check_run(config_file: str | None, name: str, as_json: bool) -> None:
+    """Run the check NAME once now and print its observations (records nothing)."""
+    config = _load(config_file)
+    _setup_logging("WARNING")
+    try:
+        observations = _run_checks(config, [name])
+    except UserError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    if as_json:
+        click.echo(json.dumps({"observations": observations}, indent=2))
+    else:
+        click.echo(messages.observations_table(observations))
+        for observation in observations:
+            for metric, value in sorted(observation["values"].items()):
+                click.echo(
+                    f"  {messages.subject_label(observation['check'], observation['subject'])} {metric} = {value:g}"
+                )
+    sys.exit(_exit_code([o["status"] for o in observations]))
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Validate the config and print its reference."""
+
+
+@config_group.command("check")
+@click.argument("file", required=False)
+def config_check(file: str | None) -> None:
+    """Validate FILE (or the config selfreg would load) and list every problem; exit 2 if any."""
+    try:
+        config = load_settings(file)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found; selfreg would not start.", err=True)
+        sys.exit(EXIT_FAILING)
+    files = " + ".join(str(f) for f in config.files)
+    settings = config.settings
+    click.echo(
+        f"{files}: valid ({len(settings.checks)} checks, {len(settings.components)} components, "
+        f"{len(settings.actions)} actions)"
+    )
+
+
+@config_group.command("docs")
+def config_docs() -> None:
+    """Print the reference of every config key (the source of docs/config.md)."""
+    click.echo(render_reference(), nl=False)
+
+
+def main() -> None:
+    """Entry point: load ./.env (never overriding the real environment), then run the CLI."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    cli()

@@ -1,0 +1,381 @@
+"""The configuration: ``selfreg.toml`` (plus an optional overlay) and the environment.
+
+Read once, in one place (``load_settings``), validated by pydantic; every problem is reported
+with the file, the key path and the bad value. Secrets and deployment settings come only from
+the environment (``ENVIRONMENT_VARIABLES`` lists each one; ``.env.example`` mirrors it).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+import actions
+import checks
+from bot.errors import MISSING, ConfigError, ConfigProblem
+from checks.base import CheckSpec
+from checks.units import Duration
+
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "SELFREG_CONFIG": "Path of selfreg.toml (default ./selfreg.toml, else the bundled example).",
+    "SELFREG_ENV": "Overlay name: SELFREG_ENV=prod merges selfreg.prod.toml over the base file.",
+    "SELFREG_DATA_DIR": "Folder for the database, logs and control socket (default ./var).",
+    "SELFREG_WEB_HOST": "Address the web server binds (default 127.0.0.1).",
+    "SELFREG_WEB_PORT": "Port of the web server (default 8787; 0 picks a free one).",
+    "SELFREG_WEB_TOKEN": "Bearer token for every route but /health; required off loopback.",
+    "SELFREG_LOG_LEVEL": "Logging level: DEBUG, INFO (default), WARNING, ERROR.",
+}
+"""Every environment variable selfreg reads, with what it does."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SlackSettings(Section):
+    """``[slack]``: where alerts go. Tokens come only from the environment."""
+
+    channel: str | None = Field(default=None, description="Alert channel, e.g. '#ops'.")
+    admins: list[str] = Field(
+        default_factory=list, description="Slack user ids who may pause actions and reload."
+    )
+
+
+class WebSettings(Section):
+    """``[web]``: the HTTP server for /health, /status, /metrics."""
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Bind address; beyond loopback "
+        "every route but /health needs SELFREG_WEB_TOKEN.",
+    )
+    port: int = Field(default=8787, ge=0, le=65535, description="Port; 0 picks a free one.")
+
+
+class StoreSettings(Section):
+    """``[store]``: the SQLite file and how long it keeps things."""
+
+    path: str = Field(
+        default="selfreg.db", description="Database file, relative to the data folder."
+    )
+    metrics_retention: Duration = Field(
+        default=86400.0, gt=0, description="How long raw metric samples are kept."
+    )
+    rollup_retention: Duration = Field(
+        default=30 * 86400.0, gt=0, description="How long one-minute rollups are kept."
+    )
+    events_retention: Duration = Field(
+        default=30 * 86400.0, gt=0, description="How long event rows are kept."
+    )
+
+
+class ModelsSettings(Section):
+    """``[models]``: the predictors (off until their models ship)."""
+
+    anomaly: bool = Field(default=False, description="Score every metric for anomalies.")
+    failure_risk: bool = Field(default=False, description="Predict failures per check.")
+
+
+class AlertsSettings(Section):
+    """``[alerts]``: how transitions reach people."""
+
+    console: bool = Field(
+        default=True, description="Print one line per transition on selfreg's output."
+    )
+
+
+class ComponentSettings(Section):
+    """``[[components]]``: a program selfreg starts and keeps running."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique name.")
+    command: list[str] = Field(
+        min_length=1,
+        description="argv list, never a shell string; a first word 'python' means the "
+        "interpreter selfreg runs on.",
+    )
+    cwd: str | None = Field(
+        default=None,
+        description="Working folder, relative to the config file's folder (default: that folder).",
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment.")
+    restart: Literal["always", "on-failure", "never"] = Field(
+        default="on-failure", description="When an exited component is started again."
+    )
+    restart_delay: Duration = Field(
+        default=1.0, ge=0, description="First restart delay; doubles per quick exit up to 60s."
+    )
+    stop_timeout: Duration = Field(
+        default=10.0, gt=0, description="Wait after SIGTERM before SIGKILL."
+    )
+
+
+class ActionSettings(Section):
+    """``[[actions]]``: a remediation; only declared actions exist."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique name.")
+    kind: str = Field(description="Which action module runs it.")
+
+
+def _check_union() -> Any:
+    specs = tuple(cls.Spec for cls in checks.REGISTRY.values())
+    return Annotated[
+        Annotated[specs[0], None] if len(specs) == 1 else _union(specs),
+        Field(discriminator="kind"),
+    ]
+
+
+def _union(types: tuple[type, ...]) -> Any:
+    from typing import Union
+
+    return Union[types]  # noqa: UP007 - built from the registry at run time
+
+
+CheckEntry = _check_union()
+
+
+class Settings(Section):
+    """The whole of ``selfreg.toml``."""
+
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    checks: list[CheckEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    components: list[ComponentSettings] = Field(default_factory=list)
+    actions: list[ActionSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_are_unique_and_references_resolve(self) -> Settings:
+        problems: list[str] = []
+        for section in ("checks", "components", "actions"):
+            seen: set[str] = set()
+            for entry in getattr(self, section):
+                if entry.name in seen:
+                    problems.append(f'{section}: the name "{entry.name}" is used twice')
+                seen.add(entry.name)
+        for action in self.actions:
+            if action.kind not in actions.REGISTRY:
+                known = ", ".join(sorted(actions.REGISTRY)) or "none yet"
+                problems.append(
+                    f'actions "{action.name}": unknown kind "{action.kind}" (known: {known})'
+                )
+        action_names = {a.name for a in self.actions}
+        for check in self.checks:
+            for wanted in check.remediate:
+                if wanted not in action_names:
+                    problems.append(
+                        f'checks "{check.name}": remediate names "{wanted}", '
+                        "which is not an [[actions]] entry"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoadedConfig:
+    """A validated configuration and where it came from."""
+
+    settings: Settings
+    files: tuple[Path, ...]
+    data_dir: Path
+    web_token: str | None
+    log_level: str
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / self.settings.store.path
+
+    @property
+    def control_socket(self) -> Path:
+        return self.data_dir / "selfreg.sock"
+
+    def check_specs(self) -> list[CheckSpec]:
+        return list(self.settings.checks)
+
+
+def bundled_example() -> Path:
+    """The example config shipped with selfreg (used when no config file is given)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "examples" / "selfreg.toml", here / "example.toml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("the bundled example config is missing from this installation")
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
+    """Which file to read: --config, SELFREG_CONFIG, ./selfreg.toml, else the bundled example."""
+    chosen = explicit or environ.get("SELFREG_CONFIG")
+    if chosen:
+        return Path(chosen)
+    local = Path("selfreg.toml")
+    return local if local.is_file() else bundled_example()
+
+
+def overlay_path(base: Path, env_name: str) -> Path:
+    """``selfreg.toml`` + ``prod`` -> ``selfreg.prod.toml`` beside it."""
+    return base.with_name(f"{base.stem}.{env_name}{base.suffix}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(str(path), "", MISSING, "no such file")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            [ConfigProblem(str(path), "", MISSING, f"not valid TOML: {exc}")]
+        ) from None
+
+
+def merge_overlay(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``overlay`` over ``base``: tables deep-merge, lists of named tables merge by name."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = merge_overlay(current, value)
+        elif _named_tables(current) and _named_tables(value):
+            by_name = {entry["name"]: entry for entry in current}
+            for entry in value:
+                previous = by_name.get(entry["name"])
+                by_name[entry["name"]] = merge_overlay(previous, entry) if previous else entry
+            merged[key] = list(by_name.values())
+        else:
+            merged[key] = value
+    return merged
+
+
+def _named_tables(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(e, dict) and "name" in e for e in value)
+
+
+def _key_path(loc: tuple[int | str, ...], document: Mapping[str, Any]) -> str:
+    """Turn a pydantic location into the key path an operator reads: checks[2] "api".url."""
+    parts: list[str] = []
+    node: Any = document
+    index = 0
+    while index < len(loc):
+        item = loc[index]
+        if isinstance(item, int):
+            name = (
+                node[item].get("name")
+                if isinstance(node, list) and item < len(node) and isinstance(node[item], dict)
+                else None
+            )
+            parts[-1] += f"[{item}]" + (f' "{name}"' if name else "")
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            # a discriminated union adds the tag (the check's kind) after the index: skip it
+            if (
+                index + 1 < len(loc)
+                and isinstance(node, dict)
+                and loc[index + 1] == node.get("kind")
+            ):
+                index += 1
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+        index += 1
+    return ".".join(parts)
+
+
+def _lookup(document: Mapping[str, Any], key_path: str) -> Any:
+    """The value at a dotted key path in the raw document, or ``MISSING``."""
+    node: Any = document
+    for part in key_path.split("."):
+        name, _, rest = part.partition("[")
+        if not isinstance(node, dict) or name not in node:
+            return MISSING
+        node = node[name]
+        if rest:
+            position = int(rest.split("]")[0])
+            if not isinstance(node, list) or position >= len(node):
+                return MISSING
+            node = node[position]
+    return node
+
+
+def validate(document: Mapping[str, Any], files: list[tuple[Path, Mapping[str, Any]]]) -> Settings:
+    """Validate a merged document; name the file that set each bad key."""
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = _key_path(tuple(error["loc"]), document)
+            source = next(
+                (str(path) for path, raw in reversed(files) if _lookup(raw, key) is not MISSING),
+                str(files[0][0]),
+            )
+            value = MISSING if error["type"] == "missing" else error.get("input", MISSING)
+            if isinstance(value, dict | list) and error["type"] not in ("missing",):
+                value = _lookup(document, key) if error["loc"] else MISSING
+                if isinstance(value, dict | list):
+                    value = MISSING
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "union_tag_invalid":
+                key, value = f"{key}.kind", error["ctx"]["tag"]
+                message = f"unknown check kind; known kinds: {', '.join(sorted(checks.REGISTRY))}"
+            problems.append(ConfigProblem(source, key, value, message))
+        raise ConfigError(problems) from None
+
+
+def _environment_overrides(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    web: dict[str, Any] = {}
+    problems = []
+    if host := environ.get("SELFREG_WEB_HOST"):
+        web["host"] = host
+    if port := environ.get("SELFREG_WEB_PORT"):
+        if port.isdigit() and int(port) <= 65535:
+            web["port"] = int(port)
+        else:
+            problems.append(
+                ConfigProblem(
+                    "environment", "SELFREG_WEB_PORT", port, "expected a port number 0-65535"
+                )
+            )
+    return ({"web": web} if web else {}), problems
+
+
+def load_settings(
+    explicit: str | None = None, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
+    """Read, merge and validate the config; raise ``ConfigError`` listing every problem."""
+    env = os.environ if environ is None else environ
+    base_path = config_path(explicit, env)
+    files = [(base_path, _read_toml(base_path))]
+    if env_name := env.get("SELFREG_ENV"):
+        files.append((overlay := overlay_path(base_path, env_name), _read_toml(overlay)))
+    document: dict[str, Any] = {}
+    for _, raw in files:
+        document = merge_overlay(document, raw)
+    overrides, problems = _environment_overrides(env)
+    level = env.get("SELFREG_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append(
+            ConfigProblem(
+                "environment", "SELFREG_LOG_LEVEL", level, "expected DEBUG, INFO, WARNING or ERROR"
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    settings = validate(merge_overlay(document, overrides), files)
+    return LoadedConfig(
+        settings=settings,
+        files=tuple(path for path, _ in files),
+        data_dir=Path(env.get("SELFREG_DATA_DIR") or "var"),
+        web_token=env.get("SELFREG_WEB_TOKEN") or None,
+        log_level=level,
+    )

@@ -1,0 +1,116 @@
+"""The control socket: how the CLI talks to a running selfreg.
+
+An HTTP server on a Unix socket in the data folder, mode 0600: the file's permissions are the
+authorisation. ``selfreg status``, ``health`` and ``check run`` ask it first and fall back to
+working alone when nobody answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.errors import UnknownCheck
+from checks.base import Observation
+
+RunChecks = Callable[[Sequence[str] | None], Awaitable[list[Observation]]]
+
+
+def observation_dict(observation: Observation) -> dict[str, Any]:
+    row = asdict(observation)
+    row["status"] = observation.status.value
+    row["values"] = dict(observation.values)
+    return row
+
+
+def build_control_app(
+    status: Callable[[], dict[str, Any]], run_checks: RunChecks
+) -> web.Application:
+    """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run."""
+    app = web.Application()
+
+    async def get_status(_: web.Request) -> web.Response:
+        return web.json_response(status())
+
+    async def post_health(_: web.Request) -> web.Response:
+        observations = await run_checks(None)
+        return web.json_response({"observations": [observation_dict(o) for o in observations]})
+
+    async def post_check(request: web.Request) -> web.Response:
+        try:
+            observations = await run_checks([request.match_info["name"]])
+        except UnknownCheck as exc:
+            return web.json_response({"error": str(exc)}, status=404)
+        return web.json_response({"observations": [observation_dict(o) for o in observations]})
+
+    app.router.add_get("/status", get_status)
+    app.router.add_post("/health", post_health)
+    app.router.add_post("/checks/{name}/run", post_check)
+    return app
+
+
+def socket_in_use(path: Path) -> bool:
+    """True when something accepts connections on the socket at ``path``."""
+    if not path.exists():
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+async def serve(app: web.Application, path: Path) -> web.AppRunner:
+    """Listen on ``path`` (removing a stale socket left by a crash) with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not socket_in_use(path):
+        path.unlink()
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    old_umask = os.umask(0o177)
+    try:
+        await web.UnixSite(runner, str(path)).start()
+    finally:
+        os.umask(old_umask)
+    os.chmod(path, 0o600)
+    return runner
+
+
+async def ask(path: Path, method: str, route: str, timeout: float = 60.0) -> dict[str, Any] | None:
+    """Call the running instance; None when none answers on ``path``."""
+    if not path.exists():
+        return None
+    connector = aiohttp.UnixConnector(path=str(path))
+    try:
+        async with (
+            aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as session,
+            session.request(method, f"http://selfreg{route}") as response,
+        ):
+            body = await response.json()
+            if response.status == 404 and "error" in body:
+                raise LookupError(body["error"])
+            return body
+    except (aiohttp.ClientConnectionError, FileNotFoundError, ConnectionRefusedError):
+        return None
+    except json.JSONDecodeError:
+        return None
+
+
+def remove_socket(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,1 @@
+"""The engine: the one data flow from a scheduled check to a delivered transition."""

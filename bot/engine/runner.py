@@ -1,0 +1,202 @@
+"""Steps 1 and 4 of the flow: run the checks of one interval together and record what they saw.
+
+Every check of an interval starts at once, each under its own timeout. A check that raises
+or hangs becomes an ``unknown`` observation with the error text; a check still running when
+its next turn comes is skipped (and the skip recorded), never started twice. Results that
+are in by the interval's deadline are written in one transaction; a straggler is written on
+its own when it ends, so a slow check never delays the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.clock import Clock
+from bot.engine.context import CheckState, RunContext
+from bot.engine.proctable import ProcessTableCache
+from bot.engine.records import EventKind, LatestState
+from bot.engine.transitions import consider
+from bot.store.db import Store
+from bot.store.observations import RunRecord, load_check_state, load_latest, write_runs
+from checks.base import Check, Observation, ProcessTable, Status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunResult:
+    """What one run of one check produced, before it is recorded."""
+
+    check: Check
+    observations: Sequence[Observation]
+    state_writes: Mapping[str, object]
+    duration: float
+
+
+class CheckRunner:
+    """Runs checks, keeps the latest state in memory, and records every run in the store."""
+
+    def __init__(
+        self,
+        *,
+        checks: Iterable[Check],
+        store: Store,
+        clock: Clock,
+        http: aiohttp.ClientSession,
+        channels: Sequence[str],
+        on_queued: Callable[[], None] = lambda: None,
+        stats: Callable[[], Mapping[str, float]] = dict,
+    ) -> None:
+        self.checks = {check.name: check for check in checks}
+        self.store = store
+        self.clock = clock
+        self.http = http
+        self.channels = list(channels)
+        self.on_queued = on_queued
+        self.stats = stats
+        self.processes = ProcessTableCache()
+        self.latest: dict[tuple[str, str], LatestState] = load_latest(store)
+        self.committed: dict[str, dict[str, object]] = load_check_state(store)
+        self.in_flight: dict[str, asyncio.Task[RunResult]] = {}
+        self.skipped = 0
+        self.last_durations: dict[str, float] = {}
+
+    def intervals(self) -> list[float]:
+        """Every distinct interval of the enabled checks: one scheduler job each."""
+        return sorted({c.spec.interval for c in self.checks.values() if c.spec.enabled})
+
+    async def run_interval(self, interval: float) -> None:
+        """Start every enabled check of ``interval`` together and record their results."""
+        due = [c for c in self.checks.values() if c.spec.enabled and c.spec.interval == interval]
+        view = self._process_view(due)
+        started: list[asyncio.Task[RunResult]] = []
+        for check in due:
+            if check.name in self.in_flight:
+                self.skipped += 1
+                log.warning("check %s is still running; skipping this turn", check.name)
+                with self.store.transaction():
+                    self.store.record_event(EventKind.CHECK_SKIPPED, check.name, self.clock.now())
+                continue
+            task = asyncio.create_task(self.run_one(check, view), name=f"check:{check.name}")
+            self.in_flight[check.name] = task
+            task.add_done_callback(lambda _t, name=check.name: self.in_flight.pop(name, None))
+            started.append(task)
+        if not started:
+            return
+        done, pending = await asyncio.wait(started, timeout=interval * 0.8)
+        self.record([task.result() for task in done])
+        for task in pending:
+            task.add_done_callback(lambda t: self.record([t.result()]))
+
+    def _process_view(self, checks: Sequence[Check]) -> ProcessTable:
+        """One process-table view for the interval, taken only if a check needs one."""
+        if any(c.spec.kind == "process" for c in checks):
+            return self.processes.snapshot()
+        return _NO_PROCESSES
+
+    async def run_one(self, check: Check, view: ProcessTable | None = None) -> RunResult:
+        """Run one check under its timeout; never raises."""
+        state = CheckState(self.committed.get(check.name, {}))
+        ctx = RunContext(
+            http=self.http,
+            processes=view if view is not None else self._process_view([check]),
+            state=state,
+            logger=logging.getLogger(f"checks.{check.name}"),
+            clock=self.clock,
+            stats=self.stats,
+        )
+        timeout = check.spec.run_timeout
+        started = time.perf_counter()
+        try:
+            observations = await asyncio.wait_for(check.run(ctx), timeout)
+            if not observations:
+                observations = [_unknown(check, self.clock.now(), "the check returned nothing")]
+        except TimeoutError:
+            observations = [_unknown(check, self.clock.now(), f"timed out after {timeout:g}s")]
+        except Exception as exc:  # a check may fail any way at all; the loop must not
+            log.debug("check %s raised", check.name, exc_info=True)
+            observations = [_unknown(check, self.clock.now(), f"{type(exc).__name__}: {exc}")]
+        duration = time.perf_counter() - started
+        return RunResult(
+            check=check, observations=observations, state_writes=state.pending, duration=duration
+        )
+
+    def record(self, results: Sequence[RunResult]) -> None:
+        """Turn results into states and transitions and write them in one transaction."""
+        if not results:
+            return
+        records = []
+        updated: dict[tuple[str, str], LatestState] = {}
+        for result in results:
+            states, transitions = [], []
+            for observation in result.observations:
+                key = (observation.check, observation.subject)
+                previous = updated.get(key) or self.latest.get(key)
+                state, transition = consider(
+                    previous, observation, result.check.spec, result.duration
+                )
+                updated[key] = state
+                states.append(state)
+                if transition is not None:
+                    transitions.append(transition)
+            records.append(
+                RunRecord(
+                    check=result.check.name,
+                    states=states,
+                    observations=result.observations,
+                    transitions=transitions,
+                    state_writes=result.state_writes,
+                )
+            )
+            self.last_durations[result.check.name] = result.duration
+        queued = write_runs(self.store, records, self.channels)
+        self.latest.update(updated)
+        for result in results:
+            if result.state_writes:
+                merged = dict(self.committed.get(result.check.name, {}))
+                merged.update(result.state_writes)
+                self.committed[result.check.name] = merged
+        if queued:
+            self.on_queued()
+
+    async def run_now(self, names: Sequence[str] | None = None) -> list[RunResult]:
+        """Run checks once without recording anything (``selfreg health``, ``check run``)."""
+        chosen = [
+            c
+            for c in self.checks.values()
+            if (names is None and c.spec.enabled) or (names and c.name in names)
+        ]
+        view = self._process_view(chosen)
+        return list(await asyncio.gather(*(self.run_one(c, view) for c in chosen)))
+
+
+def _unknown(check: Check, at: float, error: str) -> Observation:
+    return Observation(
+        check=check.name,
+        status=Status.UNKNOWN,
+        summary=f"check failed: {error}",
+        at=at,
+        error=error,
+    )
+
+
+class _NoProcesses:
+    """The process view handed to intervals without process checks: nothing was scanned."""
+
+    def processes(self) -> list:
+        return []
+
+    def listening_pids(self, port: int) -> set[int]:
+        return set()
+
+    def stats(self, pid: int) -> None:
+        return None
+
+
+_NO_PROCESSES = _NoProcesses()

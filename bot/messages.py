@@ -1,0 +1,138 @@
+"""Every sentence an operator reads, in one place: the console, the CLI and the web replies.
+
+Small pure functions, so wording is reviewed here and tests assert on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from checks.units import format_duration
+
+STATUS_MARK = {"ok": "OK", "warning": "WARN", "critical": "CRIT", "unknown": "UNKN"}
+
+
+def clock_time(at: float) -> str:
+    """Local wall-clock time of day, as the console and tables show it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+def subject_label(check: str, subject: str) -> str:
+    """``api-health`` or ``host /data`` for a check's subject."""
+    return f"{check} {subject}" if subject else check
+
+
+def console_transition(payload: Mapping[str, Any]) -> str:
+    """One line per transition: time, new status, what, and what was seen."""
+    what = subject_label(payload["check"], payload["subject"])
+    if payload["current"] == "ok":
+        change = f"recovered (was {payload['previous']})"
+    else:
+        change = f"{payload['current']} (was {payload['previous']}, severity {payload['severity']})"
+    mark = STATUS_MARK.get(payload["current"], payload["current"].upper())
+    return f"{clock_time(payload['at'])}  {mark:<4}  {what}: {change} · {payload['summary']}"
+
+
+def started(config_files: Sequence[str], checks: int, components: int, web_url: str) -> str:
+    files = " + ".join(config_files)
+    return (
+        f"selfreg is running: {checks} checks, {components} components, config {files}; "
+        f"status at {web_url}/status (Ctrl-C stops it)"
+    )
+
+
+def stopped() -> str:
+    return "selfreg stopped."
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A plain aligned text table."""
+    rows = [list(map(str, row)) for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def observations_table(observations: Iterable[Mapping[str, Any]]) -> str:
+    """The ``selfreg health`` / ``check run`` table: one row per check subject."""
+    rows = [
+        (
+            STATUS_MARK.get(o["status"], o["status"]),
+            subject_label(o["check"], o["subject"]),
+            o["summary"],
+        )
+        for o in observations
+    ]
+    return table(("STATUS", "CHECK", "DETAIL"), rows)
+
+
+def health_verdict(counts: Mapping[str, int]) -> str:
+    total = sum(counts.values())
+    parts = [f"{counts[s]} {s}" for s in ("ok", "warning", "critical", "unknown") if counts.get(s)]
+    return f"{total} observations: " + (", ".join(parts) or "none")
+
+
+def status_report(status: Mapping[str, Any], now: float) -> str:
+    """The ``selfreg status`` text: checks, components and open problems."""
+    source = "running instance" if status.get("running") else "store (selfreg is not running)"
+    lines = [f"selfreg status from the {source}"]
+    checks = status.get("checks", [])
+    lines.append("")
+    lines.append(
+        table(
+            ("STATUS", "CHECK", "SINCE", "LAST RUN", "DETAIL"),
+            (
+                (
+                    STATUS_MARK.get(c["status"], c["status"]),
+                    subject_label(c["check"], c["subject"]),
+                    format_duration(max(now - c["confirmed_at"], 0)),
+                    f"{format_duration(max(now - c['at'], 0))} ago",
+                    c["summary"],
+                )
+                for c in checks
+            ),
+        )
+        if checks
+        else "No check has run yet."
+    )
+    components = status.get("components", [])
+    if components:
+        lines.append("")
+        lines.append(
+            table(
+                ("COMPONENT", "STATUS", "PID", "UPTIME", "RESTARTS"),
+                (
+                    (
+                        c["name"],
+                        c["status"],
+                        c.get("pid") or "-",
+                        format_duration(now - c["started_at"])
+                        if c.get("started_at") and c["status"] == "running"
+                        else "-",
+                        c.get("restarts", 0),
+                    )
+                    for c in components
+                ),
+            )
+        )
+    failing = status.get("failing", [])
+    lines.append("")
+    lines.append(
+        f"{len(failing)} failing"
+        + (
+            ": " + ", ".join(subject_label(f["check"], f["subject"]) for f in failing)
+            if failing
+            else ""
+        )
+    )
+    return "\n".join(lines)
+
+
+def no_such_instance() -> str:
+    return "selfreg is not running here; showing what the store recorded."

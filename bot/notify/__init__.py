@@ -1,0 +1,1 @@
+"""Notifiers and the outbox worker that feeds them."""

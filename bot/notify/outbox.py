@@ -1,0 +1,145 @@
+"""Step 5 of the flow: deliver outbox rows, each claimed first with a conditional UPDATE.
+
+A row is claimed by setting ``claimed_until`` only where nobody holds it (row count 1 means
+it is ours), so two workers, or a worker restarted after a crash, never deliver a row twice
+at the same time. Transient failures come back after a growing delay (or the far end's
+Retry-After); permanent ones are marked failed with their reason and an event row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping
+
+from bot.clock import Clock
+from bot.engine.records import EventKind
+from bot.errors import DeliveryError, PermanentDeliveryError
+from bot.notify.base import Notifier, OutboxMessage
+from bot.store.db import Store
+
+log = logging.getLogger(__name__)
+
+CLAIM_FOR = 60.0  # seconds a claim holds; a worker that died frees its rows after this
+MAX_BACKOFF = 300.0
+IDLE_WAKE = 30.0
+
+
+def backoff(attempts: int) -> float:
+    """Delay before retry number ``attempts``: 1 s, 2 s, 4 s ... up to 5 minutes."""
+    return min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+class OutboxWorker:
+    """Delivers pending rows to their channels' notifiers, oldest first."""
+
+    def __init__(self, store: Store, notifiers: Mapping[str, Notifier], clock: Clock) -> None:
+        self.store = store
+        self.notifiers = dict(notifiers)
+        self.clock = clock
+        self.wake = asyncio.Event()
+        self._channels = ", ".join("?" for _ in self.notifiers) or "NULL"
+
+    def pending_count(self) -> int:
+        row = self.store.conn.execute(
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"
+        ).fetchone()
+        return int(row[0])
+
+    async def run(self) -> None:
+        """Deliver forever: after each wake-up, and at the next retry time."""
+        while True:
+            delay = await self.deliver_due()
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+
+    async def deliver_due(self) -> float:
+        """Deliver every row due now; return seconds until the next one is due."""
+        now = self.clock.now()
+        rows = self.store.conn.execute(
+            "SELECT id, channel, kind, payload, attempts FROM outbox "
+            "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? "
+            f"AND (claimed_until IS NULL OR claimed_until < ?) AND channel IN ({self._channels}) "
+            "ORDER BY id LIMIT 100",
+            (now, now, *self.notifiers),
+        ).fetchall()
+        for row in rows:
+            notifier = self.notifiers.get(row["channel"])
+            if notifier is None or not self._claim(row["id"], now):
+                continue
+            message = OutboxMessage(
+                id=row["id"],
+                channel=row["channel"],
+                kind=row["kind"],
+                payload=json.loads(row["payload"]),
+                attempts=row["attempts"] + 1,
+            )
+            await self._deliver(notifier, message)
+        return self._next_due()
+
+    def _claim(self, row_id: int, now: float) -> bool:
+        cursor = self.store.conn.execute(
+            "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE id = ? "
+            "AND delivered_at IS NULL AND failed_at IS NULL "
+            "AND (claimed_until IS NULL OR claimed_until < ?)",
+            (now + CLAIM_FOR, row_id, now),
+        )
+        return cursor.rowcount == 1
+
+    async def _deliver(self, notifier: Notifier, message: OutboxMessage) -> None:
+        try:
+            await notifier.deliver(message)
+        except PermanentDeliveryError as exc:
+            log.error(
+                "outbox row %s to %s failed for good: %s", message.id, message.channel, exc.reason
+            )
+            now = self.clock.now()
+            with self.store.transaction() as conn:
+                conn.execute(
+                    "UPDATE outbox SET failed_at = ?, last_error = ?, claimed_until = NULL WHERE id = ?",
+                    (now, exc.reason, message.id),
+                )
+                self.store.record_event(
+                    EventKind.DELIVERY_FAILED,
+                    message.channel,
+                    now,
+                    outbox_id=message.id,
+                    error=exc.reason,
+                )
+        except DeliveryError as exc:
+            delay = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
+            log.warning(
+                "outbox row %s to %s: %s; retrying in %.0fs",
+                message.id,
+                message.channel,
+                exc.reason,
+                delay,
+            )
+            self._retry(message.id, delay, exc.reason)
+        except Exception as exc:  # an unexpected bug in a notifier must not stop delivery
+            log.exception("outbox row %s to %s raised", message.id, message.channel)
+            self._retry(message.id, backoff(message.attempts), f"{type(exc).__name__}: {exc}")
+        else:
+            self.store.conn.execute(
+                "UPDATE outbox SET delivered_at = ?, claimed_until = NULL, last_error = NULL WHERE id = ?",
+                (self.clock.now(), message.id),
+            )
+
+    def _retry(self, row_id: int, delay: float, reason: str) -> None:
+        self.store.conn.execute(
+            "UPDATE outbox SET next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
+            (self.clock.now() + delay, reason, row_id),
+        )
+
+    def _next_due(self) -> float:
+        row = self.store.conn.execute(
+            "SELECT min(next_attempt_at) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL "
+            f"AND channel IN ({self._channels})",
+            tuple(self.notifiers),
+        ).fetchone()
+        if row[0] is None:
+            return IDLE_WAKE
+        return min(max(row[0] - self.clock.now(), 0.05), IDLE_WAKE)

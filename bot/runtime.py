@@ -1,0 +1,374 @@
+"""The composition root: build every part from the config, start them in order, stop them.
+
+Everything runs on one asyncio loop: the scheduler's interval jobs, the outbox worker, the
+supervisor's watchers, the web server and the control socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+from aiohttp import web
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+import checks
+from bot import control, messages
+from bot.clock import Clock, SystemClock
+from bot.config import LoadedConfig
+from bot.engine.records import EventKind
+from bot.engine.runner import CheckRunner
+from bot.engine.status import build_status
+from bot.engine.supervisor import Supervisor
+from bot.errors import UnknownCheck, UserError, WebTokenMissing
+from bot.notify.console import ConsoleNotifier
+from bot.notify.outbox import OutboxWorker
+from bot.store import Store, open_store
+from bot.store.retention import prune, roll_up
+from bot.web.app import build_app, is_loopback
+from bot.web.metrics import metrics_registry
+from checks.base import Check, Observation
+from checks.units import format_duration
+
+log = logging.getLogger(__name__)
+
+LAG_PROBE_EVERY = 1.0
+
+
+class AlreadyRunning(UserError):
+    def __init__(self, socket_path: str) -> None:
+        super().__init__(
+            f"selfreg already runs with this data folder (control socket {socket_path})"
+        )
+
+
+def build_checks(config: LoadedConfig) -> list[Check]:
+    """One check instance per configured entry, from the registry."""
+    return [checks.REGISTRY[spec.kind](spec) for spec in config.settings.checks]
+
+
+def make_http_session() -> aiohttp.ClientSession:
+    """The one shared HTTP client: pooled keep-alive connections, no proxy from the environment."""
+    connector = aiohttp.TCPConnector(limit=200, limit_per_host=50, ttl_dns_cache=300)
+    return aiohttp.ClientSession(connector=connector, trust_env=False)
+
+
+class LagProbe:
+    """Measures how late the loop wakes a sleeper: the event loop's own lag."""
+
+    def __init__(self) -> None:
+        self.latest = 0.0
+        self.worst = 0.0
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            expected = loop.time() + LAG_PROBE_EVERY
+            await asyncio.sleep(LAG_PROBE_EVERY)
+            self.latest = max(loop.time() - expected, 0.0)
+            self.worst = max(self.worst, self.latest)
+
+    def take_worst(self) -> float:
+        """The worst lag since the previous call."""
+        worst, self.worst = max(self.worst, self.latest), 0.0
+        return worst
+
+
+class Runtime:
+    """selfreg, assembled. ``start()`` then ``stop()``; or ``run()`` until a signal."""
+
+    def __init__(
+        self, config: LoadedConfig, *, clock: Clock | None = None, out: TextIO | None = None
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.out = out or sys.stdout
+        self.store: Store | None = None
+        self.runner: CheckRunner | None = None
+        self.supervisor: Supervisor | None = None
+        self.outbox: OutboxWorker | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.lag = LagProbe()
+        self.web_url = ""
+        self._runners: list[web.AppRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._serves_socket = False
+
+    # ---- start and stop -------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start every part; on failure, stop what had started and re-raise."""
+        config = self.config
+        web_settings = config.settings.web
+        if not is_loopback(web_settings.host) and not config.web_token:
+            raise WebTokenMissing(web_settings.host)
+        if control.socket_in_use(config.control_socket):
+            raise AlreadyRunning(str(config.control_socket))
+        try:
+            await self._start_parts()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_parts(self) -> None:
+        config = self.config
+        self.store = store = open_store(config.db_path)
+        with store.transaction():
+            store.record_event(
+                EventKind.STARTED, "", self.clock.now(), files=[str(f) for f in config.files]
+            )
+        self.http = make_http_session()
+        notifiers = {"console": ConsoleNotifier(self.out)} if config.settings.alerts.console else {}
+        self.outbox = OutboxWorker(store, notifiers, self.clock)
+        self.runner = CheckRunner(
+            checks=build_checks(config),
+            store=store,
+            clock=self.clock,
+            http=self.http,
+            channels=list(notifiers),
+            on_queued=self.outbox.wake.set,
+            stats=self.engine_stats,
+        )
+        self.supervisor = Supervisor(
+            config.settings.components,
+            store,
+            self.clock,
+            log_dir=config.data_dir / "logs",
+            base_dir=config.files[0].parent,
+        )
+        self._runners.append(
+            await control.serve(
+                control.build_control_app(self.status, self.run_checks), config.control_socket
+            )
+        )
+        self._serves_socket = True
+        await self._start_web()
+        await self.supervisor.start()
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.lag.run(), name="lag-probe"))
+        self._start_scheduler()
+        print(
+            messages.started(
+                [str(f) for f in config.files],
+                len(self.runner.checks),
+                len(self.supervisor.components),
+                self.web_url,
+            ),
+            file=self.out,
+            flush=True,
+        )
+
+    async def _start_web(self) -> None:
+        assert self.runner is not None
+        settings = self.config.settings.web
+        registry = metrics_registry(lambda: self.runner.latest if self.runner else {})
+        app = build_app(self, registry, self.config.web_token)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        self._runners.append(runner)
+        port = runner.addresses[0][1]
+        self.web_url = f"http://{settings.host}:{port}"
+
+    def _start_scheduler(self) -> None:
+        assert self.runner is not None and self.store is not None
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        for interval in self.runner.intervals():
+            scheduler.add_job(
+                self.runner.run_interval,
+                "interval",
+                seconds=interval,
+                args=[interval],
+                id=f"checks:{format_duration(interval)}",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(int(interval), 1),
+                next_run_time=_utc_now(),
+            )
+        scheduler.add_job(
+            self.housekeeping_rollup,
+            "interval",
+            seconds=60,
+            id="housekeeping:rollup",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=60,
+        )
+        scheduler.add_job(
+            self.housekeeping_prune,
+            "interval",
+            minutes=15,
+            id="housekeeping:prune",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=600,
+            next_run_time=_utc_now(),
+        )
+        scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    def _job_failed(self, event: JobExecutionEvent) -> None:
+        if event.exception is None:
+            log.warning("scheduled job %s missed its run time", event.job_id)
+            return
+        log.error("scheduled job %s failed: %r", event.job_id, event.exception)
+        if self.store is not None:
+            with self.store.transaction():
+                self.store.record_event(
+                    EventKind.JOB_FAILED,
+                    event.job_id,
+                    self.clock.now(),
+                    error=repr(event.exception),
+                )
+
+    async def stop(self) -> None:
+        """Stop in reverse order: scheduler, components, delivery, servers, store."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+        if self.runner is not None:
+            for task in list(self.runner.in_flight.values()):
+                task.cancel()
+        if self.outbox is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.outbox.deliver_due(), timeout=5)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        self._runners.clear()
+        if self._serves_socket:
+            control.remove_socket(self.config.control_socket)
+            self._serves_socket = False
+        if self.http is not None:
+            await self.http.close()
+        if self.store is not None:
+            with self.store.transaction():
+                self.store.record_event(EventKind.STOPPED, "", self.clock.now())
+            self.store.close()
+            self.store = None
+
+    async def run(self) -> None:
+        """Start, then run until SIGINT or SIGTERM, then stop."""
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+            print(messages.stopped(), file=self.out, flush=True)
+
+    # ---- housekeeping --------------------------------------------------------------------
+    async def housekeeping_rollup(self) -> None:
+        if self.store is not None:
+            roll_up(self.store, self.clock.now())
+
+    async def housekeeping_prune(self) -> None:
+        if self.store is not None:
+            retention = self.config.settings.store
+            prune(
+                self.store,
+                self.clock.now(),
+                samples_for=retention.metrics_retention,
+                rollups_for=retention.rollup_retention,
+                events_for=retention.events_retention,
+            )
+
+    # ---- what the web server, the control socket and the selfreg check ask -------------
+    def engine_stats(self) -> dict[str, float]:
+        runner = self.runner
+        durations = list(runner.last_durations.values()) if runner else []
+        return {
+            "loop_lag": self.lag.latest,
+            "loop_lag_max": self.lag.take_worst(),
+            "checks_in_flight": float(len(runner.in_flight)) if runner else 0.0,
+            "checks_skipped": float(runner.skipped) if runner else 0.0,
+            "check_time_max": max(durations, default=0.0),
+            "outbox_pending": float(self.outbox.pending_count()) if self.outbox else 0.0,
+        }
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        reasons = []
+        scheduler_ok = self.scheduler is not None and self.scheduler.running
+        if not scheduler_ok:
+            reasons.append("the scheduler is not running")
+        store_ok = self.store is not None and self.store.is_writable()
+        if not store_ok:
+            reasons.append("the store is not writable")
+        counts = Counter(
+            s.status.value for s in (self.runner.latest.values() if self.runner else [])
+        )
+        body = {
+            "status": "ok" if not reasons else "failing",
+            "reasons": reasons,
+            "scheduler": scheduler_ok,
+            "store": store_ok,
+            "loop_lag": self.lag.latest,
+            "checks": dict(counts),
+            "slack": "off",
+        }
+        return not reasons, body
+
+    def status(self) -> dict[str, Any]:
+        latest = self.runner.latest if self.runner else {}
+        components = self.supervisor.snapshot() if self.supervisor else []
+        return build_status(latest, components, running=True, now=self.clock.now())
+
+    async def run_checks(self, names: Sequence[str] | None) -> list[Observation]:
+        """Run checks once now without recording anything (health and ``check run``)."""
+        assert self.runner is not None
+        if names is not None:
+            missing = [n for n in names if n not in self.runner.checks]
+            if missing:
+                raise UnknownCheck(missing[0], sorted(self.runner.checks))
+        results = await self.runner.run_now(names)
+        return [o for r in results for o in r.observations]
+
+
+def _utc_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def run_checks_alone(config: LoadedConfig, names: Sequence[str] | None) -> list[Observation]:
+    """Run checks once in this process, recording nothing: no instance is running.
+
+    Log offsets and other check state are read from the store when it exists, so a log
+    check reports what is new since the running instance last looked, and never advances.
+    """
+    known = {spec.name for spec in config.settings.checks}
+    if names is not None and (missing := [n for n in names if n not in known]):
+        raise UnknownCheck(missing[0], sorted(known))
+    path = config.db_path
+    store = open_store(path, readonly=True) if path.exists() else open_store(Path(":memory:"))
+    try:
+        async with make_http_session() as http:
+            runner = CheckRunner(
+                checks=build_checks(config),
+                store=store,
+                clock=SystemClock(),
+                http=http,
+                channels=[],
+            )
+            results = await runner.run_now(names)
+    finally:
+        store.close()
+    return [o for r in results for o in r.observations]

@@ -1,0 +1,102 @@
+"""Opening the store: one SQLite file in WAL mode, migrations applied, one writer connection."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.errors import StoreError
+from bot.store.migrations import MIGRATIONS
+
+
+class Store:
+    """The selfreg database: a connection in autocommit mode plus explicit transactions.
+
+    WAL with ``synchronous=NORMAL``: a committed transaction survives a crash of selfreg
+    (``kill -9``); only a power loss may take the last few with it.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self._series: dict[tuple[str, str, str], int] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block as one write transaction; roll back if it raises."""
+        if self.conn.in_transaction:  # nested: part of the enclosing transaction
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def record_event(self, kind: str, subject: str, at: float, **detail: Any) -> None:
+        """Append one event row (every state change and internal event gets one)."""
+        self.conn.execute(
+            "INSERT INTO events (at, kind, subject, detail) VALUES (?, ?, ?, ?)",
+            (at, kind, subject, json.dumps(detail, default=str)),
+        )
+
+    def series_id(self, check: str, subject: str, metric: str) -> int:
+        """The id of a metric series, created on first use and cached."""
+        key = (check, subject, metric)
+        if (found := self._series.get(key)) is not None:
+            return found
+        row = self.conn.execute(
+            'SELECT id FROM series WHERE "check" = ? AND subject = ? AND metric = ?', key
+        ).fetchone()
+        if row is None:
+            row = self.conn.execute(
+                'INSERT INTO series ("check", subject, metric) VALUES (?, ?, ?) RETURNING id', key
+            ).fetchone()
+        self._series[key] = row[0]
+        return row[0]
+
+    def is_writable(self) -> bool:
+        """True when a write transaction can be taken now (for ``/health``)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(path: Path, *, readonly: bool = False) -> Store:
+    """Open (creating if needed) the database at ``path`` and apply pending migrations.
+
+    ``readonly`` opens an existing file for the CLI's reads without migrating or writing.
+    """
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 5000")
+            return Store(path, conn)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        MIGRATIONS.apply(Database(conn))
+        conn.commit()
+        conn.isolation_level = None  # autocommit; Store.transaction() groups writes
+        conn.row_factory = sqlite3.Row
+    except sqlite3.Error as exc:
+        raise StoreError(path, str(exc)) from exc
+    return Store(path, conn)

@@ -1,0 +1,119 @@
+"""Registered, append-only schema migrations, applied at every start.
+
+Never edit a migration that has shipped: add ``m00N_...`` below it instead.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("selfreg")
+
+
+@MIGRATIONS()
+def m001_core(db: Database) -> None:
+    """Events, latest state, metric series and rollups, check state, transitions, outbox."""
+    db.executescript(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_at ON events (at);
+        CREATE INDEX events_kind_at ON events (kind, at);
+
+        CREATE TABLE state (
+            "check" TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            status TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            "values" TEXT NOT NULL DEFAULT '{}',
+            error TEXT,
+            at REAL NOT NULL,
+            confirmed TEXT NOT NULL,
+            confirmed_at REAL NOT NULL,
+            streak INTEGER NOT NULL DEFAULT 1,
+            duration REAL,
+            PRIMARY KEY ("check", subject)
+        );
+
+        CREATE TABLE series (
+            id INTEGER PRIMARY KEY,
+            "check" TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            UNIQUE ("check", subject, metric)
+        );
+        CREATE TABLE samples (
+            series INTEGER NOT NULL REFERENCES series (id),
+            at REAL NOT NULL,
+            value REAL NOT NULL
+        );
+        CREATE INDEX samples_series_at ON samples (series, at);
+        CREATE INDEX samples_at ON samples (at);
+        CREATE TABLE rollups (
+            series INTEGER NOT NULL REFERENCES series (id),
+            minute INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            min REAL NOT NULL,
+            max REAL NOT NULL,
+            sum REAL NOT NULL,
+            PRIMARY KEY (series, minute)
+        ) WITHOUT ROWID;
+        CREATE INDEX rollups_minute ON rollups (minute);
+
+        CREATE TABLE check_state (
+            "check" TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY ("check", key)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE transitions (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            fingerprint TEXT NOT NULL,
+            "check" TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            previous TEXT NOT NULL,
+            current TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            "values" TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX transitions_fingerprint_at ON transitions (fingerprint, at);
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            ref INTEGER,
+            payload TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            claimed_until REAL,
+            delivered_at REAL,
+            failed_at REAL,
+            last_error TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (channel, next_attempt_at)
+            WHERE delivered_at IS NULL AND failed_at IS NULL;
+
+        CREATE TABLE components (
+            name TEXT PRIMARY KEY,
+            pid INTEGER,
+            create_time REAL,
+            started_at REAL,
+            restarts INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            last_exit_code INTEGER,
+            last_exit_at REAL
+        );
+        """
+    )

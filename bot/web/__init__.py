@@ -1,0 +1,1 @@
+"""The aiohttp web server: /health, /status, /metrics."""

@@ -1,0 +1,84 @@
+"""The aiohttp application: routes, and the token gate for non-loopback binds."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+
+from bot.web.metrics import render
+
+
+class WebBackend(Protocol):
+    """What the routes ask the running engine."""
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """(alive, body): alive when the scheduler runs and the store is writable."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """The status document (see ``bot.engine.status``)."""
+        ...
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Middleware: every route but /health needs ``Authorization: Bearer <token>``."""
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != "/health":
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return web.json_response(
+                    {"error": "this route needs Authorization: Bearer <SELFREG_WEB_TOKEN>"},
+                    status=401,
+                )
+        return await handler(request)
+
+    return gate
+
+
+def build_app(
+    backend: WebBackend, registry: CollectorRegistry, token: str | None
+) -> web.Application:
+    """The web application; with a ``token`` every route but /health is gated.
+
+    The runtime refuses to bind beyond loopback without one; on loopback a token, when
+    set, still applies, so setting it never leaves a route open by surprise.
+    """
+    app = web.Application(middlewares=[token_gate(token)] if token else [])
+
+    async def health(_: web.Request) -> web.Response:
+        alive, body = backend.health()
+        return web.json_response(body, status=200 if alive else 503)
+
+    async def status(_: web.Request) -> web.Response:
+        return web.json_response(backend.status())
+
+    async def metrics(_: web.Request) -> web.Response:
+        response = web.Response(body=render(registry))
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    app.router.add_get("/health", health)
+    app.router.add_get("/status", status)
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,20 @@
+"""Check plugins: one module per kind; ``REGISTRY`` maps a config ``kind`` to its class."""
+
+from __future__ import annotations
+
+from checks.base import Check
+from checks.http import HttpCheck
+from checks.logfile import LogfileCheck
+from checks.process import ProcessCheck
+from checks.selfreg import SelfregCheck
+from checks.system import SystemCheck
+from checks.tcp import TcpCheck
+
+REGISTRY: dict[str, type[Check]] = {
+    "http": HttpCheck,
+    "logfile": LogfileCheck,
+    "process": ProcessCheck,
+    "selfreg": SelfregCheck,
+    "system": SystemCheck,
+    "tcp": TcpCheck,
+}

@@ -1,0 +1,190 @@
+"""``http``: one request to a URL, judged on status, body, latency and certificate expiry."""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import time
+from typing import Any, Literal
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from checks.base import Check, CheckContext, CheckSpec, Observation, Status, Threshold
+from checks.thresholds import DurationThreshold, describe_ms, os_reason
+
+_MAX_BODY = 1 << 20  # read at most 1 MiB of a body: enough for any health document
+
+
+class JsonExpectation(BaseModel):
+    """A JSON field that must be present, and optionally equal a value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="Dotted path into the JSON body, e.g. 'checks.db.status'.")
+    equals: Any = Field(
+        default=None, description="The value it must equal; omit to only require it."
+    )
+
+
+class HttpSpec(CheckSpec):
+    """An ``[[checks]]`` entry of kind ``http``."""
+
+    kind: Literal["http"]
+    url: str = Field(pattern=r"^https?://", description="The URL to request.")
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict, description="Request headers.")
+    body: str | None = Field(default=None, description="Request body, sent as is.")
+    expect_status: list[int] = Field(
+        default_factory=list, description="Accepted status codes; default any 2xx or 3xx."
+    )
+    body_regex: str | None = Field(default=None, description="A regex the body must match.")
+    json_field: JsonExpectation | None = Field(
+        default=None, description="A JSON field the body must hold."
+    )
+    latency: DurationThreshold = Field(
+        default_factory=DurationThreshold, description="Latency limits (to the full body)."
+    )
+    follow_redirects: bool = Field(default=True, description="Follow 3xx redirects.")
+    verify_tls: bool = Field(default=True, description="Verify the server's certificate.")
+    cert_expiry_days: Threshold = Field(
+        default_factory=lambda: Threshold(warn=14, critical=7),
+        description="Days left on an https certificate: at or below warn / critical.",
+    )
+
+    @field_validator("body_regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+def _json_lookup(document: Any, path: str) -> tuple[bool, Any]:
+    """Follow a dotted path (list indexes as numbers); (found, value)."""
+    node = document
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+class HttpCheck(Check):
+    """Request a URL once; critical on a refused connection, wrong status or body."""
+
+    Spec = HttpSpec
+
+    def __init__(self, spec: HttpSpec) -> None:
+        super().__init__(spec)
+        self.spec: HttpSpec = spec
+        self._regex = re.compile(spec.body_regex) if spec.body_regex else None
+        self._expected = set(spec.expect_status)
+        # Answer before the engine's timeout does, so a silent server reads as a failure
+        # of the endpoint (critical), not as a check that could not tell (unknown).
+        self._timeout = aiohttp.ClientTimeout(total=max(spec.run_timeout * 0.9, 0.05))
+
+    async def run(self, ctx: CheckContext) -> list[Observation]:
+        spec = self.spec
+        started = time.perf_counter()
+        cert_days: float | None = None
+        try:
+            async with ctx.http.request(
+                spec.method,
+                spec.url,
+                headers=spec.headers,
+                data=spec.body,
+                allow_redirects=spec.follow_redirects,
+                timeout=self._timeout,
+                ssl=None if spec.verify_tls else False,
+            ) as response:
+                if spec.url.startswith("https://"):
+                    cert_days = self._cert_days(response, ctx.now())
+                body = await response.content.read(_MAX_BODY)
+                code = response.status
+        except TimeoutError:
+            return [
+                self._fail(
+                    ctx, f"no answer from {spec.url} within {describe_ms(self._timeout.total or 0)}"
+                )
+            ]
+        except aiohttp.ClientConnectorError as exc:
+            return [self._fail(ctx, f"cannot connect to {spec.url}: {os_reason(exc.os_error)}")]
+        except aiohttp.ClientError as exc:
+            return [
+                self._fail(ctx, f"request to {spec.url} failed: {exc.__class__.__name__}: {exc}")
+            ]
+        latency = time.perf_counter() - started
+
+        values = {"latency": latency, "status_code": float(code)}
+        problems: list[tuple[Status, str]] = []
+        if (code not in self._expected) if self._expected else not 200 <= code < 400:
+            problems.append((Status.CRITICAL, f"HTTP {code} from {spec.url}"))
+        if self._regex and not self._regex.search(body.decode("utf-8", "replace")):
+            problems.append((Status.CRITICAL, f"body does not match /{spec.body_regex}/"))
+        if spec.json_field is not None:
+            problems.extend(self._json_problems(body, spec.json_field))
+        latency_status = spec.latency.status(latency)
+        if latency_status is not Status.OK:
+            limit = (
+                spec.latency.critical if latency_status is Status.CRITICAL else spec.latency.warn
+            )
+            problems.append(
+                (
+                    latency_status,
+                    f"latency {describe_ms(latency)} ({latency_status} > {describe_ms(limit or 0)})",
+                )
+            )
+        if cert_days is not None:
+            values["cert_days"] = cert_days
+            cert_status = spec.cert_expiry_days.status(cert_days, below=True)
+            if cert_status is not Status.OK:
+                problems.append((cert_status, f"certificate expires in {cert_days:.0f} days"))
+
+        status = Status.worst([s for s, _ in problems])
+        head = f"HTTP {code} in {describe_ms(latency)}"
+        summary = "; ".join(text for _, text in problems) if problems else head
+        if problems and not summary.startswith("HTTP"):
+            summary = f"{head}: {summary}"
+        return [self.observe(ctx, status, summary, values)]
+
+    def _fail(self, ctx: CheckContext, summary: str) -> Observation:
+        return self.observe(ctx, Status.CRITICAL, summary, {"up": 0.0})
+
+    @staticmethod
+    def _json_problems(body: bytes, expect: JsonExpectation) -> list[tuple[Status, str]]:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return [(Status.CRITICAL, "body is not JSON")]
+        found, value = _json_lookup(document, expect.path)
+        if not found:
+            return [(Status.CRITICAL, f"JSON field {expect.path} is missing")]
+        if expect.equals is not None and value != expect.equals:
+            return [
+                (
+                    Status.CRITICAL,
+                    f"JSON field {expect.path} is {value!r}, expected {expect.equals!r}",
+                )
+            ]
+        return []
+
+    @staticmethod
+    def _cert_days(response: aiohttp.ClientResponse, now: float) -> float | None:
+        connection = response.connection
+        if connection is None or connection.transport is None:
+            return None
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        cert = ssl_object.getpeercert()  # empty when verification is off
+        if not cert or "notAfter" not in cert:
+            return None
+        return (ssl.cert_time_to_seconds(cert["notAfter"]) - now) / 86400

@@ -1,0 +1,1 @@
+"""Predictor plugins (anomaly, failure risk, forecast): none ship yet."""

@@ -1,0 +1,149 @@
+"""The runner: each check under its own timeout; failures become unknown; nothing runs twice."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Literal
+
+import aiohttp
+import pytest
+
+from bot.clock import SystemClock
+from bot.engine.runner import CheckRunner
+from bot.store import Store, open_store
+from checks.base import Check, CheckContext, CheckSpec, Observation, Status
+
+
+class ScriptSpec(CheckSpec):
+    kind: Literal["script"] = "script"
+    behaviour: str = "ok"
+    delay: float = 0.0
+
+
+class ScriptCheck(Check):
+    """A check whose behaviour the test chooses: ok, fail, raise, hang, or count a state key."""
+
+    Spec = ScriptSpec
+    runs = 0
+
+    async def run(self, ctx: CheckContext) -> list[Observation]:
+        type(self).runs += 1
+        spec = self.spec
+        assert isinstance(spec, ScriptSpec)
+        if spec.delay:
+            await asyncio.sleep(spec.delay)
+        if spec.behaviour == "raise":
+            raise RuntimeError("disk on fire")
+        if spec.behaviour == "hang":
+            await asyncio.sleep(3600)
+        if spec.behaviour == "count":
+            ctx.state.set("count", ctx.state.get("count", 0) + 1)
+        status = Status.CRITICAL if spec.behaviour == "fail" else Status.OK
+        return [self.observe(ctx, status, spec.behaviour, {"value": 1.0})]
+
+
+def script(name: str, **fields: object) -> ScriptCheck:
+    return ScriptCheck(ScriptSpec(name=name, **fields))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = open_store(tmp_path / "selfreg.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def runner_for(store: Store, http: aiohttp.ClientSession, *checks: Check) -> CheckRunner:
+    return CheckRunner(
+        checks=checks, store=store, clock=SystemClock(), http=http, channels=["console"]
+    )
+
+
+async def test_a_check_that_raises_becomes_unknown_with_the_error_text(store, http) -> None:
+    runner = runner_for(store, http, script("boom", behaviour="raise", interval=1))
+    await runner.run_interval(1)
+    state = runner.latest[("boom", "")]
+    assert state.status is Status.UNKNOWN
+    assert state.error == "RuntimeError: disk on fire"
+    row = store.conn.execute("SELECT status, error FROM state WHERE \"check\" = 'boom'").fetchone()
+    assert tuple(row) == ("unknown", "RuntimeError: disk on fire")
+
+
+async def test_a_hanging_check_times_out_and_never_delays_the_others(store, http) -> None:
+    runner = runner_for(
+        store,
+        http,
+        script("stuck", behaviour="hang", interval=1, timeout=1.2),
+        script("quick", interval=1),
+    )
+    started = time.monotonic()
+    await runner.run_interval(1)
+    assert time.monotonic() - started < 1.0, "the interval's results are written at its deadline"
+    assert runner.latest[("quick", "")].status is Status.OK
+    assert ("stuck", "") not in runner.latest
+    await asyncio.wait_for(asyncio.gather(*runner.in_flight.values()), timeout=3)
+    await asyncio.sleep(0)
+    assert runner.latest[("stuck", "")].status is Status.UNKNOWN
+    assert runner.latest[("stuck", "")].error == "timed out after 1.2s"
+
+
+async def test_a_check_still_running_is_skipped_not_started_twice(store, http) -> None:
+    ScriptCheck.runs = 0
+    runner = runner_for(store, http, script("slow", interval=0.1, timeout=1, delay=0.5))
+    await runner.run_interval(0.1)
+    await runner.run_interval(0.1)
+    assert ScriptCheck.runs == 1
+    skipped = store.conn.execute(
+        "SELECT count(*) FROM events WHERE kind = 'check.skipped'"
+    ).fetchone()
+    assert skipped[0] == 1 and runner.skipped == 1
+    await asyncio.wait_for(asyncio.gather(*runner.in_flight.values()), timeout=2)
+
+
+async def test_an_interval_is_written_in_one_transaction(store, http) -> None:
+    statements: list[str] = []
+    runner = runner_for(store, http, *(script(f"c{i}", interval=1) for i in range(20)))
+    store.conn.set_trace_callback(statements.append)
+    await runner.run_interval(1)
+    store.conn.set_trace_callback(None)
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
+    samples = store.conn.execute("SELECT count(*) FROM samples").fetchone()[0]
+    assert samples == 20
+
+
+async def test_a_transition_is_recorded_with_its_outbox_row_and_event(store, http) -> None:
+    runner = runner_for(store, http, script("api", behaviour="fail", interval=1))
+    await runner.run_interval(1)
+    transition = store.conn.execute(
+        "SELECT previous, current, severity FROM transitions"
+    ).fetchone()
+    assert tuple(transition) == ("ok", "critical", "critical")
+    outbox = store.conn.execute("SELECT channel, kind FROM outbox").fetchall()
+    assert [tuple(r) for r in outbox] == [("console", "transition")]
+    events = store.conn.execute("SELECT kind, subject FROM events").fetchall()
+    assert ("transition.recorded", "api||rule") in [tuple(e) for e in events]
+    await runner.run_interval(1)
+    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 1
+
+
+async def test_state_commits_with_the_run_and_a_dry_run_commits_nothing(
+    store, http, tmp_path
+) -> None:
+    runner = runner_for(store, http, script("counter", behaviour="count", interval=1))
+    await runner.run_interval(1)
+    await runner.run_interval(1)
+    await runner.run_now(["counter"])
+    await runner.run_now(None)
+    assert runner.committed["counter"] == {"count": 2}
+    reopened = runner_for(store, http, script("counter", behaviour="count", interval=1))
+    assert reopened.committed["counter"] == {"count": 2}
+    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 0

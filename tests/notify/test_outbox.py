@@ -1,0 +1,123 @@
+"""The outbox: claimed once, delivered once; transient failures retried, permanent ones kept."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.errors import DeliveryError, PermanentDeliveryError
+from bot.notify.base import OutboxMessage
+from bot.notify.console import ConsoleNotifier
+from bot.notify.outbox import OutboxWorker
+from bot.store import Store, open_store
+
+TRANSITION = {
+    "check": "api",
+    "subject": "",
+    "previous": "ok",
+    "current": "critical",
+    "severity": "critical",
+    "summary": "HTTP 503 from http://127.0.0.1:5051/health",
+    "at": 1_700_000_000.0,
+}
+
+
+class Flaky:
+    """A notifier that fails the way it is told, then succeeds."""
+
+    name = "flaky"
+
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.delivered: list[OutboxMessage] = []
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append(message)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = open_store(tmp_path / "selfreg.db")
+    yield opened
+    opened.close()
+
+
+def queue(store: Store, channel: str, at: float) -> int:
+    row = store.conn.execute(
+        "INSERT INTO outbox (created_at, channel, kind, payload, next_attempt_at) "
+        "VALUES (?, ?, 'transition', ?, ?) RETURNING id",
+        (at, channel, json.dumps(TRANSITION), at),
+    ).fetchone()
+    return row[0]
+
+
+async def test_the_console_prints_one_readable_line_per_transition(store) -> None:
+    clock = FakeClock()
+    out = io.StringIO()
+    queue(store, "console", clock.now())
+    await OutboxWorker(store, {"console": ConsoleNotifier(out)}, clock).deliver_due()
+    line = out.getvalue()
+    assert line.count("\n") == 1
+    assert "CRIT  api: critical (was ok, severity critical) · HTTP 503 from" in line
+
+
+async def test_a_transient_failure_is_retried_after_its_retry_after(store) -> None:
+    clock = FakeClock()
+    notifier = Flaky([DeliveryError("flaky", "HTTP 429", retry_after=30)])
+    worker = OutboxWorker(store, {"flaky": notifier}, clock)
+    row_id = queue(store, "flaky", clock.now())
+    assert await worker.deliver_due() == pytest.approx(30)
+    clock.advance(29)
+    await worker.deliver_due()
+    assert notifier.delivered == []
+    clock.advance(1)
+    await worker.deliver_due()
+    assert [m.id for m in notifier.delivered] == [row_id]
+    assert notifier.delivered[0].attempts == 2
+    assert worker.pending_count() == 0
+
+
+async def test_a_permanent_failure_is_kept_with_its_reason_and_not_retried(store) -> None:
+    clock = FakeClock()
+    notifier = Flaky([PermanentDeliveryError("flaky", "channel_not_found")])
+    worker = OutboxWorker(store, {"flaky": notifier}, clock)
+    queue(store, "flaky", clock.now())
+    await worker.deliver_due()
+    clock.advance(3600)
+    await worker.deliver_due()
+    row = store.conn.execute("SELECT failed_at, last_error, delivered_at FROM outbox").fetchone()
+    assert row["last_error"] == "channel_not_found" and row["failed_at"] and not row["delivered_at"]
+    event = store.conn.execute(
+        "SELECT detail FROM events WHERE kind = 'outbox.delivery_failed'"
+    ).fetchone()
+    assert json.loads(event[0])["error"] == "channel_not_found"
+    assert notifier.delivered == []
+
+
+async def test_a_claimed_row_is_not_delivered_by_a_second_worker(store) -> None:
+    clock = FakeClock()
+    first, second = Flaky([]), Flaky([])
+    queue(store, "flaky", clock.now())
+    now = clock.now()
+    # the first worker claims the row (as it would just before delivering) ...
+    assert OutboxWorker(store, {"flaky": first}, clock)._claim(1, now)
+    # ... so another worker, or a restarted one, leaves it alone until the claim lapses
+    await OutboxWorker(store, {"flaky": second}, clock).deliver_due()
+    assert second.delivered == []
+    clock.advance(61)
+    await OutboxWorker(store, {"flaky": second}, clock).deliver_due()
+    assert len(second.delivered) == 1
+
+
+async def test_rows_for_a_channel_without_a_notifier_wait(store) -> None:
+    clock = FakeClock()
+    queue(store, "slack", clock.now())
+    worker = OutboxWorker(store, {"console": ConsoleNotifier(io.StringIO())}, clock)
+    assert await worker.deliver_due() == 30.0
+    assert store.conn.execute("SELECT attempts FROM outbox").fetchone()[0] == 0

@@ -1,0 +1,55 @@
+"""Retention: raw samples roll up into minutes, and everything is pruned past its window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.store import open_store
+from bot.store.retention import prune, roll_up
+
+T0 = 1_700_000_040.0  # a whole minute
+
+
+def test_samples_roll_up_per_finished_minute_and_rerunning_changes_nothing(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "selfreg.db")
+    series = store.series_id("api", "", "latency")
+    rows = [
+        (series, T0 + offset, value)
+        for offset, value in ((0, 1.0), (20, 3.0), (50, 2.0), (61, 9.0))
+    ]
+    store.conn.executemany("INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", rows)
+    roll_up(store, T0 + 70)
+    roll_up(store, T0 + 70)
+    rollups = store.conn.execute("SELECT minute, count, min, max, sum FROM rollups").fetchall()
+    assert [tuple(r) for r in rollups] == [(int(T0 // 60), 3, 1.0, 3.0, 6.0)]
+    store.close()
+
+
+def test_prune_removes_only_what_is_past_its_window(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "selfreg.db")
+    series = store.series_id("api", "", "latency")
+    day = 86400.0
+    store.conn.executemany(
+        "INSERT INTO samples (series, at, value) VALUES (?, ?, ?)",
+        [(series, T0 - 2 * day, 1.0), (series, T0 - 60, 2.0)],
+    )
+    store.conn.execute(
+        "INSERT INTO rollups (series, minute, count, min, max, sum) VALUES (?, ?, 1, 1, 1, 1)",
+        (series, int((T0 - 40 * day) // 60)),
+    )
+    store.record_event("old", "", T0 - 40 * day)
+    removed = prune(store, T0, samples_for=day, rollups_for=30 * day, events_for=30 * day)
+    assert removed == {"samples": 1, "rollups": 1, "events": 1, "outbox": 0}
+    assert store.conn.execute("SELECT count(*) FROM samples").fetchone()[0] == 1
+    assert store.conn.execute("SELECT kind FROM events").fetchone()[0] == "store.pruned"
+    store.close()
+
+
+def test_migrations_apply_once_and_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "selfreg.db"
+    open_store(path).close()
+    store = open_store(path)
+    applied = store.conn.execute("SELECT name FROM _sqlite_migrations").fetchall()
+    assert [r[0] for r in applied] == ["m001_core"]
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()

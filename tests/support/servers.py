@@ -1,0 +1,65 @@
+"""Real loopback servers for tests: HTTP that answers 200, 500, slowly, or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+
+async def _ok(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _error(_: web.Request) -> web.Response:
+    return web.json_response({"status": "broken"}, status=500)
+
+
+async def _slow(request: web.Request) -> web.Response:
+    await asyncio.sleep(float(request.query.get("seconds", "0.5")))
+    return web.json_response({"status": "ok"})
+
+
+async def _redirect(_: web.Request) -> web.Response:
+    raise web.HTTPFound("/ok")
+
+
+@contextlib.asynccontextmanager
+async def http_server() -> AsyncIterator[str]:
+    """An aiohttp server on 127.0.0.1 with /ok, /error, /slow?seconds=N and /redirect."""
+    app = web.Application()
+    app.router.add_get("/ok", _ok)
+    app.router.add_get("/error", _error)
+    app.router.add_get("/slow", _slow)
+    app.router.add_get("/redirect", _redirect)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.contextmanager
+def silent_listener() -> socket.socket:
+    """A socket that accepts connections into its backlog but never answers a byte."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound and released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
