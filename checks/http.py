@@ -6,12 +6,14 @@ import json
 import re
 import ssl
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status, Threshold
+from checks.certificates import CertificateWatch
 from checks.thresholds import DurationThreshold, describe_ms, os_reason
 
 _MAX_BODY = 1 << 20  # read at most 1 MiB of a body: enough for any health document
@@ -48,10 +50,20 @@ class HttpSpec(CheckSpec):
     )
     follow_redirects: bool = Field(default=True, description="Follow 3xx redirects.")
     verify_tls: bool = Field(default=True, description="Verify the server's certificate.")
+    ca_file: str | None = Field(
+        default=None, description="PEM file of the CA to trust (an internal CA), else the system's."
+    )
     cert_expiry_days: Threshold = Field(
         default_factory=lambda: Threshold(warn=14, critical=7),
         description="Days left on an https certificate: at or below warn / critical.",
     )
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError("no such file")
+        return value
 
     @field_validator("body_regex")
     @classmethod
@@ -87,6 +99,12 @@ class HttpCheck(Check):
         self.spec: HttpSpec = spec
         self._regex = re.compile(spec.body_regex) if spec.body_regex else None
         self._expected = set(spec.expect_status)
+        self._ssl: ssl.SSLContext | bool = False
+        self._certificate: CertificateWatch | None = None
+        if spec.verify_tls:
+            self._ssl = ssl.create_default_context(cafile=spec.ca_file)
+            if spec.url.startswith("https://"):
+                self._certificate = CertificateWatch(spec.url, self._ssl)
         # Answer before the engine's timeout does, so a silent server reads as a failure
         # of the endpoint (critical), not as a check that could not tell (unknown).
         self._timeout = aiohttp.ClientTimeout(total=max(spec.run_timeout * 0.9, 0.05))
@@ -94,7 +112,6 @@ class HttpCheck(Check):
     async def run(self, ctx: CheckContext) -> list[Observation]:
         spec = self.spec
         started = time.perf_counter()
-        cert_days: float | None = None
         try:
             async with ctx.http.request(
                 spec.method,
@@ -103,10 +120,8 @@ class HttpCheck(Check):
                 data=spec.body,
                 allow_redirects=spec.follow_redirects,
                 timeout=self._timeout,
-                ssl=None if spec.verify_tls else False,
+                ssl=self._ssl,
             ) as response:
-                if spec.url.startswith("https://"):
-                    cert_days = self._cert_days(response, ctx.now())
                 body = await response.content.read(_MAX_BODY)
                 code = response.status
         except TimeoutError:
@@ -115,6 +130,9 @@ class HttpCheck(Check):
                     ctx, f"no answer from {spec.url} within {describe_ms(self._timeout.total or 0)}"
                 )
             ]
+        except aiohttp.ClientConnectorCertificateError as exc:
+            reason = getattr(exc.certificate_error, "verify_message", None) or exc.certificate_error
+            return [self._fail(ctx, f"TLS certificate of {spec.url} is not trusted: {reason}")]
         except aiohttp.ClientConnectorError as exc:
             return [self._fail(ctx, f"cannot connect to {spec.url}: {os_reason(exc.os_error)}")]
         except aiohttp.ClientError as exc:
@@ -142,6 +160,9 @@ class HttpCheck(Check):
                     f"latency {describe_ms(latency)} ({latency_status} > {describe_ms(limit or 0)})",
                 )
             )
+        cert_days = None
+        if self._certificate is not None:
+            cert_days = await self._certificate.days_left(ctx.now(), self._timeout.total or 1.0)
         if cert_days is not None:
             values["cert_days"] = cert_days
             cert_status = spec.cert_expiry_days.status(cert_days, below=True)
@@ -175,16 +196,3 @@ class HttpCheck(Check):
                 )
             ]
         return []
-
-    @staticmethod
-    def _cert_days(response: aiohttp.ClientResponse, now: float) -> float | None:
-        connection = response.connection
-        if connection is None or connection.transport is None:
-            return None
-        ssl_object = connection.transport.get_extra_info("ssl_object")
-        if ssl_object is None:
-            return None
-        cert = ssl_object.getpeercert()  # empty when verification is off
-        if not cert or "notAfter" not in cert:
-            return None
-        return (ssl.cert_time_to_seconds(cert["notAfter"]) - now) / 86400
