@@ -1,0 +1,315 @@
+"""Web API method semantics: what each method checks, stores and answers.
+
+Handlers take the parsed arguments and return the reply body; an application error is raised
+as `ApiError` and becomes HTTP 200 with `ok: false`, as in Slack. Authentication, faults and
+rate limits are applied before a handler runs (see `server.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import blockkit, shapes
+from .records import Message, View
+from .store import Channel, Store, random_id
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class ApiError(Exception):
+    """An `ok: false` reply; `body` is exactly what the client receives."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.body = shapes.error(code, **extra)
+
+
+class BodyError(ApiError):
+    """An `ok: false` reply whose body is built elsewhere (the Block Kit validator)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        Exception.__init__(self, body["error"])
+        self.body = body
+
+
+class WebApi:
+    """The Web API methods the stand-in implements, keyed by Slack's method name."""
+
+    def __init__(self, store: Store, mint_socket_url: Callable[[], str]) -> None:
+        self.store = store
+        self.config = store.config
+        self._mint_socket_url = mint_socket_url
+        self.methods: dict[str, Handler] = {
+            "auth.test": self.auth_test,
+            "apps.connections.open": self.connections_open,
+            "chat.postMessage": self.post_message,
+            "chat.update": self.update,
+            "chat.postEphemeral": self.post_ephemeral,
+            "chat.delete": self.delete,
+            "conversations.info": self.conversations_info,
+            "conversations.replies": self.conversations_replies,
+            "reactions.add": self.reactions_add,
+            "users.info": self.users_info,
+            "usergroups.users.list": self.usergroup_users,
+            "views.open": self.views_open,
+            "views.push": self.views_push,
+            "views.update": self.views_update,
+        }
+
+    def call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Run one method; raises ApiError for `ok: false` and KeyError for unknown methods."""
+        handler = self.methods[method]
+        with self.store.lock:
+            return handler(args)
+
+    # identity
+
+    def auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        c = self.config
+        return shapes.auth_test(
+            domain=c.team_domain,
+            team=c.team_name,
+            user=c.bot_user_name,
+            team_id=c.team_id,
+            user_id=c.bot_user_id,
+            bot_id=c.bot_id,
+        )
+
+    def connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return shapes.connections_open(self._mint_socket_url())
+
+    def users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.store.users.get(args.get("user") or "")
+        if user is None:
+            raise ApiError("user_not_found")
+        return {"ok": True, "user": {**user, "team_id": self.config.team_id}}
+
+    def usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
+        if "usergroups:read" not in self.config.scopes:
+            provided = ",".join(sorted(self.config.scopes))
+            raise ApiError("missing_scope", needed="usergroups:read", provided=provided)
+        members = self.store.usergroups.get(args.get("usergroup") or "")
+        if members is None:
+            raise ApiError("no_such_subteam")
+        return {"ok": True, "users": list(members)}
+
+    # channels
+
+    def _visible(self, ref: str | None) -> Channel:
+        channel = self.store.find_channel(ref)
+        bot = self.config.bot_user_id
+        if channel is None or (channel.private and bot not in channel.members):
+            raise ApiError("channel_not_found")
+        return channel
+
+    def _writable(self, ref: str | None) -> Channel:
+        channel = self._visible(ref)
+        if channel.archived:
+            raise ApiError("is_archived")
+        public_ok = self.config.chat_write_public and "chat:write.public" in self.config.scopes
+        if self.config.bot_user_id not in channel.members and not public_ok:
+            raise ApiError("not_in_channel")
+        return channel
+
+    def conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible(args.get("channel"))
+        return {"ok": True, "channel": channel.to_api(self.config.bot_user_id)}
+
+    def conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible(args.get("channel"))
+        root = self.store.thread_root(channel.id, args.get("ts") or "")
+        if root is None:
+            raise ApiError("thread_not_found")
+        found = [
+            m.to_api()
+            for m in self.store.messages[channel.id].values()
+            if not m.deleted and (m.ts == root or m.thread_ts == root)
+        ]
+        return {"ok": True, "messages": found, "has_more": False}
+
+    # messages
+
+    def content(self, args: dict[str, Any], current: Message | None = None):
+        """(text, blocks) after the no_text, msg_too_long and Block Kit checks."""
+        text = args.get("text", args.get("markdown_text"))
+        text = current.text if text is None and current else str(text or "")
+        blocks = current.blocks if current and "blocks" not in args else []
+        if args.get("blocks") is not None:
+            blocks = self._blocks(args["blocks"])
+        if not text and not blocks and not args.get("attachments"):
+            raise ApiError("no_text")
+        if len(text) > blockkit.MAX_MESSAGE_TEXT:
+            raise ApiError("msg_too_long")
+        return text, self.store.with_block_ids(blocks)
+
+    @staticmethod
+    def _blocks(raw: Any) -> list[dict[str, Any]]:
+        try:
+            blocks = blockkit.parse_blocks(raw)
+        except blockkit.BlocksFormatError as exc:
+            raise ApiError("invalid_blocks_format") from exc
+        errors = blockkit.validate_blocks(blocks)
+        if errors:
+            raise BodyError(blockkit.error_body(errors))
+        return blocks
+
+    def bot_message(self, channel: str, text: str, blocks, **extra: Any) -> Message:
+        c = self.config
+        return Message(
+            channel=channel,
+            ts=self.store.next_ts(),
+            text=text,
+            blocks=blocks,
+            user=c.bot_user_id,
+            bot_id=c.bot_id,
+            app_id=c.app_id,
+            team=c.team_id,
+            username=c.bot_user_name,
+            **extra,
+        )
+
+    def post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._writable(args.get("channel"))
+        text, blocks = self.content(args)
+        thread_ts = args.get("thread_ts") or None
+        if thread_ts is not None:
+            # Slack's reply for an unknown parent was not verified; the stand-in refuses it.
+            thread_ts = self.store.thread_root(channel.id, str(thread_ts))
+            if thread_ts is None:
+                raise ApiError("thread_not_found")
+        message = self.store.put(self.bot_message(channel.id, text, blocks, thread_ts=thread_ts))
+        return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message.to_api()}
+
+    def _own_message(self, args: dict[str, Any], refusal: str) -> Message:
+        channel = self._visible(args.get("channel"))
+        ts = str(args.get("ts") or "")
+        if (channel.id, ts) in self.store.ephemeral:
+            raise ApiError(refusal)
+        message = self.store.get(channel.id, ts)
+        if message is None:
+            raise ApiError("message_not_found")
+        if message.user != self.config.bot_user_id or message.bot_id != self.config.bot_id:
+            raise ApiError(refusal)
+        return message
+
+    def update(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(args, "cant_update_message")
+        text, blocks = self.content(args, current=message)
+        message = self.store.revise(
+            message, text=text, blocks=blocks, edited_ts=self.store.next_ts()
+        )
+        return {
+            "ok": True,
+            "channel": message.channel,
+            "ts": message.ts,
+            "text": message.text,
+            "message": message.to_api(),
+        }
+
+    def delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(args, "cant_delete_message")
+        self.store.revise(message, deleted=True)
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._writable(args.get("channel"))
+        user = str(args.get("user") or "")
+        if user not in channel.members:
+            raise ApiError("user_not_in_channel")
+        text, blocks = self.content(args)
+        message = self.bot_message(
+            channel.id, text, blocks, ephemeral_to=user, thread_ts=args.get("thread_ts")
+        )
+        self.store.put(message)
+        return {"ok": True, "message_ts": message.ts}
+
+    def reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible(args.get("channel"))
+        message = self.store.get(channel.id, str(args.get("timestamp") or ""))
+        name = str(args.get("name") or "")
+        if message is None or message.is_ephemeral:
+            raise ApiError("message_not_found")
+        if name in message.reactions:
+            raise ApiError("already_reacted")
+        self.store.revise(message, reactions=(*message.reactions, name))
+        return {"ok": True}
+
+    # modals
+
+    def _view_arg(self, args: dict[str, Any]) -> dict[str, Any]:
+        raw = args.get("view")
+        try:
+            view = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            view = None
+        errors = blockkit.validate_view(view)
+        if errors:
+            messages = ["[ERROR] " + e for e in errors]
+            raise ApiError("invalid_arguments", response_metadata={"messages": messages})
+        return view
+
+    def _store_view(self, view: dict[str, Any], user: str, view_id: str, root: str) -> View:
+        c = self.config
+        body = {
+            "id": view_id,
+            "team_id": c.team_id,
+            "type": view["type"],
+            "blocks": self.store.with_block_ids(view["blocks"]),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{time.time():.6f}.{random_id(length=8)}",
+            "title": view.get("title"),
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "previous_view_id": None,
+            "root_view_id": root,
+            "app_id": c.app_id,
+            "external_id": view.get("external_id", ""),
+            "app_installed_team_id": c.team_id,
+            "bot_id": c.bot_id,
+        }
+        record = View(id=view_id, user=user, root_view_id=root, hash=body["hash"], view=body)
+        self.store.views[view_id] = record
+        return record
+
+    def views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._view_arg(args)
+        error, trigger = self.store.take_trigger(args.get("trigger_id"))
+        if error:
+            raise ApiError(error)
+        view_id = random_id("V", 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return {"ok": True, "view": self._store_view(view, trigger.user, view_id, view_id).view}
+
+    def views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._view_arg(args)
+        error, trigger = self.store.take_trigger(args.get("trigger_id"))
+        if error:
+            raise ApiError(error)
+        open_views = [v for v in self.store.views.values() if v.user == trigger.user]
+        if not open_views or open_views[-1].closed:
+            raise ApiError("not_found")
+        view_id = random_id("V", 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        record = self._store_view(view, trigger.user, view_id, open_views[-1].root_view_id)
+        record.view["previous_view_id"] = open_views[-1].id
+        return {"ok": True, "view": record.view}
+
+    def views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._view_arg(args)
+        external = args.get("external_id")
+        found = [
+            v
+            for v in self.store.views.values()
+            if v.id == args.get("view_id") or (external and v.view["external_id"] == external)
+        ]
+        if not found:
+            raise ApiError("not_found")
+        old = found[-1]
+        if args.get("hash") and args["hash"] != old.hash:
+            raise ApiError("hash_conflict")
+        return {"ok": True, "view": self._store_view(view, old.user, old.id, old.root_view_id).view}
