@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 import actions
 import checks
+from bot.config_alerts import AlertsSettings, SlackSettings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 from checks.base import CheckSpec
 from checks.units import Duration
@@ -36,15 +37,6 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class SlackSettings(Section):
-    """``[slack]``: where alerts go. Tokens come only from the environment."""
-
-    channel: str | None = Field(default=None, description="Alert channel, e.g. '#ops'.")
-    admins: list[str] = Field(
-        default_factory=list, description="Slack user ids who may pause actions and reload."
-    )
 
 
 class WebSettings(Section):
@@ -80,14 +72,6 @@ class ModelsSettings(Section):
 
     anomaly: bool = Field(default=False, description="Score every metric for anomalies.")
     failure_risk: bool = Field(default=False, description="Predict failures per check.")
-
-
-class AlertsSettings(Section):
-    """``[alerts]``: how transitions reach people."""
-
-    console: bool = Field(
-        default=True, description="Print one line per transition on selfreg's output."
-    )
 
 
 class ComponentSettings(Section):

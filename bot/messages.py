@@ -136,3 +136,86 @@ def status_report(status: Mapping[str, Any], now: float) -> str:
 
 def no_such_instance() -> str:
     return "selfreg is not running here; showing what the store recorded."
+
+
+# ---- incidents ---------------------------------------------------------------------------
+def human_duration(seconds: float) -> str:
+    """``"4 m 12 s"``, ``"2 h 5 m"``, ``"3 d 4 h"``: the two largest units."""
+    seconds = max(round(seconds), 0)
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    parts = []
+    for name, size in units:
+        if seconds >= size or (name == "s" and not parts):
+            count, seconds = divmod(seconds, size)
+            parts.append(f"{count} {name}")
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
+
+
+def opened(summary: str) -> str:
+    return f"Opened: {summary}"
+
+
+def reopened(summary: str) -> str:
+    return f"Failing again: {summary}"
+
+
+def status_changed(previous: str, current: str, summary: str) -> str:
+    return f"Now {current} (was {previous}): {summary}"
+
+
+def resolved(after: float, summary: str) -> str:
+    return f"Resolved after {human_duration(after)}: {summary}"
+
+
+def acknowledged(actor: str) -> str:
+    return f"Acknowledged by {mention_user(actor)}; escalation stopped."
+
+
+def escalated(step: int, steps: int, after: float) -> str:
+    return f"Escalation step {step} of {steps}: still open and not acknowledged after {human_duration(after)}."
+
+
+def still_open(after: float) -> str:
+    return f"Reminder: still open after {human_duration(after)}."
+
+
+def ack_reminder(after: float) -> str:
+    return f"Reminder: acknowledged {human_duration(after)} ago and still open."
+
+
+def flapping(changes: int, window: float) -> str:
+    return (
+        f"Flapping: {changes} state changes within {human_duration(window)}. "
+        "One message until it settles."
+    )
+
+
+def mention_user(actor: str) -> str:
+    """A Slack mention for a user id, else the name as given (CLI users, 'selfreg')."""
+    return f"<@{actor}>" if actor[:1] in ("U", "W") and actor.isalnum() else actor
+
+
+def mention(target: str) -> str:
+    """Slack mention syntax for user ids, user-group ids and @here / @channel."""
+    if target in ("@here", "@channel", "@everyone"):
+        return f"<!{target[1:]}>"
+    if target.startswith("S") and target.isalnum():
+        return f"<!subteam^{target}>"
+    return mention_user(target)
+
+
+def console_notice(at: float, severity: str, what: str, text: str) -> str:
+    """One console line per incident event."""
+    return f"{clock_time(at)}  {severity.upper():<8}  {what}  {text}"
+
+
+def silenced(actor: str, until: float | None, reason: str) -> str:
+    end = f"until {clock_time(until)}" if until is not None else "until it resolves"
+    why = f" ({reason})" if reason else ""
+    return f"Silenced by {mention_user(actor)} {end}{why}."
+
+
+def silence_ended() -> str:
+    return "Silence ended; alerting again."

@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,11 +25,13 @@ import checks
 from bot import control, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
-from bot.engine.records import EventKind
+from bot.engine.alerting import Alerting
+from bot.engine.records import EventKind, Severity
 from bot.engine.runner import CheckRunner
 from bot.engine.status import build_status
 from bot.engine.supervisor import Supervisor
 from bot.errors import UnknownCheck, UserError, WebTokenMissing
+from bot.notify.base import Notifier
 from bot.notify.console import ConsoleNotifier
 from bot.notify.outbox import OutboxWorker
 from bot.store import Store, open_store
@@ -42,6 +44,7 @@ from checks.units import format_duration
 log = logging.getLogger(__name__)
 
 LAG_PROBE_EVERY = 1.0
+SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
 
 
 class AlreadyRunning(UserError):
@@ -54,6 +57,25 @@ class AlreadyRunning(UserError):
 def build_checks(config: LoadedConfig) -> list[Check]:
     """One check instance per configured entry, from the registry."""
     return [checks.REGISTRY[spec.kind](spec) for spec in config.settings.checks]
+
+
+def build_notifiers(config: LoadedConfig, out: TextIO) -> dict[str, Notifier]:
+    """The delivery channels the config turns on."""
+    notifiers: dict[str, Notifier] = {}
+    if config.settings.alerts.console:
+        notifiers["console"] = ConsoleNotifier(out)
+    return notifiers
+
+
+def channel_floors(config: LoadedConfig, notifiers: Mapping[str, Notifier]) -> dict[str, Severity]:
+    """Each channel's minimum severity for loud notices (console and Slack hear everything)."""
+    alerts = config.settings.alerts
+    floors = {name: Severity.INFO for name in notifiers}
+    for name in ("log", "email", "webhook"):
+        section = getattr(alerts, name)
+        if name in notifiers and section is not None:
+            floors[name] = Severity(section.min_severity)
+    return floors
 
 
 def make_http_session() -> aiohttp.ClientSession:
@@ -96,6 +118,7 @@ class Runtime:
         self.runner: CheckRunner | None = None
         self.supervisor: Supervisor | None = None
         self.outbox: OutboxWorker | None = None
+        self.alerting: Alerting | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.http: aiohttp.ClientSession | None = None
         self.lag = LagProbe()
@@ -127,15 +150,22 @@ class Runtime:
                 EventKind.STARTED, "", self.clock.now(), files=[str(f) for f in config.files]
             )
         self.http = make_http_session()
-        notifiers = {"console": ConsoleNotifier(self.out)} if config.settings.alerts.console else {}
+        notifiers = build_notifiers(config, self.out)
         self.outbox = OutboxWorker(store, notifiers, self.clock)
+        self.alerting = Alerting(
+            store,
+            self.clock,
+            config.settings.alerts,
+            {spec.name: spec for spec in config.settings.checks},
+            channel_floors(config, notifiers),
+        )
+        self.alerting.on_queued = self.outbox.wake.set
         self.runner = CheckRunner(
             checks=build_checks(config),
             store=store,
             clock=self.clock,
             http=self.http,
-            channels=list(notifiers),
-            on_queued=self.outbox.wake.set,
+            hooks=self.alerting,
             stats=self.engine_stats,
         )
         self.supervisor = Supervisor(
@@ -201,6 +231,15 @@ class Runtime:
             "interval",
             seconds=60,
             id="housekeeping:rollup",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=60,
+        )
+        scheduler.add_job(
+            self.alerts_sweep,
+            "interval",
+            seconds=SWEEP_EVERY,
+            id="alerts:sweep",
             coalesce=True,
             max_instances=1,
             misfire_grace_time=60,
@@ -276,6 +315,10 @@ class Runtime:
             print(messages.stopped(), file=self.out, flush=True)
 
     # ---- housekeeping --------------------------------------------------------------------
+    async def alerts_sweep(self) -> None:
+        if self.alerting is not None:
+            self.alerting.sweep()
+
     async def housekeeping_rollup(self) -> None:
         if self.store is not None:
             roll_up(self.store, self.clock.now())
@@ -366,7 +409,6 @@ async def run_checks_alone(config: LoadedConfig, names: Sequence[str] | None) ->
                 store=store,
                 clock=SystemClock(),
                 http=http,
-                channels=[],
             )
             results = await runner.run_now(names)
     finally:

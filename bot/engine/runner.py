@@ -23,7 +23,13 @@ from bot.engine.proctable import ProcessTableCache
 from bot.engine.records import EventKind, LatestState
 from bot.engine.transitions import consider
 from bot.store.db import Store
-from bot.store.observations import RunRecord, load_check_state, load_latest, write_runs
+from bot.store.observations import (
+    RunHooks,
+    RunRecord,
+    load_check_state,
+    load_latest,
+    write_runs,
+)
 from checks.base import Check, Observation, ProcessTable, Status
 
 log = logging.getLogger(__name__)
@@ -49,16 +55,14 @@ class CheckRunner:
         store: Store,
         clock: Clock,
         http: aiohttp.ClientSession,
-        channels: Sequence[str],
-        on_queued: Callable[[], None] = lambda: None,
+        hooks: RunHooks | None = None,
         stats: Callable[[], Mapping[str, float]] = dict,
     ) -> None:
         self.checks = {check.name: check for check in checks}
         self.store = store
         self.clock = clock
         self.http = http
-        self.channels = list(channels)
-        self.on_queued = on_queued
+        self.hooks = hooks
         self.stats = stats
         self.processes = ProcessTableCache()
         self.latest: dict[tuple[str, str], LatestState] = load_latest(store)
@@ -134,7 +138,7 @@ class CheckRunner:
         records = []
         updated: dict[tuple[str, str], LatestState] = {}
         for result in results:
-            states, transitions = [], []
+            states, transitions, repeats = [], [], []
             for observation in result.observations:
                 key = (observation.check, observation.subject)
                 previous = updated.get(key) or self.latest.get(key)
@@ -145,25 +149,26 @@ class CheckRunner:
                 states.append(state)
                 if transition is not None:
                     transitions.append(transition)
+                elif state.confirmed is not Status.OK and observation.status is not Status.OK:
+                    repeats.append(observation)
             records.append(
                 RunRecord(
                     check=result.check.name,
                     states=states,
                     observations=result.observations,
                     transitions=transitions,
+                    repeats=repeats,
                     state_writes=result.state_writes,
                 )
             )
             self.last_durations[result.check.name] = result.duration
-        queued = write_runs(self.store, records, self.channels)
+        write_runs(self.store, records, self.hooks)
         self.latest.update(updated)
         for result in results:
             if result.state_writes:
                 merged = dict(self.committed.get(result.check.name, {}))
                 merged.update(result.state_writes)
                 self.committed[result.check.name] = merged
-        if queued:
-            self.on_queued()
 
     async def run_now(self, names: Sequence[str] | None = None) -> list[RunResult]:
         """Run checks once without recording anything (``selfreg health``, ``check run``)."""

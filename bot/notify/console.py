@@ -1,4 +1,4 @@
-"""The console channel: one readable line per transition on selfreg's standard output."""
+"""The console channel: one readable line per incident event on selfreg's standard output."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.notify.base import OutboxMessage
 
 
 class ConsoleNotifier:
-    """Prints transitions; the channel a newcomer sees before Slack is set up."""
+    """Prints incident events; the channel a newcomer sees before Slack is set up."""
 
     name = "console"
 
@@ -19,6 +19,13 @@ class ConsoleNotifier:
 
     async def deliver(self, message: OutboxMessage) -> None:
         stream = self._stream or sys.stdout
-        if message.kind == "transition":
-            stream.write(messages.console_transition(message.payload) + "\n")
-            stream.flush()
+        if message.kind != "incident.notice":
+            return
+        payload = message.payload
+        incident = payload["incident"]
+        what = messages.subject_label(incident["check"], incident["subject"])
+        line = messages.console_notice(
+            incident["last_seen_at"], incident["severity"], what, payload["text"]
+        )
+        stream.write(line + "\n")
+        stream.flush()

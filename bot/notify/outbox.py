@@ -57,27 +57,41 @@ class OutboxWorker:
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
 
     async def deliver_due(self) -> float:
-        """Deliver every row due now; return seconds until the next one is due."""
+        """Deliver every row due now, in order per channel; seconds until the next is due.
+
+        A row that failed and waits for its retry holds back the later rows of its channel,
+        so a Slack outage delays messages but never reorders them. A row that is merely paced
+        (an update not due yet, never tried) holds back nothing.
+        """
         now = self.clock.now()
         rows = self.store.conn.execute(
-            "SELECT id, channel, kind, payload, attempts FROM outbox "
-            "WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? "
+            "SELECT id, channel, kind, payload, attempts, next_attempt_at FROM outbox "
+            "WHERE delivered_at IS NULL AND failed_at IS NULL "
             f"AND (claimed_until IS NULL OR claimed_until < ?) AND channel IN ({self._channels}) "
-            "ORDER BY id LIMIT 100",
-            (now, now, *self.notifiers),
+            "ORDER BY id LIMIT 500",
+            (now, *self.notifiers),
         ).fetchall()
+        blocked: set[str] = set()
         for row in rows:
-            notifier = self.notifiers.get(row["channel"])
-            if notifier is None or not self._claim(row["id"], now):
+            channel = row["channel"]
+            if channel in blocked:
+                continue
+            if row["next_attempt_at"] > now:
+                if row["attempts"] > 0:
+                    blocked.add(channel)
+                continue
+            if not self._claim(row["id"], now):
                 continue
             message = OutboxMessage(
                 id=row["id"],
-                channel=row["channel"],
+                channel=channel,
                 kind=row["kind"],
                 payload=json.loads(row["payload"]),
                 attempts=row["attempts"] + 1,
             )
-            await self._deliver(notifier, message)
+            if not await self._deliver(self.notifiers[channel], message):
+                blocked.add(channel)
+            now = self.clock.now()
         return self._next_due()
 
     def _claim(self, row_id: int, now: float) -> bool:
@@ -89,7 +103,8 @@ class OutboxWorker:
         )
         return cursor.rowcount == 1
 
-    async def _deliver(self, notifier: Notifier, message: OutboxMessage) -> None:
+    async def _deliver(self, notifier: Notifier, message: OutboxMessage) -> bool:
+        """Deliver one row; False when it must be retried later."""
         try:
             await notifier.deliver(message)
         except PermanentDeliveryError as exc:
@@ -109,6 +124,7 @@ class OutboxWorker:
                     outbox_id=message.id,
                     error=exc.reason,
                 )
+            return True  # recorded for good: later rows are not held back by it
         except DeliveryError as exc:
             delay = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
             log.warning(
@@ -119,14 +135,17 @@ class OutboxWorker:
                 delay,
             )
             self._retry(message.id, delay, exc.reason)
+            return False
         except Exception as exc:  # an unexpected bug in a notifier must not stop delivery
             log.exception("outbox row %s to %s raised", message.id, message.channel)
             self._retry(message.id, backoff(message.attempts), f"{type(exc).__name__}: {exc}")
+            return False
         else:
             self.store.conn.execute(
                 "UPDATE outbox SET delivered_at = ?, claimed_until = NULL, last_error = NULL WHERE id = ?",
                 (self.clock.now(), message.id),
             )
+        return True
 
     def _retry(self, row_id: int, delay: float, reason: str) -> None:
         self.store.conn.execute(

@@ -117,3 +117,62 @@ def m001_core(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m002_incidents(db: Database) -> None:
+    """Incidents (one Slack message each), silences, and storm digests."""
+    db.executescript(
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            "check" TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            state TEXT NOT NULL,
+            status TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            "values" TEXT NOT NULL DEFAULT '{}',
+            opened_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL,
+            resolved_at REAL,
+            count INTEGER NOT NULL DEFAULT 1,
+            acked_by TEXT,
+            acked_at REAL,
+            silence_id INTEGER,
+            escalation_step INTEGER NOT NULL DEFAULT 0,
+            reminded_at REAL,
+            changes TEXT NOT NULL DEFAULT '[]',
+            runbook_url TEXT,
+            digest_id INTEGER,
+            slack_channel TEXT,
+            slack_ts TEXT,
+            synced_at REAL
+        );
+        CREATE INDEX incidents_fingerprint ON incidents (fingerprint, id);
+        CREATE INDEX incidents_open ON incidents (state) WHERE state != 'resolved';
+        CREATE INDEX incidents_opened_at ON incidents (opened_at);
+
+        CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            matcher TEXT NOT NULL,
+            starts_at REAL NOT NULL,
+            ends_at REAL,
+            until_resolved INTEGER NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            author TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            removed_at REAL,
+            removed_by TEXT
+        );
+
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            opened_at REAL NOT NULL,
+            slack_channel TEXT,
+            slack_ts TEXT
+        );
+        """
+    )

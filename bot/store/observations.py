@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from bot.engine.records import EventKind, LatestState, Transition
 from bot.store.db import Store
@@ -24,12 +24,20 @@ class RunRecord:
     states: Sequence[LatestState]
     observations: Sequence[Observation]
     transitions: Sequence[Transition] = ()
+    repeats: Sequence[Observation] = ()
     state_writes: Mapping[str, Any] = field(default_factory=dict)
 
 
-def write_runs(store: Store, runs: Iterable[RunRecord], channels: Sequence[str]) -> int:
-    """Write runs in one transaction; returns the number of outbox rows queued."""
-    queued = 0
+class RunHooks(Protocol):
+    """What happens to incidents, inside the same transaction as the runs that caused it."""
+
+    def on_transition(self, transition: Transition) -> None: ...
+
+    def on_repeat(self, observation: Observation) -> None: ...
+
+
+def write_runs(store: Store, runs: Iterable[RunRecord], hooks: RunHooks | None = None) -> None:
+    """Write runs, and what they do to incidents, in one transaction."""
     with store.transaction() as conn:
         samples = []
         for run in runs:
@@ -46,9 +54,13 @@ def write_runs(store: Store, runs: Iterable[RunRecord], channels: Sequence[str])
                     (run.check, key, json.dumps(value)),
                 )
             for transition in run.transitions:
-                queued += _record_transition(store, transition, channels)
+                _record_transition(store, transition)
+                if hooks is not None:
+                    hooks.on_transition(transition)
+            if hooks is not None:
+                for observation in run.repeats:
+                    hooks.on_repeat(observation)
         conn.executemany("INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", samples)
-    return queued
 
 
 def _upsert_state(conn: Any, state: LatestState) -> None:
@@ -75,9 +87,7 @@ def _upsert_state(conn: Any, state: LatestState) -> None:
     )
 
 
-def _record_transition(store: Store, transition: Transition, channels: Sequence[str]) -> int:
-    payload = asdict(transition)
-    payload["values"] = dict(transition.values)
+def _record_transition(store: Store, transition: Transition) -> None:
     row = store.conn.execute(
         'INSERT INTO transitions (at, fingerprint, "check", subject, kind, previous, current, '
         'severity, summary, "values") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
@@ -91,10 +101,9 @@ def _record_transition(store: Store, transition: Transition, channels: Sequence[
             transition.current.value,
             transition.severity.value,
             transition.summary,
-            json.dumps(payload["values"]),
+            json.dumps(dict(transition.values)),
         ),
     ).fetchone()
-    payload["id"] = row[0]
     store.record_event(
         EventKind.TRANSITION_RECORDED,
         transition.fingerprint,
@@ -103,13 +112,6 @@ def _record_transition(store: Store, transition: Transition, channels: Sequence[
         current=transition.current.value,
         transition_id=row[0],
     )
-    for channel in channels:
-        store.conn.execute(
-            "INSERT INTO outbox (created_at, channel, kind, ref, payload, next_attempt_at) "
-            "VALUES (?, ?, 'transition', ?, ?, ?)",
-            (transition.at, channel, row[0], json.dumps(payload, default=str), transition.at),
-        )
-    return len(channels)
 
 
 def load_latest(store: Store) -> dict[tuple[str, str], LatestState]:

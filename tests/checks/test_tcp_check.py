@@ -7,11 +7,11 @@ import aiohttp
 from checks.base import Status
 from checks.tcp import TcpCheck, TcpSpec
 from tests.support.check_context import make_context
-from tests.support.servers import free_port, silent_listener
+from tests.support.servers import free_port, tcp_listener
 
 
 async def test_a_listening_port_connects_and_reports_the_time() -> None:
-    with silent_listener() as sock:
+    with tcp_listener() as sock:
         port = sock.getsockname()[1]
         async with aiohttp.ClientSession() as http:
             [seen] = await TcpCheck(TcpSpec(kind="tcp", name="db", port=port)).run(

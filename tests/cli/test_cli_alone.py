@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
-from tests.support.servers import free_port, silent_listener
+from tests.support.servers import free_port, tcp_listener
 
 TCP = '[[checks]]\nkind = "tcp"\nname = "{name}"\nport = {port}\ninterval = "1s"\n{extra}\n'
 
@@ -18,7 +18,7 @@ def write(tmp_path: Path, *checks: str) -> Path:
 
 
 def test_health_exits_0_when_every_check_is_ok(tmp_path: Path) -> None:
-    with silent_listener() as sock:
+    with tcp_listener() as sock:
         config = write(tmp_path, TCP.format(name="db", port=sock.getsockname()[1], extra=""))
         done = run_cli("health", "--config", str(config), env=selfreg_env(tmp_path / "data"))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -27,7 +27,7 @@ def test_health_exits_0_when_every_check_is_ok(tmp_path: Path) -> None:
 
 
 def test_health_exits_1_on_a_warning(tmp_path: Path) -> None:
-    with silent_listener() as sock:
+    with tcp_listener() as sock:
         slow = 'connect_time = { warn = "0ms" }'
         config = write(tmp_path, TCP.format(name="db", port=sock.getsockname()[1], extra=slow))
         done = run_cli("health", "--config", str(config), env=selfreg_env(tmp_path / "data"))
@@ -50,7 +50,7 @@ def test_status_reads_the_store_when_selfreg_is_not_running(tmp_path: Path) -> N
     selfreg = SelfregProcess(config, env)
     try:
         selfreg.wait_ready()
-        selfreg.wait_for(r"db: critical")
+        selfreg.wait_for(r"db  Opened")
     finally:
         assert selfreg.stop() == 0
     done = run_cli("status", "--config", str(config), env=env)

@@ -12,6 +12,9 @@ import aiohttp
 import pytest
 
 from bot.clock import SystemClock
+from bot.config_alerts import AlertsSettings
+from bot.engine.alerting import Alerting
+from bot.engine.records import Severity
 from bot.engine.runner import CheckRunner
 from bot.store import Store, open_store
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status
@@ -63,9 +66,10 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def runner_for(store: Store, http: aiohttp.ClientSession, *checks: Check) -> CheckRunner:
-    return CheckRunner(
-        checks=checks, store=store, clock=SystemClock(), http=http, channels=["console"]
-    )
+    clock = SystemClock()
+    specs = {check.name: check.spec for check in checks}
+    alerting = Alerting(store, clock, AlertsSettings(), specs, {"console": Severity.INFO})
+    return CheckRunner(checks=checks, store=store, clock=clock, http=http, hooks=alerting)
 
 
 async def test_a_check_that_raises_becomes_unknown_with_the_error_text(store, http) -> None:
@@ -120,7 +124,7 @@ async def test_an_interval_is_written_in_one_transaction(store, http) -> None:
     assert samples == 20
 
 
-async def test_a_transition_is_recorded_with_its_outbox_row_and_event(store, http) -> None:
+async def test_a_transition_opens_an_incident_with_its_outbox_row_and_event(store, http) -> None:
     runner = runner_for(store, http, script("api", behaviour="fail", interval=1))
     await runner.run_interval(1)
     transition = store.conn.execute(
@@ -128,11 +132,14 @@ async def test_a_transition_is_recorded_with_its_outbox_row_and_event(store, htt
     ).fetchone()
     assert tuple(transition) == ("ok", "critical", "critical")
     outbox = store.conn.execute("SELECT channel, kind FROM outbox").fetchall()
-    assert [tuple(r) for r in outbox] == [("console", "transition")]
+    assert [tuple(r) for r in outbox] == [("console", "incident.notice")]
+    incident = store.conn.execute("SELECT state, count FROM incidents").fetchone()
+    assert tuple(incident) == ("open", 1)
     events = store.conn.execute("SELECT kind, subject FROM events").fetchall()
     assert ("transition.recorded", "api||rule") in [tuple(e) for e in events]
     await runner.run_interval(1)
     assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 1
+    assert store.conn.execute("SELECT count FROM incidents").fetchone()[0] == 2, "a repeat counts"
 
 
 async def test_state_commits_with_the_run_and_a_dry_run_commits_nothing(

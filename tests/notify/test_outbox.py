@@ -15,14 +15,16 @@ from bot.notify.console import ConsoleNotifier
 from bot.notify.outbox import OutboxWorker
 from bot.store import Store, open_store
 
-TRANSITION = {
-    "check": "api",
-    "subject": "",
-    "previous": "ok",
-    "current": "critical",
-    "severity": "critical",
-    "summary": "HTTP 503 from http://127.0.0.1:5051/health",
-    "at": 1_700_000_000.0,
+NOTICE = {
+    "notice": "opened",
+    "text": "Opened: HTTP 503 from http://127.0.0.1:5051/health",
+    "mentions": [],
+    "incident": {
+        "check": "api",
+        "subject": "",
+        "severity": "critical",
+        "last_seen_at": 1_700_000_000.0,
+    },
 }
 
 
@@ -51,20 +53,33 @@ def store(tmp_path: Path) -> Store:
 def queue(store: Store, channel: str, at: float) -> int:
     row = store.conn.execute(
         "INSERT INTO outbox (created_at, channel, kind, payload, next_attempt_at) "
-        "VALUES (?, ?, 'transition', ?, ?) RETURNING id",
-        (at, channel, json.dumps(TRANSITION), at),
+        "VALUES (?, ?, 'incident.notice', ?, ?) RETURNING id",
+        (at, channel, json.dumps(NOTICE), at),
     ).fetchone()
     return row[0]
 
 
-async def test_the_console_prints_one_readable_line_per_transition(store) -> None:
+async def test_the_console_prints_one_readable_line_per_incident_event(store) -> None:
     clock = FakeClock()
     out = io.StringIO()
     queue(store, "console", clock.now())
     await OutboxWorker(store, {"console": ConsoleNotifier(out)}, clock).deliver_due()
     line = out.getvalue()
     assert line.count("\n") == 1
-    assert "CRIT  api: critical (was ok, severity critical) · HTTP 503 from" in line
+    assert "CRITICAL  api  Opened: HTTP 503 from http://127.0.0.1:5051/health" in line
+
+
+async def test_a_failed_row_holds_back_later_rows_of_its_channel_to_keep_order(store) -> None:
+    clock = FakeClock()
+    notifier = Flaky([DeliveryError("flaky", "HTTP 503")])
+    worker = OutboxWorker(store, {"flaky": notifier}, clock)
+    first = queue(store, "flaky", clock.now())
+    second = queue(store, "flaky", clock.now())
+    await worker.deliver_due()
+    assert notifier.delivered == [], "the second row waited behind the first"
+    clock.advance(1)
+    await worker.deliver_due()
+    assert [m.id for m in notifier.delivered] == [first, second]
 
 
 async def test_a_transient_failure_is_retried_after_its_retry_after(store) -> None:

@@ -44,7 +44,7 @@ def test_kill_9_loses_no_committed_row_and_the_next_start_resumes(tmp_path: Path
     first = SelfregProcess(config, env)
     try:
         first.wait_ready()
-        first.wait_for(r"CRIT\s+db: critical")
+        first.wait_for(r"CRITICAL\s+db\s+Opened")
         seen = counts(db)
         deadline = time.monotonic() + 10
         while counts(db)["samples"] < seen["samples"] + 20 and time.monotonic() < deadline:
@@ -71,4 +71,4 @@ def test_kill_9_loses_no_committed_row_and_the_next_start_resumes(tmp_path: Path
     assert final["samples"] > after_kill["samples"]
     # the check is still failing: the restart resumed its state instead of alerting again
     assert final["db_transitions"] == 1
-    assert "db: critical" not in "".join(second.output)
+    assert "db  Opened" not in "".join(second.output)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
-from tests.support.servers import free_port, silent_listener
+from tests.support.servers import free_port, tcp_listener
 
 CONFIG = """
 [[checks]]
@@ -52,7 +52,7 @@ def get(url: str, token: str | None = None) -> tuple[int, bytes]:
 def running(tmp_path: Path) -> Iterator[tuple[SelfregProcess, Path, dict[str, str]]]:
     log = tmp_path / "app.log"
     log.write_text("booting\n")
-    with silent_listener() as listener:
+    with tcp_listener() as listener:
         config = tmp_path / "selfreg.toml"
         config.write_text(
             CONFIG.format(open_port=listener.getsockname()[1], closed_port=free_port(), log=log)
@@ -77,7 +77,7 @@ def wait_until(predicate, timeout: float = 10.0) -> None:
 
 def test_it_prints_a_transition_and_serves_health_status_and_metrics(running) -> None:
     selfreg, _, _ = running
-    line = selfreg.wait_for(r"CRIT\s+closed-port: critical \(was ok").group(0)
+    line = selfreg.wait_for(r"CRITICAL\s+closed-port\s+Opened: cannot connect").group(0)
     assert line
     status, body = get(f"{selfreg.url}/health")
     health = json.loads(body)
@@ -98,7 +98,7 @@ def test_it_prints_a_transition_and_serves_health_status_and_metrics(running) ->
 
 def test_status_and_health_ask_the_running_instance(running) -> None:
     selfreg, config, env = running
-    selfreg.wait_for("closed-port: critical")
+    selfreg.wait_for("closed-port  Opened")
     done = run_cli("status", "--json", "--config", str(config), env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["running"] is True
@@ -130,7 +130,7 @@ def test_a_health_run_never_advances_log_offsets(running, tmp_path: Path) -> Non
     done = run_cli("health", "--config", str(config), env=env)
     assert re.search(r"WARN +app-log +1 matching line", done.stdout)
     assert offsets() == before
-    assert "app-log: warning" not in "".join(selfreg.output), "a dry run made no transition"
+    assert "app-log  Opened" not in "".join(selfreg.output), "a dry run opened no incident"
 
 
 def test_an_unknown_check_name_is_refused_with_the_known_names(running) -> None:

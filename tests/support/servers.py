@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import threading
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -55,6 +56,35 @@ def silent_listener() -> socket.socket:
     try:
         yield sock
     finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def tcp_listener() -> socket.socket:
+    """A socket that accepts every connection and closes it at once (a live TCP service)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield sock
+    finally:
+        stop.set()
+        thread.join(timeout=2)
         sock.close()
 
 

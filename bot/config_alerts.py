@@ -1,0 +1,162 @@
+"""The ``[alerts]`` and ``[slack]`` sections: how incidents reach people, and who may do what.
+
+Kept apart from ``bot/config.py`` because this is the part of the config that grows with
+every channel and policy; ``bot/config.py`` assembles the whole file.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from checks.units import Duration
+
+SeverityName = Literal["info", "warning", "error", "critical"]
+
+COMMANDS = ("status", "health", "alerts", "ack", "silence", "unsilence", "history", "help")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EscalationStep(Section):
+    """One step of the escalation policy: after a delay, mention people, maybe elsewhere."""
+
+    after: Duration = Field(gt=0, description="Time since the incident opened.")
+    mention: list[str] = Field(
+        default_factory=list,
+        description="User ids (U…), user-group ids (S…), '@here' or '@channel'.",
+    )
+    channel: str | None = Field(
+        default=None, description="Also cross-post to this channel, linking the original."
+    )
+    severity: SeverityName | None = Field(
+        default=None, description="Raise the incident to at least this severity."
+    )
+
+
+class FlappingSettings(Section):
+    """When an incident changes state this often, it is flapping: one message, not many."""
+
+    changes: int = Field(default=5, ge=2, description="State changes within the window.")
+    window: Duration = Field(default=600.0, gt=0, description="The window.")
+
+
+class StormSettings(Section):
+    """When many incidents open at once, one digest message stands for them all."""
+
+    incidents: int = Field(default=5, ge=2, description="Incidents opened within the window.")
+    window: Duration = Field(default=120.0, gt=0, description="The window.")
+
+
+class LogChannel(Section):
+    """A JSON-lines file: one line per incident event."""
+
+    path: str = Field(description="File to append to, relative to the data folder.")
+    min_severity: SeverityName = Field(default="info", description="Quieter events are left out.")
+
+
+class EmailChannel(Section):
+    """Email over SMTP; the password comes from SELFREG_SMTP_PASSWORD."""
+
+    host: str = Field(description="SMTP server.")
+    port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    username: str | None = Field(default=None, description="Login name, if the server needs one.")
+    sender: str = Field(description="From address.")
+    to: list[str] = Field(min_length=1, description="Recipients.")
+    min_severity: SeverityName = Field(default="error", description="Quieter events are left out.")
+
+
+class WebhookChannel(Section):
+    """A JSON POST per incident event, signed with SELFREG_WEBHOOK_SECRET (HMAC-SHA256)."""
+
+    url: str = Field(pattern=r"^https?://", description="Where to POST.")
+    min_severity: SeverityName = Field(
+        default="warning", description="Quieter events are left out."
+    )
+
+
+class MaintenanceWindow(Section):
+    """A scheduled silence: a fixed start and end, or a cron spec and a duration."""
+
+    name: str = Field(description="Shown in status and on silenced incidents.")
+    check: str | None = Field(default=None, description="Only this check (glob); default all.")
+    subject: str | None = Field(default=None, description="Only this subject (glob).")
+    start: str | None = Field(default=None, description="ISO 8601 start, e.g. 2026-12-01T02:00Z.")
+    end: str | None = Field(default=None, description="ISO 8601 end.")
+    cron: str | None = Field(
+        default=None, description="Crontab spec of each start, e.g. '0 2 * * sun' (UTC)."
+    )
+    duration: Duration | None = Field(default=None, gt=0, description="Length of each cron window.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> MaintenanceWindow:
+        fixed = self.start is not None and self.end is not None
+        recurring = self.cron is not None and self.duration is not None
+        if fixed == recurring:
+            raise ValueError("give either start and end, or cron and duration")
+        return self
+
+
+class AlertsSettings(Section):
+    """``[alerts]``: incidents, escalation, silences and the channels besides Slack."""
+
+    console: bool = Field(default=True, description="Print one line per incident event.")
+    cooldown: Duration = Field(
+        default=600.0, ge=0, description="A re-open within this time reuses the same message."
+    )
+    renotify_every: Duration | None = Field(
+        default=None, gt=0, description="Remind in the thread while an incident stays open."
+    )
+    ack_timeout: Duration = Field(
+        default=3600.0,
+        gt=0,
+        description="Remind when an acknowledged incident stays open this long.",
+    )
+    update_every: Duration = Field(
+        default=3.0, ge=0, description="At most one message update per incident this often."
+    )
+    flapping: FlappingSettings = Field(default_factory=FlappingSettings)
+    storm: StormSettings = Field(default_factory=StormSettings)
+    escalation: list[EscalationStep] = Field(
+        default_factory=list, description="Escalation steps, in order of `after`."
+    )
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="Scheduled silences."
+    )
+    log: LogChannel | None = Field(default=None, description="JSON-lines channel.")
+    email: EmailChannel | None = Field(default=None, description="Email channel.")
+    webhook: WebhookChannel | None = Field(default=None, description="Webhook channel.")
+
+    @model_validator(mode="after")
+    def _steps_in_order(self) -> AlertsSettings:
+        afters = [step.after for step in self.escalation]
+        if afters != sorted(afters):
+            raise ValueError("escalation steps must be in order of `after`")
+        return self
+
+
+class SlackSettings(Section):
+    """``[slack]``: where alerts go and who may do what. Tokens come only from the environment."""
+
+    channel: str | None = Field(
+        default=None, description="Alert channel id or '#name'; SLACK_CHANNEL overrides."
+    )
+    admins: list[str] = Field(
+        default_factory=list, description="User ids allowed every command and every action."
+    )
+    permissions: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Command -> allowed user / user-group ids; '*' is everyone. "
+        "Commands left out are open to everyone.",
+    )
+
+    @model_validator(mode="after")
+    def _known_commands(self) -> SlackSettings:
+        unknown = sorted(set(self.permissions) - set(COMMANDS))
+        if unknown:
+            raise ValueError(f"unknown commands in permissions: {', '.join(unknown)}")
+        return self

@@ -1,0 +1,359 @@
+"""Step 4 of the flow, second half: transitions become incidents, incidents become messages.
+
+``Alerting`` applies the pure life-cycle functions of ``bot.engine.incidents`` to stored
+incidents and queues what people should hear in the outbox, in the same transaction as the
+change. Slack gets one message per incident (a coalesced ``incident.sync`` row that renders
+the incident as it is when delivered) plus thread replies; the other channels get one row
+per loud notice, filtered by their minimum severity.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
+from typing import Any
+
+from bot import messages
+from bot.clock import Clock
+from bot.config_alerts import AlertsSettings
+from bot.engine import incidents as life
+from bot.engine.incidents import LOUD, SEVERITY_ORDER, Incident, IncidentState, Notice, NoticeKind
+from bot.engine.records import Severity, Transition
+from bot.engine.silences import Silence, maintenance_matcher, maintenance_span, matches
+from bot.engine.transitions import fingerprint as fingerprint_of
+from bot.errors import UserError
+from bot.store import incidents as rows
+from bot.store.db import Store
+from checks.base import CheckSpec, Observation
+
+log = logging.getLogger(__name__)
+
+SLACK = "slack"
+
+
+class IncidentNotFound(UserError):
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"there is no incident #{incident_id}")
+
+
+class IncidentClosed(UserError):
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"incident #{incident_id} is already resolved")
+
+
+class SilenceNotFound(UserError):
+    def __init__(self, silence_id: int) -> None:
+        self.silence_id = silence_id
+        super().__init__(f"there is no active silence #{silence_id}")
+
+
+def incident_snapshot(incident: Incident) -> dict[str, Any]:
+    """An incident as plain JSON for the outbox and the status document."""
+    data = asdict(incident)
+    for key in ("severity", "state", "status"):
+        data[key] = data[key].value
+    data["values"] = dict(incident.values)
+    data["changes"] = list(incident.changes)
+    return data
+
+
+class Alerting:
+    """Keeps incidents in step with transitions and time; queues their messages."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        policy: AlertsSettings,
+        specs: Mapping[str, CheckSpec],
+        channels: Mapping[str, Severity],
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.specs = dict(specs)
+        self.channels = dict(channels)
+        self.on_queued = lambda: None
+
+    # ---- from the runner, inside its transaction -----------------------------------------
+    def on_transition(self, transition: Transition) -> None:
+        now = transition.at
+        current = rows.latest_for(self.store, transition.fingerprint)
+        spec = self.specs.get(transition.check)
+        if transition.is_recovery:
+            if current is None or not current.is_open:
+                return
+            self._apply(*life.resolve(current, transition, now, self.policy))
+            self._end_silences_for(current)
+            return
+        if current is not None and current.is_open:
+            if current.state is IncidentState.FLAPPING:
+                changes = (*current.changes, now)
+                self._apply(
+                    replace(
+                        current,
+                        changes=changes,
+                        status=transition.current,
+                        summary=transition.summary,
+                        last_seen_at=now,
+                    ),
+                    [],
+                )
+            else:
+                self._apply(*life.worsen(current, transition, now))
+            return
+        silence = self._silence_for(
+            transition.fingerprint, transition.check, transition.subject, transition.severity, now
+        )
+        incident, notices = life.open_incident(
+            transition,
+            now,
+            self.policy,
+            current,
+            runbook_url=spec.runbook_url if spec else None,
+            silence_id=silence.id if silence else None,
+        )
+        if incident.id == 0 and silence is None:
+            incident = self._storm_control(incident, now)
+        self._apply(incident, notices)
+
+    def on_repeat(self, observation: Observation) -> None:
+        """A failing run that changed nothing: counters and detail move, Slack updates later."""
+        fingerprint = fingerprint_of(observation.check, observation.subject)
+        current = rows.latest_for(self.store, fingerprint)
+        if current is None or not current.is_open:
+            return
+        self._apply(life.repeat(current, observation), [])
+
+    # ---- the sweep job --------------------------------------------------------------------
+    def sweep(self) -> None:
+        """Escalations, reminders, flapping that settled, silences that began or ended."""
+        now = self.clock.now()
+        with self.store.transaction():
+            self._materialise_maintenance(now)
+            active = {s.id: s for s in rows.active_silences(self.store, now)}
+            for incident in rows.open_incidents(self.store):
+                self._sweep_one(incident, active, now)
+
+    def _sweep_one(self, incident: Incident, active: Mapping[int, Silence], now: float) -> None:
+        if incident.state is IncidentState.SILENCED:
+            if incident.silence_id not in active:
+                self._apply(*life.unsilence(incident, messages.silence_ended()))
+            return
+        silence = self._silence_for(
+            incident.fingerprint, incident.check, incident.subject, incident.severity, now
+        )
+        if silence is not None:
+            self._apply(
+                *life.silence(
+                    incident,
+                    silence.id,
+                    messages.silenced(silence.author, silence.ends_at, silence.reason),
+                )
+            )
+            return
+        incident, settled = life.settle_flapping(incident, now, self.policy)
+        incident, escalated = life.escalate(incident, self.policy.escalation, now)
+        incident, reminded = life.remind(incident, now, self.policy)
+        notices = [*settled, *escalated, *reminded]
+        if notices:
+            self._apply(incident, notices)
+
+    def _materialise_maintenance(self, now: float) -> None:
+        """Turn each active maintenance window into a stored silence (once per occurrence)."""
+        for window in self.policy.maintenance:
+            span = maintenance_span(window, now)
+            if span is None:
+                continue
+            matcher = {**maintenance_matcher(window), "maintenance": window.name}
+            if any(
+                dict(s.matcher) == matcher and s.starts_at == span[0]
+                for s in rows.active_silences(self.store, now)
+            ):
+                continue
+            rows.add_silence(
+                self.store,
+                matcher,
+                starts_at=span[0],
+                ends_at=span[1],
+                until_resolved=False,
+                reason=f"maintenance window {window.name}",
+                author="selfreg",
+                now=now,
+            )
+
+    # ---- people's requests (Slack, CLI) ---------------------------------------------------
+    def acknowledge(self, incident_id: int, actor: str) -> Incident:
+        with self.store.transaction():
+            incident = self._open_incident(incident_id)
+            if incident.state is IncidentState.ACKNOWLEDGED:
+                return incident
+            return self._apply(*life.acknowledge(incident, actor, self.clock.now()))
+
+    def silence_incident(
+        self, incident_id: int, actor: str, duration: float | None, reason: str = ""
+    ) -> Silence:
+        """Silence one incident for ``duration`` seconds, or until it resolves (None)."""
+        with self.store.transaction():
+            incident = self._open_incident(incident_id)
+            now = self.clock.now()
+            silence = rows.add_silence(
+                self.store,
+                {"fingerprint": incident.fingerprint},
+                starts_at=now,
+                ends_at=None if duration is None else now + duration,
+                until_resolved=duration is None,
+                reason=reason,
+                author=actor,
+                now=now,
+            )
+            self._apply(
+                *life.silence(
+                    incident, silence.id, messages.silenced(actor, silence.ends_at, reason)
+                )
+            )
+            return silence
+
+    def add_silence(
+        self, matcher: Mapping[str, str], duration: float, reason: str, author: str
+    ) -> Silence:
+        with self.store.transaction():
+            now = self.clock.now()
+            silence = rows.add_silence(
+                self.store,
+                matcher,
+                starts_at=now,
+                ends_at=now + duration,
+                until_resolved=False,
+                reason=reason,
+                author=author,
+                now=now,
+            )
+        self.sweep()
+        return silence
+
+    def remove_silence(self, silence_id: int, actor: str) -> None:
+        with self.store.transaction():
+            if not rows.remove_silence(self.store, silence_id, actor, self.clock.now()):
+                raise SilenceNotFound(silence_id)
+        self.sweep()
+
+    # ---- internals ------------------------------------------------------------------------
+    def _open_incident(self, incident_id: int) -> Incident:
+        incident = rows.get_incident(self.store, incident_id)
+        if incident is None:
+            raise IncidentNotFound(incident_id)
+        if not incident.is_open:
+            raise IncidentClosed(incident_id)
+        return incident
+
+    def _silence_for(
+        self, fingerprint: str, check: str, subject: str, severity: Severity, now: float
+    ) -> Silence | None:
+        for silence in rows.active_silences(self.store, now):
+            if matches(
+                silence.matcher,
+                fingerprint=fingerprint,
+                check=check,
+                subject=subject,
+                severity=severity.value,
+            ):
+                return silence
+        return None
+
+    def _end_silences_for(self, incident: Incident) -> None:
+        """A silence made 'until resolved' for this incident ends with it."""
+        if incident.silence_id is None:
+            return
+        silence = rows.get_silence(self.store, incident.silence_id)
+        if silence is not None and silence.until_resolved:
+            rows.remove_silence(self.store, silence.id, "selfreg", self.clock.now())
+
+    def _storm_control(self, incident: Incident, now: float) -> Incident:
+        """Past the storm threshold, new incidents go into one digest's thread."""
+        if SLACK not in self.channels:
+            return incident
+        window = self.policy.storm.window
+        if rows.opened_since(self.store, now - window) < self.policy.storm.incidents:
+            return incident
+        digest = rows.current_digest(self.store, now - window)
+        if digest is None:
+            digest = rows.create_digest(self.store, now)
+        return replace(incident, digest_id=digest)
+
+    def _apply(self, incident: Incident, notices: Sequence[Notice]) -> Incident:
+        """Save the incident and queue its messages, in the caller's transaction."""
+        incident = rows.save_incident(self.store, incident)
+        now = self.clock.now()
+        posted_or_postable = (
+            incident.slack_ts is not None or incident.state is not IncidentState.SILENCED
+        )
+        if SLACK in self.channels and posted_or_postable:
+            if incident.digest_id is not None:
+                self._queue(SLACK, "digest.sync", incident.digest_id, {}, now, coalesce=True)
+            paced = max(now, (incident.synced_at or 0) + self.policy.update_every)
+            self._queue(SLACK, "incident.sync", incident.id, {}, paced, coalesce=True)
+            for notice in notices:
+                if notice.kind in (NoticeKind.OPENED,):
+                    continue  # the message itself says it opened
+                payload = {
+                    "notice": notice.kind.value,
+                    "text": notice.text,
+                    "mentions": list(notice.mentions),
+                }
+                self._queue(SLACK, "incident.reply", incident.id, payload, now)
+                if notice.crosspost:
+                    self._queue(
+                        SLACK,
+                        "incident.crosspost",
+                        incident.id,
+                        {**payload, "channel": notice.crosspost},
+                        now,
+                    )
+        if incident.state is IncidentState.SILENCED and incident.slack_ts is None:
+            notices = [n for n in notices if n.kind not in LOUD]  # recorded, not announced
+        for channel, floor in self.channels.items():
+            if channel == SLACK:
+                continue
+            for notice in notices:
+                if channel != "console" and (
+                    notice.kind not in LOUD
+                    or SEVERITY_ORDER.index(incident.severity) < SEVERITY_ORDER.index(floor)
+                ):
+                    continue
+                payload = {
+                    "notice": notice.kind.value,
+                    "text": notice.text,
+                    "mentions": list(notice.mentions),
+                    "incident": incident_snapshot(incident),
+                }
+                self._queue(channel, "incident.notice", incident.id, payload, now)
+        return incident
+
+    def _queue(
+        self,
+        channel: str,
+        kind: str,
+        ref: int,
+        payload: Mapping[str, Any],
+        due: float,
+        *,
+        coalesce: bool = False,
+    ) -> None:
+        if coalesce:
+            pending = self.store.conn.execute(
+                "SELECT 1 FROM outbox WHERE channel = ? AND kind = ? AND ref = ? AND delivered_at IS NULL "
+                "AND failed_at IS NULL AND claimed_until IS NULL LIMIT 1",
+                (channel, kind, ref),
+            ).fetchone()
+            if pending:
+                return
+        self.store.conn.execute(
+            "INSERT INTO outbox (created_at, channel, kind, ref, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.clock.now(), channel, kind, ref, json.dumps(payload), due),
+        )
+        self.on_queued()

@@ -1,0 +1,96 @@
+"""Silences and maintenance windows: which incidents are muted right now (pure).
+
+A silence matches by fingerprint, or by check / subject globs and a severity; it is active
+from its start until its end, or until the incident it was made for resolves. Maintenance
+windows from config are silences that recur (a cron spec and a duration) or have fixed times.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config_alerts import MaintenanceWindow
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Silence:
+    """A stored silence."""
+
+    id: int
+    matcher: Mapping[str, Any] = field(default_factory=dict)
+    starts_at: float
+    ends_at: float | None
+    until_resolved: bool = False
+    reason: str = ""
+    author: str
+    created_at: float
+
+    def active(self, now: float) -> bool:
+        return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
+
+
+def matches(
+    matcher: Mapping[str, Any], *, fingerprint: str, check: str, subject: str, severity: str
+) -> bool:
+    """True when every key the matcher gives agrees (globs for check and subject)."""
+    if "fingerprint" in matcher and matcher["fingerprint"] != fingerprint:
+        return False
+    if "check" in matcher and not fnmatch.fnmatchcase(check, matcher["check"]):
+        return False
+    if "subject" in matcher and not fnmatch.fnmatchcase(subject, matcher["subject"]):
+        return False
+    return not ("severity" in matcher and matcher["severity"] != severity)
+
+
+def parse_matcher(text: str) -> dict[str, str]:
+    """``check=api*,severity=warning`` or a bare check glob ``api*`` -> a matcher dict.
+
+    Raises ``ValueError`` naming the part it could not read.
+    """
+    matcher: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            key, value = "check", part
+        key = key.strip()
+        if key not in ("check", "subject", "severity", "fingerprint") or not value.strip():
+            raise ValueError(
+                f"cannot read '{part}': use check=GLOB, subject=GLOB or severity=LEVEL"
+            )
+        matcher[key] = value.strip()
+    if not matcher:
+        raise ValueError("a silence needs a matcher, such as check=api-health")
+    if matcher.get("severity") not in (None, "info", "warning", "error", "critical"):
+        raise ValueError("severity is one of info, warning, error, critical")
+    return matcher
+
+
+def _parse_time(text: str) -> float:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def maintenance_span(window: MaintenanceWindow, now: float) -> tuple[float, float] | None:
+    """(start, end) of the window's occurrence that covers ``now``, else None."""
+    if window.start and window.end:
+        start, end = _parse_time(window.start), _parse_time(window.end)
+        return (start, end) if start <= now < end else None
+    assert window.cron is not None and window.duration is not None
+    trigger = CronTrigger.from_crontab(window.cron, timezone=UTC)
+    earliest = datetime.fromtimestamp(now - window.duration, UTC)
+    fire = trigger.get_next_fire_time(None, earliest)
+    if fire is None or not fire.timestamp() <= now < fire.timestamp() + window.duration:
+        return None
+    return fire.timestamp(), fire.timestamp() + window.duration
+
+
+def maintenance_matcher(window: MaintenanceWindow) -> dict[str, str]:
+    return {k: v for k, v in (("check", window.check), ("subject", window.subject)) if v}
