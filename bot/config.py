@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +31,14 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SELFREG_WEB_PORT": "Port of the web server (default 8787; 0 picks a free one).",
     "SELFREG_WEB_TOKEN": "Bearer token for every route but /health; required off loopback.",
     "SELFREG_LOG_LEVEL": "Logging level: DEBUG, INFO (default), WARNING, ERROR.",
+    "SELFREG_SMTP_PASSWORD": "Password for [alerts.email] username.",
+    "SELFREG_WEBHOOK_SECRET": "HMAC-SHA256 key that signs [alerts.webhook] posts.",
+    "SELFREG_SLACK_MODE": "socket, http, post or off; default: chosen from the tokens present.",
+    "SLACK_BOT_TOKEN": "Bot token (xoxb-...): posts and updates messages.",
+    "SLACK_APP_TOKEN": "App-level token (xapp-...): socket mode, no public URL needed.",
+    "SLACK_SIGNING_SECRET": "Signing secret: HTTP mode, Slack POSTs to /slack/events.",
+    "SLACK_CHANNEL": "Alert channel id or #name; overrides [slack] channel.",
+    "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
 }
 """Every environment variable selfreg reads, with what it does."""
 
@@ -165,6 +173,85 @@ class Settings(Section):
         return self
 
 
+SLACK_MODES = ("socket", "http", "post", "off")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SlackConnection:
+    """How selfreg talks to Slack, from the environment (secrets never come from files)."""
+
+    mode: str
+    bot_token: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    channel: str | None = None
+    api_url: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+    @property
+    def interactive(self) -> bool:
+        """Commands and buttons work (socket or HTTP mode); post mode only delivers."""
+        return self.mode in ("socket", "http")
+
+
+def slack_connection(
+    env: Mapping[str, str], settings: Settings
+) -> tuple[SlackConnection, list[ConfigProblem]]:
+    """Decide the Slack mode: SELFREG_SLACK_MODE if given, else by the tokens present."""
+
+    def value(name: str) -> str | None:
+        return env.get(name) or None  # empty counts as unset
+
+    bot, app, secret = (
+        value("SLACK_BOT_TOKEN"),
+        value("SLACK_APP_TOKEN"),
+        value("SLACK_SIGNING_SECRET"),
+    )
+    mode = value("SELFREG_SLACK_MODE")
+    problems = []
+    if mode is None:
+        mode = "socket" if app else "http" if secret else "post" if bot else "off"
+    elif mode not in SLACK_MODES:
+        problems.append(
+            ConfigProblem(
+                "environment", "SELFREG_SLACK_MODE", mode, "expected socket, http, post or off"
+            )
+        )
+        mode = "off"
+    needs = {
+        "socket": ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"),
+        "http": ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"),
+        "post": ("SLACK_BOT_TOKEN",),
+    }
+    for name in needs.get(mode, ()):
+        if value(name) is None:
+            problems.append(
+                ConfigProblem("environment", name, MISSING, f"Slack {mode} mode needs it")
+            )
+    channel = value("SLACK_CHANNEL") or settings.slack.channel
+    if mode != "off" and channel is None:
+        problems.append(
+            ConfigProblem(
+                "environment",
+                "SLACK_CHANNEL",
+                MISSING,
+                "Slack needs an alert channel: set SLACK_CHANNEL or [slack] channel",
+            )
+        )
+    connection = SlackConnection(
+        mode=mode,
+        bot_token=bot,
+        app_token=app,
+        signing_secret=secret,
+        channel=channel,
+        api_url=value("SLACK_API_URL"),
+    )
+    return connection, problems
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LoadedConfig:
     """A validated configuration and where it came from."""
@@ -172,8 +259,11 @@ class LoadedConfig:
     settings: Settings
     files: tuple[Path, ...]
     data_dir: Path
-    web_token: str | None
+    web_token: str | None = field(repr=False)
     log_level: str
+    slack: SlackConnection = field(default_factory=lambda: SlackConnection(mode="off"))
+    smtp_password: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -356,10 +446,16 @@ def load_settings(
     if problems:
         raise ConfigError(problems)
     settings = validate(merge_overlay(document, overrides), files)
+    slack, problems = slack_connection(env, settings)
+    if problems:
+        raise ConfigError(problems)
     return LoadedConfig(
         settings=settings,
         files=tuple(path for path, _ in files),
         data_dir=Path(env.get("SELFREG_DATA_DIR") or "var"),
         web_token=env.get("SELFREG_WEB_TOKEN") or None,
         log_level=level,
+        slack=slack,
+        smtp_password=env.get("SELFREG_SMTP_PASSWORD") or None,
+        webhook_secret=env.get("SELFREG_WEBHOOK_SECRET") or None,
     )

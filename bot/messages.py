@@ -219,3 +219,145 @@ def silenced(actor: str, until: float | None, reason: str) -> str:
 
 def silence_ended() -> str:
     return "Silence ended; alerting again."
+
+
+# ---- Slack commands ----------------------------------------------------------------------
+def command_help() -> str:
+    return "\n".join(
+        [
+            "`/selfreg status`: checks with 24 h and 7 d availability, open incidents, components, silences",
+            "`/selfreg health`: run every check now and show the result",
+            "`/selfreg alerts`: open incidents",
+            "`/selfreg ack ID`: acknowledge incident ID (stops its escalation)",
+            "`/selfreg silence MATCHER DURATION [reason]`: e.g. `/selfreg silence check=api* 2h deploy`",
+            "`/selfreg unsilence ID`: end silence ID",
+            "`/selfreg history [N]`: the last N incidents (default 10)",
+            "`/selfreg help`: this text",
+        ]
+    )
+
+
+def unknown_command(word: str) -> str:
+    return f"I don't know `{word}`. Here is what I can do:"
+
+
+def bad_arguments(usage: str, problem: str) -> str:
+    return f"{problem}. Usage: `{usage}`"
+
+
+def not_allowed(command: str) -> str:
+    return f"You may not run `{command}`: ask an admin to add you (or your user group) to [slack.permissions] {command}."
+
+
+def health_started(count: int) -> str:
+    return f"Running {count} checks now; the result follows here."
+
+
+def acknowledged_reply(incident_id: int) -> str:
+    return f"Incident #{incident_id} acknowledged; escalation stopped."
+
+
+def silence_added(silence_id: int, matcher: str, until: float) -> str:
+    return f"Silence #{silence_id} added for {matcher} until {clock_time(until)}."
+
+
+def silence_removed(silence_id: int) -> str:
+    return f"Silence #{silence_id} removed."
+
+
+def button_not_for_this_message(incident_id: int) -> str:
+    return f"That button does not belong to incident #{incident_id}'s message; nothing changed."
+
+
+def button_stale(reason: str) -> str:
+    return f"Nothing changed: {reason}."
+
+
+# ---- email and webhook -------------------------------------------------------------------
+def utc_time(at: float) -> str:
+    """``2026-03-01 14:05:09 UTC``: mail and webhooks reach people in other time zones."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as a reason; some (a bare ``TimeoutError``) have no text of their own."""
+    return str(exc) or type(exc).__name__
+
+
+def email_subject(severity: str, what: str, text: str, limit: int = 120) -> str:
+    """``[CRITICAL] api-health: Opened: HTTP 503 ...`` on one line, at most ``limit`` long."""
+    subject = " ".join(f"[{severity.upper()}] {what}: {text}".split())
+    return subject if len(subject) <= limit else subject[: limit - 3].rstrip() + "..."
+
+
+def email_body(text: str, incident: Mapping[str, Any]) -> str:
+    """The plain-text email: what happened, then the incident's facts, one per line."""
+    rows = [
+        ("Severity", incident["severity"]),
+        ("What", subject_label(incident["check"], incident["subject"])),
+        ("State", f"{incident['state']} (status {incident['status']})"),
+        ("First seen", utc_time(incident["opened_at"])),
+        ("Last seen", utc_time(incident["last_seen_at"])),
+        ("Failing runs", str(incident["count"])),
+        ("Summary", incident["summary"]),
+    ]
+    if incident.get("resolved_at") is not None:
+        rows.append(("Resolved", utc_time(incident["resolved_at"])))
+    if incident.get("acked_by"):
+        rows.append(("Acknowledged by", incident["acked_by"]))
+    if incident.get("runbook_url"):
+        rows.append(("Runbook", incident["runbook_url"]))
+    width = max(len(label) for label, _ in rows) + 2
+    facts = [f"{label + ':':<{width}}{value}" for label, value in rows]
+    return "\n".join([text, "", *facts, "", f"Incident #{incident['id']}, sent by selfreg."]) + "\n"
+
+
+def log_not_written(path: str, error: str) -> str:
+    return f"cannot append to {path}: {error}"
+
+
+def smtp_unreachable(host: str, port: int, error: str) -> str:
+    return f"cannot reach the SMTP server {host}:{port}: {error}"
+
+
+def smtp_refused(code: int, detail: str) -> str:
+    return f"the SMTP server refused with {code}: {detail}"
+
+
+def smtp_recipients_refused(refused: Mapping[str, tuple[int, str]]) -> str:
+    each = ", ".join(f"{who} ({code} {detail})" for who, (code, detail) in refused.items())
+    return f"the SMTP server refused every recipient: {each}"
+
+
+def smtp_unsupported(host: str, detail: str) -> str:
+    return f"the SMTP server {host} cannot do what [alerts.email] asks: {detail}"
+
+
+def smtp_password_missing() -> str:
+    return "[alerts.email] username is set but SELFREG_SMTP_PASSWORD is empty"
+
+
+def certificate_untrusted(host: str, detail: str) -> str:
+    return f"the certificate of {host} is not trusted: {detail}"
+
+
+def webhook_answered(host: str, status: int, detail: str) -> str:
+    return f"the webhook at {host} answered HTTP {status}" + (f": {detail}" if detail else "")
+
+
+def webhook_redirected(host: str, status: int, location: str) -> str:
+    return (
+        f"the webhook at {host} redirects (HTTP {status}) to {location or 'nowhere'}; "
+        "set [alerts.webhook] url to the final address"
+    )
+
+
+def webhook_unreachable(host: str, error: str) -> str:
+    return f"cannot reach the webhook at {host}: {error}"
+
+
+def slack_post_mode() -> str:
+    return (
+        "Slack post mode: alerts are delivered to Slack, but commands and buttons are off "
+        "(set SLACK_APP_TOKEN for socket mode, or SLACK_SIGNING_SECRET for HTTP mode)"
+    )

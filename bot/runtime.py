@@ -20,12 +20,13 @@ import aiohttp
 from aiohttp import web
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
 
 import checks
 from bot import control, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
-from bot.engine.alerting import Alerting
+from bot.engine.alerting import Alerting, incident_snapshot
 from bot.engine.records import EventKind, Severity
 from bot.engine.runner import CheckRunner
 from bot.engine.status import build_status
@@ -33,8 +34,16 @@ from bot.engine.supervisor import Supervisor
 from bot.errors import UnknownCheck, UserError, WebTokenMissing
 from bot.notify.base import Notifier
 from bot.notify.console import ConsoleNotifier
+from bot.notify.email import EmailNotifier
+from bot.notify.jsonlog import JsonLogNotifier
 from bot.notify.outbox import OutboxWorker
+from bot.notify.webhook import WebhookNotifier
+from bot.slack.app import SlackApp, check_token, make_client
+from bot.slack.commands import Commands
+from bot.slack.delivery import SlackNotifier
+from bot.slack.permissions import Permissions
 from bot.store import Store, open_store
+from bot.store.incidents import open_incidents
 from bot.store.retention import prune, roll_up
 from bot.web.app import build_app, is_loopback
 from bot.web.metrics import metrics_registry
@@ -59,11 +68,22 @@ def build_checks(config: LoadedConfig) -> list[Check]:
     return [checks.REGISTRY[spec.kind](spec) for spec in config.settings.checks]
 
 
-def build_notifiers(config: LoadedConfig, out: TextIO) -> dict[str, Notifier]:
-    """The delivery channels the config turns on."""
+def build_notifiers(
+    config: LoadedConfig, out: TextIO, http: aiohttp.ClientSession, clock: Clock
+) -> dict[str, Notifier]:
+    """The delivery channels the config turns on (Slack is added once its token checks out)."""
+    alerts = config.settings.alerts
     notifiers: dict[str, Notifier] = {}
-    if config.settings.alerts.console:
+    if alerts.console:
         notifiers["console"] = ConsoleNotifier(out)
+    if alerts.log is not None:
+        notifiers["log"] = JsonLogNotifier(config.data_dir / alerts.log.path, clock=clock)
+    if alerts.email is not None:
+        notifiers["email"] = EmailNotifier(alerts.email, config.smtp_password, clock=clock)
+    if alerts.webhook is not None:
+        notifiers["webhook"] = WebhookNotifier(
+            alerts.webhook, config.webhook_secret, http, clock=clock
+        )
     return notifiers
 
 
@@ -119,6 +139,9 @@ class Runtime:
         self.supervisor: Supervisor | None = None
         self.outbox: OutboxWorker | None = None
         self.alerting: Alerting | None = None
+        self.slack: SlackApp | None = None
+        self.slack_client: AsyncWebClient | None = None
+        self.slack_notifier: SlackNotifier | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.http: aiohttp.ClientSession | None = None
         self.lag = LagProbe()
@@ -150,7 +173,15 @@ class Runtime:
                 EventKind.STARTED, "", self.clock.now(), files=[str(f) for f in config.files]
             )
         self.http = make_http_session()
-        notifiers = build_notifiers(config, self.out)
+        notifiers = build_notifiers(config, self.out, self.http, self.clock)
+        if config.slack.enabled:
+            self.slack_client = make_client(config.slack)
+            await check_token(self.slack_client)
+            notifiers["slack"] = self.slack_notifier = SlackNotifier(
+                self.slack_client, store, self.clock, config.slack.channel or ""
+            )
+            if not config.slack.interactive:
+                log.info(messages.slack_post_mode())
         self.outbox = OutboxWorker(store, notifiers, self.clock)
         self.alerting = Alerting(
             store,
@@ -181,7 +212,25 @@ class Runtime:
             )
         )
         self._serves_socket = True
+        if config.slack.interactive:
+            assert self.slack_client is not None
+            commands = Commands(
+                alerting=self.alerting,
+                store=store,
+                clock=self.clock,
+                permissions=Permissions(
+                    config.settings.slack.permissions,
+                    config.settings.slack.admins,
+                    self.slack_client,
+                ),
+                status=self.status,
+                run_checks=self._observation_dicts,
+                started_at=self.clock.now(),
+            )
+            self.slack = SlackApp(config.slack, self.slack_client, commands, self.alerting, store)
         await self._start_web()
+        if self.slack is not None:
+            await self.slack.start()
         await self.supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.lag.run(), name="lag-probe"))
@@ -201,7 +250,9 @@ class Runtime:
         assert self.runner is not None
         settings = self.config.settings.web
         registry = metrics_registry(lambda: self.runner.latest if self.runner else {})
-        app = build_app(self, registry, self.config.web_token)
+        app = build_app(
+            self, registry, self.config.web_token, self.slack.handle_http if self.slack else None
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
@@ -276,6 +327,8 @@ class Runtime:
         """Stop in reverse order: scheduler, components, delivery, servers, store."""
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.slack is not None:
+            await self.slack.stop()
         if self.supervisor is not None:
             await self.supervisor.stop()
         if self.runner is not None:
@@ -365,14 +418,41 @@ class Runtime:
             "store": store_ok,
             "loop_lag": self.lag.latest,
             "checks": dict(counts),
-            "slack": "off",
+            "slack": self.slack_health(),
         }
         return not reasons, body
+
+    def slack_health(self) -> dict[str, Any]:
+        """Slack's state for /health and /status: it never makes /health fail."""
+        if not self.config.slack.enabled:
+            return {"mode": "off"}
+        health = self.slack.health() if self.slack else {"mode": self.config.slack.mode}
+        health["last_error"] = self.slack_notifier.last_error if self.slack_notifier else None
+        return health
+
+    def delivery_failures(self) -> list[dict[str, Any]]:
+        """Outbox rows that failed for good in the last day, newest first (shown in /status)."""
+        if self.store is None:
+            return []
+        rows = self.store.conn.execute(
+            "SELECT id, channel, kind, failed_at, last_error FROM outbox WHERE failed_at > ? "
+            "ORDER BY id DESC LIMIT 20",
+            (self.clock.now() - 86400,),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    async def _observation_dicts(self, names: Sequence[str] | None) -> list[dict[str, Any]]:
+        return [control.observation_dict(o) for o in await self.run_checks(names)]
 
     def status(self) -> dict[str, Any]:
         latest = self.runner.latest if self.runner else {}
         components = self.supervisor.snapshot() if self.supervisor else []
-        return build_status(latest, components, running=True, now=self.clock.now())
+        document = build_status(latest, components, running=True, now=self.clock.now())
+        document["slack"] = self.slack_health()
+        document["delivery_failures"] = self.delivery_failures()
+        if self.store is not None:
+            document["incidents"] = [incident_snapshot(i) for i in open_incidents(self.store)]
+        return document
 
     async def run_checks(self, names: Sequence[str] | None) -> list[Observation]:
         """Run checks once now without recording anything (health and ``check run``)."""

@@ -14,6 +14,7 @@ class OutboxMessage:
     id: int
     channel: str
     kind: str
+    ref: int | None = None
     payload: Mapping[str, Any]
     attempts: int
 

@@ -65,7 +65,7 @@ class OutboxWorker:
         """
         now = self.clock.now()
         rows = self.store.conn.execute(
-            "SELECT id, channel, kind, payload, attempts, next_attempt_at FROM outbox "
+            "SELECT id, channel, kind, ref, payload, attempts, next_attempt_at FROM outbox "
             "WHERE delivered_at IS NULL AND failed_at IS NULL "
             f"AND (claimed_until IS NULL OR claimed_until < ?) AND channel IN ({self._channels}) "
             "ORDER BY id LIMIT 500",
@@ -86,6 +86,7 @@ class OutboxWorker:
                 id=row["id"],
                 channel=channel,
                 kind=row["kind"],
+                ref=row["ref"],
                 payload=json.loads(row["payload"]),
                 attempts=row["attempts"] + 1,
             )

@@ -38,13 +38,17 @@ def is_loopback(host: str) -> bool:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+OPEN_ROUTES = frozenset({"/health", "/slack/events"})
+"""Routes the token gate leaves open: liveness, and Slack's signed requests (Bolt checks them)."""
+
+
 def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """Middleware: every route but /health needs ``Authorization: Bearer <token>``."""
+    """Middleware: every route but the open ones needs ``Authorization: Bearer <token>``."""
     expected = f"Bearer {token}".encode()
 
     @web.middleware
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != "/health":
+        if request.path not in OPEN_ROUTES:
             given = request.headers.get("Authorization", "").encode()
             if not hmac.compare_digest(given, expected):
                 return web.json_response(
@@ -57,7 +61,10 @@ def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.Str
 
 
 def build_app(
-    backend: WebBackend, registry: CollectorRegistry, token: str | None
+    backend: WebBackend,
+    registry: CollectorRegistry,
+    token: str | None,
+    slack_events: Handler | None = None,
 ) -> web.Application:
     """The web application; with a ``token`` every route but /health is gated.
 
@@ -81,4 +88,6 @@ def build_app(
     app.router.add_get("/health", health)
     app.router.add_get("/status", status)
     app.router.add_get("/metrics", metrics)
+    if slack_events is not None:
+        app.router.add_post("/slack/events", slack_events)
     return app

@@ -1,0 +1,1 @@
+"""Slack: the Bolt app, commands, buttons, delivery, and pure Block Kit rendering."""

@@ -1,0 +1,271 @@
+"""The Bolt app: the ``/selfreg`` command, the incident buttons, socket and HTTP transport.
+
+Listeners are thin: ack first (with the reply, when it is ready within Slack's 3 seconds),
+one engine call, one reply. A click carries only an incident id; it must come from that
+incident's own message and the incident must still be open, or the clicker is told why
+nothing changed. Socket mode is watched: a connection that stays down is rebuilt with
+back-off, and ``link_disabled`` is never retried in a hot loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMessage, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.config import SlackConnection
+from bot.engine.alerting import Alerting
+from bot.engine.incidents import Incident
+from bot.errors import UserError
+from bot.slack import render, views
+from bot.slack.commands import BadCommand, Commands, parse
+from bot.store import incidents as rows
+from bot.store.db import Store
+
+log = logging.getLogger(__name__)
+
+WATCH_EVERY = 10.0
+MAX_BACKOFF = 300.0
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class SlackRejectedToken(UserError):
+    def __init__(self, error: str) -> None:
+        self.error = error
+        super().__init__(
+            f"Slack rejected SLACK_BOT_TOKEN ({error}): check the token in the environment "
+            "(it starts with xoxb-) and that the app is installed in the workspace"
+        )
+
+
+def make_client(connection: SlackConnection) -> AsyncWebClient:
+    """The Web API client; SLACK_API_URL points it at a stand-in in tests."""
+    return AsyncWebClient(
+        token=connection.bot_token, base_url=connection.api_url or DEFAULT_API_URL
+    )
+
+
+async def check_token(client: AsyncWebClient) -> dict[str, Any] | None:
+    """auth.test at start: a rejected token stops selfreg; Slack unreachable only warns."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error"))
+        if error in (
+            "invalid_auth",
+            "not_authed",
+            "account_inactive",
+            "token_revoked",
+            "token_expired",
+        ):
+            raise SlackRejectedToken(error) from None
+        log.warning("Slack auth.test failed (%s); messages wait in the outbox", error)
+        return None
+    except Exception as exc:  # network down at start: the outbox holds messages until it is back
+        log.warning("Slack is unreachable (%s); messages wait in the outbox", exc)
+        return None
+    return dict(response.data) if isinstance(response.data, dict) else None
+
+
+class SlackApp:
+    """Bolt wired to selfreg: commands, buttons, and the chosen transport."""
+
+    def __init__(
+        self,
+        connection: SlackConnection,
+        client: AsyncWebClient,
+        commands: Commands,
+        alerting: Alerting,
+        store: Store,
+    ) -> None:
+        self.connection = connection
+        self.client = client
+        self.commands = commands
+        self.alerting = alerting
+        self.store = store
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=connection.signing_secret or "",
+            request_verification_enabled=connection.mode == "http",
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self.handler: AsyncSocketModeHandler | None = None
+        self.connected = False
+        self.last_disconnect: str | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._register()
+
+    # ---- listeners ------------------------------------------------------------------------
+    def _register(self) -> None:
+        self.app.command("/selfreg")(self._on_command)
+        self.app.action(render.ACK)(self._button(self._ack))
+        self.app.action(render.SILENCE_HOUR)(self._button(self._silence_hour))
+        self.app.action(render.SILENCE_RESOLVED)(self._button(self._silence_resolved))
+        self.app.action(render.UNSILENCE)(self._button(self._unsilence))
+        self.app.action(render.RUNBOOK)(self._on_link)
+
+    async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        user = command.get("user_id", "")
+        try:
+            parsed = parse(command.get("text", ""))
+        except BadCommand as exc:
+            reply = views.help_view(str(exc))
+            await ack(response_type="ephemeral", blocks=reply.blocks, text=reply.text)
+            return
+        if not await self.commands.allowed(parsed, user):
+            await ack(response_type="ephemeral", text=messages.not_allowed(parsed.name))
+            return
+        if parsed.name == "health":
+            await ack(
+                response_type="ephemeral",
+                text=messages.health_started(len(self.commands.status()["checks"])),
+            )
+            reply = await self.commands.run(parsed, user)
+            await respond(
+                response_type="ephemeral",
+                blocks=reply.blocks,
+                text=reply.text,
+                replace_original=False,
+            )
+            return
+        reply = await self.commands.run(parsed, user)
+        await ack(response_type="ephemeral", blocks=reply.blocks, text=reply.text)
+
+    async def _on_link(self, ack: Any) -> None:
+        await ack()  # a URL button opens its link in the browser; Slack still wants an ack
+
+    def _button(
+        self, act: Callable[[Incident, str], Awaitable[None]]
+    ) -> Callable[..., Awaitable[None]]:
+        async def listener(
+            ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+        ) -> None:
+            await ack()
+            user = body.get("user", {}).get("id", "")
+            refusal = await self._refusal(body, action)
+            if refusal is None:
+                incident = rows.get_incident(self.store, int(action["value"]))
+                assert incident is not None
+                try:
+                    await act(incident, user)
+                    return
+                except UserError as exc:
+                    refusal = messages.button_stale(str(exc))
+            await respond(response_type="ephemeral", replace_original=False, text=refusal)
+
+        return listener
+
+    async def _refusal(self, body: dict[str, Any], action: dict[str, Any]) -> str | None:
+        """Why a click must change nothing, or None when it may proceed."""
+        value = str(action.get("value", ""))
+        if not value.isdigit():
+            return messages.button_stale("that button is not one of selfreg's")
+        incident = rows.get_incident(self.store, int(value))
+        if incident is None:
+            return messages.button_stale(f"there is no incident #{value}")
+        container = body.get("container", {})
+        if container.get("message_ts") != incident.slack_ts:
+            return messages.button_not_for_this_message(incident.id)
+        if not incident.is_open:
+            return messages.button_stale(f"incident #{incident.id} is already resolved")
+        return None
+
+    async def _ack(self, incident: Incident, user: str) -> None:
+        self.alerting.acknowledge(incident.id, user)
+
+    async def _silence_hour(self, incident: Incident, user: str) -> None:
+        self.alerting.silence_incident(incident.id, user, 3600.0)
+
+    async def _silence_resolved(self, incident: Incident, user: str) -> None:
+        self.alerting.silence_incident(incident.id, user, None)
+
+    async def _unsilence(self, incident: Incident, user: str) -> None:
+        if incident.silence_id is None:
+            raise UserError(f"incident #{incident.id} is not silenced")
+        self.alerting.remove_silence(incident.silence_id, user)
+
+    # ---- transports -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect the socket (socket mode); HTTP mode needs nothing beyond the route."""
+        if self.connection.mode == "socket":
+            await self._connect()
+            self._watchdog = asyncio.create_task(self._watch(), name="slack-watchdog")
+
+    async def _connect(self) -> None:
+        self.handler = AsyncSocketModeHandler(self.app, app_token=self.connection.app_token)
+        self.handler.client.on_message_listeners.append(self._on_frame)
+        await self.handler.connect_async()
+        self.connected = True
+
+    async def _on_frame(self, message: WSMessage) -> None:
+        """Note disconnect reasons; ``link_disabled`` means the app itself is switched off."""
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            frame = json.loads(message.data)
+            if frame.get("type") == "disconnect":
+                self.last_disconnect = frame.get("reason")
+                log.info("Slack asked to reconnect: %s", self.last_disconnect)
+
+    async def _watch(self) -> None:
+        """Rebuild a socket that stays down; back off, and longer after link_disabled."""
+        backoff = WATCH_EVERY
+        down = 0
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            handler = self.handler
+            alive = handler is not None and await handler.client.is_connected()
+            self.connected = alive
+            if alive:
+                down, backoff = 0, WATCH_EVERY
+                continue
+            down += 1
+            if down < 2 and self.last_disconnect != "link_disabled":
+                continue  # the client reconnects by itself; give it a turn
+            log.warning(
+                "Slack socket down (%s); reconnecting in %.0fs",
+                self.last_disconnect or "no reason given",
+                backoff,
+            )
+            with contextlib.suppress(Exception):
+                if handler is not None:
+                    await handler.close_async()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            try:
+                await self._connect()
+                self.last_disconnect = None
+            except Exception as exc:  # any failure to connect is retried after the back-off
+                log.warning("Slack reconnect failed: %s", exc)
+
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        """``POST /slack/events``: Bolt checks the signature and the timestamp."""
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        if self.handler is not None:
+            with contextlib.suppress(Exception):
+                await self.handler.close_async()
+        self.connected = False
+
+    def health(self) -> dict[str, Any]:
+        interactive = self.connection.mode == "http" or self.connected
+        return {
+            "mode": self.connection.mode,
+            "connected": interactive,
+            "last_disconnect": self.last_disconnect,
+        }

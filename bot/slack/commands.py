@@ -1,0 +1,167 @@
+"""``/selfreg`` commands: parsing (pure) and one engine call per command.
+
+Unknown or malformed input gets the help text. Every reply is a ``Rendered`` message; the
+Bolt listener decides how it is sent (ephemeral through the ack or ``respond``).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot import messages
+from bot.clock import Clock
+from bot.config_alerts import COMMANDS
+from bot.engine.alerting import Alerting
+from bot.engine.silences import parse_matcher
+from bot.errors import UserError
+from bot.slack import views
+from bot.slack.permissions import Permissions
+from bot.slack.render import Rendered
+from bot.store import incidents as rows
+from bot.store.availability import availability
+from bot.store.db import Store
+from checks.units import parse_duration
+
+USAGE = {
+    "ack": "/selfreg ack ID",
+    "silence": "/selfreg silence MATCHER DURATION [reason]",
+    "unsilence": "/selfreg unsilence ID",
+    "history": "/selfreg history [N]",
+}
+
+
+class BadCommand(UserError):
+    """Input that is not a command we understand; answered with the help text."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ParsedCommand:
+    name: str
+    args: tuple[str, ...] = ()
+
+
+def parse(text: str) -> ParsedCommand:
+    """``"silence check=api 2h deploy"`` -> ParsedCommand("silence", (...)). Empty is help."""
+    try:
+        words = shlex.split(text or "")
+    except ValueError as exc:
+        raise BadCommand(f"cannot read that: {exc}") from None
+    if not words:
+        return ParsedCommand(name="help")
+    name, args = words[0].lower(), tuple(words[1:])
+    if name not in COMMANDS:
+        raise BadCommand(messages.unknown_command(name))
+    return ParsedCommand(name=name, args=args)
+
+
+def _number(text: str, what: str, usage: str) -> int:
+    value = text.lstrip("#")
+    if not value.isdigit():
+        raise BadCommand(messages.bad_arguments(usage, f"{what} must be a number, not '{text}'"))
+    return int(value)
+
+
+class Commands:
+    """Runs one parsed command for one user and returns the reply."""
+
+    def __init__(
+        self,
+        *,
+        alerting: Alerting,
+        store: Store,
+        clock: Clock,
+        permissions: Permissions,
+        status: Callable[[], Mapping[str, Any]],
+        run_checks: Callable[[Sequence[str] | None], Awaitable[list[Mapping[str, Any]]]],
+        started_at: float,
+    ) -> None:
+        self.alerting = alerting
+        self.store = store
+        self.clock = clock
+        self.permissions = permissions
+        self.status = status
+        self.run_checks = run_checks
+        self.started_at = started_at
+
+    async def allowed(self, command: ParsedCommand, user: str) -> bool:
+        return await self.permissions.allows(command.name, user)
+
+    async def run(self, command: ParsedCommand, user: str) -> Rendered:
+        """The reply to ``command``; ``UserError``s become their text, help for bad input."""
+        try:
+            handler = getattr(self, f"_{command.name}")
+            return await handler(command.args, user)
+        except BadCommand as exc:
+            return views.help_view(str(exc))
+        except UserError as exc:
+            return views.text_view(str(exc))
+
+    async def _help(self, args: Sequence[str], user: str) -> Rendered:
+        return views.help_view()
+
+    async def _status(self, args: Sequence[str], user: str) -> Rendered:
+        now = self.clock.now()
+        document = self.status()
+        names = sorted({c["check"] for c in document["checks"]})
+        avail = {
+            name: (
+                availability(self.store, name, now, 86400),
+                availability(self.store, name, now, 7 * 86400),
+            )
+            for name in names
+        }
+        return views.status_view(
+            document,
+            avail,
+            rows.open_incidents(self.store),
+            rows.active_silences(self.store, now),
+            now - self.started_at,
+            now,
+        )
+
+    async def _health(self, args: Sequence[str], user: str) -> Rendered:
+        return views.health_view(await self.run_checks(None))
+
+    async def _alerts(self, args: Sequence[str], user: str) -> Rendered:
+        return views.alerts_view(rows.open_incidents(self.store))
+
+    async def _history(self, args: Sequence[str], user: str) -> Rendered:
+        count = _number(args[0], "N", USAGE["history"]) if args else 10
+        return views.history_view(
+            rows.recent_incidents(self.store, min(max(count, 1), 50)), self.clock.now()
+        )
+
+    async def _ack(self, args: Sequence[str], user: str) -> Rendered:
+        if len(args) != 1:
+            raise BadCommand(messages.bad_arguments(USAGE["ack"], "give one incident id"))
+        incident_id = _number(args[0], "ID", USAGE["ack"])
+        self.alerting.acknowledge(incident_id, user)
+        return views.text_view(messages.acknowledged_reply(incident_id))
+
+    async def _silence(self, args: Sequence[str], user: str) -> Rendered:
+        if len(args) < 2:
+            raise BadCommand(
+                messages.bad_arguments(USAGE["silence"], "give a matcher and a duration")
+            )
+        try:
+            matcher = parse_matcher(args[0])
+            duration = parse_duration(args[1])
+        except ValueError as exc:
+            raise BadCommand(messages.bad_arguments(USAGE["silence"], str(exc))) from None
+        if duration <= 0:
+            raise BadCommand(
+                messages.bad_arguments(USAGE["silence"], "the duration must be positive")
+            )
+        silence = self.alerting.add_silence(matcher, duration, " ".join(args[2:]), user)
+        text = ", ".join(f"{k}={v}" for k, v in matcher.items())
+        return views.text_view(messages.silence_added(silence.id, text, silence.ends_at or 0))
+
+    async def _unsilence(self, args: Sequence[str], user: str) -> Rendered:
+        if len(args) != 1:
+            raise BadCommand(messages.bad_arguments(USAGE["unsilence"], "give one silence id"))
+        silence_id = _number(args[0], "ID", USAGE["unsilence"])
+        self.alerting.remove_silence(silence_id, user)
+        return views.text_view(messages.silence_removed(silence_id))

@@ -1,0 +1,252 @@
+"""Step 5 for Slack: deliver outbox rows as one message per incident, updated in place.
+
+``incident.sync`` renders the incident as it is now and posts it (first time) or updates
+it; replies go to its thread, so a reply never lands before its parent exists. Slack's
+errors are classed here: a 429 or a 5xx is retried after Retry-After or a back-off; a bad
+channel or token is permanent and recorded where an operator sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.errors import DeliveryError, PermanentDeliveryError
+from bot.notify.base import OutboxMessage
+from bot.slack import render
+from bot.store import incidents as rows
+from bot.store.db import Store
+
+log = logging.getLogger(__name__)
+
+# Retrying cannot fix these: the channel, the membership or the token must change first.
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+        "restricted_action",
+        "msg_too_long",
+        "message_not_found",
+        "cant_update_message",
+    }
+)
+PACE = 1.0  # seconds between messages to one channel: Slack's per-channel posting rate
+SPARK_BUCKETS = 20
+
+
+def classify(exc: SlackApiError) -> DeliveryError:
+    """A Slack API error as a transient or permanent delivery error."""
+    response = exc.response
+    error = str(response.get("error", "unknown_error"))
+    if response.status_code == 429 or error in ("ratelimited", "rate_limited"):
+        retry_after = float(
+            response.headers.get("Retry-After", response.headers.get("retry-after", 1)) or 1
+        )
+        return DeliveryError("slack", error, retry_after=retry_after)
+    if error in PERMANENT:
+        return PermanentDeliveryError("slack", error)
+    return DeliveryError("slack", error)  # internal_error, fatal_error, 5xx: Slack's side
+
+
+class SlackNotifier:
+    """Delivers Slack outbox rows; records each incident's message ts in the store."""
+
+    name = "slack"
+
+    def __init__(self, client: AsyncWebClient, store: Store, clock: Clock, channel: str) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.channel = channel
+        self._last_sent: dict[str, float] = {}
+        self.last_error: str | None = None
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        try:
+            await self._deliver(message)
+        except SlackApiError as exc:
+            error = classify(exc)
+            self.last_error = error.reason
+            raise error from None
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            raise DeliveryError("slack", self.last_error) from None
+        self.last_error = None
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        kind = message.kind
+        ref = message.ref or 0
+        if kind == "incident.sync":
+            await self._sync(ref)
+        elif kind == "incident.reply":
+            ts, channel = await self._ensure_posted(ref)
+            if ts is not None:
+                text = render.reply_text(
+                    message.payload["text"], message.payload.get("mentions", [])
+                )
+                await self._call(
+                    "chat_postMessage", channel, channel=channel, thread_ts=ts, text=text
+                )
+        elif kind == "incident.crosspost":
+            await self._crosspost(message)
+        elif kind == "digest.sync":
+            await self._sync_digest(ref)
+        else:
+            log.warning("slack: outbox row %s has unknown kind %s; skipped", message.id, kind)
+
+    async def _sync(self, incident_id: int) -> tuple[str | None, str]:
+        """Post or update the incident's message; returns (ts, channel)."""
+        incident = rows.get_incident(self.store, incident_id)
+        if incident is None:
+            return None, self.channel
+        now = self.clock.now()
+        rendered = render.render_incident(
+            incident, now, self._spark(incident.check, incident.subject, incident.values, now)
+        )
+        if incident.slack_ts is None:
+            thread_ts = None
+            if incident.digest_id is not None:
+                thread_ts = await self._sync_digest(incident.digest_id)
+            response = await self._post(self.channel, rendered, thread_ts=thread_ts)
+            ts, channel = response["ts"], response["channel"]
+            self.store.conn.execute(
+                "UPDATE incidents SET slack_channel = ?, slack_ts = ?, synced_at = ? WHERE id = ?",
+                (channel, ts, now, incident.id),
+            )
+            return ts, channel
+        channel = incident.slack_channel or self.channel
+        await self._call(
+            "chat_update",
+            channel,
+            channel=channel,
+            ts=incident.slack_ts,
+            blocks=rendered.blocks,
+            text=rendered.text,
+        )
+        self.store.conn.execute(
+            "UPDATE incidents SET synced_at = ? WHERE id = ?", (now, incident.id)
+        )
+        return incident.slack_ts, channel
+
+    async def _ensure_posted(self, incident_id: int) -> tuple[str | None, str]:
+        incident = rows.get_incident(self.store, incident_id)
+        if incident is None:
+            return None, self.channel
+        if incident.slack_ts is not None:
+            return incident.slack_ts, incident.slack_channel or self.channel
+        return await self._sync(incident_id)
+
+    async def _post(
+        self, channel: str, rendered: render.Rendered, thread_ts: str | None = None
+    ) -> Any:
+        """chat.postMessage, falling back to text alone when Slack rejects the blocks."""
+        try:
+            return await self._call(
+                "chat_postMessage",
+                channel,
+                channel=channel,
+                blocks=rendered.blocks,
+                text=rendered.text,
+                thread_ts=thread_ts,
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format"):
+                raise
+            log.error(
+                "slack rejected a message's blocks (%s); sent as text", exc.response.get("errors")
+            )
+            return await self._call(
+                "chat_postMessage",
+                channel,
+                channel=channel,
+                text=rendered.text,
+                thread_ts=thread_ts,
+            )
+
+    async def _crosspost(self, message: OutboxMessage) -> None:
+        ts, channel = await self._ensure_posted(message.ref or 0)
+        target = message.payload["channel"]
+        link = ""
+        if ts is not None:
+            try:
+                permalink = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+                link = f" <{permalink['permalink']}|original message>"
+            except SlackApiError:
+                link = ""
+        text = render.reply_text(
+            message.payload["text"] + link, message.payload.get("mentions", [])
+        )
+        await self._call("chat_postMessage", target, channel=target, text=text)
+
+    async def _sync_digest(self, digest_id: int) -> str | None:
+        row = self.store.conn.execute("SELECT * FROM digests WHERE id = ?", (digest_id,)).fetchone()
+        if row is None:
+            return None
+        members = [
+            rows.incident_from_row(r)
+            for r in self.store.conn.execute(
+                "SELECT * FROM incidents WHERE digest_id = ? ORDER BY id", (digest_id,)
+            )
+        ]
+        rendered = render.render_digest(members, self.clock.now())
+        if row["slack_ts"] is None:
+            response = await self._post(self.channel, rendered)
+            self.store.conn.execute(
+                "UPDATE digests SET slack_channel = ?, slack_ts = ? WHERE id = ?",
+                (response["channel"], response["ts"], digest_id),
+            )
+            return str(response["ts"])
+        await self._call(
+            "chat_update",
+            row["slack_channel"],
+            channel=row["slack_channel"],
+            ts=row["slack_ts"],
+            blocks=rendered.blocks,
+            text=rendered.text,
+        )
+        return str(row["slack_ts"])
+
+    async def _call(self, method: str, pace_key: str, /, **kwargs: Any) -> Any:
+        """One Web API call, paced to about one per second per channel (``pace_key``)."""
+        wait = self._last_sent.get(pace_key, 0.0) + PACE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_sent[pace_key] = time.monotonic()
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        return await getattr(self.client, method)(**kwargs)
+
+    def _spark(self, check: str, subject: str, values: Any, now: float) -> list[float]:
+        """The last hour of the incident's main metric, in equal buckets."""
+        metric = "latency" if "latency" in values else next(iter(sorted(values)), None)
+        if metric is None:
+            return []
+        row = self.store.conn.execute(
+            'SELECT id FROM series WHERE "check" = ? AND subject = ? AND metric = ?',
+            (check, subject, metric),
+        ).fetchone()
+        if row is None:
+            return []
+        start = now - 3600
+        width = 3600 / SPARK_BUCKETS
+        buckets = self.store.conn.execute(
+            "SELECT CAST((at - ?) / ? AS INTEGER) AS bucket, avg(value) FROM samples "
+            "WHERE series = ? AND at >= ? GROUP BY bucket ORDER BY bucket",
+            (start, width, row[0], start),
+        ).fetchall()
+        return [float(b[1]) for b in buckets]

@@ -1,0 +1,189 @@
+"""Records in, Block Kit out: pure functions, no clock and no I/O (``now`` is passed in).
+
+Built with ``slack_sdk.models.blocks`` so Slack's limits are checked before anything is sent,
+and trimmed here so they are never hit: a header fits 150 characters, a section 3,000, a
+message 50 blocks; long lists end with "and N more".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot import messages
+from bot.engine.incidents import Incident, IncidentState
+
+HEADER_MAX = 150
+SECTION_MAX = 3000
+BLOCKS_MAX = 50
+SPARK = "▁▂▃▄▅▆▇█"
+
+ICON = {"info": "🔵", "warning": "🟠", "error": "🔴", "critical": "🔴"}
+
+ACK = "incident.ack"
+SILENCE_HOUR = "incident.silence_1h"
+SILENCE_RESOLVED = "incident.silence_resolved"
+UNSILENCE = "incident.unsilence"
+RUNBOOK = "incident.runbook"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Rendered:
+    """A message: blocks plus the plain text Slack shows in notifications and falls back to."""
+
+    blocks: list[dict]
+    text: str
+
+
+def trim(text: str, limit: int) -> str:
+    """Cut text to ``limit`` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_time(at: float, fallback: str) -> str:
+    """A timestamp every reader sees in their own time zone."""
+    return f"<!date^{int(at)}^{{time}}|{fallback}>"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """``▁▂▃█`` for a series; empty when there is nothing to draw."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low or 1.0
+    return "".join(
+        SPARK[min(int((v - low) / span * (len(SPARK) - 1) + 0.5), len(SPARK) - 1)] for v in values
+    )
+
+
+def incident_title(incident: Incident, now: float) -> str:
+    what = messages.subject_label(incident.check, incident.subject)
+    if incident.state is IncidentState.RESOLVED:
+        return f"✅ RESOLVED after {messages.human_duration((incident.resolved_at or now) - incident.opened_at)}  {what}"
+    if incident.state is IncidentState.SILENCED:
+        return f"🔕 SILENCED  {what} is failing"
+    if incident.state is IncidentState.FLAPPING:
+        return f"🔁 FLAPPING  {what}"
+    icon = ICON.get(incident.severity.value, "🔴")
+    return f"{icon} {incident.severity.value.upper()}  {what} is failing"
+
+
+def incident_text(incident: Incident, now: float) -> str:
+    """The notification text: the title and the latest detail."""
+    return trim(f"{incident_title(incident, now)}: {incident.summary}", 3000)
+
+
+def _facts(incident: Incident) -> str:
+    first = slack_time(incident.opened_at, messages.clock_time(incident.opened_at))
+    last = slack_time(incident.last_seen_at, messages.clock_time(incident.last_seen_at))
+    failed = f"{incident.count} check{'s' if incident.count != 1 else ''} failed"
+    if incident.state is IncidentState.ACKNOWLEDGED and incident.acked_by:
+        owner = f"acknowledged by {messages.mention_user(incident.acked_by)}"
+    elif incident.state is IncidentState.RESOLVED:
+        owner = "resolved"
+    else:
+        owner = "not acknowledged"
+    return f"First seen {first} · last {last} · {failed} · {owner} · #{incident.id}"
+
+
+def _buttons(incident: Incident) -> list[ButtonElement]:
+    value = str(incident.id)
+    buttons = []
+    if incident.state in (IncidentState.OPEN, IncidentState.FLAPPING):
+        buttons.append(
+            ButtonElement(text="Acknowledge", action_id=ACK, value=value, style="primary")
+        )
+    if incident.state is IncidentState.SILENCED:
+        buttons.append(ButtonElement(text="Unsilence", action_id=UNSILENCE, value=value))
+    else:
+        buttons.append(ButtonElement(text="Silence 1 h", action_id=SILENCE_HOUR, value=value))
+        buttons.append(
+            ButtonElement(text="Silence until resolved", action_id=SILENCE_RESOLVED, value=value)
+        )
+    if incident.runbook_url:
+        buttons.append(
+            ButtonElement(text="Runbook", action_id=RUNBOOK, url=incident.runbook_url[:3000])
+        )
+    return buttons
+
+
+def render_incident(incident: Incident, now: float, spark: Sequence[float] = ()) -> Rendered:
+    """The one message of an incident, as it stands at ``now``."""
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(text=trim(incident_title(incident, now), HEADER_MAX), emoji=True)
+        ),
+        SectionBlock(text=MarkdownTextObject(text=trim(incident.summary or " ", SECTION_MAX))),
+        ContextBlock(elements=[MarkdownTextObject(text=_facts(incident))]),
+    ]
+    if line := sparkline(spark):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Last hour {line}")]))
+    if incident.state is not IncidentState.RESOLVED:
+        blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=_buttons(incident)))
+    elif incident.runbook_url:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"incident:{incident.id}",
+                elements=[
+                    ButtonElement(
+                        text="Runbook", action_id=RUNBOOK, url=incident.runbook_url[:3000]
+                    )
+                ],
+            )
+        )
+    return Rendered(blocks=[b.to_dict() for b in blocks], text=incident_text(incident, now))
+
+
+def render_digest(incidents: Sequence[Incident], now: float) -> Rendered:
+    """The storm digest: one line per incident, newest last, the rest counted."""
+    open_count = sum(1 for i in incidents if i.is_open)
+    title = f"🌩 {len(incidents)} incidents opened at once · {open_count} still open"
+    lines = [
+        f"{'✅' if not i.is_open else ICON.get(i.severity.value, '🔴')} #{i.id} {messages.subject_label(i.check, i.subject)}: {trim(i.summary, 120)}"
+        for i in incidents
+    ]
+    body = bullet_list(lines, SECTION_MAX)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=trim(title, HEADER_MAX), emoji=True)),
+        SectionBlock(text=MarkdownTextObject(text=body or " ")),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Each incident's own message, with its buttons, is in this thread."
+                )
+            ]
+        ),
+    ]
+    return Rendered(blocks=[b.to_dict() for b in blocks], text=trim(title, 3000))
+
+
+def bullet_list(lines: Sequence[str], limit: int) -> str:
+    """Lines joined until ``limit`` characters; the rest summed up as "and N more"."""
+    shown: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        rest = len(lines) - index
+        tail = f"\n…and {rest} more"
+        if used + len(line) + 1 + len(tail) > limit:
+            shown.append(f"…and {rest} more")
+            break
+        shown.append(line)
+        used += len(line) + 1
+    return "\n".join(shown)
+
+
+def reply_text(text: str, mentions: Sequence[str]) -> str:
+    """A thread reply, with its mentions first."""
+    prefix = " ".join(messages.mention(m) for m in mentions)
+    return trim(f"{prefix} {text}".strip(), 3000)

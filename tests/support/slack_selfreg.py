@@ -1,0 +1,75 @@
+"""A Slack stand-in plus the unmodified ``selfreg run`` pointed at it, for end-to-end tests."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.support.selfreg_process import SelfregProcess, selfreg_env
+from tests.support.slack_standin import SlackEmulator
+
+CHANNEL = "C0ALERTS"
+ALICE, BOB, MALLORY = "U0ALICE", "U0BOB", "U0MALLORY"
+
+
+def new_emulator() -> SlackEmulator:
+    """A started stand-in with the alert channel, three people and an on-call group."""
+    emu = SlackEmulator().start()
+    emu.add_user(ALICE, "alice")
+    emu.add_user(BOB, "bob")
+    emu.add_user(MALLORY, "mallory")
+    emu.add_channel(CHANNEL, name="alerts", members=["U0BOT", ALICE, BOB, MALLORY])
+    emu.add_channel("C0INCIDENTS", name="incidents", members=["U0BOT", ALICE])
+    emu.add_usergroup("S0ONCALL", [ALICE])
+    return emu
+
+
+def slack_env(
+    emu: SlackEmulator, data_dir: Path, mode: str = "socket", **extra: str
+) -> dict[str, str]:
+    env = selfreg_env(
+        data_dir,
+        SLACK_API_URL=emu.base_url,
+        SLACK_BOT_TOKEN=emu.config.bot_token,
+        SLACK_CHANNEL=CHANNEL,
+        **extra,
+    )
+    if mode == "socket":
+        env["SLACK_APP_TOKEN"] = emu.config.app_token
+    elif mode == "http":
+        env["SLACK_SIGNING_SECRET"] = emu.config.signing_secret
+    return env
+
+
+@contextlib.contextmanager
+def running_selfreg(config: Path, env: dict[str, str]) -> Iterator[SelfregProcess]:
+    selfreg = SelfregProcess(config, env)
+    try:
+        selfreg.wait_ready()
+        yield selfreg
+    finally:
+        selfreg.stop()
+
+
+def top_level(emu: SlackEmulator, channel: str = CHANNEL) -> list:
+    """Messages in the channel itself (not thread replies) posted by the bot."""
+    return [m for m in emu.messages(channel) if m.thread_ts in (None, m.ts) and m.user == "U0BOT"]
+
+
+def block_text(message) -> str:
+    """Every text in a message's blocks, joined: what a person reads."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.blocks)
+    return "\n".join(parts)
