@@ -190,7 +190,7 @@ class CheckSpec(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="Unique name; letters, digits, '.', '_' and '-'.",
     )
-    interval: Duration = Field(default=30.0, gt=0, description="How often the check runs.")
+    interval: Duration = Field(default=5.0, gt=0, description="How often the check runs.")
     timeout: Duration | None = Field(
         default=None,
         gt=0,
@@ -203,7 +203,13 @@ class CheckSpec(BaseModel):
         "(warning -> warning, critical -> critical, unknown -> error).",
     )
     open_after: int = Field(
-        default=1, ge=1, description="Consecutive failing runs before an incident opens."
+        default=2, ge=1, description="Consecutive failing runs before an incident opens."
+    )
+    confirm_after: Duration | None = Field(
+        default=1.0,
+        gt=0,
+        description="After a first failure, run again this soon to confirm it instead of "
+        "waiting a whole interval; omit to wait for the next interval.",
     )
     recover_after: int = Field(
         default=1, ge=1, description="Consecutive ok runs before an incident resolves."

@@ -70,6 +70,7 @@ class CheckRunner:
         self.in_flight: dict[str, asyncio.Task[RunResult]] = {}
         self.skipped = 0
         self.last_durations: dict[str, float] = {}
+        self._confirming: set[str] = set()
 
     def intervals(self) -> list[float]:
         """Every distinct interval of the enabled checks: one scheduler job each."""
@@ -165,10 +166,49 @@ class CheckRunner:
         write_runs(self.store, records, self.hooks)
         self.latest.update(updated)
         for result in results:
+            self._maybe_confirm(result, updated)
+        for result in results:
             if result.state_writes:
                 merged = dict(self.committed.get(result.check.name, {}))
                 merged.update(result.state_writes)
                 self.committed[result.check.name] = merged
+
+    def _maybe_confirm(
+        self, result: RunResult, states: Mapping[tuple[str, str], LatestState]
+    ) -> None:
+        """After a first failure that does not yet open an incident, look again soon."""
+        spec = result.check.spec
+        if spec.confirm_after is None or result.check.name in self._confirming:
+            return
+        pending = any(
+            (state := states.get((o.check, o.subject))) is not None
+            and o.status is not Status.OK
+            and state.confirmed is Status.OK
+            and state.streak < spec.open_after
+            for o in result.observations
+        )
+        if pending:
+            self._confirming.add(result.check.name)
+            asyncio.get_running_loop().call_later(
+                spec.confirm_after, self._start_confirmation, result.check
+            )
+
+    def _start_confirmation(self, check: Check) -> None:
+        task = asyncio.create_task(self._confirm(check), name=f"confirm:{check.name}")
+        task.add_done_callback(lambda _t: None)
+
+    async def _confirm(self, check: Check) -> None:
+        """The confirming re-run: recorded like any other run (skipped if one is in flight)."""
+        try:
+            if check.name in self.in_flight:
+                return
+            task = asyncio.create_task(self.run_one(check), name=f"check:{check.name}")
+            self.in_flight[check.name] = task
+            task.add_done_callback(lambda _t, name=check.name: self.in_flight.pop(name, None))
+            result = await task
+        finally:
+            self._confirming.discard(check.name)
+        self.record([result])
 
     async def run_now(self, names: Sequence[str] | None = None) -> list[RunResult]:
         """Run checks once without recording anything (``selfreg health``, ``check run``)."""

@@ -49,6 +49,7 @@ class ScriptCheck(Check):
 
 
 def script(name: str, **fields: object) -> ScriptCheck:
+    fields.setdefault("open_after", 1)
     return ScriptCheck(ScriptSpec(name=name, **fields))
 
 
@@ -154,3 +155,21 @@ async def test_state_commits_with_the_run_and_a_dry_run_commits_nothing(
     reopened = runner_for(store, http, script("counter", behaviour="count", interval=1))
     assert reopened.committed["counter"] == {"count": 2}
     assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 0
+
+
+async def test_a_first_failure_is_confirmed_by_a_quick_rerun_not_a_whole_interval(
+    store, http
+) -> None:
+    ScriptCheck.runs = 0
+    runner = runner_for(
+        store, http, script("api", behaviour="fail", interval=60, open_after=2, confirm_after=0.2)
+    )
+    await runner.run_interval(60)
+    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 0
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and ScriptCheck.runs < 2:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    assert ScriptCheck.runs == 2
+    assert runner.latest[("api", "")].confirmed is Status.CRITICAL
+    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 1

@@ -8,6 +8,7 @@ from checks.base import CheckSpec, Observation, Status
 
 
 def spec(**overrides: object) -> CheckSpec:
+    overrides.setdefault("open_after", 1)
     return CheckSpec(kind="test", name="api", **overrides)
 
 

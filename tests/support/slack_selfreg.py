@@ -33,12 +33,12 @@ def slack_env(
         SLACK_API_URL=emu.base_url,
         SLACK_BOT_TOKEN=emu.config.bot_token,
         SLACK_CHANNEL=CHANNEL,
-        **extra,
     )
     if mode == "socket":
         env["SLACK_APP_TOKEN"] = emu.config.app_token
     elif mode == "http":
         env["SLACK_SIGNING_SECRET"] = emu.config.signing_secret
+    env.update(extra)
     return env
 
 
