@@ -213,7 +213,7 @@ def test_a_silenced_incident_is_recorded_but_never_posted_until_the_silence_ends
     clock.advance(3601)
     alerting.sweep()
     assert rows.open_incidents(store)[0].state is IncidentState.OPEN
-    assert [k for _, k, _ in outbox(store, "slack")][0] == "incident.sync"
+    assert next(k for _, k, _ in outbox(store, "slack")) == "incident.sync"
 
 
 def test_silence_until_resolved_ends_with_the_incident(store) -> None:
