@@ -295,7 +295,8 @@ class Alerting:
         if SLACK in self.channels and posted_or_postable:
             if incident.digest_id is not None:
                 self._queue(SLACK, "digest.sync", incident.digest_id, {}, now, coalesce=True)
-            paced = max(now, (incident.synced_at or 0) + self.policy.update_every)
+            # a change people must see goes out now; a repeat waits for the pace
+            paced = now if notices else max(now, (incident.synced_at or 0) + self.policy.update_every)
             self._queue(SLACK, "incident.sync", incident.id, {}, paced, coalesce=True)
             for notice in notices:
                 if notice.kind in (NoticeKind.OPENED,):
@@ -346,11 +347,13 @@ class Alerting:
     ) -> None:
         if coalesce:
             pending = self.store.conn.execute(
-                "SELECT 1 FROM outbox WHERE channel = ? AND kind = ? AND ref = ? AND delivered_at IS NULL "
-                "AND failed_at IS NULL AND claimed_until IS NULL LIMIT 1",
-                (channel, kind, ref),
-            ).fetchone()
-            if pending:
+                "UPDATE outbox SET next_attempt_at = min(next_attempt_at, ?) WHERE channel = ? "
+                "AND kind = ? AND ref = ? AND delivered_at IS NULL AND failed_at IS NULL "
+                "AND claimed_until IS NULL",
+                (due, channel, kind, ref),
+            )
+            if pending.rowcount:
+                self.on_queued()
                 return
         self.store.conn.execute(
             "INSERT INTO outbox (created_at, channel, kind, ref, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",

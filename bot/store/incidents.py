@@ -86,8 +86,11 @@ def recent_incidents(store: Store, limit: int) -> list[Incident]:
 
 
 def opened_since(store: Store, since: float) -> int:
+    """Incidents opened since ``since`` that are still open and not silenced: a storm is many
+    at once, not a sequence of short ones."""
     row = store.conn.execute(
-        "SELECT count(*) FROM incidents WHERE opened_at >= ? AND state != 'silenced'", (since,)
+        "SELECT count(*) FROM incidents WHERE opened_at >= ? AND state NOT IN ('silenced', 'resolved')",
+        (since,),
     ).fetchone()
     return int(row[0])
 

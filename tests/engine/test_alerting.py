@@ -252,3 +252,14 @@ def test_past_the_storm_threshold_new_incidents_join_one_digest(store) -> None:
     digests = [i.digest_id for i in rows.open_incidents(store)]
     assert digests == [None, None, None, 1, 1, 1]
     assert [k for _, k, _ in outbox(store, "slack")].count("digest.sync") == 1
+
+
+def test_short_incidents_one_after_another_are_not_a_storm(store) -> None:
+    clock = FakeClock()
+    alerting = make(store, clock, storm={"incidents": 3, "window": "2m"})
+    for _ in range(6):
+        feed(alerting, store, transition(clock, Status.CRITICAL))
+        clock.advance(5)
+        feed(alerting, store, transition(clock, Status.OK, Status.CRITICAL))
+        clock.advance(5)
+    assert all(i.digest_id is None for i in rows.recent_incidents(store, 10))

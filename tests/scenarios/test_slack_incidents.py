@@ -160,3 +160,27 @@ def test_kill_9_during_an_open_incident_resumes_the_same_message(emu, setup) -> 
             timeout=10,
         )
     assert len(top_level(emu)) == 1, "no second post for the same incident"
+
+
+def test_every_command_answers_within_three_seconds(emu, setup) -> None:
+    config, env = setup
+    with running_selfreg(config, env):
+        emu.wait_connected(timeout=10)
+        incident_message(emu)
+        for text in (
+            "status",
+            "health",
+            "alerts",
+            "ack 1",
+            "silence check=db 1h",
+            "unsilence 1",
+            "history 5",
+            "help",
+            "",
+            "nonsense",
+            "ack",
+            "silence check=db soon",
+        ):
+            ack = emu.slash("/selfreg", text, user=ALICE, channel=CHANNEL)
+            assert ack.latency_ms < 3000, (text, ack.latency_ms)
+            assert ack.payload, f"'{text}' got an empty ack"
