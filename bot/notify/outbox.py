@@ -23,12 +23,12 @@ from bot.store.db import Store
 log = logging.getLogger(__name__)
 
 CLAIM_FOR = 60.0  # seconds a claim holds; a worker that died frees its rows after this
-MAX_BACKOFF = 300.0
+MAX_BACKOFF = 60.0  # after an outage, delivery resumes within a minute of the far end
 IDLE_WAKE = 30.0
 
 
 def backoff(attempts: int) -> float:
-    """Delay before retry number ``attempts``: 1 s, 2 s, 4 s ... up to 5 minutes."""
+    """Delay before retry number ``attempts``: 1 s, 2 s, 4 s ... up to a minute."""
     return min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 

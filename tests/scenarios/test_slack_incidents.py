@@ -184,3 +184,29 @@ def test_every_command_answers_within_three_seconds(emu, setup) -> None:
             ack = emu.slash("/selfreg", text, user=ALICE, channel=CHANNEL)
             assert ack.latency_ms < 3000, (text, ack.latency_ms)
             assert ack.payload, f"'{text}' got an empty ack"
+
+
+def test_a_recovery_turns_the_message_green_and_replies_in_its_thread(emu, tmp_path) -> None:
+    from tests.support.servers import tcp_listener_on
+
+    port = free_port()
+    config = tmp_path / "selfreg.toml"
+    config.write_text(f'[[checks]]\nkind = "tcp"\nname = "db"\nport = {port}\ninterval = "1s"\n')
+    with running_selfreg(config, slack_env(emu, tmp_path / "data")):
+        message = incident_message(emu)
+        with tcp_listener_on(port):
+            emu.wait_for(
+                lambda: "RESOLVED after" in block_text(emu.message(CHANNEL, message.ts)), timeout=15
+            )
+            replies = emu.wait_for(
+                lambda: [
+                    r
+                    for r in emu.thread(CHANNEL, message.ts)
+                    if r.text.startswith("Resolved after")
+                ],
+                timeout=10,
+            )
+    assert replies and "connected to 127.0.0.1" in replies[0].text
+    final = emu.message(CHANNEL, message.ts)
+    assert not [b for b in final.blocks if b["type"] == "actions"], "no buttons left"
+    assert len(top_level(emu)) == 1

@@ -62,8 +62,16 @@ def silent_listener() -> socket.socket:
 @contextlib.contextmanager
 def tcp_listener() -> socket.socket:
     """A socket that accepts every connection and closes it at once (a live TCP service)."""
+    with tcp_listener_on(0) as sock:
+        yield sock
+
+
+@contextlib.contextmanager
+def tcp_listener_on(port: int) -> socket.socket:
+    """``tcp_listener`` on a chosen port (0: any free one), e.g. to bring a service back."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     sock.listen(64)
     sock.settimeout(0.2)
     stop = threading.Event()
