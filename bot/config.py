@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 import actions
 import checks
+from actions.base import ActionSpec, Mode, Risk
 from bot.config_alerts import AlertsSettings, SlackSettings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 from checks.base import CheckSpec
-from checks.units import Duration
+from checks.units import Duration, Size
 
 ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SELFREG_CONFIG": "Path of selfreg.toml (default ./selfreg.toml, else the bundled example).",
@@ -82,6 +83,57 @@ class ModelsSettings(Section):
     failure_risk: bool = Field(default=False, description="Predict failures per check.")
 
 
+class HealthSettings(Section):
+    """How selfreg decides a component is ready: exactly one of ``http``, ``tcp``, ``process``.
+
+    It only decides "ready" after a start; whether a running component stays healthy is the
+    job of ``[[checks]]``.
+    """
+
+    http: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Ready when a GET of this URL answers 2xx or 3xx.",
+    )
+    tcp: str | None = Field(
+        default=None,
+        pattern=r"^\S+:\d{1,5}$",
+        description="Ready when this host:port accepts a connection.",
+    )
+    process: bool = Field(default=False, description="Ready as soon as the process runs.")
+    timeout: Duration = Field(
+        default=30.0,
+        gt=0,
+        description="How long a start may take to become ready; then it is recorded as "
+        "unready and the start goes on.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_probe(self) -> HealthSettings:
+        chosen = [k for k in ("http", "tcp") if getattr(self, k) is not None]
+        if self.process:
+            chosen.append("process")
+        if len(chosen) != 1:
+            raise ValueError("give exactly one of http, tcp or process = true")
+        return self
+
+
+class CrashLoopSettings(Section):
+    """When a component exits this often, selfreg stops restarting it and asks a person."""
+
+    exits: int = Field(default=5, ge=1, description="Exits within the window.")
+    window: Duration = Field(default=60.0, gt=0, description="The window.")
+
+
+class RemediationSettings(Section):
+    """``[remediation]``: switches over every action at once."""
+
+    dry_run: bool = Field(
+        default=False,
+        description="Every run only says what it would do; nothing changes anywhere.",
+    )
+
+
 class ComponentSettings(Section):
     """``[[components]]``: a program selfreg starts and keeps running."""
 
@@ -95,29 +147,60 @@ class ComponentSettings(Section):
         default=None,
         description="Working folder, relative to the config file's folder (default: that folder).",
     )
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment.")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra environment; selfreg's own variables (tokens) are not passed on.",
+    )
+    instances: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Copies to run (workers); each gets SELFREG_INSTANCE=0, 1, ...",
+    )
     restart: Literal["always", "on-failure", "never"] = Field(
         default="on-failure", description="When an exited component is started again."
     )
     restart_delay: Duration = Field(
-        default=1.0, ge=0, description="First restart delay; doubles per quick exit up to 60s."
+        default=1.0,
+        ge=0,
+        description="The first restart is at once; a second quick exit waits this long, "
+        "doubling per quick exit up to restart_backoff_max.",
+    )
+    restart_backoff_max: Duration = Field(
+        default=30.0, ge=0, description="The longest wait before a restart."
+    )
+    stable_after: Duration = Field(
+        default=10.0,
+        gt=0,
+        description="Up this long, an exit counts as fresh: the next restart is at once again.",
+    )
+    crash_loop: CrashLoopSettings = Field(
+        default_factory=CrashLoopSettings,
+        description="Exits within a window that stop the automatic restarts.",
+    )
+    health: HealthSettings | None = Field(
+        default=None,
+        description='Decides "ready" (none: running is ready); e.g. '
+        '{ http = "http://127.0.0.1:5051/health" } or { tcp = "127.0.0.1:5051" }.',
     )
     stop_timeout: Duration = Field(
         default=10.0, gt=0, description="Wait after SIGTERM before SIGKILL."
     )
+    log_max_bytes: Size = Field(
+        default=10_000_000.0,
+        gt=0,
+        description="Output goes to <data>/logs/<name>.log; rotated past this size.",
+    )
+    log_keep: int = Field(
+        default=5, ge=1, description="Rotated log files kept (<name>.log.1 is the newest)."
+    )
 
 
-class ActionSettings(Section):
-    """``[[actions]]``: a remediation; only declared actions exist."""
-
-    model_config = ConfigDict(extra="allow")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique name.")
-    kind: str = Field(description="Which action module runs it.")
-
-
-def _check_union() -> Any:
-    specs = tuple(cls.Spec for cls in checks.REGISTRY.values())
+def _plugin_union(registry: dict[str, Any]) -> Any:
+    """One config entry type per registered kind, told apart by ``kind``."""
+    specs = tuple(cls.Spec for cls in registry.values())
+    if not specs:
+        return ActionSpec  # no kinds registered: every entry is refused by kind below
     return Annotated[
         Annotated[specs[0], None] if len(specs) == 1 else _union(specs),
         Field(discriminator="kind"),
@@ -130,7 +213,8 @@ def _union(types: tuple[type, ...]) -> Any:
     return Union[types]  # noqa: UP007 - built from the registry at run time
 
 
-CheckEntry = _check_union()
+CheckEntry = _plugin_union(checks.REGISTRY)
+ActionEntry = _plugin_union(actions.REGISTRY)
 
 
 class Settings(Section):
@@ -141,9 +225,10 @@ class Settings(Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     models: ModelsSettings = Field(default_factory=ModelsSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    remediation: RemediationSettings = Field(default_factory=RemediationSettings)
     checks: list[CheckEntry] = Field(default_factory=list)  # type: ignore[valid-type]
     components: list[ComponentSettings] = Field(default_factory=list)
-    actions: list[ActionSettings] = Field(default_factory=list)
+    actions: list[ActionEntry] = Field(default_factory=list)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
@@ -159,6 +244,11 @@ class Settings(Section):
                 known = ", ".join(sorted(actions.REGISTRY)) or "none yet"
                 problems.append(
                     f'actions "{action.name}": unknown kind "{action.kind}" (known: {known})'
+                )
+            if action.mode is Mode.AUTO and action.risk is not Risk.LOW:
+                problems.append(
+                    f'actions "{action.name}": mode "auto" needs risk "low" '
+                    "(medium and high risk need a person)"
                 )
         action_names = {a.name for a in self.actions}
         for check in self.checks:
@@ -398,8 +488,10 @@ def validate(document: Mapping[str, Any], files: list[tuple[Path, Mapping[str, A
                     value = MISSING
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "union_tag_invalid":
+                registry = actions.REGISTRY if key.startswith("actions") else checks.REGISTRY
+                noun = "action" if key.startswith("actions") else "check"
                 key, value = f"{key}.kind", error["ctx"]["tag"]
-                message = f"unknown check kind; known kinds: {', '.join(sorted(checks.REGISTRY))}"
+                message = f"unknown {noun} kind; known kinds: {', '.join(sorted(registry))}"
             problems.append(ConfigProblem(source, key, value, message))
         raise ConfigError(problems) from None
 

@@ -176,3 +176,95 @@ def m002_incidents(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m003_remediation(db: Database) -> None:
+    """Proposals, action runs, the hash-chained audit trail, and switches (the kill switch)."""
+    db.executescript(
+        """
+        CREATE TABLE proposals (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER,
+            action TEXT NOT NULL,
+            state TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            risk TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            approvals TEXT NOT NULL DEFAULT '[]',
+            decided_by TEXT,
+            decided_at REAL,
+            reason TEXT NOT NULL DEFAULT '',
+            run_id INTEGER
+        );
+        CREATE INDEX proposals_incident ON proposals (incident_id);
+        CREATE INDEX proposals_pending ON proposals (state) WHERE state IN ('proposed', 'approved', 'running');
+
+        CREATE TABLE action_runs (
+            id INTEGER PRIMARY KEY,
+            proposal_id INTEGER,
+            action TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            dry_run INTEGER NOT NULL DEFAULT 0,
+            ok INTEGER,
+            exit_code INTEGER,
+            summary TEXT NOT NULL DEFAULT '',
+            output TEXT NOT NULL DEFAULT '',
+            output_digest TEXT,
+            verified INTEGER,
+            verification TEXT
+        );
+        CREATE INDEX action_runs_action ON action_runs (action, started_at);
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            previous TEXT NOT NULL,
+            digest TEXT NOT NULL
+        );
+        CREATE INDEX audit_at ON audit (at);
+
+        CREATE TABLE switches (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            changed_by TEXT NOT NULL,
+            changed_at REAL NOT NULL
+        );
+        """
+    )
+
+
+@MIGRATIONS()
+def m004_component_instances(db: Database) -> None:
+    """One row per running copy of a component: what a restarted selfreg needs to re-adopt it.
+
+    ``boot_id`` + ``pid`` + ``start_ticks`` identify the process beyond pid reuse, ``argv`` is
+    the command it was started with; the ``components`` table keeps one summary row per
+    component for ``selfreg status``.
+    """
+    db.executescript(
+        """
+        CREATE TABLE component_instances (
+            name TEXT NOT NULL,
+            instance INTEGER NOT NULL,
+            pid INTEGER,
+            start_ticks INTEGER,
+            boot_id TEXT,
+            create_time REAL,
+            argv TEXT,
+            started_at REAL,
+            restarts INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            last_exit_code INTEGER,
+            last_exit_at REAL,
+            PRIMARY KEY (name, instance)
+        ) WITHOUT ROWID;
+        """
+    )

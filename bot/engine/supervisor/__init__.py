@@ -1,0 +1,27 @@
+"""Supervised components: started in order, restarted at once, re-adopted after a crash.
+
+core.py        Supervisor lifecycle: start (adopt or spawn), watch, restart, stop
+controls.py    Supervisor: restart / stop / start / scale / crash-loop buttons
+restarts.py    restart policy, back-off and the crash-loop window (plain functions)
+processes.py   spawning, process identity, handles for own and adopted processes
+readiness.py   the health probe (http, tcp, process) and waiting until ready
+logs.py        output files and their copy-then-truncate rotation
+rows.py        the store rows (per instance, per component) and events
+state.py       what is known of each component and instance
+"""
+
+from __future__ import annotations
+
+from bot.engine.supervisor.controls import Supervisor
+from bot.engine.supervisor.core import CrashLoopHook, SupervisorEvent
+from bot.engine.supervisor.errors import BadInstanceCount, UnknownComponent
+from bot.engine.supervisor.processes import resolve_command
+
+__all__ = [
+    "BadInstanceCount",
+    "CrashLoopHook",
+    "Supervisor",
+    "SupervisorEvent",
+    "UnknownComponent",
+    "resolve_command",
+]

@@ -1,0 +1,421 @@
+"""The supervisor: start components in order, restart the ones that exit, stop them in reverse.
+
+One task per running process awaits its end (an asyncio child, or an adopted process's
+pidfd), so an exit is handled the moment the kernel reports it: no polling. On an exit the
+instance is started again by its restart policy, at once the first time; quick exits back off
+(``restarts.next_delay``); too many exits within the crash-loop window stop the restarts and
+call ``on_crash_loop`` so a person decides (``restart_anyway`` / ``keep_stopped``).
+
+Components outlive a crashed selfreg (own session, output straight to a file); their pid,
+start time and argv are in the store, and the next selfreg adopts each one that still runs
+instead of starting a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.clock import Clock
+from bot.config import ENVIRONMENT_VARIABLES, ComponentSettings
+from bot.engine.records import EventKind
+from bot.engine.supervisor import rows
+from bot.engine.supervisor.errors import UnknownComponent
+from bot.engine.supervisor.logs import CHECK_EVERY, rotate_if_large
+from bot.engine.supervisor.processes import (
+    AdoptedProcess,
+    ChildProcess,
+    ProcessHandle,
+    child_env,
+    identity_of,
+    resolve_command,
+    spawn,
+    terminate,
+)
+from bot.engine.supervisor.readiness import wait_ready
+from bot.engine.supervisor.restarts import ExitWindow, next_delay, wants_restart
+from bot.engine.supervisor.state import ComponentState, Instance
+from bot.store.db import Store
+
+log = logging.getLogger(__name__)
+
+CrashLoopHook = Callable[[str, int, float], None]
+"""``on_crash_loop(component_name, exits, window)``: called once when a crash loop begins."""
+
+STRAY_STOP_TIMEOUT = 10.0
+
+
+class SupervisorEvent(StrEnum):
+    """Event kinds of the supervisor beyond ``EventKind``'s started / exited / stopped."""
+
+    ADOPTED = "component.adopted"
+    BECAME_READY = "component.became_ready"
+    READY_TIMED_OUT = "component.ready_timed_out"
+    START_FAILED = "component.start_failed"
+    CRASH_LOOPED = "component.crash_looped"
+    KEPT_STOPPED = "component.kept_stopped"
+    SCALED = "component.scaled"
+
+
+class SupervisorCore:
+    """Starting, watching, restarting and stopping instances; the controls build on it."""
+
+    def __init__(
+        self,
+        components: list[ComponentSettings],
+        store: Store,
+        clock: Clock,
+        log_dir: Path,
+        base_dir: Path,
+        *,
+        http: aiohttp.ClientSession | None = None,
+        on_crash_loop: CrashLoopHook | None = None,
+        log_check_every: float = CHECK_EVERY,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.log_dir = log_dir
+        self.base_dir = base_dir
+        self.on_crash_loop = on_crash_loop
+        self.log_check_every = log_check_every
+        self.components = {
+            c.name: ComponentState(
+                settings=c, exits=ExitWindow(c.crash_loop.exits, c.crash_loop.window)
+            )
+            for c in components
+        }
+        self._http = http
+        self._own_http: aiohttp.ClientSession | None = None
+        self._environ = environ
+        self._stopping = False
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    # ---- start and stop --------------------------------------------------------------
+    async def start(self) -> None:
+        """Adopt or start every component in declared order, each waiting until ready."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        stored = {(s.name, s.index): s for s in rows.load(self.store)}
+        await self._stop_strays(stored)
+        for component in self.components.values():
+            started = []
+            for index in range(component.settings.instances):
+                instance = self._new_instance(component, index)
+                component.instances.append(instance)
+                if not await self._adopt(component, instance, stored.get((component.name, index))):
+                    await self._start_instance(component, instance)
+                    started.append(instance)
+            # only fresh starts gate the next component: an adopted one has been up all along,
+            # and one that hung meanwhile must not hold up selfreg's start (it is probed, though)
+            await self._until_ready(started)
+        self._housekeeping = self._task(self._rotate_logs_forever(), "component-logs")
+
+    async def stop(self) -> None:
+        """Stop every component in reverse order: SIGTERM, then SIGKILL after its timeout."""
+        self._stopping = True
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        for component in reversed(list(self.components.values())):
+            await self._stop_all(component)
+        if self._own_http is not None:
+            await self._own_http.close()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """One dict per component (top level: its first instance), with each instance."""
+        now = self.clock.now()
+        return [c.snapshot(now) for c in self.components.values()]
+
+    # ---- one instance ----------------------------------------------------------------
+    def _new_instance(self, component: ComponentState, index: int) -> Instance:
+        settings = component.settings
+        single = settings.instances == 1 and index == 0
+        label = settings.name if single else f"{settings.name}-{index}"
+        return Instance(
+            name=settings.name, index=index, label=label, log_path=self.log_dir / f"{label}.log"
+        )
+
+    def _argv(self, component: ComponentState) -> list[str]:
+        return resolve_command(component.settings.command)
+
+    async def _start_instance(
+        self, component: ComponentState, instance: Instance, events: Sequence[rows.Event] = ()
+    ) -> bool:
+        """Start one instance's process; ``events`` (its exit) are recorded with the start."""
+        for task in (instance.task, instance.ready_task):  # e.g. a watcher waiting to restart
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        settings, argv = component.settings, self._argv(component)
+        env = child_env(
+            os.environ if self._environ is None else self._environ,
+            settings.env,
+            set(ENVIRONMENT_VARIABLES),
+            instance.index,
+        )
+        try:
+            handle: ChildProcess = await spawn(
+                argv,
+                cwd=self.base_dir / (settings.cwd or "."),
+                env=env,
+                log_path=instance.log_path,
+            )
+        except OSError as exc:
+            instance.handle, instance.status = None, "failed"
+            log.error("component %s could not start: %s", settings.name, exc)
+            failed = (SupervisorEvent.START_FAILED, {"instance": instance.index, "error": str(exc)})
+            self._save(component, instance, [*events, failed])
+            return False
+        self._running(component, instance, handle, started_at=self.clock.now())
+        instance.identity = identity_of(handle.pid, argv)
+        started = (EventKind.COMPONENT_STARTED, {"instance": instance.index, "pid": handle.pid})
+        self._save(component, instance, [*events, started])
+        log.info("component %s started, pid %s", instance.label, handle.pid)
+        return True
+
+    def _running(
+        self,
+        component: ComponentState,
+        instance: Instance,
+        handle: ProcessHandle,
+        started_at: float,
+    ) -> None:
+        """Mark an instance as running ``handle`` and watch it (and its readiness)."""
+        instance.handle, instance.started_at, instance.stopping = handle, started_at, False
+        health = component.settings.health
+        probing = health is not None and not health.process
+        instance.status = "starting" if probing else "running"
+        label = instance.label
+        instance.task = self._task(self._watch(component, instance, handle), f"component:{label}")
+        instance.ready_task = (
+            self._task(self._become_ready(component, instance, handle), f"ready:{label}")
+            if probing
+            else None
+        )
+
+    async def _adopt(
+        self, component: ComponentState, instance: Instance, stored: rows.StoredInstance | None
+    ) -> bool:
+        """Take over the process an earlier selfreg left running; False: start a new one."""
+        if stored is None or stored.identity is None:
+            return False
+        handle = AdoptedProcess.adopt(stored.identity)
+        if handle is None:
+            return False
+        if list(stored.identity.argv) != self._argv(component):
+            log.warning(
+                "component %s: the command changed, stopping old pid %s", component.name, handle.pid
+            )
+            code = await terminate(handle, component.settings.stop_timeout)
+            self._record(
+                component,
+                EventKind.COMPONENT_STOPPED,
+                pid=handle.pid,
+                code=code,
+                reason="command changed",
+            )
+            return False
+        instance.identity, instance.restarts = stored.identity, stored.restarts
+        self._running(component, instance, handle, started_at=stored.started_at or self.clock.now())
+        adopted = (SupervisorEvent.ADOPTED, {"instance": instance.index, "pid": handle.pid})
+        self._save(component, instance, [adopted])
+        log.info("component %s adopted, pid %s", instance.label, handle.pid)
+        return True
+
+    async def _watch(
+        self, component: ComponentState, instance: Instance, handle: ProcessHandle
+    ) -> None:
+        """Await the process's end; then restart it by policy (one task per process)."""
+        code = await handle.wait()
+        if instance.stopping or self._stopping or instance.handle is not handle:
+            return
+        now = self.clock.now()
+        lived = now - (instance.started_at or now)
+        instance.last_exit_code, instance.last_exit_at, instance.status = code, now, "exited"
+        exited = (
+            EventKind.COMPONENT_EXITED,
+            {"instance": instance.index, "pid": handle.pid, "code": code, "lived": round(lived, 3)},
+        )
+        if component.held or component.crash_looped or not wants_restart(component.settings, code):
+            instance.status = "crash-loop" if component.crash_looped else "exited"
+            self._save(component, instance, [exited])
+            log.warning("component %s exited with %s; not restarted", instance.label, code)
+            return
+        if component.exits.add(now):
+            self._crash_looped(component, instance, exited)
+            return
+        instance.delay = next_delay(component.settings, instance.delay, lived)
+        events = [exited]
+        if instance.delay > 0:
+            instance.status = "backoff"
+            self._save(component, instance, events)
+            events = []
+            await asyncio.sleep(instance.delay)
+            if instance.stopping or component.held or component.crash_looped:
+                return
+        instance.restarts += 1
+        await self._start_instance(component, instance, events)
+        log.warning(
+            "component %s exited with %s after %.1fs; restarted after %.1fs",
+            instance.label,
+            code,
+            lived,
+            instance.delay,
+        )
+
+    def _crash_looped(
+        self, component: ComponentState, instance: Instance, exited: rows.Event
+    ) -> None:
+        component.crash_looped, instance.status = True, "crash-loop"
+        exits, window = component.exits.count(), component.settings.crash_loop.window
+        looped = (SupervisorEvent.CRASH_LOOPED, {"exits": exits, "window": window})
+        self._save(component, instance, [exited, looped])
+        log.error(
+            "component %s: %s exits within %.0fs, restarts stopped", component.name, exits, window
+        )
+        if self.on_crash_loop is not None:
+            try:
+                self.on_crash_loop(component.name, exits, window)
+            except Exception:
+                log.exception("the crash-loop hook failed for component %s", component.name)
+
+    async def _become_ready(
+        self, component: ComponentState, instance: Instance, handle: ProcessHandle
+    ) -> None:
+        """Probe the health check until ready or its timeout; record which."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+
+        def alive() -> bool:
+            return instance.handle is handle and handle.running()
+
+        ready = await wait_ready(component.settings.health, self._session(component), alive)
+        if not alive() or instance.stopping:
+            return
+        took = round(loop.time() - began, 3)
+        instance.status = "running" if ready else "unready"
+        kind = SupervisorEvent.BECAME_READY if ready else SupervisorEvent.READY_TIMED_OUT
+        self._save(
+            component,
+            instance,
+            [(kind, {"instance": instance.index, "pid": handle.pid, "after": took})],
+        )
+        if not ready:
+            log.warning("component %s is not ready after %.1fs", instance.label, took)
+
+    async def _until_ready(self, instances: list[Instance]) -> None:
+        """Wait for the readiness probes of ``instances`` (each bounded by its timeout)."""
+        waiting = [i.ready_task for i in instances if i.ready_task is not None]
+        if waiting:
+            await asyncio.gather(*waiting, return_exceptions=True)
+
+    async def _stop_instance(self, component: ComponentState, instance: Instance) -> int | None:
+        """Stop one instance on purpose; its exit is then no failure and not restarted."""
+        instance.stopping = True
+        for task in (instance.task, instance.ready_task):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        handle, code = instance.handle, None
+        if handle is not None and handle.running():
+            code = await terminate(handle, component.settings.stop_timeout)
+            stopped = (
+                EventKind.COMPONENT_STOPPED,
+                {"instance": instance.index, "pid": handle.pid, "code": code},
+            )
+            events = [stopped]
+        else:
+            events = []
+        instance.handle, instance.status = None, "stopped"
+        self._save(component, instance, events)
+        return code
+
+    async def _stop_all(self, component: ComponentState) -> None:
+        await asyncio.gather(*(self._stop_instance(component, i) for i in component.instances))
+
+    async def _stop_strays(self, stored: dict[tuple[str, int], rows.StoredInstance]) -> None:
+        """Stop processes an earlier selfreg left for components (or copies) no longer configured."""
+        for (name, index), row in stored.items():
+            component = self.components.get(name)
+            if component is not None and index < component.settings.instances:
+                continue
+            handle = AdoptedProcess.adopt(row.identity) if row.identity else None
+            if handle is not None:
+                log.warning(
+                    "component %s-%s is no longer configured: stopping pid %s",
+                    name,
+                    index,
+                    handle.pid,
+                )
+                code = await terminate(handle, STRAY_STOP_TIMEOUT)
+                with self.store.transaction():
+                    self.store.record_event(
+                        EventKind.COMPONENT_STOPPED,
+                        name,
+                        self.clock.now(),
+                        instance=index,
+                        pid=handle.pid,
+                        code=code,
+                        reason="no longer configured",
+                    )
+            rows.forget(self.store, name, index)
+        rows.forget_components(self.store, keep=list(self.components))
+
+    # ---- housekeeping ------------------------------------------------------------------
+    async def _rotate_logs_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.log_check_every)
+            await self.rotate_logs()
+
+    async def rotate_logs(self) -> None:
+        """Rotate every instance's log that has passed its size (file work in a thread)."""
+        for component in self.components.values():
+            settings = component.settings
+            for instance in list(component.instances):
+                path = instance.log_path
+                try:
+                    if path.exists() and path.stat().st_size >= settings.log_max_bytes:
+                        await asyncio.to_thread(
+                            rotate_if_large, path, settings.log_max_bytes, settings.log_keep
+                        )
+                except OSError as exc:  # a full disk must not end the rotation for good
+                    log.warning("could not rotate %s: %s", path, exc)
+
+    # ---- helpers -----------------------------------------------------------------------
+    def _session(self, component: ComponentState) -> aiohttp.ClientSession | None:
+        health = component.settings.health
+        if health is None or health.http is None:
+            return None
+        if self._http is None:
+            if self._own_http is None:
+                self._own_http = aiohttp.ClientSession(trust_env=False)
+            return self._own_http
+        return self._http
+
+    def _save(
+        self, component: ComponentState, instance: Instance | None, events: Sequence[rows.Event]
+    ) -> None:
+        rows.save(self.store, self.clock.now(), component, instance, events)
+
+    def _record(self, component: ComponentState, kind: str, **detail: Any) -> None:
+        self._save(component, None, [(kind, detail)])
+
+    def _task(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        task.add_done_callback(_log_failure)
+        return task
+
+    def _get(self, name: str) -> ComponentState:
+        try:
+            return self.components[name]
+        except KeyError:
+            raise UnknownComponent(name, list(self.components)) from None
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("supervisor task %s failed", task.get_name(), exc_info=exc)
