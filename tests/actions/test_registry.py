@@ -1,0 +1,34 @@
+"""The action registry: every kind is a module, registered under the kind its Spec accepts."""
+
+from __future__ import annotations
+
+import typing
+
+import actions
+from actions.base import Action, ActionSpec
+
+KINDS = {
+    "cleanup_files",
+    "http_request",
+    "renice_process",
+    "restart_component",
+    "run_command",
+    "scale_component",
+    "signal_process",
+    "start_component",
+    "stop_component",
+}
+
+
+def test_every_kind_is_registered_under_the_kind_its_spec_accepts() -> None:
+    assert set(actions.REGISTRY) == KINDS
+    for kind, cls in actions.REGISTRY.items():
+        assert issubclass(cls, Action) and issubclass(cls.Spec, ActionSpec)
+        assert typing.get_args(cls.Spec.model_fields["kind"].annotation) == (kind,)
+        assert cls.__module__ == f"actions.{kind}"
+
+
+def test_every_parameter_is_described_for_the_config_reference() -> None:
+    for kind, cls in actions.REGISTRY.items():
+        for field, info in cls.Spec.model_fields.items():
+            assert info.description, f"{kind}.{field} has no description"
