@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.selfreg_process import SelfregProcess  # noqa: E402
-from tests.support.slack_selfreg import CHANNEL, new_emulator, slack_env  # noqa: E402
+from tests.support.slack_selfreg import new_emulator, slack_env  # noqa: E402
 
 SETTINGS = {
     "fastest": 'interval = "1s"\nopen_after = 1\n',
@@ -90,12 +91,13 @@ def run_setting(name: str, trials: int) -> list[float]:
     Endpoint.healthy.set()
     latencies: list[float] = []
     rng = random.Random(20261129)
+    t0 = 0.0
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "selfreg.toml"
         config.write_text(
             # each trial is a fresh incident: no cooldown reuse, no flapping from the bench's
             # own rhythm of down, up, down
-            "[alerts]\nconsole = false\ncooldown = \"0s\"\nflapping = { changes = 1000 }\n\n[[checks]]\nkind = \"http\"\nname = \"api\"\n"
+            '[alerts]\nconsole = false\ncooldown = "0s"\nflapping = { changes = 1000 }\n\n[[checks]]\nkind = "http"\nname = "api"\n'
             f'url = "http://127.0.0.1:{server.server_address[1]}/"\n' + SETTINGS[name]
         )
         selfreg = SelfregProcess(config, slack_env(emu, Path(folder) / "data", mode="post"))
@@ -104,16 +106,14 @@ def run_setting(name: str, trials: int) -> list[float]:
             time.sleep(2)
             for trial in range(trials):
                 Endpoint.healthy.set()
-                if latencies:
-                    recovered_since = t0
-                    if not wait(lambda: resolved_after(emu, recovered_since), 30):
-                        raise SystemExit(f"{name}: trial {trial}: the incident never resolved")
+                if latencies and not wait(partial(resolved_after, emu, t0), 30):
+                    raise SystemExit(f"{name}: trial {trial}: the incident never resolved")
                 # Slack quiet again (selfreg paces one message a second), then a random phase
                 # against the check schedule, as a real outage would have
                 time.sleep(1.5 + rng.uniform(0.0, 5.0))
                 t0 = time.time()
                 Endpoint.healthy.clear()
-                if not wait(lambda: failing_calls(emu, t0), 30):
+                if not wait(partial(failing_calls, emu, t0), 30):
                     raise SystemExit(f"{name}: trial {trial}: no alert within 30 s")
                 latencies.append(failing_calls(emu, t0)[0] - t0)
         finally:
@@ -125,12 +125,14 @@ def run_setting(name: str, trials: int) -> list[float]:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    index = min(int(round(q * (len(ordered) - 1))), len(ordered) - 1)
+    index = min(round(q * (len(ordered) - 1)), len(ordered) - 1)
     return ordered[index]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--only", choices=sorted(SETTINGS))
     args = parser.parse_args()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import logging
 import sys
@@ -22,7 +23,8 @@ from bot.control import observation_dict
 from bot.engine.status import status_from_store
 from bot.errors import ConfigError, UserError
 from bot.runtime import Runtime, run_checks_alone
-from bot.store import open_store
+from bot.store import audit, open_store
+from checks.units import parse_duration
 
 EXIT_OK, EXIT_WARNING, EXIT_FAILING = 0, 1, 2
 
@@ -196,6 +198,90 @@ def config_check(file: str | None) -> None:
 def config_docs() -> None:
     """Print the reference of every config key (the source of docs/config.md)."""
     click.echo(render_reference(), nl=False)
+
+
+def _decide(config_file: str | None, proposal: int, verb: str, reason: str = "") -> None:
+    config = _load(config_file)
+    body = {"actor": getpass.getuser(), "reason": reason}
+    try:
+        answer = asyncio.run(
+            control.ask(config.control_socket, "POST", f"/proposals/{proposal}/{verb}", body=body)
+        )
+    except LookupError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    if answer is None:
+        click.echo(
+            "selfreg: selfreg is not running here; proposals are decided by the running instance.",
+            err=True,
+        )
+        sys.exit(EXIT_FAILING)
+    click.echo(answer["reason"])
+    sys.exit(EXIT_OK if answer["allowed"] else EXIT_WARNING)
+
+
+@cli.command()
+@config_option
+@click.argument("proposal", type=int)
+def approve(config_file: str | None, proposal: int) -> None:
+    """Approve PROPOSAL through the running instance, under the same policy as a Slack click.
+
+    Recorded with your local user name; the control socket's file permissions decide who may.
+    """
+    _decide(config_file, proposal, "approve")
+
+
+@cli.command()
+@config_option
+@click.argument("proposal", type=int)
+@click.option("--reason", default="", help="Why it is denied (recorded and shown in the thread).")
+def deny(config_file: str | None, proposal: int, reason: str) -> None:
+    """Deny PROPOSAL through the running instance; recorded with your local user name."""
+    _decide(config_file, proposal, "deny", reason)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """Check and export the hash-chained audit trail."""
+
+
+@audit_group.command("verify")
+@config_option
+def audit_verify(config_file: str | None) -> None:
+    """Check every audit row's digest chain; name the first tampered row; exit 2 if any."""
+    config = _load(config_file)
+    if not config.db_path.exists():
+        click.echo("No store yet: nothing to verify.")
+        return
+    store = open_store(config.db_path, readonly=True)
+    try:
+        count, tampered = audit.verify(store)
+    finally:
+        store.close()
+    if tampered is not None:
+        click.echo(f"audit row {tampered.id} is tampered: {tampered.reason}", err=True)
+        sys.exit(EXIT_FAILING)
+    click.echo(f"audit trail intact: {count} rows verified.")
+
+
+@audit_group.command("export")
+@config_option
+@click.option("--since", default="30d", help="How far back, as a duration (default 30d).")
+def audit_export(config_file: str | None, since: str) -> None:
+    """Write the audit trail since --since as CSV on standard output."""
+    config = _load(config_file)
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        click.echo(f"selfreg: --since = {since!r}: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    if not config.db_path.exists():
+        return
+    store = open_store(config.db_path, readonly=True)
+    try:
+        audit.export_csv(store, sys.stdout, since=time.time() - window)
+    finally:
+        store.close()
 
 
 def main() -> None:

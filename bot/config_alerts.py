@@ -14,7 +14,19 @@ from checks.units import Duration
 
 SeverityName = Literal["info", "warning", "error", "critical"]
 
-COMMANDS = ("status", "health", "alerts", "ack", "silence", "unsilence", "history", "help")
+COMMANDS = (
+    "status",
+    "health",
+    "alerts",
+    "ack",
+    "silence",
+    "unsilence",
+    "history",
+    "help",
+    "run",
+    "actions",
+    "audit",
+)
 
 
 class Section(BaseModel):

@@ -13,7 +13,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+import actions as actions_registry
 import checks
+from actions.base import ActionSpec
 from bot.config import ENVIRONMENT_VARIABLES, Settings
 from checks.units import format_duration, format_size, parse_duration, parse_percent, parse_size
 
@@ -132,6 +134,17 @@ def _table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
     return "\n".join(lines)
 
 
+def _plugin_sections(
+    section: str, base: type[BaseModel], registry: dict[str, Any], intro: str
+) -> list[str]:
+    """The common keys of a plugin section, then one table per registered kind."""
+    parts = [f"## `[[{section}]]`\n\n{intro}\n\n" + _table(base) + "\n"]
+    for kind, cls in sorted(registry.items()):
+        table = _table(cls.Spec, skip=tuple(base.model_fields))
+        parts.append(f'### `kind = "{kind}"`\n\n{_doc(cls)}\n\n{table}\n')
+    return parts
+
+
 def render_reference() -> str:
     """The whole of docs/config.md."""
     parts = [HEADER]
@@ -143,8 +156,14 @@ def render_reference() -> str:
         parts.append(f"## `[{name}]`\n\n{_doc(model)}\n\n{_table(model)}\n")
     components = _nested_model(Settings.model_fields["components"].annotation)
     parts.append(f"## `[[components]]`\n\n{_doc(components)}\n\n{_table(components)}\n")
-    actions = _nested_model(Settings.model_fields["actions"].annotation)
-    parts.append(f"## `[[actions]]`\n\n{_doc(actions)}\n\n{_table(actions)}\n")
+    parts.extend(
+        _plugin_sections(
+            "actions",
+            ActionSpec,
+            actions_registry.REGISTRY,
+            "Keys every action has, whatever its `kind`. Actions exist only if declared here; nothing that arrives from Slack becomes part of a command.",
+        )
+    )
     base = checks.base.CheckSpec
     parts.append(
         "## `[[checks]]`\n\nKeys every check has, whatever its `kind`:\n\n" + _table(base) + "\n"

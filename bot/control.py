@@ -19,7 +19,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.errors import UnknownCheck
+from bot.engine.remediation import Remediation
+from bot.errors import UnknownCheck, UserError
 from checks.base import Observation
 
 RunChecks = Callable[[Sequence[str] | None], Awaitable[list[Observation]]]
@@ -33,10 +34,31 @@ def observation_dict(observation: Observation) -> dict[str, Any]:
 
 
 def build_control_app(
-    status: Callable[[], dict[str, Any]], run_checks: RunChecks
+    status: Callable[[], dict[str, Any]],
+    run_checks: RunChecks,
+    remediation: Remediation | None = None,
 ) -> web.Application:
-    """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run."""
+    """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run, and
+    POST /proposals/{id}/approve|deny for local users (the socket's 0600 mode is the check)."""
     app = web.Application()
+
+    async def post_decision(request: web.Request) -> web.Response:
+        if remediation is None:
+            return web.json_response({"error": "no actions are configured"}, status=404)
+        body = await request.json()
+        actor = f"cli:{body.get('actor') or 'unknown'}"
+        proposal_id = int(request.match_info["id"])
+        try:
+            if request.match_info["verb"] == "approve":
+                decision = await remediation.approve(proposal_id, actor, trusted=True)
+            else:
+                reason = str(body.get("reason", ""))
+                decision = await remediation.deny(proposal_id, actor, reason, trusted=True)
+        except UserError as exc:
+            return web.json_response({"error": str(exc)}, status=404)
+        return web.json_response({"allowed": decision.allowed, "reason": decision.reason})
+
+    app.router.add_post(r"/proposals/{id:\d+}/{verb:approve|deny}", post_decision)
 
     async def get_status(_: web.Request) -> web.Response:
         return web.json_response(status())
@@ -89,7 +111,9 @@ async def serve(app: web.Application, path: Path) -> web.AppRunner:
     return runner
 
 
-async def ask(path: Path, method: str, route: str, timeout: float = 60.0) -> dict[str, Any] | None:
+async def ask(
+    path: Path, method: str, route: str, timeout: float = 60.0, body: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Call the running instance; None when none answers on ``path``."""
     if not path.exists():
         return None
@@ -99,7 +123,7 @@ async def ask(path: Path, method: str, route: str, timeout: float = 60.0) -> dic
             aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as session,
-            session.request(method, f"http://selfreg{route}") as response,
+            session.request(method, f"http://selfreg{route}", json=body) as response,
         ):
             body = await response.json()
             if response.status == 404 and "error" in body:

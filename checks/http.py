@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import ssl
@@ -76,6 +77,12 @@ class HttpSpec(CheckSpec):
         return value
 
 
+@functools.cache
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """One verifying context per CA file, shared by every check that names it."""
+    return ssl.create_default_context(cafile=ca_file)
+
+
 def _json_lookup(document: Any, path: str) -> tuple[bool, Any]:
     """Follow a dotted path (list indexes as numbers); (found, value)."""
     node = document
@@ -99,12 +106,18 @@ class HttpCheck(Check):
         self.spec: HttpSpec = spec
         self._regex = re.compile(spec.body_regex) if spec.body_regex else None
         self._expected = set(spec.expect_status)
-        self._ssl: ssl.SSLContext | bool = False
+        # True: aiohttp's own verifying context, so every check shares one connection pool
+        # (aiohttp keys its pools by the ssl argument, and a context costs ~50 ms and ~1 MB).
+        self._ssl: ssl.SSLContext | bool = True
         self._certificate: CertificateWatch | None = None
-        if spec.verify_tls:
-            self._ssl = ssl.create_default_context(cafile=spec.ca_file)
-            if spec.url.startswith("https://"):
-                self._certificate = CertificateWatch(spec.url, self._ssl)
+        if spec.url.startswith("https://"):
+            if not spec.verify_tls:
+                self._ssl = False
+            else:
+                context = tls_context(spec.ca_file)
+                if spec.ca_file:
+                    self._ssl = context
+                self._certificate = CertificateWatch(spec.url, context)
         # Answer before the engine's timeout does, so a silent server reads as a failure
         # of the endpoint (critical), not as a check that could not tell (unknown).
         self._timeout = aiohttp.ClientTimeout(total=max(spec.run_timeout * 0.9, 0.05))

@@ -120,6 +120,7 @@ class ProcessCheck(Check):
         super().__init__(spec)
         self.spec: ProcessSpec = spec
         self._cmdline = re.compile(spec.cmdline) if spec.cmdline else None
+        self._decided: dict[tuple[int, float], bool] = {}
 
     def matches(self, ctx: CheckContext) -> list[ProcessEntry]:
         """The processes meeting every criterion, selfreg itself excluded."""
@@ -132,14 +133,29 @@ class ProcessCheck(Check):
             listening = ctx.processes.listening_pids(spec.port)
             allowed = listening if allowed is None else allowed & listening
         own = os.getpid()
-        return [
+        entries = ctx.processes.processes()
+        found = [
             entry
-            for entry in ctx.processes.processes()
+            for entry in entries
             if entry.pid != own
             and (allowed is None or entry.pid in allowed)
-            and (spec.process_name is None or entry.name == spec.process_name)
-            and (self._cmdline is None or self._cmdline.search(" ".join(entry.cmdline)))
+            and self._static_match(entry)
         ]
+        if len(self._decided) > 4 * len(entries) + 64:  # forget processes that are gone
+            alive = {(e.pid, e.create_time) for e in entries}
+            self._decided = {k: v for k, v in self._decided.items() if k in alive}
+        return found
+
+    def _static_match(self, entry: ProcessEntry) -> bool:
+        """Name and command-line criteria, decided once per process (pid and start time)."""
+        key = (entry.pid, entry.create_time)
+        decided = self._decided.get(key)
+        if decided is None:
+            decided = (self.spec.process_name is None or entry.name == self.spec.process_name) and (
+                self._cmdline is None or bool(self._cmdline.search(" ".join(entry.cmdline)))
+            )
+            self._decided[key] = decided
+        return decided
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
         spec = self.spec

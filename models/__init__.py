@@ -1,1 +1,2 @@
-"""Predictor plugins (anomaly, failure risk, forecast): none ship yet."""
+"""Predictor plugins: streaming anomaly scores (``anomaly``), failure risk (``failure``) and
+time-to-threshold forecasts (``forecast``), with signed, version-checked persistence."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -78,6 +78,7 @@ class Alerting:
         self.specs = dict(specs)
         self.channels = dict(channels)
         self.on_queued = lambda: None
+        self.on_opened: Callable[[Incident], None] | None = None
 
     # ---- from the runner, inside its transaction -----------------------------------------
     def on_transition(self, transition: Transition) -> None:
@@ -119,7 +120,9 @@ class Alerting:
         )
         if incident.id == 0 and silence is None:
             incident = self._storm_control(incident, now)
-        self._apply(incident, notices)
+        incident = self._apply(incident, notices)
+        if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
+            self.on_opened(incident)
 
     def on_repeat(self, observation: Observation) -> None:
         """A failing run that changed nothing: counters and detail move, Slack updates later."""
@@ -242,6 +245,30 @@ class Alerting:
                 raise SilenceNotFound(silence_id)
         self.sweep()
 
+    def incident(self, incident_id: int) -> Incident | None:
+        return rows.get_incident(self.store, incident_id)
+
+    def reply(self, incident_id: int, text: str, mentions: Sequence[str] = ()) -> None:
+        """A line in the incident's thread (and on the console), inside the caller's transaction."""
+        incident = rows.get_incident(self.store, incident_id)
+        if incident is not None:
+            self._apply(
+                incident, [Notice(kind=NoticeKind.ACTED, text=text, mentions=tuple(mentions))]
+            )
+
+    def escalate_now(self, incident_id: int) -> None:
+        """Take the next escalation step at once (a remediation was not effective)."""
+        incident = rows.get_incident(self.store, incident_id)
+        if incident is not None and incident.is_open:
+            self._apply(
+                *life.escalate_next(
+                    incident,
+                    self.policy.escalation,
+                    self.clock.now(),
+                    "Remediation was not effective.",
+                )
+            )
+
     # ---- internals ------------------------------------------------------------------------
     def _open_incident(self, incident_id: int) -> Incident:
         incident = rows.get_incident(self.store, incident_id)
@@ -296,7 +323,9 @@ class Alerting:
             if incident.digest_id is not None:
                 self._queue(SLACK, "digest.sync", incident.digest_id, {}, now, coalesce=True)
             # a change people must see goes out now; a repeat waits for the pace
-            paced = now if notices else max(now, (incident.synced_at or 0) + self.policy.update_every)
+            paced = (
+                now if notices else max(now, (incident.synced_at or 0) + self.policy.update_every)
+            )
             self._queue(SLACK, "incident.sync", incident.id, {}, paced, coalesce=True)
             for notice in notices:
                 if notice.kind in (NoticeKind.OPENED,):

@@ -40,6 +40,7 @@ class NoticeKind(StrEnum):
     FLAPPING = "flapping"
     REMINDED = "reminded"
     RESOLVED = "resolved"
+    ACTED = "acted"
 
 
 LOUD = frozenset(
@@ -309,6 +310,29 @@ def escalate(
             )
         )
     return incident, notices
+
+
+def escalate_next(
+    incident: Incident, steps: Sequence[EscalationStep], now: float, why: str
+) -> tuple[Incident, list[Notice]]:
+    """Take the next escalation step now (a remediation was not effective)."""
+    if incident.escalation_step >= len(steps) or not incident.is_open:
+        return incident, []
+    step = steps[incident.escalation_step]
+    incident = replace(
+        incident,
+        escalation_step=incident.escalation_step + 1,
+        severity=_severity_at_least(incident.severity, step.severity),
+    )
+    return incident, [
+        Notice(
+            kind=NoticeKind.ESCALATED,
+            text=f"{why} "
+            + messages.escalated(incident.escalation_step, len(steps), now - incident.opened_at),
+            mentions=tuple(step.mention),
+            crosspost=step.channel,
+        )
+    ]
 
 
 def remind(incident: Incident, now: float, policy: AlertsSettings) -> tuple[Incident, list[Notice]]:

@@ -30,6 +30,8 @@ from checks.base import ProcessEntry, ProcessStats
 
 logger = logging.getLogger(__name__)
 
+VERIFY_EVERY = 12  # rounds between full identity checks: a minute at a 5 s interval
+
 
 def _linux_start_ticks(pid: int) -> int | None:
     """The start time of ``pid`` in clock ticks since boot, from ``/proc/<pid>/stat``; None
@@ -81,6 +83,11 @@ class ProcessTableView:
         self._listening: dict[int, set[int]] | None = None
         # Memoised so two checks matching the same pid do not split its cpu_percent interval.
         self._stats: dict[int, ProcessStats | None] = {}
+
+    @property
+    def asked(self) -> list[int]:
+        """The pids some check read the stats of, through this view."""
+        return list(self._stats)
 
     def processes(self) -> Sequence[ProcessEntry]:
         return self._entries
@@ -144,21 +151,33 @@ class ProcessTableCache:
         are real epoch seconds, so it should be the real clock)."""
         self._known: dict[int, _Known] = {}
         self._now = now
+        self._rounds = 0
+        self._last: ProcessTableView | None = None
 
     def snapshot(self) -> ProcessTableView:
         """Read the pid list, learn the new processes, forget the gone ones; return the view."""
         current: dict[int, _Known] = {}
+        # Known pids are taken on trust (a pid is not reused within seconds), except the ones a
+        # check looked at last time, and all of them every VERIFY_EVERY rounds: that catches a
+        # matched process turned zombie at once, and any other within a minute.
+        everyone = self._rounds % VERIFY_EVERY == 0
+        verify = set(self._last.asked) if self._last is not None else set()
         for pid in psutil.pids():
+            known = self._known.get(pid)
+            if known is not None and not everyone and pid not in verify:
+                current[pid] = known  # seen last interval: a pid is not reused within seconds
+                continue
             token = _start_token(pid)
             if token is None:
                 continue  # gone between listing and reading, or a zombie
-            known = self._known.get(pid)
             if known is None or known.token != token:
                 known = self._learn(pid, token)
             if known is not None:
                 current[pid] = known
         self._known = current
-        return ProcessTableView(current, self._now)
+        self._rounds += 1
+        self._last = ProcessTableView(current, self._now)
+        return self._last
 
     @staticmethod
     def _learn(pid: int, token: float) -> _Known | None:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,13 +28,39 @@ from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
 from bot.engine.incidents import Incident
+from bot.engine.remediation import Remediation
 from bot.errors import UserError
 from bot.slack import render, views
 from bot.slack.commands import BadCommand, Commands, parse
 from bot.store import incidents as rows
+from bot.store import proposals
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)
+
+DENY_VIEW = "proposal.deny_reason"
+
+
+def deny_view(proposal_id: int) -> dict[str, Any]:
+    """The modal that asks why (optional) before a proposal is denied."""
+    return {
+        "type": "modal",
+        "callback_id": DENY_VIEW,
+        "private_metadata": str(proposal_id),
+        "title": {"type": "plain_text", "text": "Deny the fix"},
+        "submit": {"type": "plain_text", "text": "Deny"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "optional": True,
+                "label": {"type": "plain_text", "text": f"Why deny proposal #{proposal_id}?"},
+                "element": {"type": "plain_text_input", "action_id": "text", "max_length": 500},
+            }
+        ],
+    }
+
 
 WATCH_EVERY = 10.0
 MAX_BACKOFF = 300.0
@@ -88,7 +115,9 @@ class SlackApp:
         commands: Commands,
         alerting: Alerting,
         store: Store,
+        remediation: Remediation | None = None,
     ) -> None:
+        self.remediation = remediation
         self.connection = connection
         self.client = client
         self.commands = commands
@@ -114,6 +143,9 @@ class SlackApp:
         self.app.action(render.SILENCE_RESOLVED)(self._button(self._silence_resolved))
         self.app.action(render.UNSILENCE)(self._button(self._unsilence))
         self.app.action(render.RUNBOOK)(self._on_link)
+        self.app.action(re.compile(rf"^{re.escape(render.APPROVE_PREFIX)}\d+$"))(self._on_approve)
+        self.app.action(re.compile(rf"^{re.escape(render.DENY_PREFIX)}\d+$"))(self._on_deny)
+        self.app.view(DENY_VIEW)(self._on_deny_submitted)
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         user = command.get("user_id", "")
@@ -180,6 +212,67 @@ class SlackApp:
         if not incident.is_open:
             return messages.button_stale(f"incident #{incident.id} is already resolved")
         return None
+
+    # ---- remediation buttons ----------------------------------------------------------------
+    async def _proposal_refusal(self, body: dict[str, Any], action: dict[str, Any]) -> str | None:
+        """Why an Approve / Deny click must change nothing, or None."""
+        value = str(action.get("value", ""))
+        proposal = proposals.get(self.store, int(value)) if value.isdigit() else None
+        if proposal is None or self.remediation is None:
+            return messages.refusal_unknown_proposal(value or "(none)")
+        incident = rows.get_incident(self.store, proposal.incident_id or 0)
+        container = body.get("container", {})
+        if incident is None or container.get("message_ts") != incident.slack_ts:
+            return messages.button_stale(
+                f"that button does not belong to proposal #{proposal.id}'s incident message"
+            )
+        return None
+
+    async def _on_approve(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()
+        refusal = await self._proposal_refusal(body, action)
+        if refusal is None:
+            assert self.remediation is not None
+            user = body.get("user", {}).get("id", "")
+            decision = await self.remediation.approve(int(action["value"]), user)
+            refusal = None if decision.allowed else decision.reason
+        if refusal is not None:
+            await respond(response_type="ephemeral", replace_original=False, text=refusal)
+
+    async def _on_deny(
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Any,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        refusal = await self._proposal_refusal(body, action)
+        if refusal is not None:
+            await respond(response_type="ephemeral", replace_original=False, text=refusal)
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=deny_view(int(action["value"])))
+
+    async def _on_deny_submitted(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        assert self.remediation is not None
+        proposal_id = int(view.get("private_metadata", "0") or 0)
+        values = view.get("state", {}).get("values", {})
+        reason = (values.get("reason", {}).get("text", {}) or {}).get("value") or ""
+        user = body.get("user", {}).get("id", "")
+        try:
+            decision = await self.remediation.deny(proposal_id, user, reason.strip())
+        except UserError as exc:
+            await ack(response_action="errors", errors={"reason": str(exc)[:150]})
+            return
+        if not decision.allowed:
+            await ack(response_action="errors", errors={"reason": decision.reason[:150]})
+            return
+        await ack()
 
     async def _ack(self, incident: Incident, user: str) -> None:
         self.alerting.acknowledge(incident.id, user)

@@ -15,17 +15,22 @@ from bot import messages
 from bot.clock import Clock
 from bot.config_alerts import COMMANDS
 from bot.engine.alerting import Alerting
+from bot.engine.remediation import Remediation
 from bot.engine.silences import parse_matcher
 from bot.errors import UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
 from bot.slack.render import Rendered
+from bot.store import audit
 from bot.store import incidents as rows
 from bot.store.availability import availability
 from bot.store.db import Store
 from checks.units import parse_duration
 
 USAGE = {
+    "run": "/selfreg run ACTION [INCIDENT]",
+    "actions": "/selfreg actions [pause|resume]",
+    "audit": "/selfreg audit [INCIDENT|USER]",
     "ack": "/selfreg ack ID",
     "silence": "/selfreg silence MATCHER DURATION [reason]",
     "unsilence": "/selfreg unsilence ID",
@@ -77,7 +82,11 @@ class Commands:
         status: Callable[[], Mapping[str, Any]],
         run_checks: Callable[[Sequence[str] | None], Awaitable[list[Mapping[str, Any]]]],
         started_at: float,
+        remediation: Remediation | None = None,
+        admins: Sequence[str] = (),
     ) -> None:
+        self.remediation = remediation
+        self.admins = set(admins)
         self.alerting = alerting
         self.store = store
         self.clock = clock
@@ -165,3 +174,48 @@ class Commands:
         silence_id = _number(args[0], "ID", USAGE["unsilence"])
         self.alerting.remove_silence(silence_id, user)
         return views.text_view(messages.silence_removed(silence_id))
+
+    async def _run(self, args: Sequence[str], user: str) -> Rendered:
+        if not args or len(args) > 2:
+            raise BadCommand(messages.bad_arguments(USAGE["run"], "give an action name"))
+        remediation = self._remediation()
+        incident_id = _number(args[1], "INCIDENT", USAGE["run"]) if len(args) == 2 else None
+        proposal, decision = await remediation.request(args[0], user, incident_id)
+        return views.text_view(
+            messages.manual_run(proposal.id, args[0], decision.reason, decision.allowed)
+        )
+
+    async def _actions(self, args: Sequence[str], user: str) -> Rendered:
+        remediation = self._remediation()
+        if args:
+            if args[0] not in ("pause", "resume") or len(args) != 1:
+                raise BadCommand(
+                    messages.bad_arguments(
+                        USAGE["actions"], f"'{' '.join(args)}' is not pause or resume"
+                    )
+                )
+            if user not in self.admins:
+                return views.text_view(messages.admins_only(f"actions {args[0]}"))
+            remediation.pause(user, args[0] == "pause")
+            return views.text_view(messages.kill_switch(args[0] == "pause", user))
+        return views.actions_view(remediation.overview(), remediation.paused_by())
+
+    async def _audit(self, args: Sequence[str], user: str) -> Rendered:
+        if len(args) > 1:
+            raise BadCommand(
+                messages.bad_arguments(USAGE["audit"], "give at most one incident id or user")
+            )
+        subject = actor = None
+        if args:
+            word = args[0].lstrip("#")
+            if word.isdigit():
+                subject = f"incident:{word}"
+            else:
+                actor = word.strip("<@>").split("|")[0]
+        trail = audit.recent(self.store, subject=subject, actor=actor, limit=20)
+        return views.audit_view(trail)
+
+    def _remediation(self) -> Remediation:
+        if self.remediation is None:
+            raise UserError(messages.no_actions_configured())
+        return self.remediation

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.engine.incidents import Incident
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.slack import render
@@ -69,7 +71,15 @@ class SlackNotifier:
 
     name = "slack"
 
-    def __init__(self, client: AsyncWebClient, store: Store, clock: Clock, channel: str) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        clock: Clock,
+        channel: str,
+        offers: Callable[[Incident], list[render.Offer]] = lambda _incident: [],
+    ) -> None:
+        self.offers = offers
         self.client = client
         self.store = store
         self.clock = clock
@@ -117,7 +127,10 @@ class SlackNotifier:
             return None, self.channel
         now = self.clock.now()
         rendered = render.render_incident(
-            incident, now, self._spark(incident.check, incident.subject, incident.values, now)
+            incident,
+            now,
+            self._spark(incident.check, incident.subject, incident.values, now),
+            self.offers(incident),
         )
         if incident.slack_ts is None:
             thread_ts = None

@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -36,6 +37,22 @@ SILENCE_HOUR = "incident.silence_1h"
 SILENCE_RESOLVED = "incident.silence_resolved"
 UNSILENCE = "incident.unsilence"
 RUNBOOK = "incident.runbook"
+
+
+APPROVE_PREFIX = "proposal.approve."
+DENY_PREFIX = "proposal.deny."
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Offer:
+    """A remediation shown on an incident message: its line, and whether it has buttons."""
+
+    proposal_id: int
+    label: str
+    line: str
+    buttons: bool = False
+    confirm: bool = False
+    closing_note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -118,8 +135,36 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
     return buttons
 
 
-def render_incident(incident: Incident, now: float, spark: Sequence[float] = ()) -> Rendered:
-    """The one message of an incident, as it stands at ``now``."""
+def _offer_buttons(offer: Offer) -> list[ButtonElement]:
+    confirm = None
+    if offer.confirm:
+        confirm = ConfirmObject(
+            title="High-risk action",
+            text=trim(f"{offer.label}: a second person must approve too. Go ahead?", 300),
+            confirm="Approve",
+            deny="Cancel",
+        )
+    approve = ButtonElement(
+        text=trim(f"Approve: {offer.label}", 75),
+        action_id=f"{APPROVE_PREFIX}{offer.proposal_id}",
+        value=str(offer.proposal_id),
+        style="primary",
+        confirm=confirm,
+    )
+    deny = ButtonElement(
+        text="Deny",
+        action_id=f"{DENY_PREFIX}{offer.proposal_id}",
+        value=str(offer.proposal_id),
+        style="danger",
+    )
+    return [approve, deny]
+
+
+def render_incident(
+    incident: Incident, now: float, spark: Sequence[float] = (), offers: Sequence[Offer] = ()
+) -> Rendered:
+    """The one message of an incident, as it stands at ``now``, with its proposed fixes."""
+    notes = [o.closing_note for o in offers if o.closing_note]
     blocks: list[Block] = [
         HeaderBlock(
             text=PlainTextObject(text=trim(incident_title(incident, now), HEADER_MAX), emoji=True)
@@ -129,8 +174,17 @@ def render_incident(incident: Incident, now: float, spark: Sequence[float] = ())
     ]
     if line := sparkline(spark):
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Last hour {line}")]))
+    if incident.state is IncidentState.RESOLVED and notes:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=trim(" · ".join(notes), 3000))])
+        )
+    if offers and incident.state is not IncidentState.RESOLVED:
+        lines = "\n".join(o.line for o in offers[:10])
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=trim(lines, SECTION_MAX))))
     if incident.state is not IncidentState.RESOLVED:
-        blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=_buttons(incident)))
+        offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o)]
+        elements = offered + _buttons(incident)
+        blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25]))
     elif incident.runbook_url:
         blocks.append(
             ActionsBlock(

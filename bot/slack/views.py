@@ -160,3 +160,29 @@ def text_view(text: str) -> Rendered:
         blocks=[SectionBlock(text=MarkdownTextObject(text=trim(text, SECTION_MAX))).to_dict()],
         text=trim(text, 3000),
     )
+
+
+def actions_view(actions: Sequence[Mapping[str, Any]], paused_by: str | None) -> Rendered:
+    """``/selfreg actions``: each action's mode, risk, approvers and budget left."""
+    lines = [
+        f"*{a['name']}* {a['what']} · {a['mode']} · {a['risk']} risk · "
+        f"{a['left']} of {a['budget']} left · approvers: "
+        + (", ".join(messages.mention(x) for x in a["approvers"]) or "nobody")
+        for a in actions
+    ]
+    note = (
+        f"⛔ Paused by {messages.mention_user(paused_by)}" if paused_by else "Actions are enabled."
+    )
+    return _rendered(
+        f"{len(actions)} actions",
+        [bullet_list(lines, SECTION_MAX) or "No actions configured."],
+        note,
+    )
+
+
+def audit_view(trail: Sequence[Mapping[str, Any]]) -> Rendered:
+    lines = [
+        f"{slack_time(r['at'], messages.clock_time(r['at']))} {r['kind']} {r['subject']} by {messages.mention_user(r['actor'])}"
+        for r in trail
+    ]
+    return _rendered("Audit trail", [bullet_list(lines, SECTION_MAX) or "Nothing recorded yet."])

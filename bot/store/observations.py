@@ -40,9 +40,9 @@ def write_runs(store: Store, runs: Iterable[RunRecord], hooks: RunHooks | None =
     """Write runs, and what they do to incidents, in one transaction."""
     with store.transaction() as conn:
         samples = []
+        states: list[tuple[Any, ...]] = []
         for run in runs:
-            for state in run.states:
-                _upsert_state(conn, state)
+            states.extend(_state_row(state) for state in run.states)
             for observation in run.observations:
                 for metric, value in observation.values.items():
                     series = store.series_id(observation.check, observation.subject, metric)
@@ -60,30 +60,33 @@ def write_runs(store: Store, runs: Iterable[RunRecord], hooks: RunHooks | None =
             if hooks is not None:
                 for observation in run.repeats:
                     hooks.on_repeat(observation)
+        conn.executemany(_UPSERT_STATE, states)
         conn.executemany("INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", samples)
 
 
-def _upsert_state(conn: Any, state: LatestState) -> None:
-    conn.execute(
-        'INSERT INTO state ("check", subject, status, summary, "values", error, at, confirmed, '
-        "confirmed_at, streak, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        'ON CONFLICT ("check", subject) DO UPDATE SET status = excluded.status, '
-        'summary = excluded.summary, "values" = excluded."values", error = excluded.error, '
-        "at = excluded.at, confirmed = excluded.confirmed, confirmed_at = excluded.confirmed_at, "
-        "streak = excluded.streak, duration = excluded.duration",
-        (
-            state.check,
-            state.subject,
-            state.status.value,
-            state.summary,
-            json.dumps(dict(state.values)),
-            state.error,
-            state.at,
-            state.confirmed.value,
-            state.confirmed_at,
-            state.streak,
-            state.duration,
-        ),
+_UPSERT_STATE = (
+    'INSERT INTO state ("check", subject, status, summary, "values", error, at, confirmed, '
+    "confirmed_at, streak, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    'ON CONFLICT ("check", subject) DO UPDATE SET status = excluded.status, '
+    'summary = excluded.summary, "values" = excluded."values", error = excluded.error, '
+    "at = excluded.at, confirmed = excluded.confirmed, confirmed_at = excluded.confirmed_at, "
+    "streak = excluded.streak, duration = excluded.duration"
+)
+
+
+def _state_row(state: LatestState) -> tuple[Any, ...]:
+    return (
+        state.check,
+        state.subject,
+        state.status.value,
+        state.summary,
+        json.dumps(dict(state.values)),
+        state.error,
+        state.at,
+        state.confirmed.value,
+        state.confirmed_at,
+        state.streak,
+        state.duration,
     )
 
 

@@ -87,10 +87,27 @@ def test_it_forgets_a_process_that_has_exited(spawn: Spawn) -> None:
     assert view.stats(child.pid) is None
 
 
-def test_it_leaves_out_a_zombie(spawn: Spawn) -> None:
+def test_any_other_zombie_is_left_out_within_a_full_identity_round(spawn: Spawn) -> None:
+    from bot.engine.proctable import VERIFY_EVERY
+
     cache = ProcessTableCache()
     child, _ = spawn()
     assert entry_of(cache.snapshot(), child.pid) is not None
+    child.kill()
+    deadline = time.monotonic() + 10
+    while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the child never became a zombie"
+        time.sleep(0.01)
+    views = [cache.snapshot() for _ in range(VERIFY_EVERY)]
+    assert entry_of(views[-1], child.pid) is None
+
+
+def test_it_leaves_out_a_zombie_a_check_was_watching(spawn: Spawn) -> None:
+    cache = ProcessTableCache()
+    child, _ = spawn()
+    first = cache.snapshot()
+    assert entry_of(first, child.pid) is not None
+    assert first.stats(child.pid) is not None  # a check matched it and read its stats
     child.kill()  # not reaped yet: a zombie until wait()
     deadline = time.monotonic() + 10
     while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:

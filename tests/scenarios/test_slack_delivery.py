@@ -48,10 +48,10 @@ def titles(emu: SlackEmulator) -> list[str]:
 
 
 def test_a_429_storm_delays_but_delivers_every_message_in_order(emu, tmp_path) -> None:
-    emu.rate_limit("chat.postMessage", per_channel_per_sec=1.0, burst=1)
+    emu.rate_limit("chat.postMessage", per_channel_per_sec=0.5, burst=1)  # stricter than our pace
     config = config_with(tmp_path, ["svc1", "svc2", "svc3", "svc4"])
     with running_selfreg(config, slack_env(emu, tmp_path / "data", mode="post")) as selfreg:
-        emu.wait_for(lambda: len(top_level(emu)) >= 4, timeout=30)
+        emu.wait_for(lambda: len(top_level(emu)) >= 4, timeout=60)
         status = fetch(f"{selfreg.url}/status")
     opened_order = [i["check"] for i in sorted(status["incidents"], key=lambda i: i["id"])]
     assert titles(emu) == opened_order
