@@ -1,0 +1,329 @@
+"""How many HTTP checks per second does one selfreg complete, and what does the engine add?
+
+selfreg runs every HTTP check through one shared aiohttp session and records each run in
+SQLite. This script measures that real code path end to end, so a regression anywhere in it
+(the check, the runner, the transitions, the store) shows as a lower figure:
+
+- one loopback HTTP server in a separate process (aiohttp, 127.0.0.1, a free port,
+  ``/e0`` .. ``/e{N-1}`` answering 200), so the client and the server each get a core;
+- ``--endpoints`` (default 2,000) ``checks.http.HttpCheck`` instances built from ``HttpSpec``,
+  one per path;
+- ``bot.engine.runner.CheckRunner`` with a real store (``bot.store.open_store`` on a temporary
+  file) and the production session (``bot.runtime.make_http_session()``), driven by
+  ``await runner.run_interval(interval)`` for ``--rounds`` rounds, exactly as the scheduler
+  does, so every result is turned into state and written to the store.
+
+Measured: completed checks per second (wall time) and CPU per check of this process (the
+client side; the server's CPU is shown apart). The target is at least 2,000 checks per second
+on two cores. In the same run and the same way, a baseline: a bare aiohttp GET of the same
+endpoints with the same concurrency (the same connection pool settings, every request started
+at once, body read); the ratio selfreg / bare shows what the engine costs on top of aiohttp.
+One unmeasured warm-up round precedes each (connections opened, store series created).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import socket
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+from bot.clock import SystemClock
+from bot.engine.runner import CheckRunner
+from bot.runtime import make_http_session
+from bot.store import open_store
+from checks.http import HttpCheck, HttpSpec
+
+HOST = "127.0.0.1"
+INTERVAL = 60.0  # long enough that every round ends well inside the runner's deadline
+TARGET_PER_SECOND = 2000.0
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """What a number of rounds cost: wall time, this process's CPU, the server's CPU."""
+
+    label: str
+    requests: int
+    wall: float
+    cpu: float
+    server_cpu: float
+    machine_busy: float  # CPU seconds every process on the machine used meanwhile
+    best_round: float  # requests per second of the fastest round
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.wall
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000.0 * self.cpu / self.requests
+
+    @property
+    def server_ms_per_request(self) -> float:
+        return 1000.0 * self.server_cpu / self.requests
+
+    @property
+    def others_cores(self) -> float:
+        """Cores other processes kept busy on average (shared machines are noisy)."""
+        return max(self.machine_busy - self.cpu - self.server_cpu, 0.0) / self.wall
+
+
+@dataclass(frozen=True, slots=True)
+class BuildCost:
+    """What building the checks cost (outside the measured rounds, reported apart)."""
+
+    seconds: float
+    cpu: float
+    rss_growth_mb: float
+
+
+# ---- the loopback HTTP server (its own process) ------------------------------------------
+def serve(port: int, endpoints: int) -> None:
+    """Answer 200 on /e0 .. /e{endpoints-1} on 127.0.0.1:port until killed."""
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.Response:
+        if int(request.match_info["n"]) < endpoints:
+            return web.Response(text="ok")
+        raise web.HTTPNotFound()
+
+    app = web.Application()
+    app.router.add_get(r"/e{n:\d+}", answer)
+    web.run_app(app, host=HOST, port=port, access_log=None, print=None, backlog=1024)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    """Return once 127.0.0.1:port accepts connections; raise after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the bench HTTP server did not listen on {HOST}:{port} in {timeout:g}s")
+
+
+def start_server(endpoints: int) -> tuple[multiprocessing.Process, int]:
+    """Start the HTTP server in a separate process; return it and its port."""
+    port = free_port()
+    process = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(port, endpoints), name="bench-http-server", daemon=True
+    )
+    process.start()
+    try:
+        wait_for_port(port, START_TIMEOUT)
+    except BaseException:
+        process.kill()
+        process.join(timeout=STOP_TIMEOUT)
+        raise
+    return process, port
+
+
+def stop_server(process: multiprocessing.Process | None) -> None:
+    if process is not None and process.is_alive():
+        process.kill()
+        process.join(timeout=STOP_TIMEOUT)
+
+
+# ---- measuring rounds ---------------------------------------------------------------------
+def cpu_seconds(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy since boot."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+async def timed_rounds(
+    label: str,
+    one_round: Callable[[], Awaitable[int]],
+    rounds: int,
+    server: psutil.Process,
+) -> Throughput:
+    """One warm-up round, then ``rounds`` measured ones; each returns its request count."""
+    await one_round()
+    me = psutil.Process()
+    cpu, server_cpu, busy = cpu_seconds(me), cpu_seconds(server), machine_busy_seconds()
+    requests, best, wall = 0, 0.0, time.perf_counter()
+    for _ in range(rounds):
+        started = time.perf_counter()
+        done = await one_round()
+        best = max(best, done / (time.perf_counter() - started))
+        requests += done
+    return Throughput(
+        label=label,
+        requests=requests,
+        wall=time.perf_counter() - wall,
+        cpu=cpu_seconds(me) - cpu,
+        server_cpu=cpu_seconds(server) - server_cpu,
+        machine_busy=machine_busy_seconds() - busy,
+        best_round=best,
+    )
+
+
+# ---- the baseline: bare aiohttp -------------------------------------------------------------
+async def fetch(session: aiohttp.ClientSession, url: str) -> int:
+    async with session.get(url) as response:
+        await response.read()
+        return response.status
+
+
+async def bare_round(session: aiohttp.ClientSession, urls: list[str]) -> int:
+    """GET every URL at once through the pool; fail loudly on anything but 200."""
+    statuses = await asyncio.gather(*(fetch(session, url) for url in urls))
+    bad = [s for s in statuses if s != 200]
+    if bad:
+        raise RuntimeError(f"bare GETs: {len(bad)} of {len(urls)} answered {Counter(bad)}")
+    return len(urls)
+
+
+async def measure_bare(urls: list[str], rounds: int, server: psutil.Process) -> Throughput:
+    async with make_http_session() as session:
+        return await timed_rounds("bare aiohttp", lambda: bare_round(session, urls), rounds, server)
+
+
+# ---- selfreg: HttpCheck through CheckRunner into the store ---------------------------------
+def build_checks(urls: list[str]) -> tuple[list[HttpCheck], BuildCost]:
+    """One ``HttpCheck`` per URL, built as the config loader builds them; and what that cost."""
+    me = psutil.Process()
+    rss, cpu, wall = me.memory_info().rss, cpu_seconds(me), time.perf_counter()
+    built = [
+        HttpCheck(HttpSpec(kind="http", name=f"http-{n}", url=url, interval=INTERVAL))
+        for n, url in enumerate(urls)
+    ]
+    cost = BuildCost(
+        seconds=time.perf_counter() - wall,
+        cpu=cpu_seconds(me) - cpu,
+        rss_growth_mb=(me.memory_info().rss - rss) / 1e6,
+    )
+    return built, cost
+
+
+async def engine_round(runner: CheckRunner) -> int:
+    """One scheduler turn: every check of the interval, run and recorded; all must be ok."""
+    await runner.run_interval(INTERVAL)
+    if runner.in_flight:
+        raise RuntimeError(f"{len(runner.in_flight)} checks still running after the round")
+    statuses = Counter(state.status.value for state in runner.latest.values())
+    if statuses.get("ok", 0) != len(runner.checks):
+        raise RuntimeError(f"selfreg checks were not all ok: {dict(statuses)}")
+    return len(runner.checks)
+
+
+async def measure_engine(
+    built: list[HttpCheck], rounds: int, server: psutil.Process, db: Path
+) -> tuple[Throughput, int]:
+    """Run the engine; return its throughput and the number of samples in the store."""
+    store = open_store(db)
+    try:
+        async with make_http_session() as session:
+            runner = CheckRunner(
+                checks=built,
+                store=store,
+                clock=SystemClock(),
+                http=session,
+            )
+            result = await timed_rounds(
+                "selfreg engine", lambda: engine_round(runner), rounds, server
+            )
+        (samples,) = store.conn.execute("SELECT count(*) FROM samples").fetchone()
+    finally:
+        store.close()
+    return result, int(samples)
+
+
+# ---- report ---------------------------------------------------------------------------------
+def report(
+    engine: Throughput, bare: Throughput, build: BuildCost, rounds: int, samples: int
+) -> None:
+    endpoints = engine.requests // rounds
+    print()
+    print(
+        f"HTTP checks against one loopback server, {endpoints} endpoints x {rounds} rounds "
+        f"(+1 warm-up each), {psutil.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
+    )
+    header = ("per second", "best round/s", "client CPU ms", "server CPU ms", "others' cores")
+    print(f"{'':16}" + "".join(f"{h:>15}" for h in header))
+    for row in (bare, engine):
+        print(
+            f"{row.label:16}{row.per_second:>15.0f}{row.best_round:>15.0f}"
+            f"{row.cpu_ms_per_request:>15.3f}{row.server_ms_per_request:>15.3f}"
+            f"{row.others_cores:>15.2f}"
+        )
+    rate_ratio = engine.per_second / bare.per_second
+    cpu_ratio = engine.cpu_ms_per_request / bare.cpu_ms_per_request
+    print(f"{'selfreg / bare':16}{rate_ratio:>14.2f}x{'':15}{cpu_ratio:>14.2f}x")
+    overhead = engine.cpu_ms_per_request - bare.cpu_ms_per_request
+    print(f"engine CPU on top of aiohttp: {overhead:.3f} ms per check")
+    print(
+        f"building {endpoints} HttpChecks (not in the rounds): {build.seconds:.2f} s, "
+        f"{1000 * build.cpu / endpoints:.2f} ms CPU and {build.rss_growth_mb / endpoints:.3f} MB "
+        "RSS per check"
+    )
+    print(f"samples written to the store: {samples}")
+    met = engine.per_second >= TARGET_PER_SECOND
+    print(
+        f"target: at least {TARGET_PER_SECOND:.0f} checks/s on two cores -> "
+        f"{'MET' if met else 'MISSED'} ({engine.per_second:.0f}/s)"
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoints", type=int, default=2000, help="checks / paths (2000)")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
+    args = parser.parse_args(argv)
+    if args.endpoints < 1 or args.rounds < 1:
+        parser.error("--endpoints and --rounds must be at least 1")
+    return args
+
+
+async def run(endpoints: int, rounds: int, port: int, server: psutil.Process, db: Path) -> None:
+    urls = [f"http://{HOST}:{port}/e{n}" for n in range(endpoints)]
+    print(f"bare aiohttp: {rounds} rounds of {endpoints} GETs ...", flush=True)
+    bare = await measure_bare(urls, rounds, server)
+    print(f"building {endpoints} HttpChecks ...", flush=True)
+    built, build = build_checks(urls)
+    print(f"selfreg engine: {rounds} rounds of {endpoints} checks ...", flush=True)
+    engine, samples = await measure_engine(built, rounds, server, db)
+    report(engine, bare, build, rounds, samples)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    server: multiprocessing.Process | None = None
+    with tempfile.TemporaryDirectory(prefix="selfreg-bench-") as tmp:
+        try:
+            server, port = start_server(args.endpoints)
+            assert server.pid is not None
+            watched = psutil.Process(server.pid)
+            db = Path(tmp) / "bench.db"
+            asyncio.run(run(args.endpoints, args.rounds, port, watched, db))
+        finally:
+            stop_server(server)
+
+
+if __name__ == "__main__":
+    main()
