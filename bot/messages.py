@@ -522,3 +522,18 @@ def kill_switch(paused: bool, actor: str) -> str:
 
 def no_actions_configured() -> str:
     return "No actions are configured: add [[actions]] to selfreg.toml."
+
+
+def crash_loop(name: str, exits: int, window: float) -> str:
+    return (
+        f"Component {name} exited {exits} times within {human_duration(window)}: automatic "
+        "restarts are stopped. Restart it anyway, or keep it stopped?"
+    )
+
+
+def restarted_anyway(actor: str, detail: str) -> str:
+    return f"Restarted anyway by {mention_user(actor)}: {detail}"
+
+
+def kept_stopped(actor: str) -> str:
+    return f"Kept stopped by {mention_user(actor)}."

@@ -216,6 +216,7 @@ class Runtime:
         self.permissions = Permissions(
             config.settings.slack.permissions, config.settings.slack.admins, self.slack_client
         )
+        self.supervisor.on_crash_loop = self.alerting.component_crash_looped
         self.remediation = self._build_remediation()
         if self.slack_notifier is not None and self.remediation is not None:
             self.slack_notifier.offers = self.remediation.offers
@@ -240,7 +241,13 @@ class Runtime:
                 admins=config.settings.slack.admins,
             )
             self.slack = SlackApp(
-                config.slack, self.slack_client, commands, self.alerting, store, self.remediation
+                config.slack,
+                self.slack_client,
+                commands,
+                self.alerting,
+                store,
+                self.remediation,
+                self.supervisor,
             )
         await self._start_web()
         if self.slack is not None:

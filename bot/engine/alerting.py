@@ -26,11 +26,12 @@ from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import UserError
 from bot.store import incidents as rows
 from bot.store.db import Store
-from checks.base import CheckSpec, Observation
+from checks.base import CheckSpec, Observation, Status
 
 log = logging.getLogger(__name__)
 
 SLACK = "slack"
+CRASH_LOOP = "crash-loop"
 
 
 class IncidentNotFound(UserError):
@@ -255,6 +256,33 @@ class Alerting:
             self._apply(
                 incident, [Notice(kind=NoticeKind.ACTED, text=text, mentions=tuple(mentions))]
             )
+
+    def component_crash_looped(self, name: str, exits: int, window: float) -> None:
+        """A crash loop stopped a component's restarts: an incident asks a person what now."""
+        now = self.clock.now()
+        transition = Transition(
+            fingerprint=fingerprint_of(f"component:{name}", "", CRASH_LOOP),
+            check=f"component:{name}",
+            subject="",
+            kind=CRASH_LOOP,
+            previous=Status.OK,
+            current=Status.CRITICAL,
+            severity=Severity.ERROR,
+            summary=messages.crash_loop(name, exits, window),
+            at=now,
+        )
+        with self.store.transaction():
+            self.on_transition(transition)
+
+    def close(self, incident_id: int, text: str) -> Incident:
+        """Resolve an incident by a person's decision (crash loop answered), with a reply."""
+        with self.store.transaction():
+            incident = self._open_incident(incident_id)
+            now = self.clock.now()
+            closed = replace(
+                incident, state=IncidentState.RESOLVED, resolved_at=now, last_seen_at=now
+            )
+            return self._apply(closed, [Notice(kind=NoticeKind.RESOLVED, text=text)])
 
     def escalate_now(self, incident_id: int) -> None:
         """Take the next escalation step at once (a remediation was not effective)."""

@@ -236,7 +236,7 @@ class Remediation:
                 Proposal(
                     incident_id=incident_id,
                     action=action_name,
-                    mode=Mode.APPROVE if action.spec.mode is not Mode.SHADOW else Mode.SHADOW,
+                    mode=Mode.APPROVE,  # a person's own request: shadow only stops selfreg
                     risk=action.spec.risk,
                     requested_by=actor,
                     created_at=now,
@@ -290,6 +290,7 @@ class Remediation:
         """Every action with its policy and what is left of its budget (``/selfreg actions``)."""
         now = self.clock.now()
         rows = []
+        shadow = self.shadow_record()
         for name, action in sorted(self.actions.items()):
             spec = action.spec
             runs = store_proposals.runs_since(self.store, name, now - spec.budget_window)
@@ -302,6 +303,7 @@ class Remediation:
                     "approvers": list(spec.approvers),
                     "budget": spec.budget,
                     "left": budget_left(spec, runs),
+                    "shadow": shadow.get(name),
                 }
             )
         return rows
@@ -351,6 +353,8 @@ class Remediation:
             run_id = store_proposals.start_run(
                 self.store, proposal.id, proposal.action, started, dry
             )
+            if actor != "selfreg":
+                self._shadow_confirmed(proposal, actor, started)
             store_proposals.save(
                 self.store, replace(proposal, state=ProposalState.RUNNING, run_id=run_id)
             )
@@ -430,6 +434,40 @@ class Remediation:
             else:
                 self._tell(current, messages.not_effective(verification.summary))
                 self.alerting.escalate_now(incident.id)
+
+    def _shadow_confirmed(self, proposal: Proposal, actor: str, now: float) -> None:
+        """A person ran what a shadow proposal said selfreg would have run: record the hit."""
+        if proposal.incident_id is None:
+            return
+        for shadow in store_proposals.for_incident(self.store, proposal.incident_id):
+            if (
+                shadow.mode is Mode.SHADOW
+                and shadow.action == proposal.action
+                and shadow.state is ProposalState.PROPOSED
+            ):
+                confirmed = replace(
+                    shadow,
+                    state=ProposalState.APPROVED,
+                    decided_by=actor,
+                    decided_at=now,
+                    reason="a person ran it later",
+                )
+                store_proposals.save(self.store, confirmed)
+                detail = {"run_by_proposal": proposal.id}
+                audit.append(
+                    self.store, now, "shadow.confirmed", actor, f"proposal:{shadow.id}", detail
+                )
+
+    def shadow_record(self) -> dict[str, tuple[int, int]]:
+        """Per action: (shadow proposals, how many a person later ran): how often automation
+        would have been right."""
+        counts: dict[str, tuple[int, int]] = {}
+        for row in self.store.conn.execute(
+            "SELECT action, count(*), sum(state = 'approved') FROM proposals "
+            "WHERE mode = 'shadow' GROUP BY action"
+        ):
+            counts[row[0]] = (int(row[1]), int(row[2] or 0))
+        return counts
 
     # ---- helpers ------------------------------------------------------------------------------
     def _tell(self, proposal: Proposal, text: str) -> None:

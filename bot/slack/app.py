@@ -116,7 +116,9 @@ class SlackApp:
         alerting: Alerting,
         store: Store,
         remediation: Remediation | None = None,
+        supervisor: Any = None,
     ) -> None:
+        self.supervisor = supervisor
         self.remediation = remediation
         self.connection = connection
         self.client = client
@@ -143,6 +145,8 @@ class SlackApp:
         self.app.action(render.SILENCE_RESOLVED)(self._button(self._silence_resolved))
         self.app.action(render.UNSILENCE)(self._button(self._unsilence))
         self.app.action(render.RUNBOOK)(self._on_link)
+        self.app.action(render.RESTART_ANYWAY)(self._button(self._restart_anyway))
+        self.app.action(render.KEEP_STOPPED)(self._button(self._keep_stopped))
         self.app.action(re.compile(rf"^{re.escape(render.APPROVE_PREFIX)}\d+$"))(self._on_approve)
         self.app.action(re.compile(rf"^{re.escape(render.DENY_PREFIX)}\d+$"))(self._on_deny)
         self.app.view(DENY_VIEW)(self._on_deny_submitted)
@@ -273,6 +277,24 @@ class SlackApp:
             await ack(response_action="errors", errors={"reason": decision.reason[:150]})
             return
         await ack()
+
+    async def _restart_anyway(self, incident: Incident, user: str) -> None:
+        name = self._component_of(incident, user)
+        detail = await self.supervisor.restart_anyway(name)
+        self.alerting.close(incident.id, messages.restarted_anyway(user, detail))
+
+    async def _keep_stopped(self, incident: Incident, user: str) -> None:
+        name = self._component_of(incident, user)
+        await self.supervisor.keep_stopped(name)
+        self.alerting.close(incident.id, messages.kept_stopped(user))
+
+    def _component_of(self, incident: Incident, user: str) -> str:
+        """The crash-looping component an incident is about; only admins decide."""
+        if user not in self.commands.admins:
+            raise UserError(messages.admins_only("Restart anyway / Keep stopped"))
+        if self.supervisor is None or not incident.check.startswith("component:"):
+            raise UserError("that incident is not about a component")
+        return incident.check.removeprefix("component:")
 
     async def _ack(self, incident: Incident, user: str) -> None:
         self.alerting.acknowledge(incident.id, user)

@@ -37,6 +37,8 @@ SILENCE_HOUR = "incident.silence_1h"
 SILENCE_RESOLVED = "incident.silence_resolved"
 UNSILENCE = "incident.unsilence"
 RUNBOOK = "incident.runbook"
+RESTART_ANYWAY = "component.restart_anyway"
+KEEP_STOPPED = "component.keep_stopped"
 
 
 APPROVE_PREFIX = "proposal.approve."
@@ -116,6 +118,13 @@ def _facts(incident: Incident) -> str:
 
 def _buttons(incident: Incident) -> list[ButtonElement]:
     value = str(incident.id)
+    if incident.kind == "crash-loop":
+        return [
+            ButtonElement(
+                text="Restart anyway", action_id=RESTART_ANYWAY, value=value, style="primary"
+            ),
+            ButtonElement(text="Keep stopped", action_id=KEEP_STOPPED, value=value),
+        ]
     buttons = []
     if incident.state in (IncidentState.OPEN, IncidentState.FLAPPING):
         buttons.append(

@@ -168,6 +168,11 @@ def actions_view(actions: Sequence[Mapping[str, Any]], paused_by: str | None) ->
         f"*{a['name']}* {a['what']} · {a['mode']} · {a['risk']} risk · "
         f"{a['left']} of {a['budget']} left · approvers: "
         + (", ".join(messages.mention(x) for x in a["approvers"]) or "nobody")
+        + (
+            f" · shadow: {a['shadow'][1]} of {a['shadow'][0]} later run by a person"
+            if a.get("shadow")
+            else ""
+        )
         for a in actions
     ]
     note = (

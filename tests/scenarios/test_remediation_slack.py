@@ -377,3 +377,49 @@ def test_the_cli_approves_through_the_same_gate(emu, tmp_path) -> None:
         emu.wait_for(lambda: runs(tmp_path) == 1, timeout=15)
         done = run_cli("deny", proposal, "--config", str(config), env=env)
         assert done.returncode == 1 and "already" in done.stdout
+
+
+def test_shadow_records_when_a_person_later_runs_the_fix_and_deny_takes_a_reason(
+    emu, tmp_path
+) -> None:
+    config = write_config(tmp_path, mode="shadow")
+    with running_selfreg(config, slack_env(emu, tmp_path / "data")):
+        emu.wait_connected(timeout=10)
+        message = emu.wait_for(lambda: top_level(emu) and top_level(emu)[0], timeout=20)
+        emu.wait_for(
+            lambda: "would have run" in " ".join(r.text for r in emu.thread(CHANNEL, message.ts)),
+            timeout=10,
+        )
+        ack = emu.slash("/selfreg", "run restart-api 1", user=ALICE, channel=CHANNEL)
+        assert "Approved by <@U0ALICE>, running." in str(ack.payload)
+        emu.wait_for(lambda: runs(tmp_path) == 1, timeout=15)
+        ack = emu.slash("/selfreg", "actions", user=ALICE, channel=CHANNEL)
+        assert "shadow: 1 of 1 later run by a person" in str(ack.payload)
+        ack = emu.slash("/selfreg", "audit 1", user=ALICE, channel=CHANNEL)
+        assert "shadow.confirmed" in str(ack.payload)
+
+
+def test_deny_asks_why_in_a_modal_and_records_it(emu, tmp_path) -> None:
+    config = write_config(tmp_path)
+    with running_selfreg(config, slack_env(emu, tmp_path / "data")):
+        emu.wait_connected(timeout=10)
+        message = offered(emu)
+        deny = approve_id(message).replace("approve", "deny")
+        emu.click(CHANNEL, message.ts, deny, user=ALICE)
+        view = emu.wait_for(lambda: emu.views() and emu.views()[-1], timeout=10)
+        emu.submit_view(
+            view.id,
+            values={
+                "reason": {"text": {"type": "plain_text_input", "value": "deploy in progress"}}
+            },
+            user=ALICE,
+        )
+        emu.wait_for(
+            lambda: (
+                "Denied by <@U0ALICE>: deploy in progress"
+                in " ".join(r.text for r in emu.thread(CHANNEL, message.ts))
+            ),
+            timeout=10,
+        )
+        assert "denied by <@U0ALICE>" in block_text(emu.message(CHANNEL, message.ts))
+        assert runs(tmp_path) == 0
