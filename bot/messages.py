@@ -229,7 +229,8 @@ def command_help() -> str:
             "`/selfreg health`: run every check now and show the result",
             "`/selfreg alerts`: open incidents",
             "`/selfreg ack ID`: acknowledge incident ID (stops its escalation)",
-            "`/selfreg silence MATCHER DURATION [reason]`: e.g. `/selfreg silence check=api* 2h deploy`",
+            "`/selfreg silence MATCHER DURATION [from=TIME] [reason]`: e.g. `/selfreg silence check=api* 2h deploy`; "
+            "`from=2026-12-01T02:00Z` schedules a maintenance window",
             "`/selfreg unsilence ID`: end silence ID",
             "`/selfreg history [N]`: the last N incidents (default 10)",
             "`/selfreg run ACTION [INCIDENT]`: propose a configured action (run at once if you may approve it)",
@@ -537,3 +538,7 @@ def restarted_anyway(actor: str, detail: str) -> str:
 
 def kept_stopped(actor: str) -> str:
     return f"Kept stopped by {mention_user(actor)}."
+
+
+def silence_scheduled(silence_id: int, matcher: str, start: float, end: float) -> str:
+    return f"Maintenance window #{silence_id} scheduled for {matcher}: {clock_time(start)} to {clock_time(end)}."

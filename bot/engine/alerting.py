@@ -223,15 +223,22 @@ class Alerting:
             return silence
 
     def add_silence(
-        self, matcher: Mapping[str, str], duration: float, reason: str, author: str
+        self,
+        matcher: Mapping[str, str],
+        duration: float,
+        reason: str,
+        author: str,
+        starts_at: float | None = None,
     ) -> Silence:
+        """A silence from now (or a later ``starts_at``: a maintenance window by command)."""
         with self.store.transaction():
             now = self.clock.now()
+            start = now if starts_at is None else max(starts_at, now)
             silence = rows.add_silence(
                 self.store,
                 matcher,
-                starts_at=now,
-                ends_at=now + duration,
+                starts_at=start,
+                ends_at=start + duration,
                 until_resolved=False,
                 reason=reason,
                 author=author,

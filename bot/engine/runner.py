@@ -34,6 +34,8 @@ from checks.base import Check, Observation, ProcessTable, Status
 
 log = logging.getLogger(__name__)
 
+STATE_REFRESH = 60.0  # seconds a steady check's stored latest state may lag its last run
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RunResult:
@@ -72,6 +74,7 @@ class CheckRunner:
         self.last_durations: dict[str, float] = {}
         self._confirming: set[str] = set()
         self._loggers: dict[str, logging.Logger] = {}
+        self._written: dict[tuple[str, str], float] = {}
 
     def intervals(self) -> list[float]:
         """Every distinct interval of the enabled checks: one scheduler job each."""
@@ -149,7 +152,9 @@ class CheckRunner:
                     previous, observation, result.check.spec, result.duration
                 )
                 updated[key] = state
-                states.append(state)
+                if self._worth_writing(previous, state, result.check):
+                    states.append(state)
+                    self._written[key] = state.at
                 if transition is not None:
                     transitions.append(transition)
                 elif state.confirmed is not Status.OK and observation.status is not Status.OK:
@@ -174,6 +179,27 @@ class CheckRunner:
                 merged = dict(self.committed.get(result.check.name, {}))
                 merged.update(result.state_writes)
                 self.committed[result.check.name] = merged
+
+    def _worth_writing(
+        self, previous: LatestState | None, state: LatestState, check: Check
+    ) -> bool:
+        """Whether the stored latest state must change now.
+
+        A steady check changes only its time, values, summary and streak: the row is refreshed at most
+        every STATE_REFRESH seconds then (its samples are written every run regardless), and
+        a streak past every threshold no longer matters to the logic that reads it back.
+        """
+        if previous is None:
+            return True
+        spec = check.spec
+        if (
+            state.status is not previous.status
+            or state.confirmed is not previous.confirmed
+            or state.error != previous.error
+            or state.streak <= max(spec.open_after, spec.recover_after)
+        ):
+            return True
+        return state.at - self._written.get((state.check, state.subject), 0.0) >= STATE_REFRESH
 
     def _maybe_confirm(
         self, result: RunResult, states: Mapping[tuple[str, str], LatestState]

@@ -71,7 +71,8 @@ def parse_matcher(text: str) -> dict[str, str]:
     return matcher
 
 
-def _parse_time(text: str) -> float:
+def parse_time(text: str) -> float:
+    """ISO 8601 (``2026-12-01T02:00Z``; UTC when no zone is given) -> epoch seconds."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -81,7 +82,7 @@ def _parse_time(text: str) -> float:
 def maintenance_span(window: MaintenanceWindow, now: float) -> tuple[float, float] | None:
     """(start, end) of the window's occurrence that covers ``now``, else None."""
     if window.start and window.end:
-        start, end = _parse_time(window.start), _parse_time(window.end)
+        start, end = parse_time(window.start), parse_time(window.end)
         return (start, end) if start <= now < end else None
     assert window.cron is not None and window.duration is not None
     trigger = CronTrigger.from_crontab(window.cron, timezone=UTC)

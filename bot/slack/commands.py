@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config_alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
-from bot.engine.silences import parse_matcher
+from bot.engine.silences import parse_matcher, parse_time
 from bot.errors import UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
@@ -32,7 +32,7 @@ USAGE = {
     "actions": "/selfreg actions [pause|resume]",
     "audit": "/selfreg audit [INCIDENT|USER]",
     "ack": "/selfreg ack ID",
-    "silence": "/selfreg silence MATCHER DURATION [reason]",
+    "silence": "/selfreg silence MATCHER DURATION [from=TIME] [reason]",
     "unsilence": "/selfreg unsilence ID",
     "history": "/selfreg history [N]",
 }
@@ -164,8 +164,25 @@ class Commands:
             raise BadCommand(
                 messages.bad_arguments(USAGE["silence"], "the duration must be positive")
             )
-        silence = self.alerting.add_silence(matcher, duration, " ".join(args[2:]), user)
+        rest = list(args[2:])
+        starts_at = None
+        if rest and rest[0].startswith("from="):
+            try:
+                starts_at = parse_time(rest.pop(0).removeprefix("from="))
+            except ValueError:
+                raise BadCommand(
+                    messages.bad_arguments(
+                        USAGE["silence"], "from= takes a time like 2026-12-01T02:00Z"
+                    )
+                ) from None
+        silence = self.alerting.add_silence(matcher, duration, " ".join(rest), user, starts_at)
         text = ", ".join(f"{k}={v}" for k, v in matcher.items())
+        if silence.starts_at > self.clock.now():
+            return views.text_view(
+                messages.silence_scheduled(
+                    silence.id, text, silence.starts_at, silence.ends_at or 0
+                )
+            )
         return views.text_view(messages.silence_added(silence.id, text, silence.ends_at or 0))
 
     async def _unsilence(self, args: Sequence[str], user: str) -> Rendered:

@@ -263,3 +263,17 @@ def test_short_incidents_one_after_another_are_not_a_storm(store) -> None:
         feed(alerting, store, transition(clock, Status.OK, Status.CRITICAL))
         clock.advance(5)
     assert all(i.digest_id is None for i in rows.recent_incidents(store, 10))
+
+
+def test_a_maintenance_window_scheduled_by_command_starts_at_its_time(store) -> None:
+    clock = FakeClock()
+    alerting = make(store, clock)
+    alerting.add_silence({"check": "api"}, 1800, "upgrade", "U0ALICE", starts_at=clock.now() + 600)
+    feed(alerting, store, transition(clock, Status.CRITICAL))
+    assert rows.open_incidents(store)[0].state is IncidentState.OPEN, "not yet in the window"
+    clock.advance(601)
+    alerting.sweep()
+    assert rows.open_incidents(store)[0].state is IncidentState.SILENCED
+    clock.advance(1800)
+    alerting.sweep()
+    assert rows.open_incidents(store)[0].state is IncidentState.OPEN

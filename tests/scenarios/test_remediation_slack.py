@@ -360,6 +360,8 @@ def test_a_pending_proposal_survives_kill_9_and_still_works(emu, tmp_path) -> No
             "adopted, not duplicated, then restarted once"
         )
     assert len(top_level(emu)) == 1
+    done = run_cli("audit", "verify", "--config", str(config), env=env)
+    assert done.returncode == 0 and "audit trail intact" in done.stdout
 
 
 def test_the_cli_approves_through_the_same_gate(emu, tmp_path) -> None:
