@@ -184,7 +184,11 @@ class Runtime:
             self.slack_client = make_client(config.slack)
             await check_token(self.slack_client)
             notifiers["slack"] = self.slack_notifier = SlackNotifier(
-                self.slack_client, store, self.clock, config.slack.channel or ""
+                self.slack_client,
+                store,
+                self.clock,
+                config.slack.channel or "",
+                interactive=config.slack.interactive,
             )
             if not config.slack.interactive:
                 log.info(messages.slack_post_mode())
@@ -360,12 +364,12 @@ class Runtime:
         if self.runner is not None:
             for task in list(self.runner.in_flight.values()):
                 task.cancel()
-        if self.outbox is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.outbox.deliver_due(), timeout=5)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.outbox is not None:  # one last pass, alone: never beside the worker's own
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.outbox.deliver_due(), timeout=5)
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()

@@ -78,13 +78,16 @@ class SlackNotifier:
         clock: Clock,
         channel: str,
         offers: Callable[[Incident], list[render.Offer]] = lambda _incident: [],
+        interactive: bool = True,
     ) -> None:
+        self.interactive = interactive
         self.offers = offers
         self.client = client
         self.store = store
         self.clock = clock
         self.channel = channel
         self._last_sent: dict[str, float] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
         self.last_error: str | None = None
 
     async def deliver(self, message: OutboxMessage) -> None:
@@ -121,7 +124,16 @@ class SlackNotifier:
             log.warning("slack: outbox row %s has unknown kind %s; skipped", message.id, kind)
 
     async def _sync(self, incident_id: int) -> tuple[str | None, str]:
-        """Post or update the incident's message; returns (ts, channel)."""
+        """Post or update the incident's message; returns (ts, channel).
+
+        One sync per incident at a time: a second would read no ts while the first is still
+        posting, and post the message twice.
+        """
+        lock = self._locks.setdefault(incident_id, asyncio.Lock())
+        async with lock:
+            return await self._sync_locked(incident_id)
+
+    async def _sync_locked(self, incident_id: int) -> tuple[str | None, str]:
         incident = rows.get_incident(self.store, incident_id)
         if incident is None:
             return None, self.channel
@@ -131,6 +143,7 @@ class SlackNotifier:
             now,
             self._spark(incident.check, incident.subject, incident.values, now),
             self.offers(incident),
+            interactive=self.interactive,
         )
         if incident.slack_ts is None:
             thread_ts = None

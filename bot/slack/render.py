@@ -170,9 +170,18 @@ def _offer_buttons(offer: Offer) -> list[ButtonElement]:
 
 
 def render_incident(
-    incident: Incident, now: float, spark: Sequence[float] = (), offers: Sequence[Offer] = ()
+    incident: Incident,
+    now: float,
+    spark: Sequence[float] = (),
+    offers: Sequence[Offer] = (),
+    *,
+    interactive: bool = True,
 ) -> Rendered:
-    """The one message of an incident, as it stands at ``now``, with its proposed fixes."""
+    """The one message of an incident, as it stands at ``now``, with its proposed fixes.
+
+    ``interactive`` False (Slack post mode: nobody would receive a click) leaves out every
+    button but the runbook link.
+    """
     notes = [o.closing_note for o in offers if o.closing_note]
     blocks: list[Block] = [
         HeaderBlock(
@@ -190,7 +199,7 @@ def render_incident(
     if offers and incident.state is not IncidentState.RESOLVED:
         lines = "\n".join(o.line for o in offers[:10])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=trim(lines, SECTION_MAX))))
-    if incident.state is not IncidentState.RESOLVED:
+    if incident.state is not IncidentState.RESOLVED and interactive:
         offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o)]
         elements = offered + _buttons(incident)
         blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25]))

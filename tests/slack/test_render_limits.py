@@ -83,3 +83,11 @@ def test_a_resolved_incident_has_no_buttons_but_its_runbook() -> None:
     actions = [b for b in rendered.blocks if b["type"] == "actions"]
     assert [e["action_id"] for e in actions[0]["elements"]] == ["incident.runbook"]
     assert rendered.blocks[0]["text"]["text"].startswith("✅ RESOLVED after 10 m")
+
+
+def test_post_mode_shows_no_buttons_nobody_could_answer() -> None:
+    rendered = render.render_incident(
+        incident(3, runbook_url="https://wiki/x"), NOW, interactive=False
+    )
+    actions = [b for b in rendered.blocks if b["type"] == "actions"]
+    assert [e["action_id"] for a in actions for e in a["elements"]] == ["incident.runbook"]
