@@ -56,7 +56,7 @@ from checks.units import format_duration
 
 log = logging.getLogger(__name__)
 
-LAG_PROBE_EVERY = 1.0
+LAG_PROBE_EVERY = 2.0  # one wake every 2 s: lag is still seen, at a quarter of a ms per wake
 SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
 
 
