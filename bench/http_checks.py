@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import multiprocessing
-import socket
 import tempfile
 import time
 from collections import Counter
@@ -37,6 +35,11 @@ from pathlib import Path
 
 import aiohttp
 import psutil
+from loopback import (
+    HOST,
+    start_server,
+    stop_server,
+)
 
 from bot.clock import SystemClock
 from bot.engine.runner import CheckRunner
@@ -44,11 +47,8 @@ from bot.runtime import make_http_session
 from bot.store import open_store
 from checks.http import HttpCheck, HttpSpec
 
-HOST = "127.0.0.1"
 INTERVAL = 60.0  # long enough that every round ends well inside the runner's deadline
 TARGET_PER_SECOND = 2000.0
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,59 +91,6 @@ class BuildCost:
 
 
 # ---- the loopback HTTP server (its own process) ------------------------------------------
-def serve(port: int, endpoints: int) -> None:
-    """Answer 200 on /e0 .. /e{endpoints-1} on 127.0.0.1:port until killed."""
-    from aiohttp import web
-
-    async def answer(request: web.Request) -> web.Response:
-        if int(request.match_info["n"]) < endpoints:
-            return web.Response(text="ok")
-        raise web.HTTPNotFound()
-
-    app = web.Application()
-    app.router.add_get(r"/e{n:\d+}", answer)
-    web.run_app(app, host=HOST, port=port, access_log=None, print=None, backlog=1024)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float) -> None:
-    """Return once 127.0.0.1:port accepts connections; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"the bench HTTP server did not listen on {HOST}:{port} in {timeout:g}s")
-
-
-def start_server(endpoints: int) -> tuple[multiprocessing.Process, int]:
-    """Start the HTTP server in a separate process; return it and its port."""
-    port = free_port()
-    process = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(port, endpoints), name="bench-http-server", daemon=True
-    )
-    process.start()
-    try:
-        wait_for_port(port, START_TIMEOUT)
-    except BaseException:
-        process.kill()
-        process.join(timeout=STOP_TIMEOUT)
-        raise
-    return process, port
-
-
-def stop_server(process: multiprocessing.Process | None) -> None:
-    if process is not None and process.is_alive():
-        process.kill()
-        process.join(timeout=STOP_TIMEOUT)
-
-
 # ---- measuring rounds ---------------------------------------------------------------------
 def cpu_seconds(proc: psutil.Process) -> float:
     times = proc.cpu_times()

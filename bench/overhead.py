@@ -33,7 +33,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,8 +42,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from loopback import (
+    HOST,
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    start_server,
+)
 
-HOST = "127.0.0.1"
 PROCESSES = 20
 ENDPOINTS = 50
 INTERVAL = "5s"
@@ -55,8 +59,6 @@ INTERVAL_SECONDS = 5.0
 WARMUP_SECONDS = 10.0 + INTERVAL_SECONDS / 2
 CLOCK_TICK = 1.0 / os.sysconf("SC_CLK_TCK")  # resolution of the kernel's CPU time counters
 SAMPLE_EVERY = 0.5
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 
 MONIT_CPU_PERCENT = 0.27
 MONIT_RSS_MB = 9.0
@@ -83,53 +85,6 @@ class Footprint:
 
 
 # ---- the loopback HTTP server (its own process) ------------------------------------------
-def serve(port: int, endpoints: int) -> None:
-    """Answer 200 on /e0 .. /e{endpoints-1} on 127.0.0.1:port until killed."""
-    from aiohttp import web
-
-    async def answer(request: web.Request) -> web.Response:
-        if int(request.match_info["n"]) < endpoints:
-            return web.Response(text="ok")
-        raise web.HTTPNotFound()
-
-    app = web.Application()
-    app.router.add_get(r"/e{n:\d+}", answer)
-    web.run_app(app, host=HOST, port=port, access_log=None, print=None, handle_signals=True)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float) -> None:
-    """Return once 127.0.0.1:port accepts connections; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"the bench HTTP server did not listen on {HOST}:{port} in {timeout:g}s")
-
-
-def start_server(endpoints: int) -> tuple[multiprocessing.Process, int]:
-    """Start the HTTP server in a separate process; return it and its port."""
-    port = free_port()
-    process = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(port, endpoints), name="bench-http-server", daemon=True
-    )
-    process.start()
-    try:
-        wait_for_port(port, START_TIMEOUT)
-    except BaseException:
-        process.kill()
-        process.join(timeout=STOP_TIMEOUT)
-        raise
-    return process, port
-
-
 def start_sleepers(count: int, into: list[subprocess.Popen[bytes]]) -> None:
     """``count`` idle processes, the N-th with ``marker-N`` on its command line.
 
