@@ -348,12 +348,16 @@ def test_a_pending_proposal_survives_kill_9_and_still_works(emu, tmp_path) -> No
         pid = api_pid(tmp_path)
     finally:
         first.kill9()
+    emu.wait_for(lambda: emu.connection_count() == 0, timeout=10)  # the dead socket is gone
+    opened = emu.connections_opened()
     with running_selfreg(config, env):
+        # the killed selfreg's socket may still look open: wait for the new one
+        emu.wait_for(lambda: emu.connections_opened() > opened, timeout=10)
         emu.wait_connected(timeout=10)
         emu.click(CHANNEL, message.ts, approve_id(message), user=ALICE)
         emu.wait_for(
             lambda: "Verified:" in " ".join(r.text for r in emu.thread(CHANNEL, message.ts)),
-            timeout=20,
+            timeout=40,
         )
         lives = (tmp_path / "marker").read_text().split()
         assert lives[0] == str(pid) and len(lives) == 2, (

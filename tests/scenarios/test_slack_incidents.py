@@ -151,9 +151,12 @@ def test_kill_9_during_an_open_incident_resumes_the_same_message(emu, setup) -> 
         message = incident_message(emu)
     finally:
         first.kill9()
+    emu.wait_for(lambda: emu.connection_count() == 0, timeout=10)  # the dead socket is gone
+    opened = emu.connections_opened()
     with running_selfreg(config, env):
+        # the killed selfreg's socket may still look open: wait for the new one
+        emu.wait_for(lambda: emu.connections_opened() > opened, timeout=10)
         emu.wait_connected(timeout=10)
-        emu.wait_for(lambda: emu.connection_count() >= 1, timeout=10)
         emu.click(CHANNEL, message.ts, "incident.ack", user=ALICE)
         emu.wait_for(
             lambda: "acknowledged by <@U0ALICE>" in block_text(emu.message(CHANNEL, message.ts)),
