@@ -364,12 +364,14 @@ class Runtime:
         if self.runner is not None:
             for task in list(self.runner.in_flight.values()):
                 task.cancel()
+        if self.outbox is not None:
+            # the worker flushes what is due and ends between two rows, never mid-call
+            self.outbox.finish()
+            with contextlib.suppress(Exception):
+                await asyncio.wait(self._tasks[:1], timeout=10)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.outbox is not None:  # one last pass, alone: never beside the worker's own
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.outbox.deliver_due(), timeout=5)
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()

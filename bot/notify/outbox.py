@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 CLAIM_FOR = 60.0  # seconds a claim holds; a worker that died frees its rows after this
 MAX_BACKOFF = 60.0  # after an outage, delivery resumes within a minute of the far end
 IDLE_WAKE = 30.0
+FINISH_WITHIN = 4.0  # at stop, rows still due are flushed for this long; the rest wait
 
 
 def backoff(attempts: int) -> float:
@@ -40,6 +41,8 @@ class OutboxWorker:
         self.notifiers = dict(notifiers)
         self.clock = clock
         self.wake = asyncio.Event()
+        self.finishing = False
+        self._finish_by: float | None = None
         self._channels = ", ".join("?" for _ in self.notifiers) or "NULL"
 
     def pending_count(self) -> int:
@@ -49,12 +52,21 @@ class OutboxWorker:
         return int(row[0])
 
     async def run(self) -> None:
-        """Deliver forever: after each wake-up, and at the next retry time."""
+        """Deliver until ``finish`` is called: after each wake-up, and at the next retry time."""
         while True:
             delay = await self.deliver_due()
+            if self.finishing:  # that pass was the last one (finish() wakes a waiting worker)
+                return
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
+
+    def finish(self) -> None:
+        """Ask ``run`` to end after the row in hand: a delivery is never cut off mid-call, so
+        a message Slack accepted always has its ts recorded (else a retry would post it twice)."""
+        self.finishing = True
+        self._finish_by = self.clock.now() + FINISH_WITHIN
+        self.wake.set()
 
     async def deliver_due(self) -> float:
         """Deliver every row due now, in order per channel; seconds until the next is due.
@@ -73,6 +85,12 @@ class OutboxWorker:
         ).fetchall()
         blocked: set[str] = set()
         for row in rows:
+            if (
+                self.finishing
+                and self._finish_by is not None
+                and self.clock.now() > self._finish_by
+            ):
+                break
             channel = row["channel"]
             if channel in blocked:
                 continue

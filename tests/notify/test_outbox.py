@@ -136,3 +136,17 @@ async def test_rows_for_a_channel_without_a_notifier_wait(store) -> None:
     worker = OutboxWorker(store, {"console": ConsoleNotifier(io.StringIO())}, clock)
     assert await worker.deliver_due() == 30.0
     assert store.conn.execute("SELECT attempts FROM outbox").fetchone()[0] == 0
+
+
+async def test_finish_lets_the_worker_flush_what_is_due_and_end_between_rows(store) -> None:
+    import asyncio
+
+    clock = FakeClock()
+    notifier = Flaky([])
+    worker = OutboxWorker(store, {"flaky": notifier}, clock)
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.05)  # the worker is idle, waiting
+    first, second = queue(store, "flaky", clock.now()), queue(store, "flaky", clock.now())
+    worker.finish()
+    await asyncio.wait_for(task, timeout=5)
+    assert [m.id for m in notifier.delivered] == [first, second]
