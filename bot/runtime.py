@@ -193,6 +193,8 @@ class Runtime:
             if not config.slack.interactive:
                 log.info(messages.slack_post_mode())
         self.outbox = OutboxWorker(store, notifiers, self.clock)
+        if released := self.outbox.release_claims():
+            log.info("%d outbox row(s) left in flight by the previous run are due again", released)
         self.alerting = Alerting(
             store,
             self.clock,

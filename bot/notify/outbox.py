@@ -45,6 +45,20 @@ class OutboxWorker:
         self._finish_by: float | None = None
         self._channels = ", ".join("?" for _ in self.notifiers) or "NULL"
 
+    def release_claims(self) -> int:
+        """Free the rows a previous process claimed and never finished; returns how many.
+
+        Called once at start: only one selfreg runs per data folder, so every claim still
+        held belongs to a process that died (``kill -9``), and its rows are due again now
+        rather than when the claim would have lapsed.
+        """
+        with self.store.transaction():
+            cursor = self.store.conn.execute(
+                "UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL "
+                "AND delivered_at IS NULL AND failed_at IS NULL"
+            )
+        return cursor.rowcount
+
     def pending_count(self) -> int:
         row = self.store.conn.execute(
             "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"

@@ -48,6 +48,10 @@ PERMANENT = frozenset(
         "cant_update_message",
     }
 )
+# Top-level messages carry this metadata event type with their outbox key, so a restart can
+# find a message whose ts it never recorded (see _post_once).
+POST_EVENT_TYPE = "selfreg_message"
+POST_LOOKBACK = 30.0  # seconds before an attempt that the search also covers (clock skew)
 PACE = 1.0  # seconds between messages to one channel: Slack's per-channel posting rate
 SPARK_BUCKETS = 20
 
@@ -145,23 +149,27 @@ class SlackNotifier:
             self.offers(incident),
             interactive=self.interactive,
         )
-        if incident.slack_ts is None:
+        ts, channel = incident.slack_ts, incident.slack_channel or self.channel
+        if ts is None:
             thread_ts = None
             if incident.digest_id is not None:
                 thread_ts = await self._sync_digest(incident.digest_id)
-            response = await self._post(self.channel, rendered, thread_ts=thread_ts)
-            ts, channel = response["ts"], response["channel"]
-            self.store.conn.execute(
-                "UPDATE incidents SET slack_channel = ?, slack_ts = ?, synced_at = ? WHERE id = ?",
-                (channel, ts, now, incident.id),
-            )
-            return ts, channel
-        channel = incident.slack_channel or self.channel
+            key = f"incident:{incident.id}"
+            ts, channel, fresh = await self._post_once(key, rendered, thread_ts)
+            with self.store.transaction():
+                self.store.conn.execute(
+                    "UPDATE incidents SET slack_channel = ?, slack_ts = ?, synced_at = ? "
+                    "WHERE id = ?",
+                    (channel, ts, now, incident.id),
+                )
+                self.store.conn.execute("DELETE FROM slack_posts WHERE key = ?", (key,))
+            if fresh:
+                return ts, channel
         await self._call(
             "chat_update",
             channel,
             channel=channel,
-            ts=incident.slack_ts,
+            ts=ts,
             blocks=rendered.blocks,
             text=rendered.text,
         )
@@ -179,7 +187,11 @@ class SlackNotifier:
         return await self._sync(incident_id)
 
     async def _post(
-        self, channel: str, rendered: render.Rendered, thread_ts: str | None = None
+        self,
+        channel: str,
+        rendered: render.Rendered,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Any:
         """chat.postMessage, falling back to text alone when Slack rejects the blocks."""
         try:
@@ -190,6 +202,7 @@ class SlackNotifier:
                 blocks=rendered.blocks,
                 text=rendered.text,
                 thread_ts=thread_ts,
+                metadata=metadata,
             )
         except SlackApiError as exc:
             if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format"):
@@ -203,6 +216,7 @@ class SlackNotifier:
                 channel=channel,
                 text=rendered.text,
                 thread_ts=thread_ts,
+                metadata=metadata,
             )
 
     async def _crosspost(self, message: OutboxMessage) -> None:
@@ -231,22 +245,101 @@ class SlackNotifier:
             )
         ]
         rendered = render.render_digest(members, self.clock.now())
-        if row["slack_ts"] is None:
-            response = await self._post(self.channel, rendered)
-            self.store.conn.execute(
-                "UPDATE digests SET slack_channel = ?, slack_ts = ? WHERE id = ?",
-                (response["channel"], response["ts"], digest_id),
-            )
-            return str(response["ts"])
+        ts, channel = row["slack_ts"], row["slack_channel"]
+        if ts is None:
+            key = f"digest:{digest_id}"
+            ts, channel, fresh = await self._post_once(key, rendered)
+            with self.store.transaction():
+                self.store.conn.execute(
+                    "UPDATE digests SET slack_channel = ?, slack_ts = ? WHERE id = ?",
+                    (channel, ts, digest_id),
+                )
+                self.store.conn.execute("DELETE FROM slack_posts WHERE key = ?", (key,))
+            if fresh:
+                return str(ts)
         await self._call(
             "chat_update",
-            row["slack_channel"],
-            channel=row["slack_channel"],
-            ts=row["slack_ts"],
+            channel,
+            channel=channel,
+            ts=ts,
             blocks=rendered.blocks,
             text=rendered.text,
         )
-        return str(row["slack_ts"])
+        return str(ts)
+
+    async def _post_once(
+        self, key: str, rendered: render.Rendered, thread_ts: str | None = None
+    ) -> tuple[str, str, bool]:
+        """Post a top-level message at most once, even across a ``kill -9``; (ts, channel, fresh).
+
+        A ``slack_posts`` row is written before the post and removed by the caller once the ts
+        is stored. Finding one here means an earlier attempt may have reached Slack but died
+        before recording the ts: the message is looked up by its metadata instead of being
+        posted twice. ``fresh`` is False for a message found again (the caller updates it).
+        """
+        pending = self.store.conn.execute(
+            "SELECT channel, started_at FROM slack_posts WHERE key = ?", (key,)
+        ).fetchone()
+        if pending is not None:
+            found = await self._find_post(pending["channel"], key, pending["started_at"], thread_ts)
+            if found is not None:
+                log.info("slack: %s was posted before a restart; found it again", key)
+                return found, pending["channel"], False
+        # wall-clock time on purpose: it is compared with the ts Slack gives the message
+        self.store.conn.execute(
+            "INSERT OR REPLACE INTO slack_posts (key, channel, started_at) VALUES (?, ?, ?)",
+            (key, self.channel, time.time()),
+        )
+        metadata = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
+        response = await self._post(self.channel, rendered, thread_ts, metadata)
+        return str(response["ts"]), str(response["channel"]), True
+
+    async def _find_post(
+        self, channel: str, key: str, started_at: float, thread_ts: str | None
+    ) -> str | None:
+        """The ts of our message carrying ``key`` posted since ``started_at``, if Slack has it.
+
+        A lookup Slack refuses for good (say ``missing_scope``) is logged and the message is
+        posted again: a duplicate is better than a lost alert. A transient error is raised.
+        """
+        oldest = f"{started_at - POST_LOOKBACK:.6f}"
+        try:
+            if thread_ts is None:
+                response = await self._call(
+                    "conversations_history",
+                    channel,
+                    channel=channel,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                )
+            else:
+                response = await self._call(
+                    "conversations_replies",
+                    channel,
+                    channel=channel,
+                    ts=thread_ts,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                )
+        except SlackApiError as exc:
+            if not isinstance(classify(exc), PermanentDeliveryError):
+                raise
+            log.warning(
+                "slack: cannot look for %s after a restart (%s); posting it again",
+                key,
+                exc.response.get("error"),
+            )
+            return None
+        for message in response.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == POST_EVENT_TYPE
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return str(message["ts"])
+        return None
 
     async def _call(self, method: str, pace_key: str, /, **kwargs: Any) -> Any:
         """One Web API call, paced to about one per second per channel (``pace_key``)."""

@@ -268,3 +268,22 @@ def m004_component_instances(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@MIGRATIONS()
+def m005_slack_posts(db: Database) -> None:
+    """Top-level Slack posts begun and not yet recorded: what makes a post survive ``kill -9``.
+
+    A row is written before ``chat.postMessage`` and deleted once the message's ts is stored.
+    A row still here at the next attempt means the previous one may have reached Slack: the
+    notifier looks for the message (by its metadata) before posting again.
+    """
+    db.executescript(
+        """
+        CREATE TABLE slack_posts (
+            key TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            started_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        """
+    )

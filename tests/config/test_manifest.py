@@ -13,7 +13,13 @@ def test_the_manifest_asks_for_what_selfreg_uses_and_no_more() -> None:
     scopes = re.findall(
         r"^\s+- ([a-z:.]+)$", text.split("bot:")[1].split("settings:")[0], flags=re.M
     )
-    assert sorted(scopes) == ["chat:write", "commands", "usergroups:read"]
+    assert sorted(scopes) == [
+        "channels:history",
+        "chat:write",
+        "commands",
+        "groups:history",
+        "usergroups:read",
+    ]
     assert "command: /selfreg" in text
     assert re.search(r"socket_mode_enabled: true", text)
     assert re.search(r"interactivity:\n\s+is_enabled: true", text)
@@ -25,6 +31,8 @@ def test_the_manifest_asks_for_what_selfreg_uses_and_no_more() -> None:
         "chat_postMessage": "chat:write",
         "chat_update": "chat:write",
         "usergroups_users_list": "usergroups:read",
+        "conversations_history": "channels:history",
+        "conversations_replies": "channels:history",
     }
     for call in calls:
         if call in needs:

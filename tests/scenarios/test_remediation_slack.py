@@ -336,10 +336,6 @@ def test_dry_run_and_shadow_leave_every_process_untouched(emu, tmp_path) -> None
         assert len((shadow_dir / "marker").read_text().split()) == 1
 
 
-@pytest.mark.skip(
-    reason="quarantined: about one run in four under load the approved restart of the adopted "
-    "component is not verified within 40 s; open in issue 4's note until its cause is found"
-)
 def test_a_pending_proposal_survives_kill_9_and_still_works(emu, tmp_path) -> None:
     from tests.support.selfreg_process import SelfregProcess
 

@@ -101,3 +101,26 @@ def test_a_bad_bot_token_stops_the_start_with_a_clear_reason(emu, tmp_path) -> N
     done = run_cli("run", "--config", str(config), env=env)
     assert done.returncode == 2
     assert "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in done.stderr
+
+
+def test_a_kill_9_between_slacks_answer_and_the_recorded_ts_posts_no_duplicate(
+    emu, tmp_path
+) -> None:
+    from tests.support.selfreg_process import SelfregProcess
+
+    emu.delay_reply("chat.postMessage", 20, times=1)  # Slack posts it; the answer comes late
+    config = config_with(tmp_path, ["svc1"])
+    env = slack_env(emu, tmp_path / "data", mode="post")
+    first = SelfregProcess(config, env)
+    try:
+        first.wait_ready()
+        posted = emu.wait_for(lambda: top_level(emu) and top_level(emu)[0], timeout=20)
+    finally:
+        first.kill9()  # while it still waits for the ts
+    with running_selfreg(config, env):
+        emu.wait_for(lambda: emu.calls("conversations.history"), timeout=20)
+        emu.wait_for(
+            lambda: any(c.args.get("ts") == posted.ts for c in emu.calls("chat.update")),
+            timeout=20,
+        )
+    assert [m.ts for m in top_level(emu)] == [posted.ts], "found again, not posted twice"

@@ -45,7 +45,12 @@ class SlackEmulator:
         app_token: str = "xapp-1-A0SELF-1-test",
         signing_secret: str = "test-secret",
         chat_write_public: bool = False,
-        scopes: Iterable[str] = (*MANIFEST_BOT_SCOPES, "usergroups:read"),
+        scopes: Iterable[str] = (
+            *MANIFEST_BOT_SCOPES,
+            "usergroups:read",
+            "channels:history",
+            "groups:history",
+        ),
         ack_timeout: float = 3.0,
         trigger_ttl: float = 3.0,
     ) -> None:
@@ -97,7 +102,10 @@ class SlackEmulator:
         return self
 
     async def _start_async(self) -> None:
-        runner = web.AppRunner(self._server.app(), access_log=None, handle_signals=False)
+        # a stalled handler (delay_reply) must not hold the stop for aiohttp's default minute
+        runner = web.AppRunner(
+            self._server.app(), access_log=None, handle_signals=False, shutdown_timeout=2
+        )
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
@@ -418,6 +426,10 @@ class SlackEmulator:
     def delay(self, method: str, seconds: float, times: int | None = None) -> None:
         """Add latency to `method` ("*": every method)."""
         self.faults.delay(method, seconds, times)
+
+    def delay_reply(self, method: str, seconds: float, times: int | None = None) -> None:
+        """Do what `method` asks at once, but answer `seconds` later."""
+        self.faults.delay_reply(method, seconds, times)
 
     def rate_limit(
         self, method: str, per_channel_per_sec: float = 1.0, burst: int = 1, status: int = 429

@@ -89,6 +89,7 @@ class FaultBook:
         with self._lock:
             self._faults: list[_Fault] = []
             self._delays: dict[str, _Delay] = {}
+            self._reply_delays: dict[str, _Delay] = {}
             self._limits: dict[str, tuple[float, float, int]] = {}
             self._buckets: dict[tuple[str, str], _Bucket] = {}
 
@@ -117,15 +118,22 @@ class FaultBook:
         with self._lock:
             self._delays[method] = _Delay(seconds=seconds, times=times)
 
+    def delay_reply(self, method: str, seconds: float, times: int | None = None) -> None:
+        """Run the next `times` calls of `method` at once but answer `seconds` later: Slack
+        has done the work when the caller stops waiting (or dies)."""
+        with self._lock:
+            self._reply_delays[method] = _Delay(seconds=seconds, times=times)
+
     def rate_limit(self, method: str, per_channel_per_sec: float, burst: int, status: int) -> None:
         """Token bucket keyed by (method, channel); `status` 200 answers `rate_limited`."""
         with self._lock:
             self._limits[method] = (per_channel_per_sec, float(burst), status)
 
-    def delay_for(self, method: str) -> float:
-        """Seconds to sleep before answering this call."""
+    def delay_for(self, method: str, reply: bool = False) -> float:
+        """Seconds to sleep before running this call (``reply``: after running it)."""
         with self._lock:
-            entry = self._delays.get(method) or self._delays.get("*")
+            delays = self._reply_delays if reply else self._delays
+            entry = delays.get(method) or delays.get("*")
             if entry is None or entry.times == 0:
                 return 0.0
             if entry.times is not None:

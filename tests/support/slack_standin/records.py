@@ -34,14 +34,16 @@ class Message:
     deleted: bool = False
     reactions: tuple[str, ...] = ()
     via: str = "api"
+    metadata: dict[str, Any] | None = None
 
     @property
     def is_ephemeral(self) -> bool:
         """True when only `ephemeral_to` can see the message."""
         return self.ephemeral_to is not None
 
-    def to_api(self) -> dict[str, Any]:
-        """Render the message as Slack's Web API returns it (see chat_postMessage_ok.json)."""
+    def to_api(self, with_metadata: bool = False) -> dict[str, Any]:
+        """Render the message as Slack's Web API returns it (see chat_postMessage_ok.json);
+        ``metadata`` only when asked for (conversations.history's ``include_all_metadata``)."""
         out: dict[str, Any] = {"type": "message"}
         if self.bot_id:
             out["subtype"] = "bot_message"
@@ -63,6 +65,8 @@ class Message:
             out["reactions"] = [
                 {"name": n, "count": 1, "users": [self.user]} for n in self.reactions
             ]
+        if with_metadata and self.metadata:
+            out["metadata"] = self.metadata
         return out
 
 

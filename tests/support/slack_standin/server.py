@@ -102,6 +102,8 @@ class SlackServer:
             return web.Response(status=204)
         if outcome is None:
             outcome = self._run(method, args)
+            if reply_delay := self.faults.delay_for(method, reply=True):
+                await asyncio.sleep(reply_delay)
         self._record(method, args, request, outcome.status, outcome.body)
         return web.json_response(outcome.body, status=outcome.status, headers=outcome.headers)
 

@@ -48,7 +48,11 @@ class Config:
     signing_secret: str = "test-secret"
     verification_token: str = "verification-token"
     chat_write_public: bool = False
-    scopes: frozenset[str] = frozenset(MANIFEST_BOT_SCOPES) | {"usergroups:read"}
+    scopes: frozenset[str] = frozenset(MANIFEST_BOT_SCOPES) | {
+        "usergroups:read",
+        "channels:history",
+        "groups:history",
+    }
     ack_timeout: float = 3.0
     trigger_ttl: float = 3.0
 

@@ -51,6 +51,7 @@ class WebApi:
             "chat.delete": self.delete,
             "conversations.info": self.conversations_info,
             "conversations.replies": self.conversations_replies,
+            "conversations.history": self.conversations_history,
             "reactions.add": self.reactions_add,
             "users.info": self.users_info,
             "usergroups.users.list": self.usergroup_users,
@@ -123,12 +124,57 @@ class WebApi:
         root = self.store.thread_root(channel.id, args.get("ts") or "")
         if root is None:
             raise ApiError("thread_not_found")
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         found = [
-            m.to_api()
+            m.to_api(with_metadata)
             for m in self.store.messages[channel.id].values()
-            if not m.deleted and (m.ts == root or m.thread_ts == root)
+            if not m.deleted and (m.ts == root or (m.thread_ts == root and float(m.ts) > oldest))
         ]
         return {"ok": True, "messages": found, "has_more": False}
+
+    def conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages newest first, after ``oldest`` (exclusive), up to ``limit``."""
+        channel = self._visible(args.get("channel"))
+        needed = "groups:history" if channel.private else "channels:history"
+        if needed not in self.config.scopes:
+            provided = ",".join(sorted(self.config.scopes))
+            raise ApiError("missing_scope", needed=needed, provided=provided)
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(
+            (
+                m
+                for m in self.store.messages[channel.id].values()
+                if not m.deleted and m.thread_ts in (None, m.ts) and float(m.ts) > oldest
+            ),
+            key=lambda m: float(m.ts),
+            reverse=True,
+        )
+        return {
+            "ok": True,
+            "messages": [m.to_api(with_metadata) for m in found[:limit]],
+            "has_more": len(found) > limit,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    @staticmethod
+    def _metadata(raw: Any) -> dict[str, Any] | None:
+        """chat.postMessage's ``metadata``: an object or JSON with event_type and event_payload."""
+        if raw in (None, ""):
+            return None
+        try:
+            metadata = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            raise ApiError("invalid_metadata_format") from None
+        if (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("event_type"), str)
+            or not isinstance(metadata.get("event_payload"), dict)
+        ):
+            raise ApiError("invalid_metadata_schema")
+        return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
     # messages
 
@@ -180,7 +226,10 @@ class WebApi:
             thread_ts = self.store.thread_root(channel.id, str(thread_ts))
             if thread_ts is None:
                 raise ApiError("thread_not_found")
-        message = self.store.put(self.bot_message(channel.id, text, blocks, thread_ts=thread_ts))
+        metadata = self._metadata(args.get("metadata"))
+        message = self.store.put(
+            self.bot_message(channel.id, text, blocks, thread_ts=thread_ts, metadata=metadata)
+        )
         return {"ok": True, "channel": channel.id, "ts": message.ts, "message": message.to_api()}
 
     def _own_message(self, args: dict[str, Any], refusal: str) -> Message:
