@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import __version__, control
+from bot import __version__, control, messages
 from bot.config import LoadedConfig
 from bot.errors import BackupError, RestoreRefused
 
@@ -338,12 +338,14 @@ def backup_before_start(config: LoadedConfig) -> Backup | None:
     """The start-up backup: None (with a log note) when turned off or there is no store yet.
 
     Meant to run at every start, before the store is opened for writing: a bad migration or a
-    bad release can then be undone with ``selfreg restore``.
+    bad release can then be undone with ``selfreg restore``. Fast for a small store (0.07 s
+    empty; measured 3.5-4 s for 53 MB). Raises ``BackupError`` like ``create_backup``: the
+    caller decides whether a failed backup stops the start.
     """
     if not config.settings.backup.on_start:
         return None
     if not config.db_path.exists():
-        log.info("no store yet at %s: no backup before this first start", config.db_path)
+        log.info("%s", messages.backup_skipped_no_store(str(config.db_path)))
         return None
     return create_backup(config)
 
