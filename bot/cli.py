@@ -23,7 +23,7 @@ from bot.control import observation_dict
 from bot.engine.status import status_from_store
 from bot.errors import ConfigError, UserError
 from bot.runtime import Runtime, run_checks_alone
-from bot.store import audit, open_store
+from bot.store import audit, backup, open_store
 from checks.units import parse_duration
 
 EXIT_OK, EXIT_WARNING, EXIT_FAILING = 0, 1, 2
@@ -282,6 +282,85 @@ def audit_export(config_file: str | None, since: str) -> None:
         audit.export_csv(store, sys.stdout, since=time.time() - window)
     finally:
         store.close()
+
+
+@cli.group("backup", invoke_without_command=True)
+@config_option
+@click.option(
+    "--to",
+    "to",
+    metavar="DIR",
+    help="Write the archive into DIR instead of [backup] folder (nothing is pruned there).",
+)
+@click.pass_context
+def backup_group(ctx: click.Context, config_file: str | None, to: str | None) -> None:
+    """Back up the store (online, safe while selfreg runs) and the config files.
+
+    Alone, writes one checked archive and prints its path, size, rows and integrity.
+    """
+    ctx.obj = config_file
+    if ctx.invoked_subcommand is not None:
+        return
+    config = _load(config_file)
+    try:
+        made = backup.create_backup(config, Path(to) if to else None)
+    except UserError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    click.echo(
+        messages.backup_created(
+            str(made.path),
+            made.size,
+            made.total_rows,
+            len(made.rows),
+            made.integrity,
+            made.config_files,
+            str(made.copied_to) if made.copied_to else None,
+            made.seconds,
+        )
+    )
+
+
+@backup_group.command("list")
+@config_option
+@click.pass_obj
+def backup_list(parent_config: str | None, config_file: str | None) -> None:
+    """List the archives in the backup folder, newest first: name, time (UTC), size."""
+    config = _load(config_file or parent_config)
+    found = backup.list_backups(config)
+    click.echo(
+        messages.backups_table(
+            str(backup.backup_folder(config)), [(b.name, b.created_at, b.size) for b in found]
+        )
+    )
+
+
+@cli.command()
+@config_option
+@click.argument("archive")
+def restore(config_file: str | None, archive: str) -> None:
+    """Put the store from ARCHIVE (a path, or a name from `backup list`) back in place.
+
+    Refused while selfreg runs with this data folder. The replaced store is kept beside it as
+    <store>.replaced-<time>; the archived config files are written to
+    <data>/restored-config-<time>/ and your config files are never changed.
+    """
+    config = _load(config_file)
+    try:
+        done = backup.restore_backup(config, Path(archive))
+    except UserError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    click.echo(
+        messages.restored(
+            str(done.archive),
+            str(done.store),
+            done.created_at,
+            done.total_rows,
+            str(done.replaced) if done.replaced else None,
+            str(done.config_dir) if done.config_dir else None,
+        )
+    )
 
 
 def main() -> None:

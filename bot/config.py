@@ -20,6 +20,7 @@ import actions
 import checks
 from actions.base import ActionSpec, Mode, Risk
 from bot.config_alerts import AlertsSettings, SlackSettings
+from bot.config_backup import BackupSettings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 from checks.base import CheckSpec
 from checks.units import Duration, Size
@@ -229,6 +230,7 @@ class Settings(Section):
     checks: list[CheckEntry] = Field(default_factory=list)  # type: ignore[valid-type]
     components: list[ComponentSettings] = Field(default_factory=list)
     actions: list[ActionEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:

@@ -4,7 +4,9 @@
     ├── UserError                    text fit to show an operator (CLI, Slack)
     │   ├── ConfigError              a config file or environment value is wrong
     │   ├── UnknownCheck             ``selfreg check run NAME`` with no such check
-    │   └── WebTokenMissing          web bound beyond loopback without SELFREG_WEB_TOKEN
+    │   ├── WebTokenMissing          web bound beyond loopback without SELFREG_WEB_TOKEN
+    │   └── BackupError              a backup or restore failed: names the file and why
+    │       └── RestoreRefused       restore while selfreg runs with this data folder
     ├── StoreError                   the SQLite file cannot be opened or migrated
     └── DeliveryError                a notifier could not deliver an outbox row
         └── PermanentDeliveryError   ... and retrying will not help
@@ -104,3 +106,23 @@ class DeliveryError(SelfregError):
 
 class PermanentDeliveryError(DeliveryError):
     """A delivery failure that retrying cannot fix (bad token, unknown channel)."""
+
+
+class BackupError(UserError):
+    """A backup or a restore could not be made; names the file and why, nothing was changed."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class RestoreRefused(BackupError):
+    """A restore asked for while selfreg runs on the same data folder."""
+
+    def __init__(self, socket_path: Path) -> None:
+        super().__init__(
+            socket_path,
+            "selfreg is running with this data folder; stop it before restoring "
+            "(nothing was changed)",
+        )

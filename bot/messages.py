@@ -542,3 +542,77 @@ def kept_stopped(actor: str) -> str:
 
 def silence_scheduled(silence_id: int, matcher: str, start: float, end: float) -> str:
     return f"Maintenance window #{silence_id} scheduled for {matcher}: {clock_time(start)} to {clock_time(end)}."
+
+
+def file_size(size: int) -> str:
+    """Bytes for people: ``2.4 MB``, ``812 kB``, ``90 B``."""
+    for unit, factor in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"
+
+
+def backup_created(
+    path: str,
+    size: int,
+    rows: int,
+    tables: int,
+    integrity: str,
+    config_files: Sequence[str],
+    copied_to: str | None,
+    seconds: float,
+) -> str:
+    """What ``selfreg backup`` prints once the archive is written and checked."""
+    lines = [
+        f"Backup written: {path} ({file_size(size)}, {seconds:.2f} s)",
+        f"  store: {rows} rows in {tables} tables, integrity_check {integrity}",
+        f"  config: {', '.join(config_files) or 'none'}",
+    ]
+    if copied_to:
+        lines.append(f"  copied to {copied_to}")
+    return "\n".join(lines)
+
+
+def backups_table(folder: str, backups: Sequence[tuple[str, float, int]]) -> str:
+    """``selfreg backup list``: name, time (UTC) and size, newest first."""
+    if not backups:
+        return f"No backups in {folder} yet: `selfreg backup` makes one."
+    rows = [(name, utc_time(at), file_size(size)) for name, at, size in backups]
+    return f"{len(backups)} backups in {folder}, newest first:\n" + table(
+        ("NAME", "TIME", "SIZE"), rows
+    )
+
+
+def restored(
+    archive: str,
+    store: str,
+    created_at: float,
+    rows: int,
+    replaced: str | None,
+    config_dir: str | None,
+) -> str:
+    """What ``selfreg restore`` prints: what it put back, and where the old store went."""
+    lines = [
+        f"Restored {store} from {archive} (made {utc_time(created_at)}, {rows} rows, "
+        "integrity_check ok)."
+    ]
+    if replaced:
+        lines.append(f"The store it replaced is kept as {replaced}.")
+    else:
+        lines.append("There was no store before: nothing was replaced.")
+    if config_dir:
+        lines.append(
+            f"The archived config files are in {config_dir}; your config files were not "
+            "changed: compare them and copy what you need."
+        )
+    return "\n".join(lines)
+
+
+def backup_skipped_no_store(store: str) -> str:
+    """The start-up backup step when selfreg has never run with this data folder."""
+    return f"No store yet at {store}: nothing to back up before this first start."
+
+
+def backup_made_at_start(path: str, size: int, seconds: float) -> str:
+    """The start-up backup step's line."""
+    return f"Backed up the store to {path} ({file_size(size)}, {seconds:.2f} s)."

@@ -47,6 +47,7 @@ from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
 from bot.store import Store, open_store
+from bot.store.backup import create_backup
 from bot.store.incidents import open_incidents
 from bot.store.retention import prune, roll_up
 from bot.web.app import build_app, is_loopback
@@ -335,6 +336,7 @@ class Runtime:
             misfire_grace_time=600,
             next_run_time=_utc_now(),
         )
+        self._add_backup_job(scheduler)
         scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         scheduler.start()
         self.scheduler = scheduler
@@ -466,6 +468,32 @@ class Runtime:
                 rollups_for=retention.rollup_retention,
                 events_for=retention.events_retention,
             )
+
+    def _add_backup_job(self, scheduler: AsyncIOScheduler) -> None:
+        """With ``[backup] every``, one backup per period (the first one period after start)."""
+        every = self.config.settings.backup.every
+        if every is None:
+            return
+        scheduler.add_job(
+            self.housekeeping_backup,
+            "interval",
+            seconds=every,
+            id="housekeeping:backup",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(int(every), 60),
+        )
+
+    async def housekeeping_backup(self) -> None:
+        """Write one archive in a worker thread: the copy and gzip never stall the loop."""
+        made = await asyncio.to_thread(create_backup, self.config)
+        log.info(
+            "backup written: %s (%d bytes, %.2f s)%s",
+            made.path,
+            made.size,
+            made.seconds,
+            f", copied to {made.copied_to}" if made.copied_to else "",
+        )
 
     # ---- what the web server, the control socket and the selfreg check ask -------------
     def engine_stats(self) -> dict[str, float]:
