@@ -360,9 +360,15 @@ def stop(config_file: str | None, stop_timeout: str) -> None:
 @cli.command()
 @config_option
 @stop_timeout_option
-@start_timeout_option
+@click.option(
+    "--start-timeout",
+    "start_timeout",
+    default="120s",
+    show_default=True,
+    help="Give up (and stop it again) if it is not running after this long.",
+)
 def restart(config_file: str | None, stop_timeout: str, start_timeout: str) -> None:
-    """Stop selfreg (if it runs), then start it in the background."""
+    """Stop selfreg (if it runs), then start it in the background (as stop, then start)."""
     code = _stop(config_file, stop_timeout)
     if code != EXIT_OK:
         sys.exit(code)

@@ -47,8 +47,9 @@ def find_executable(component: ComponentSettings, base_dir: Path) -> str | None:
     if "/" in program:
         path = Path(program) if Path(program).is_absolute() else cwd / program
         return str(path) if path.is_file() and os.access(path, os.X_OK) else None
-    search = component.env.get("PATH", os.environ.get("PATH", os.defpath))
-    return shutil.which(program, path=search)
+    # the component's own PATH when its env sets one, else selfreg's: what exec will search
+    search = os.get_exec_path(component.env if "PATH" in component.env else None)
+    return shutil.which(program, path=os.pathsep.join(search))
 
 
 def executables(config: LoadedConfig) -> str:

@@ -2,7 +2,8 @@
 
 Output that goes to a file, a pipe or a log (``selfreg start``'s own log, CI, a Procfile
 platform) stays plain text: no escape codes, no carriage returns. ``NO_COLOR`` (any value,
-https://no-color.org) and ``TERM=dumb`` turn colours off on a terminal too.
+https://no-color.org, a convention shared by many tools rather than a selfreg setting, so
+not in ``.env.example``) turns colours off on a terminal too.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ SPINNER_EVERY = 0.1
 def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     """True when ``stream`` is a terminal and nothing in the environment says otherwise."""
     env = os.environ if environ is None else environ
-    if "NO_COLOR" in env or env.get("TERM") == "dumb":
+    if "NO_COLOR" in env:
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
