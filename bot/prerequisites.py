@@ -84,11 +84,19 @@ def data_folder(data_dir: Path) -> str:
     return f"{data_dir} is writable ({free / 2**30:.1f} GB free)"
 
 
+def web_exposure(config: LoadedConfig) -> str:
+    """Bound beyond loopback, every route but /health needs SELFREG_WEB_TOKEN."""
+    host = config.settings.web.host
+    if is_loopback(host):
+        return f"{host} is loopback: only this machine reaches it"
+    if not config.web_token:
+        raise PrerequisiteFailed(str(WebTokenMissing(host)))
+    return f"{host}: every route but /health needs SELFREG_WEB_TOKEN"
+
+
 def web_port(config: LoadedConfig) -> str:
-    """The web server may listen where configured: a token beyond loopback, a free port."""
+    """The web server's port is free (port 0: any free port will do)."""
     settings = config.settings.web
-    if not is_loopback(settings.host) and not config.web_token:
-        raise PrerequisiteFailed(str(WebTokenMissing(settings.host)))
     if settings.port == 0:
         return f"{settings.host}: any free port"
     try:

@@ -6,7 +6,8 @@ skip) and raises to stop the start. Every step is printed as it ends, with its o
 long it took. A failed step stops the sequence: whatever had started is stopped again
 (``Runtime.stop``), the pid file is released, and ``selfreg run`` exits 2.
 
-Prerequisites come first and start nothing (``bot/prerequisites.py``); then the store and
+Prerequisites come first and start nothing (``bot/prerequisites.py``; the ones that
+write nothing, not even the data folder, before the others); then the store and
 servers, each component in declared order (each waiting for its health check), the monitors
 (the scheduler's checks, predictors and housekeeping), a first full health check, and a
 closing status table above the "selfreg is running" line.
@@ -106,6 +107,10 @@ async def check_executables(boot: Boot) -> str:
     return prerequisites.executables(boot.config)
 
 
+async def check_web_exposure(boot: Boot) -> str:
+    return prerequisites.web_exposure(boot.config)
+
+
 async def check_web_port(boot: Boot) -> str:
     return prerequisites.web_port(boot.config)
 
@@ -199,9 +204,10 @@ def startup_steps(boot: Boot) -> list[Step]:
     """The start-up sequence, in order. One line per step."""
     return [
         Step("Python", check_python),
+        Step("web exposure", check_web_exposure),
+        Step("executables", check_executables),
         Step("data folder", check_data_folder),
         Step("single instance", claim_data_folder),
-        Step("executables", check_executables),
         Step("web port", check_web_port),
         Step("Slack token", check_slack_token),
         Step("store and servers", start_services),
