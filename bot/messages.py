@@ -638,8 +638,8 @@ def component_step(snapshot: Mapping[str, Any], adopted: bool, health: str) -> t
 
 
 def monitors_started(checks: int, intervals: Sequence[str], jobs: Sequence[str]) -> str:
-    every = ", ".join(intervals) or "none"
-    return f"{checks} checks every {every}; jobs: {', '.join(jobs)}"
+    runs = f"{checks} checks every {', '.join(intervals)}" if checks else "no checks"
+    return f"{runs}; jobs: {', '.join(jobs)}"
 
 
 def first_health(counts: Mapping[str, int], waiting: Sequence[str]) -> str:

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot import control, messages, pidfile, prerequisites
 from bot.config import LoadedConfig
@@ -289,7 +289,9 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
             print(f"selfreg: {messages.start_interrupted('the start')}", file=sys.stderr)
         return 2
     try:
-        print(messages.startup_summary(runtime.status(), time.time(), wants_colour(out)), file=out)
+        print(
+            messages.startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out
+        )
         runtime.announce_started(detached)
         await stop.wait()
     finally:
@@ -297,3 +299,12 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
         boot.release()
         print(messages.stopped(), file=out, flush=True)
     return 0
+
+
+def _configured(runtime: Runtime) -> dict[str, Any]:
+    """The status document without checks the store remembers but the config no longer has."""
+    document = runtime.status()
+    names = set(runtime.runner.checks) if runtime.runner is not None else set()
+    for key in ("checks", "failing"):
+        document[key] = [c for c in document.get(key, []) if c["check"] in names]
+    return document

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,10 +22,11 @@ from typing import Any
 
 import pytest
 
+from bot.store import open_store
 from tests.engine.test_supervisor_support import alive, kill_marked
 from tests.scenarios.test_components import marked_pids
 from tests.support.selfreg_process import run_cli, selfreg_env
-from tests.support.servers import free_port
+from tests.support.servers import free_port, tcp_listener
 
 SLEEPER = "import time; time.sleep(600)"
 DEAF_SLEEPER = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
@@ -235,3 +237,67 @@ def test_stop_kills_after_its_timeout_and_ends_the_components_left_behind(
     assert f"Stopped what it left running: worker (pid {worker})." in done.stdout
     assert not alive(daemon) and not alive(worker)
     assert not (setup.data / "selfreg.pid").exists()
+
+
+def test_a_start_that_overruns_its_timeout_is_stopped_again_with_its_component(
+    make_setup: Callable[..., Setup],
+) -> None:
+    setup = make_setup()
+    never_ready = f'health = {{ tcp = "127.0.0.1:{free_port()}", timeout = "60s" }}\n'
+    text = setup.config.read_text().replace("[[checks]]", never_ready + "\n[[checks]]", 1)
+    setup.config.write_text(text)
+    began = time.monotonic()
+    done = setup.cli("start", "--timeout", "10s")  # long enough to reach the component step
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert time.monotonic() - began < 50
+    assert "did not report running within 10 s: stopped it again" in done.stderr
+    assert not (setup.data / "selfreg.pid").exists()
+    assert not (setup.data / "selfreg.sock").exists()
+    assert selfregs_of(setup, []) == []
+    assert marked_pids(setup.marker, SLEEPER, []) == []
+    log = (setup.data / "selfreg.log").read_text()
+    assert "FAIL  component worker" in log and "interrupted" in log
+
+
+def test_run_in_the_foreground_stops_at_a_taken_port_and_leaves_nothing(
+    make_setup: Callable[..., Setup],
+) -> None:
+    setup = make_setup()
+    with tcp_listener() as listener:
+        env = dict(setup.env, SELFREG_WEB_PORT=str(listener.getsockname()[1]))
+        done = run_cli("run", "--config", str(setup.config), env=env, timeout=60)
+    assert done.returncode == 2
+    assert re.search(r"  FAIL  web port +the web server cannot listen on 127\.0\.0\.1", done.stdout)
+    assert "selfreg did not start: web port failed" in done.stderr
+    assert "store and servers" not in done.stdout
+    assert not (setup.data / "selfreg.pid").exists()
+    assert not (setup.data / "selfreg.sock").exists()
+    assert marked_pids(setup.marker, SLEEPER, []) == []
+
+
+def test_status_lists_pending_approvals_and_the_last_backup_from_the_store(tmp_path: Path) -> None:
+    setup = write_setup(tmp_path)
+    store = open_store(setup.data / "selfreg.db")  # the real schema, as selfreg creates it
+    now = time.time()
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO proposals (id, incident_id, action, state, mode, risk, requested_by, "
+            "created_at, expires_at) VALUES (7, 3, 'restart-worker', 'proposed', 'approve', "
+            "'medium', 'selfreg', ?, ?)",
+            (now, now + 3600),
+        )
+    store.close()
+    backups = setup.data / "backups"
+    backups.mkdir()
+    (backups / "selfreg-20261129.db").write_bytes(b"x")
+
+    done = setup.cli("status")
+    assert done.returncode == 0, done.stderr
+    assert "selfreg status from the store (selfreg is not running)" in done.stdout
+    assert "Pending approvals: 1" in done.stdout
+    assert "#7  restart-worker for incident #3 (medium risk)" in done.stdout
+    assert f"{backups / 'selfreg-20261129.db'}." in done.stdout
+    assert "\x1b[" not in done.stdout  # not a terminal: no colours
+    document = setup.status()
+    assert document["pending_approvals"][0]["action"] == "restart-worker"
+    assert document["last_backup"]["path"] == str(backups / "selfreg-20261129.db")
