@@ -574,7 +574,7 @@ def start_failed(step: str, reason: str) -> str:
 
 
 def start_interrupted(step: str) -> str:
-    return f"interrupted during {step}: stopped again, nothing is left running"
+    return f"the start was interrupted at step {step!r}: stopped again, nothing is left running"
 
 
 def python_too_old(found: str, lowest: tuple[int, int]) -> str:

@@ -62,6 +62,7 @@ class Boot:
     runtime: Runtime
     pid_file: Path
     claimed: bool = False
+    current: str = ""  # the step running now (named when a signal interrupts it)
     stored: Mapping[tuple[str, int], StoredInstance] = field(default_factory=dict)
     started_at: float = field(default_factory=time.time)
 
@@ -225,6 +226,7 @@ async def run_steps(steps: list[Step], boot: Boot, out: TextIO) -> None:
     width = max((len(s.name) for s in steps), default=0)
     for step in steps:
         began = time.perf_counter()
+        boot.current = step.name
         try:
             async with Spinner(out, step.name, enabled=interactive):
                 result = await step.run(boot)
@@ -286,7 +288,9 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
         if isinstance(exc, StepFailed):
             print(f"selfreg: {exc}", file=sys.stderr, flush=True)
         else:
-            print(f"selfreg: {messages.start_interrupted('the start')}", file=sys.stderr)
+            print(
+                f"selfreg: {messages.start_interrupted(boot.current)}", file=sys.stderr, flush=True
+            )
         return 2
     try:
         print(
