@@ -186,6 +186,7 @@ def stop(config: LoadedConfig, *, echo: Echo, timeout: float = STOP_TIMEOUT) -> 
         if found is not None:
             _remove_pid_file(path, pidfile.pid_of(found))
             echo(messages.stale_pid_file(str(path), pidfile.pid_of(found)))
+        control.remove_socket(config.control_socket)  # none answers on it: a dead one's
         leftovers = stop_leftovers(config)
         if leftovers:
             echo(messages.leftovers_stopped(leftovers))

@@ -301,3 +301,22 @@ def test_status_lists_pending_approvals_and_the_last_backup_from_the_store(tmp_p
     document = setup.status()
     assert document["pending_approvals"][0]["action"] == "restart-worker"
     assert document["last_backup"]["path"] == str(backups / "selfreg-20261129.db")
+
+
+def test_stop_after_a_kill_9_removes_the_pid_file_and_ends_the_orphaned_component(
+    make_setup: Callable[..., Setup],
+) -> None:
+    setup = make_setup()
+    assert setup.cli("start").returncode == 0
+    daemon, worker = setup.daemon_pid(), setup.worker()["pid"]
+    os.kill(daemon, signal.SIGKILL)
+    wait_until(lambda: not alive(daemon), timeout=10)
+    assert alive(worker)  # components outlive a killed selfreg
+
+    done = setup.cli("stop")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Removed the stale pid file {setup.data / 'selfreg.pid'}: pid {daemon}" in done.stdout
+    assert f"Stopped what it left running: worker (pid {worker})." in done.stdout
+    assert "selfreg is not running" in done.stdout
+    assert not alive(worker) and not (setup.data / "selfreg.pid").exists()
+    assert not (setup.data / "selfreg.sock").exists()
