@@ -186,7 +186,8 @@ def stop(config: LoadedConfig, *, echo: Echo, timeout: float = STOP_TIMEOUT) -> 
         if found is not None:
             _remove_pid_file(path, pidfile.pid_of(found))
             echo(messages.stale_pid_file(str(path), pidfile.pid_of(found)))
-        control.remove_socket(config.control_socket)  # none answers on it: a dead one's
+        if not control.socket_in_use(config.control_socket):
+            control.remove_socket(config.control_socket)  # left by a killed selfreg
         leftovers = stop_leftovers(config)
         if leftovers:
             echo(messages.leftovers_stopped(leftovers))
