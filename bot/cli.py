@@ -16,14 +16,16 @@ from typing import Any
 import click
 from dotenv import load_dotenv
 
-from bot import __version__, control, messages
+from bot import __version__, control, daemon, messages, status_facts
 from bot.config import LoadedConfig, load_settings
 from bot.config_docs import render_reference
 from bot.control import observation_dict
 from bot.engine.status import status_from_store
 from bot.errors import ConfigError, UserError
-from bot.runtime import Runtime, run_checks_alone
+from bot.runtime import run_checks_alone
+from bot.startup import run_foreground
 from bot.store import audit, backup, open_store
+from bot.terminal import wants_colour
 from checks.units import parse_duration
 
 EXIT_OK, EXIT_WARNING, EXIT_FAILING = 0, 1, 2
@@ -60,15 +62,21 @@ def cli() -> None:
 
 @cli.command()
 @config_option
-def run(config_file: str | None) -> None:
-    """Run selfreg in the foreground until Ctrl-C or SIGTERM (what the Procfile starts)."""
+@click.option("--detached", is_flag=True, hidden=True, help="Started by `selfreg start`.")
+def run(config_file: str | None, detached: bool) -> None:
+    """Run selfreg in the foreground until Ctrl-C or SIGTERM (what the Procfile starts).
+
+    Prints each start-up step with its outcome; a failed step stops everything it had
+    started and exits 2.
+    """
     config = _load(config_file)
     _setup_logging(config.log_level)
     try:
-        asyncio.run(Runtime(config).run())
+        code = asyncio.run(run_foreground(config, detached=detached))
     except UserError as exc:
         click.echo(f"selfreg: {exc}", err=True)
         sys.exit(EXIT_FAILING)
+    sys.exit(code)
 
 
 def _exit_code(statuses: Sequence[str]) -> int:
@@ -119,7 +127,7 @@ def health(config_file: str | None, as_json: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def status(config_file: str | None, as_json: bool) -> None:
-    """Show every check's state, the components and what is failing.
+    """Show selfreg, its components, checks by state, open incidents and pending approvals.
 
     Asks the running instance; when none runs, reads what the store last recorded.
     """
@@ -134,10 +142,11 @@ def status(config_file: str | None, as_json: bool) -> None:
             document = status_from_store(store, time.time())
         finally:
             store.close()
+    document = status_facts.add_facts(document, config)
     if as_json:
         click.echo(json.dumps(document, indent=2))
     else:
-        click.echo(messages.status_report(document, time.time()))
+        click.echo(messages.status_screen(document, time.time(), wants_colour(sys.stdout)))
 
 
 @cli.group("check")
@@ -335,6 +344,47 @@ def backup_list(parent_config: str | None, config_file: str | None) -> None:
     )
 
 
+def _duration(option: str, text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        click.echo(f"selfreg: {option} = {text!r}: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+
+
+def _start(config_file: str | None, timeout: str) -> int:
+    config = _load(config_file)
+    return daemon.start(
+        config,
+        config_file,
+        echo=click.echo,
+        echo_err=lambda text: click.echo(f"selfreg: {text}", err=True),
+        timeout=_duration("--timeout", timeout),
+        interactive=wants_colour(sys.stdout),
+    )
+
+
+def _stop(config_file: str | None, timeout: str) -> int:
+    config = _load(config_file)
+    return daemon.stop(config, echo=click.echo, timeout=_duration("--timeout", timeout))
+
+
+start_timeout_option = click.option(
+    "--timeout",
+    "start_timeout",
+    default="120s",
+    show_default=True,
+    help="Give up (and stop it again) if it is not running after this long.",
+)
+stop_timeout_option = click.option(
+    "--timeout",
+    "stop_timeout",
+    default="30s",
+    show_default=True,
+    help="Wait this long for a graceful stop, then SIGKILL.",
+)
+
+
 @cli.command()
 @config_option
 @click.argument("archive")
@@ -361,6 +411,47 @@ def restore(config_file: str | None, archive: str) -> None:
             str(done.config_dir) if done.config_dir else None,
         )
     )
+
+
+@cli.command()
+@config_option
+@start_timeout_option
+def start(config_file: str | None, start_timeout: str) -> None:
+    """Start selfreg in the background; show its start-up steps; exit 0 once it runs, else 2.
+
+    Output goes to <data>/selfreg.log, the pid to <data>/selfreg.pid. Refused (exit 2) when
+    a selfreg already runs with this data folder; a stale pid file is replaced.
+    """
+    sys.exit(_start(config_file, start_timeout))
+
+
+@cli.command()
+@config_option
+@stop_timeout_option
+def stop(config_file: str | None, stop_timeout: str) -> None:
+    """Stop the selfreg of this data folder: SIGTERM, then SIGKILL after --timeout.
+
+    Exit 0 when it is stopped, and also when none was running (like systemctl stop).
+    """
+    sys.exit(_stop(config_file, stop_timeout))
+
+
+@cli.command()
+@config_option
+@stop_timeout_option
+@click.option(
+    "--start-timeout",
+    "start_timeout",
+    default="120s",
+    show_default=True,
+    help="Give up (and stop it again) if it is not running after this long.",
+)
+def restart(config_file: str | None, stop_timeout: str, start_timeout: str) -> None:
+    """Stop selfreg (if it runs), then start it in the background (as stop, then start)."""
+    code = _stop(config_file, stop_timeout)
+    if code != EXIT_OK:
+        sys.exit(code)
+    sys.exit(_start(config_file, start_timeout))
 
 
 def main() -> None:

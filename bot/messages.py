@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.terminal import paint
 from checks.units import format_duration
 
 STATUS_MARK = {"ok": "OK", "warning": "WARN", "critical": "CRIT", "unknown": "UNKN"}
@@ -35,11 +36,14 @@ def console_transition(payload: Mapping[str, Any]) -> str:
     return f"{clock_time(payload['at'])}  {mark:<4}  {what}: {change} · {payload['summary']}"
 
 
-def started(config_files: Sequence[str], checks: int, components: int, web_url: str) -> str:
+def started(
+    config_files: Sequence[str], checks: int, components: int, web_url: str, detached: bool = False
+) -> str:
     files = " + ".join(config_files)
+    how = "`selfreg stop` stops it" if detached else "Ctrl-C stops it"
     return (
         f"selfreg is running: {checks} checks, {components} components, config {files}; "
-        f"status at {web_url}/status (Ctrl-C stops it)"
+        f"status at {web_url}/status ({how})"
     )
 
 
@@ -613,6 +617,313 @@ def backup_skipped_no_store(store: str) -> str:
     return f"No store yet at {store}: nothing to back up before this first start."
 
 
+def backup_step_off() -> str:
+    """The start-up backup step when ``[backup] on_start`` is false."""
+    return "Turned off ([backup] on_start = false)."
+
+
 def backup_made_at_start(path: str, size: int, seconds: float) -> str:
     """The start-up backup step's line."""
     return f"Backed up the store to {path} ({file_size(size)}, {seconds:.2f} s)."
+
+
+# ---- start-up, start / stop and the status screen -----------------------------------------
+STEP_MARK = {"ok": "ok", "warn": "warn", "skip": "skip", "fail": "FAIL"}
+
+
+def ms(seconds: float) -> str:
+    """``"12 ms"`` under a second, ``"1.4 s"`` above: how long a step took."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def startup_header(config_files: Sequence[str], data_dir: str) -> str:
+    return f"selfreg is starting: config {' + '.join(config_files)}, data folder {data_dir}"
+
+
+def startup_step(mark: str, name: str, width: int, detail: str, seconds: float) -> str:
+    """One start-up step as it ends: ``  ok    web port      127.0.0.1:8787 is free  (0 ms)``."""
+    return f"  {STEP_MARK.get(mark, mark):<4}  {name:<{width}}  {detail}  ({ms(seconds)})"
+
+
+def start_failed(step: str, reason: str) -> str:
+    return (
+        f"selfreg did not start: {step} failed: {reason}\n"
+        "Everything it had started is stopped again; nothing is left running."
+    )
+
+
+def start_interrupted(step: str) -> str:
+    return f"the start was interrupted at step {step!r}: stopped again, nothing is left running"
+
+
+def python_too_old(found: str, lowest: tuple[int, int]) -> str:
+    return f"Python {found} is too old: selfreg needs {lowest[0]}.{lowest[1]} or later"
+
+
+def executable_missing(component: str, program: str, cwd: str) -> str:
+    if "/" in program:
+        return f'component "{component}": {program} is not an executable file (from {cwd})'
+    return f'component "{component}": "{program}" is not found on PATH'
+
+
+def data_folder_unwritable(path: str, error: str) -> str:
+    return f"cannot write in the data folder {path}: {error}"
+
+
+def port_taken(host: str, port: int, error: str) -> str:
+    return (
+        f"the web server cannot listen on {host}:{port}: {error} "
+        "(another program uses it? set SELFREG_WEB_PORT or [web] port)"
+    )
+
+
+def already_running(pid: int, since: float | None, pid_file: str) -> str:
+    up = f", up {human_duration(time.time() - since)}" if since else ""
+    return (
+        f"selfreg already runs with this data folder (pid {pid}{up}; pid file {pid_file}): "
+        "`selfreg stop` or `selfreg restart` it"
+    )
+
+
+def slack_off() -> str:
+    return "Slack is off (no SLACK_BOT_TOKEN)"
+
+
+def slack_token_ok(user: str, team: str) -> str:
+    return f"accepted: {user or 'the bot'} in {team or 'the workspace'}"
+
+
+def slack_unreachable() -> str:
+    return "could not ask Slack (unreachable?): starting anyway, messages wait in the outbox"
+
+
+def store_and_servers(db: str, web_url: str, socket_path: str, slack: str) -> str:
+    return f"store {db}, web {web_url}, control socket {socket_path}, Slack {slack}"
+
+
+def component_step(snapshot: Mapping[str, Any], adopted: bool, health: str) -> tuple[str, str]:
+    """A component's start-up step: (mark, detail)."""
+    pids = ", ".join(str(i["pid"]) for i in snapshot.get("instances", []) if i.get("pid")) or "-"
+    status = snapshot["status"]
+    if adopted:
+        return "ok", f"adopted pid {pids}: still running from the previous selfreg"
+    if status == "running":
+        return "ok", f"{'ready' if health else 'running'}, pid {pids}{health}"
+    if status == "unready":
+        return "warn", f"running, pid {pids}, but not ready{health}: selfreg keeps watching it"
+    if status == "failed":
+        return "fail", "could not be started (see the log above)"
+    return "warn", f"{status} (exit code {snapshot.get('last_exit_code')}): selfreg restarts it"
+
+
+def monitors_started(checks: int, intervals: Sequence[str], jobs: Sequence[str]) -> str:
+    runs = f"{checks} checks every {', '.join(intervals)}" if checks else "no checks"
+    return f"{runs}; jobs: {', '.join(jobs)}"
+
+
+def first_health(counts: Mapping[str, int], waiting: Sequence[str]) -> str:
+    parts = [f"{counts[s]} {s}" for s in ("ok", "warning", "critical", "unknown") if counts.get(s)]
+    text = ", ".join(parts) or "no checks configured"
+    if waiting:
+        text += f"; still running: {', '.join(waiting)}"
+    return text
+
+
+def startup_summary(status: Mapping[str, Any], now: float, colour: bool = False) -> str:
+    """The closing table of the start-up: components, then the checks in one line."""
+    lines = []
+    components = status.get("components", [])
+    if components:
+        lines.append(_components_table(components, now, colour))
+    counts: dict[str, int] = {}
+    for check in status.get("checks", []):
+        counts[check["status"]] = counts.get(check["status"], 0) + 1
+    failing = status.get("failing", [])
+    line = "checks: " + first_health(counts, [])
+    if failing:
+        line += " · failing: " + ", ".join(subject_label(f["check"], f["subject"]) for f in failing)
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def starting_in_background(log_path: str) -> str:
+    return f"Starting selfreg in the background; its output goes to {log_path}"
+
+
+def start_exited(code: int | None, log_path: str) -> str:
+    return f"selfreg did not start (exit code {code}); its log: {log_path}"
+
+
+def start_timed_out(seconds: float, log_path: str) -> str:
+    return (
+        f"selfreg did not report running within {human_duration(seconds)}: stopped it again "
+        f"(raise --timeout if its components start slowly); its log: {log_path}"
+    )
+
+
+def not_running(data_dir: str) -> str:
+    return f"selfreg is not running (data folder {data_dir})."
+
+
+def stale_pid_file(path: str, pid: int) -> str:
+    return f"Removed the stale pid file {path}: pid {pid} is not a running selfreg."
+
+
+def stopping(pid: int) -> str:
+    return f"Stopping selfreg (pid {pid}) ..."
+
+
+def stopped_after(pid: int, seconds: float) -> str:
+    return f"selfreg (pid {pid}) stopped in {ms(seconds)}."
+
+
+def killed_after(pid: int, timeout: float) -> str:
+    return f"selfreg (pid {pid}) did not stop within {human_duration(timeout)}: killed (SIGKILL)."
+
+
+def leftovers_stopped(labels: Sequence[str]) -> str:
+    return f"Stopped what it left running: {', '.join(labels)}."
+
+
+def not_stopped(pid: int) -> str:
+    return f"selfreg (pid {pid}) is still there after SIGKILL; look at it with `ps -p {pid}`."
+
+
+def status_screen(status: Mapping[str, Any], now: float, colour: bool = False) -> str:
+    """``selfreg status``: selfreg itself, components, checks by state, incidents, approvals."""
+    lines = [_status_head(status, now)]
+    components = status.get("components", [])
+    if components:
+        lines += ["", _components_table(components, now, colour)]
+    checks = sorted(status.get("checks", []), key=_check_order)
+    counts: dict[str, int] = {}
+    for check in checks:
+        counts[check["status"]] = counts.get(check["status"], 0) + 1
+    lines += ["", "Checks: " + first_health(counts, [])]
+    if checks:
+        lines.append(
+            styled_table(
+                ("STATUS", "CHECK", "SINCE", "LAST RUN", "DETAIL"),
+                (
+                    (
+                        STATUS_MARK.get(c["status"], c["status"]),
+                        subject_label(c["check"], c["subject"]),
+                        format_duration(max(now - c["confirmed_at"], 0)),
+                        f"{format_duration(max(now - c['at'], 0))} ago",
+                        c["summary"],
+                    )
+                    for c in checks
+                ),
+                paint_columns=(0,) if colour else (),
+            )
+        )
+    else:
+        lines.append("No check has run yet.")
+    incidents = status.get("incidents", [])
+    lines += ["", f"Open incidents: {len(incidents)}"]
+    for incident in incidents:
+        what = subject_label(incident["check"], incident["subject"])
+        lines.append(
+            f"  #{incident['id']}  {incident['severity'].upper():<8}  {what}  "
+            f"{incident['state']} for {human_duration(now - incident['opened_at'])}: "
+            f"{incident['summary']}"
+        )
+    approvals = status.get("pending_approvals", [])
+    lines += ["", f"Pending approvals: {len(approvals)}"]
+    for proposal in approvals:
+        about = f" for incident #{proposal['incident_id']}" if proposal.get("incident_id") else ""
+        lines.append(
+            f"  #{proposal['id']}  {proposal['action']}{about} ({proposal['risk']} risk), "
+            f"expires {clock_time(proposal['expires_at'])}: `selfreg approve {proposal['id']}`"
+        )
+    backup = status.get("last_backup")
+    if backup is not None:
+        lines += ["", last_backup(backup, now)]
+    failing = status.get("failing", [])
+    lines.append("")
+    lines.append(
+        f"{len(failing)} failing"
+        + (
+            ": " + ", ".join(subject_label(f["check"], f["subject"]) for f in failing)
+            if failing
+            else ""
+        )
+    )
+    return "\n".join(lines)
+
+
+def last_backup(backup: Mapping[str, Any], now: float) -> str:
+    if not backup.get("at"):
+        return "Last backup: none yet."
+    where = f", {backup['path']}" if backup.get("path") else ""
+    return (
+        f"Last backup: {clock_time(backup['at'])} "
+        f"({human_duration(now - backup['at'])} ago){where}."
+    )
+
+
+def _status_head(status: Mapping[str, Any], now: float) -> str:
+    source = "running instance" if status.get("running") else "store (selfreg is not running)"
+    head = f"selfreg status from the {source}"
+    me = status.get("selfreg") or {}
+    if status.get("running") and me.get("pid"):
+        up = f", up {human_duration(now - me['started_at'])}" if me.get("started_at") else ""
+        head += f": pid {me['pid']}{up}, version {me.get('version', '?')}"
+    return head
+
+
+def _check_order(check: Mapping[str, Any]) -> tuple[int, str, str]:
+    rank = {"critical": 0, "unknown": 1, "warning": 2, "ok": 3}
+    return rank.get(check["status"], 1), check["check"], check["subject"]
+
+
+def _components_table(components: Sequence[Mapping[str, Any]], now: float, colour: bool) -> str:
+    rows = []
+    for c in components:
+        instances = c.get("instances") or [c]
+        pids = ", ".join(str(i["pid"]) for i in instances if i.get("pid")) or "-"
+        up = (
+            format_duration(max(now - c["started_at"], 0))
+            if c.get("started_at") and c["status"] in ("running", "unready", "starting")
+            else "-"
+        )
+        code = c.get("last_exit_code")
+        rows.append(
+            (c["name"], c["status"], pids, up, c.get("restarts", 0), "-" if code is None else code)
+        )
+    return styled_table(
+        ("COMPONENT", "STATUS", "PID", "UPTIME", "RESTARTS", "LAST EXIT"),
+        rows,
+        paint_columns=(1,) if colour else (),
+    )
+
+
+def styled_table(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], paint_columns: Sequence[int] = ()
+) -> str:
+    """``table``, with the state words of ``paint_columns`` in colour (padding kept right)."""
+    text = table(headers, rows)
+    if not paint_columns:
+        return text
+    lines = text.split("\n")
+    starts = _column_starts(lines[0], headers)
+    painted = [lines[0]]
+    for line in lines[1:]:
+        for index in sorted(paint_columns, reverse=True):
+            begin = starts[index]
+            end = starts[index + 1] if index + 1 < len(starts) else len(line)
+            cell = line[begin:end]
+            word = cell.rstrip()
+            painted_cell = paint(word, True) + cell[len(word) :]
+            line = line[:begin] + painted_cell + line[end:]
+        painted.append(line)
+    return "\n".join(painted)
+
+
+def _column_starts(header: str, headers: Sequence[str]) -> list[int]:
+    starts, at = [], 0
+    for name in headers:
+        at = header.index(name, at)
+        starts.append(at)
+        at += len(name)
+    return starts

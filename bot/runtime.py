@@ -42,6 +42,7 @@ from bot.notify.email import EmailNotifier
 from bot.notify.jsonlog import JsonLogNotifier
 from bot.notify.outbox import OutboxWorker
 from bot.notify.webhook import WebhookNotifier
+from bot.pidfile import process_facts
 from bot.slack.app import SlackApp, check_token, make_client
 from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 LAG_PROBE_EVERY = 2.0  # one wake every 2 s: lag is still seen, at a quarter of a ms per wake
 SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
+ACTIONS_FINISH_WITHIN = 10.0  # at stop, running actions get this long to finish
 
 
 class AlreadyRunning(UserError):
@@ -156,6 +158,7 @@ class Runtime:
         self._runners: list[web.AppRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._serves_socket = False
+        self.slack_token_checked = False
 
     # ---- start and stop -------------------------------------------------------------------
     async def start(self) -> None:
@@ -173,6 +176,17 @@ class Runtime:
             raise
 
     async def _start_parts(self) -> None:
+        await self.start_services()
+        assert self.supervisor is not None
+        await self.supervisor.start()
+        self.start_monitors()
+        self.announce_started()
+
+    async def start_services(self) -> None:
+        """The store, the engine's parts, the control socket, the web server and Slack.
+
+        The first of the start-up steps (``bot/startup.py``); components come next.
+        """
         config = self.config
         self.store = store = open_store(config.db_path)
         with store.transaction():
@@ -183,7 +197,8 @@ class Runtime:
         notifiers = build_notifiers(config, self.out, self.http, self.clock)
         if config.slack.enabled:
             self.slack_client = make_client(config.slack)
-            await check_token(self.slack_client)
+            if not self.slack_token_checked:  # the start-up sequence may have asked already
+                await check_token(self.slack_client)
             notifiers["slack"] = self.slack_notifier = SlackNotifier(
                 self.slack_client,
                 store,
@@ -259,19 +274,28 @@ class Runtime:
         await self._start_web()
         if self.slack is not None:
             await self.slack.start()
-        await self.supervisor.start()
+
+    def start_monitors(self) -> None:
+        """Delivery, the lag probe and the scheduler (checks, predictors, housekeeping)."""
+        assert self.outbox is not None
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.lag.run(), name="lag-probe"))
         self._start_scheduler()
         # Everything built so far lives as long as the process: keep the collector from
         # walking it again on every round of checks (measured: about 0.08 ms per check).
         gc.freeze()
+
+    def announce_started(self, detached: bool = False) -> None:
+        """The line operators and tests wait for: "selfreg is running: ..."."""
+        config = self.config
+        assert self.runner is not None and self.supervisor is not None
         print(
             messages.started(
                 [str(f) for f in config.files],
                 len(self.runner.checks),
                 len(self.supervisor.components),
                 self.web_url,
+                detached,
             ),
             file=self.out,
             flush=True,
@@ -358,16 +382,23 @@ class Runtime:
                 )
 
     async def stop(self) -> None:
-        """Stop in reverse order: scheduler, components, delivery, servers, store."""
+        """Stop in reverse order: scheduler, components, delivery, servers, store.
+
+        No new checks (and the ones in flight are cancelled, so none sees a component stop
+        and calls it an outage), no new clicks, running actions finish or time out, then
+        components in reverse order, the outbox flushed, servers closed, the store last.
+        """
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self.slack is not None:
-            await self.slack.stop()
-        if self.supervisor is not None:
-            await self.supervisor.stop()
         if self.runner is not None:
             for task in list(self.runner.in_flight.values()):
                 task.cancel()
+        if self.slack is not None:
+            await self.slack.stop()
+        if self.remediation is not None:
+            await self.remediation.wait_idle(ACTIONS_FINISH_WITHIN)
+        if self.supervisor is not None:
+            await self.supervisor.stop()
         if self.outbox is not None:
             # the worker flushes what is due and ends between two rows, never mid-call
             self.outbox.finish()
@@ -558,6 +589,7 @@ class Runtime:
         document = build_status(latest, components, running=True, now=self.clock.now())
         document["slack"] = self.slack_health()
         document["delivery_failures"] = self.delivery_failures()
+        document["selfreg"] = process_facts()
         if self.store is not None:
             document["incidents"] = [incident_snapshot(i) for i in open_incidents(self.store)]
         return document

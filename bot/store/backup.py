@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import __version__, messages
+from bot import __version__
 from bot.config import LoadedConfig
 from bot.errors import BackupError
 from bot.store.archive import (
@@ -283,7 +283,7 @@ def _copy_elsewhere(archive: Path, folder: Path, keep: int) -> Path:
 
 
 def backup_before_start(config: LoadedConfig) -> Backup | None:
-    """The start-up backup: None (with a log note) when turned off or there is no store yet.
+    """The start-up backup: None when turned off or there is no store yet.
 
     Meant to run at every start, before the store is opened for writing: a bad migration or a
     bad release can then be undone with ``selfreg restore``. Fast for a small store (0.07 s
@@ -293,6 +293,5 @@ def backup_before_start(config: LoadedConfig) -> Backup | None:
     if not config.settings.backup.on_start:
         return None
     if not config.db_path.exists():
-        log.info("%s", messages.backup_skipped_no_store(str(config.db_path)))
-        return None
+        return None  # the start-up step says so
     return create_backup(config)

@@ -101,20 +101,39 @@ class SupervisorCore:
     # ---- start and stop --------------------------------------------------------------
     async def start(self) -> None:
         """Adopt or start every component in declared order, each waiting until ready."""
+        stored = await self.prepare()
+        for name in self.components:
+            await self.start_one(name, stored)
+        self.start_housekeeping()
+
+    async def prepare(self) -> dict[tuple[str, int], rows.StoredInstance]:
+        """Before the first component: stop strays; return what an earlier selfreg left."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         stored = {(s.name, s.index): s for s in rows.load(self.store)}
         await self._stop_strays(stored)
-        for component in self.components.values():
-            started = []
-            for index in range(component.settings.instances):
-                instance = self._new_instance(component, index)
-                component.instances.append(instance)
-                if not await self._adopt(component, instance, stored.get((component.name, index))):
-                    await self._start_instance(component, instance)
-                    started.append(instance)
-            # only fresh starts gate the next component: an adopted one has been up all along,
-            # and one that hung meanwhile must not hold up selfreg's start (it is probed, though)
-            await self._until_ready(started)
+        return stored
+
+    async def start_one(
+        self, name: str, stored: Mapping[tuple[str, int], rows.StoredInstance]
+    ) -> None:
+        """Adopt or start every instance of one component and wait until the new ones are ready.
+
+        ``selfreg start`` calls it once per component, in declared order, as its own step.
+        """
+        component = self.components[name]
+        started = []
+        for index in range(component.settings.instances):
+            instance = self._new_instance(component, index)
+            component.instances.append(instance)
+            if not await self._adopt(component, instance, stored.get((component.name, index))):
+                await self._start_instance(component, instance)
+                started.append(instance)
+        # only fresh starts gate the next component: an adopted one has been up all along,
+        # and one that hung meanwhile must not hold up selfreg's start (it is probed, though)
+        await self._until_ready(started)
+
+    def start_housekeeping(self) -> None:
+        """After the last component: rotate the components' logs from now on."""
         self._housekeeping = self._task(self._rotate_logs_forever(), "component-logs")
 
     async def stop(self) -> None:

@@ -1,0 +1,329 @@
+"""The start-up sequence of ``selfreg run`` and ``selfreg start``: named steps, each reported.
+
+``startup_steps`` is the list, in order; adding a step is one line there: a name and an async
+function of ``Boot`` that returns what it found (a sentence, or an ``Outcome`` to warn or
+skip) and raises to stop the start. Every step is printed as it ends, with its outcome and how
+long it took. A failed step stops the sequence: whatever had started is stopped again
+(``Runtime.stop``), the pid file is released, and ``selfreg run`` exits 2.
+
+Prerequisites come first and start nothing (``bot/prerequisites.py``; the ones that
+write nothing, not even the data folder, before the others); then the store and
+servers, each component in declared order (each waiting for its health check), the monitors
+(the scheduler's checks, predictors and housekeeping), a first full health check, and a
+closing status table above the "selfreg is running" line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import control, messages, pidfile, prerequisites
+from bot.config import LoadedConfig
+from bot.engine.supervisor.rows import StoredInstance
+from bot.errors import UserError
+from bot.runtime import AlreadyRunning, Runtime
+from bot.slack.app import check_token, make_client
+from bot.store import backup
+from bot.terminal import Spinner, paint, wants_colour
+from checks.units import format_duration
+
+FIRST_ROUND_MARGIN = 2.0  # the first health check waits for the slowest check's timeout + this
+FIRST_ROUND_AT_MOST = 35.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """What a step found when it is not a plain success: ``warn`` or ``skip``."""
+
+    mark: str
+    detail: str
+
+
+class StepFailed(UserError):
+    """A start-up step failed; the sequence stops there."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        self.step = step
+        self.reason = reason
+        super().__init__(messages.start_failed(step, reason))
+
+
+@dataclass(kw_only=True, eq=False)
+class Boot:
+    """What the steps share: the runtime being started and what earlier steps found."""
+
+    runtime: Runtime
+    pid_file: Path
+    claimed: bool = False
+    current: str = ""  # the step running now (named when a signal interrupts it)
+    stored: Mapping[tuple[str, int], StoredInstance] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def config(self) -> LoadedConfig:
+        return self.runtime.config
+
+    def release(self) -> None:
+        if self.claimed:
+            pidfile.release(self.pid_file)
+            self.claimed = False
+
+
+StepRun = Callable[[Boot], Awaitable[str | Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    run: StepRun
+
+
+# ---- the steps -----------------------------------------------------------------------------
+async def check_python(_: Boot) -> str:
+    return prerequisites.python_version()
+
+
+async def check_data_folder(boot: Boot) -> str:
+    return prerequisites.data_folder(boot.config.data_dir)
+
+
+async def claim_data_folder(boot: Boot) -> str:
+    """One selfreg per data folder: a live control socket or pid file refuses the start."""
+    socket_path = boot.config.control_socket
+    if control.socket_in_use(socket_path):
+        raise AlreadyRunning(str(socket_path))
+    done = pidfile.claim(boot.pid_file)
+    boot.claimed = True
+    return done
+
+
+async def check_executables(boot: Boot) -> str:
+    return prerequisites.executables(boot.config)
+
+
+async def check_web_exposure(boot: Boot) -> str:
+    return prerequisites.web_exposure(boot.config)
+
+
+async def check_web_port(boot: Boot) -> str:
+    return prerequisites.web_port(boot.config)
+
+
+async def check_slack_token(boot: Boot) -> str | Outcome:
+    """A token Slack rejects stops the start; Slack unreachable is only a warning."""
+    slack = boot.config.slack
+    if not slack.enabled:
+        return Outcome(mark="skip", detail=messages.slack_off())
+    client = make_client(slack)
+    found = await check_token(client)  # raises SlackRejectedToken (a UserError)
+    boot.runtime.slack_token_checked = True
+    if found is None:
+        return Outcome(mark="warn", detail=messages.slack_unreachable())
+    return messages.slack_token_ok(str(found.get("user", "")), str(found.get("team", "")))
+
+
+async def start_services(boot: Boot) -> str:
+    runtime = boot.runtime
+    await runtime.start_services()
+    assert runtime.supervisor is not None
+    boot.stored = await runtime.supervisor.prepare()
+    slack = runtime.config.slack.mode if runtime.config.slack.enabled else "off"
+    return messages.store_and_servers(
+        str(runtime.config.db_path), runtime.web_url, str(runtime.config.control_socket), slack
+    )
+
+
+def component_step(name: str) -> Step:
+    """Adopt or start one component and wait for its health check."""
+
+    async def start_component(boot: Boot) -> str | Outcome:
+        supervisor = boot.runtime.supervisor
+        assert supervisor is not None
+        began = time.time()
+        await supervisor.start_one(name, boot.stored)
+        component = supervisor.components[name]
+        snapshot = component.snapshot(time.time())
+        adopted = any((i.started_at or began) < began for i in component.instances)
+        health = component.settings.health
+        probe = ""
+        if health is not None and not health.process:
+            probe = f" ({health.http or health.tcp})"
+        mark, detail = messages.component_step(snapshot, adopted, probe)
+        if mark == "fail":
+            raise StepFailed(f"component {name}", detail)
+        return detail if mark == "ok" else Outcome(mark=mark, detail=detail)
+
+    return Step(f"component {name}", start_component)
+
+
+async def back_up_store(boot: Boot) -> str | Outcome:
+    """A checked archive of the store and config before anything writes to the store, so a
+    bad release or migration can be undone with ``selfreg restore``. A failed backup stops
+    the start (``[backup] on_start = false`` turns the step off)."""
+    config = boot.config
+    if not config.settings.backup.on_start:
+        return Outcome(mark="skip", detail=messages.backup_step_off())
+    made = await asyncio.to_thread(backup.backup_before_start, config)
+    if made is None:
+        return Outcome(mark="skip", detail=messages.backup_skipped_no_store(str(config.db_path)))
+    return messages.backup_made_at_start(str(made.path), made.size, made.seconds)
+
+
+def component_steps(boot: Boot) -> list[Step]:
+    """One step per configured component, in declared order."""
+    return [component_step(c.name) for c in boot.config.settings.components]
+
+
+async def start_monitors(boot: Boot) -> str:
+    runtime = boot.runtime
+    assert runtime.supervisor is not None and runtime.runner is not None
+    runtime.supervisor.start_housekeeping()
+    runtime.start_monitors()
+    assert runtime.scheduler is not None
+    jobs = [job.id for job in runtime.scheduler.get_jobs()]
+    intervals = [format_duration(i) for i in runtime.runner.intervals()]
+    return messages.monitors_started(len(runtime.runner.checks), intervals, jobs)
+
+
+async def first_health_check(boot: Boot) -> str | Outcome:
+    """Wait for the first round of every check (bounded), then ask the runtime's health."""
+    runtime = boot.runtime
+    runner = runtime.runner
+    assert runner is not None
+    enabled = [c for c in runner.checks.values() if c.spec.enabled]
+    limit = max((c.spec.run_timeout for c in enabled), default=0.0) + FIRST_ROUND_MARGIN
+    deadline = time.monotonic() + min(limit, FIRST_ROUND_AT_MOST)
+    waiting = [c.name for c in enabled if c.name not in runner.last_durations]
+    while waiting and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        waiting = [c.name for c in enabled if c.name not in runner.last_durations]
+    healthy, body = runtime.health()
+    if not healthy:
+        raise StepFailed("first health check", "; ".join(body["reasons"]))
+    counts = Counter(
+        state.status.value for state in runner.latest.values() if state.check in runner.checks
+    )
+    detail = messages.first_health(counts, waiting)
+    return Outcome(mark="warn", detail=detail) if waiting else detail
+
+
+def startup_steps(boot: Boot) -> list[Step]:
+    """The start-up sequence, in order. One line per step."""
+    return [
+        Step("Python", check_python),
+        Step("web exposure", check_web_exposure),
+        Step("executables", check_executables),
+        Step("data folder", check_data_folder),
+        Step("single instance", claim_data_folder),
+        Step("web port", check_web_port),
+        Step("Slack token", check_slack_token),
+        Step("backup", back_up_store),
+        Step("store and servers", start_services),
+        *component_steps(boot),
+        Step("monitors", start_monitors),
+        Step("first health check", first_health_check),
+    ]
+
+
+# ---- running the sequence ------------------------------------------------------------------
+async def run_steps(steps: list[Step], boot: Boot, out: TextIO) -> None:
+    """Run ``steps`` in order, printing each as it ends; raise ``StepFailed`` at the first
+    failure (the caller stops what had started)."""
+    interactive = wants_colour(out)
+    width = max((len(s.name) for s in steps), default=0)
+    for step in steps:
+        began = time.perf_counter()
+        boot.current = step.name
+        try:
+            async with Spinner(out, step.name, enabled=interactive):
+                result = await step.run(boot)
+        except StepFailed as exc:
+            _print_step(out, "fail", step.name, width, exc.reason, began, interactive)
+            raise
+        except asyncio.CancelledError:
+            _print_step(out, "fail", step.name, width, "interrupted", began, interactive)
+            raise
+        except Exception as exc:  # any failure of a step stops the start, with its reason
+            reason = str(exc) if isinstance(exc, UserError) else messages.error_text(exc)
+            if not isinstance(exc, UserError):
+                reason = f"{type(exc).__name__}: {reason}"
+            _print_step(out, "fail", step.name, width, reason, began, interactive)
+            raise StepFailed(step.name, reason) from exc
+        outcome = result if isinstance(result, Outcome) else Outcome(mark="ok", detail=result)
+        _print_step(out, outcome.mark, step.name, width, outcome.detail, began, interactive)
+
+
+def _print_step(
+    out: TextIO, mark: str, name: str, width: int, detail: str, began: float, colour: bool
+) -> None:
+    line = messages.startup_step(mark, name, width, detail, time.perf_counter() - began)
+    if colour:
+        word = messages.STEP_MARK.get(mark, mark)
+        line = line.replace(word, paint(word, True), 1)
+    print(line, file=out, flush=True)
+
+
+async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int:
+    """``selfreg run``: the start-up sequence, then run until SIGINT or SIGTERM; exit code.
+
+    A signal during the start interrupts it (what had started is stopped again).
+    """
+    out = sys.stdout
+    runtime = Runtime(config, out=out)
+    boot = Boot(runtime=runtime, pid_file=pidfile.pid_path(config.data_dir))
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    print(
+        messages.startup_header([str(f) for f in config.files], str(config.data_dir)),
+        file=out,
+        flush=True,
+    )
+    starting = asyncio.create_task(run_steps(startup_steps(boot), boot, out), name="startup")
+
+    def on_signal() -> None:
+        stop.set()
+        if not starting.done():
+            starting.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        await starting
+    except (StepFailed, asyncio.CancelledError) as exc:
+        await runtime.stop()
+        boot.release()
+        if isinstance(exc, StepFailed):
+            print(f"selfreg: {exc}", file=sys.stderr, flush=True)
+        else:
+            print(
+                f"selfreg: {messages.start_interrupted(boot.current)}", file=sys.stderr, flush=True
+            )
+        return 2
+    try:
+        print(
+            messages.startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out
+        )
+        runtime.announce_started(detached)
+        await stop.wait()
+    finally:
+        await runtime.stop()
+        boot.release()
+        print(messages.stopped(), file=out, flush=True)
+    return 0
+
+
+def _configured(runtime: Runtime) -> dict[str, Any]:
+    """The status document without checks the store remembers but the config no longer has."""
+    document = runtime.status()
+    names = set(runtime.runner.checks) if runtime.runner is not None else set()
+    for key in ("checks", "failing"):
+        document[key] = [c for c in document.get(key, []) if c["check"] in names]
+    return document
