@@ -20,6 +20,7 @@ import actions
 import checks
 from actions.base import ActionSpec, Mode, Risk
 from bot.config_alerts import AlertsSettings, SlackSettings
+from bot.config_lifecycle import HeartbeatSettings, ReloadSettings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 from checks.base import CheckSpec
 from checks.units import Duration, Size
@@ -40,6 +41,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "Signing secret: HTTP mode, Slack POSTs to /slack/events.",
     "SLACK_CHANNEL": "Alert channel id or #name; overrides [slack] channel.",
     "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
+    "SELFREG_HEARTBEAT_URL": "Dead-man's switch URL (e.g. healthchecks.io) selfreg GETs every minute.",
 }
 """Every environment variable selfreg reads, with what it does."""
 
@@ -229,6 +231,8 @@ class Settings(Section):
     checks: list[CheckEntry] = Field(default_factory=list)  # type: ignore[valid-type]
     components: list[ComponentSettings] = Field(default_factory=list)
     actions: list[ActionEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    reload: ReloadSettings = Field(default_factory=ReloadSettings)
+    heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
@@ -354,6 +358,7 @@ class LoadedConfig:
     slack: SlackConnection = field(default_factory=lambda: SlackConnection(mode="off"))
     smtp_password: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
+    heartbeat_url: str | None = field(default=None, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -539,6 +544,12 @@ def load_settings(
         raise ConfigError(problems)
     settings = validate(merge_overlay(document, overrides), files)
     slack, problems = slack_connection(env, settings)
+    heartbeat = env.get("SELFREG_HEARTBEAT_URL") or None
+    if heartbeat is not None and not heartbeat.startswith(("http://", "https://")):
+        # the value is a secret-ish URL: name the variable, never echo it
+        problems.append(
+            ConfigProblem("environment", "SELFREG_HEARTBEAT_URL", MISSING, "expected an http(s) URL")
+        )
     if problems:
         raise ConfigError(problems)
     return LoadedConfig(
@@ -550,4 +561,5 @@ def load_settings(
         slack=slack,
         smtp_password=env.get("SELFREG_SMTP_PASSWORD") or None,
         webhook_secret=env.get("SELFREG_WEBHOOK_SECRET") or None,
+        heartbeat_url=heartbeat,
     )

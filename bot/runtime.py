@@ -13,7 +13,7 @@ import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,10 +27,15 @@ import actions
 import checks
 from bot import control, messages
 from bot.clock import Clock, SystemClock
-from bot.config import LoadedConfig
+from bot.config import LoadedConfig, load_settings
 from bot.engine.action_context import EngineActionContext, SupervisorControls
 from bot.engine.alerting import Alerting, incident_snapshot
+from bot.engine.check_jobs import add_check_job
+from bot.engine.heartbeat import Heartbeat
+from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
+from bot.engine.notices import Announcer
 from bot.engine.records import EventKind, Severity
+from bot.engine.reload import Reloader
 from bot.engine.remediation import Remediation, Verification, verification_from
 from bot.engine.runner import CheckRunner
 from bot.engine.status import build_status
@@ -52,7 +57,6 @@ from bot.store.retention import prune, roll_up
 from bot.web.app import build_app, is_loopback
 from bot.web.metrics import metrics_registry
 from checks.base import Check, Observation
-from checks.units import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +159,15 @@ class Runtime:
         self._runners: list[web.AppRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._serves_socket = False
+        self.announcer: Announcer | None = None
+        self.reloader: Reloader | None = None
+        self.heartbeat: Heartbeat | None = None
+        self.started_at = 0.0
+        self._announced_start = False
+        # how a reload reads the config: the same files and environment as at start
+        self.load_config: Callable[[], LoadedConfig] = lambda: load_settings(
+            str(self.config.files[0])
+        )
 
     # ---- start and stop -------------------------------------------------------------------
     async def start(self) -> None:
@@ -174,10 +187,13 @@ class Runtime:
     async def _start_parts(self) -> None:
         config = self.config
         self.store = store = open_store(config.db_path)
+        previous = previous_run(store)
+        self.started_at = self.clock.now()
         with store.transaction():
             store.record_event(
                 EventKind.STARTED, "", self.clock.now(), files=[str(f) for f in config.files]
             )
+        since = last_event_id(store)
         self.http = make_http_session()
         notifiers = build_notifiers(config, self.out, self.http, self.clock)
         if config.slack.enabled:
@@ -224,6 +240,8 @@ class Runtime:
         self.remediation = self._build_remediation()
         if self.slack_notifier is not None and self.remediation is not None:
             self.slack_notifier.offers = self.remediation.offers
+        self.announcer = Announcer(store, self.clock, self.alerting.channels, self.outbox.wake.set)
+        self.reloader = Reloader(self, self.announcer, self.load_config)
         self._runners.append(
             await control.serve(
                 control.build_control_app(self.status, self.run_checks, self.remediation),
@@ -243,6 +261,7 @@ class Runtime:
                 started_at=self.clock.now(),
                 remediation=self.remediation,
                 admins=config.settings.slack.admins,
+                reload=self.reloader.from_command,
             )
             self.slack = SlackApp(
                 config.slack,
@@ -260,6 +279,7 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.lag.run(), name="lag-probe"))
         self._start_scheduler()
+        self._start_lifecycle(previous, since)
         # Everything built so far lives as long as the process: keep the collector from
         # walking it again on every round of checks (measured: about 0.08 ms per check).
         gc.freeze()
@@ -273,6 +293,29 @@ class Runtime:
             file=self.out,
             flush=True,
         )
+
+    def _start_lifecycle(self, previous: PreviousRun, since: int) -> None:
+        """The config watcher, the heartbeat, and the started (or recovered) notices."""
+        assert self.reloader is not None and self.announcer is not None and self.store
+        assert self.runner is not None and self.supervisor is not None and self.http
+        self._tasks.append(asyncio.create_task(self.reloader.watch(), name="config-watch"))
+        if self.config.heartbeat_url is not None:
+            beat = self.config.settings.heartbeat
+            self.heartbeat = Heartbeat(
+                self.config.heartbeat_url,
+                self.http,
+                lambda: self.health()[0],
+                every=beat.every,
+                timeout=beat.timeout,
+            )
+            self._tasks.append(asyncio.create_task(self.heartbeat.run(), name="heartbeat"))
+        self.announcer.post(
+            messages.selfreg_started(len(self.runner.checks), len(self.supervisor.components)),
+            "selfreg",
+        )
+        if previous.crashed:
+            self.announcer.post(recovery_notice(self.store, previous, since), "selfreg")
+        self._announced_start = True
 
     async def _start_web(self) -> None:
         assert self.runner is not None
@@ -293,18 +336,7 @@ class Runtime:
         assert self.runner is not None and self.store is not None
         scheduler = AsyncIOScheduler(timezone="UTC")
         for interval in self.runner.intervals():
-            scheduler.add_job(
-                self.runner.run_interval,
-                "interval",
-                seconds=interval,
-                args=[interval],
-                id=f"checks:{format_duration(interval)}",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=max(int(interval), 1),
-                next_run_time=_utc_now(),
-            )
+            add_check_job(scheduler, self.runner, interval)
         scheduler.add_job(
             self.housekeeping_rollup,
             "interval",
@@ -355,6 +387,13 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop in reverse order: scheduler, components, delivery, servers, store."""
+        if self._announced_start and self.announcer is not None:
+            self._announced_start = False
+            self.announcer.post(
+                messages.selfreg_stopping(self.clock.now() - self.started_at), "selfreg"
+            )
+        if self.reloader is not None:
+            await self.reloader.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.slack is not None:
@@ -392,12 +431,18 @@ class Runtime:
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
         await self.start()
         try:
             await stop.wait()
         finally:
             await self.stop()
             print(messages.stopped(), file=self.out, flush=True)
+
+    def _on_hangup(self) -> None:
+        """SIGHUP reloads the config (once started; before that the start reads it anyway)."""
+        if self.reloader is not None and self._announced_start:
+            self.reloader.on_signal()
 
     # ---- housekeeping --------------------------------------------------------------------
     async def alerts_sweep(self) -> None:
