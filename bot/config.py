@@ -548,7 +548,9 @@ def load_settings(
     if heartbeat is not None and not heartbeat.startswith(("http://", "https://")):
         # the value is a secret-ish URL: name the variable, never echo it
         problems.append(
-            ConfigProblem("environment", "SELFREG_HEARTBEAT_URL", MISSING, "expected an http(s) URL")
+            ConfigProblem(
+                "environment", "SELFREG_HEARTBEAT_URL", MISSING, "expected an http(s) URL"
+            )
         )
     if problems:
         raise ConfigError(problems)

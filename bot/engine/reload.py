@@ -151,7 +151,7 @@ class Reloader:
                 return self._finish(trigger, messages.config_unchanged(), change, announce=False)
             try:
                 await self._apply(new, change)
-            except Exception as exc:  # a half-applied reload must be seen, and must not kill selfreg
+            except Exception as exc:  # half-applied: it must be seen, and must not kill selfreg
                 log.exception("config reload failed part-way")
                 text = messages.config_reload_failed(f"{type(exc).__name__}: {exc}")
                 self._record(ReloadEvent.FAILED, trigger, text=text)
