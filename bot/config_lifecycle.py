@@ -17,7 +17,7 @@ class Section(BaseModel):
 
 
 class ReloadSettings(Section):
-    """``[reload]``: live reload of the config (SIGHUP and ``/selfreg reload`` always work)."""
+    """``[reload]``: follow the config file on disk (SIGHUP and /selfreg reload work either way)."""
 
     watch: bool = Field(
         default=True,
@@ -31,11 +31,10 @@ class ReloadSettings(Section):
 
 
 class HeartbeatSettings(Section):
-    """``[heartbeat]``: a GET of SELFREG_HEARTBEAT_URL while selfreg runs (a dead-man's switch).
+    """``[heartbeat]``: GET SELFREG_HEARTBEAT_URL (a dead-man's switch); URL/fail while /health fails."""
 
-    Without the variable nothing is sent. While /health is failing, ``/fail`` is appended to
-    the URL (the healthchecks.io convention), so the switch hears of a sick selfreg at once.
-    """
+    # Without the variable nothing is sent. ``/fail`` is the healthchecks.io convention: the
+    # switch hears of a sick selfreg at once instead of after its grace time.
 
     every: Duration = Field(default=60.0, gt=0, description="Time between two pings.")
     timeout: Duration = Field(
