@@ -15,6 +15,7 @@ from tests.support.slack_selfreg import (
     MALLORY,
     block_text,
     new_emulator,
+    notices,
     running_selfreg,
     slack_env,
     top_level,
@@ -55,8 +56,8 @@ def emu() -> Iterator[SlackEmulator]:
     emulator.stop()
 
 
-def notices(emu: SlackEmulator, text: str) -> list:
-    return [m for m in top_level(emu) if m.text.startswith(text) and not m.blocks]
+def notices_like(emu: SlackEmulator, text: str) -> list:
+    return [m for m in notices(emu) if m.text.startswith(text) and not m.blocks]
 
 
 def test_an_admin_reloads_from_slack_and_others_are_refused(emu, tmp_path) -> None:
@@ -65,7 +66,9 @@ def test_an_admin_reloads_from_slack_and_others_are_refused(emu, tmp_path) -> No
     config.write_text((HEAD + OLD_API + KEEP).format(closed=closed))
     with running_selfreg(config, slack_env(emu, tmp_path / "data")):
         emu.wait_connected(timeout=10)
-        emu.wait_for(lambda: notices(emu, "selfreg started: 2 checks, 0 components"), timeout=10)
+        emu.wait_for(
+            lambda: notices_like(emu, "selfreg started: 2 checks, 0 components"), timeout=10
+        )
         incident = emu.wait_for(
             lambda: [m for m in top_level(emu) if "old-api" in block_text(m)], timeout=15
         )[0]
@@ -77,7 +80,7 @@ def test_an_admin_reloads_from_slack_and_others_are_refused(emu, tmp_path) -> No
         ack = emu.slash("/selfreg", "reload", user=BOB, channel=CHANNEL)
         assert ack.latency_ms < 3000
         assert "config reloaded: − check old-api" in str(ack.payload)
-        emu.wait_for(lambda: notices(emu, "config reloaded: − check old-api"), timeout=10)
+        emu.wait_for(lambda: notices_like(emu, "config reloaded: − check old-api"), timeout=10)
         emu.wait_for(
             lambda: "RESOLVED" in block_text(emu.message(CHANNEL, incident.ts)), timeout=10
         )
@@ -95,4 +98,4 @@ def test_an_admin_reloads_from_slack_and_others_are_refused(emu, tmp_path) -> No
         ack = emu.slash("/selfreg", "reload", user=BOB, channel=CHANNEL)
         assert "config reload refused (1 problem)" in str(ack.payload)
         assert 'checks[0] "keep".interval' in str(ack.payload)
-    assert notices(emu, "selfreg stopped after"), [m.text for m in top_level(emu)]
+    assert notices_like(emu, "selfreg stopped after"), [m.text for m in notices(emu)]
