@@ -298,7 +298,7 @@ class Runtime:
         """The config watcher, the heartbeat, and the started (or recovered) notices."""
         assert self.reloader is not None and self.announcer is not None and self.store
         assert self.runner is not None and self.supervisor is not None and self.http
-        self._tasks.append(asyncio.create_task(self.reloader.watch(), name="config-watch"))
+        self.reloader.start()
         if self.config.heartbeat_url is not None:
             beat = self.config.settings.heartbeat
             self.heartbeat = Heartbeat(

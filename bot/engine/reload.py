@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import actions
 import checks
@@ -85,6 +85,7 @@ class Reloader:
         self._seen = fingerprint(runtime.config.files)
         self._restart_named: tuple[str, ...] = ()
         self._tasks: set[asyncio.Task[ReloadOutcome]] = set()
+        self._watcher: asyncio.Task[None] | None = None
 
     # ---- triggers ----------------------------------------------------------------------
     def on_signal(self) -> None:
@@ -119,10 +120,18 @@ class Reloader:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def start(self) -> None:
+        """Start watching the config files."""
+        self._watcher = asyncio.get_running_loop().create_task(self.watch(), name="config-watch")
+
     async def stop(self) -> None:
-        for task in list(self._tasks):
+        """Stop watching and cut short a reload in progress (selfreg is stopping)."""
+        pending: list[asyncio.Task[Any]] = [*self._tasks]
+        if self._watcher is not None:
+            pending.append(self._watcher)
+        for task in pending:
             task.cancel()
-        for task in list(self._tasks):
+        for task in pending:
             with contextlib.suppress(BaseException):
                 await task
 

@@ -114,6 +114,7 @@ def test_a_changed_file_is_applied_without_disturbing_the_rest(tmp_path, marker)
         assert selfreg.stop() == 0
     output = "".join(selfreg.output)
     assert "old-api  Resolved: check old-api was removed from the config." in output
+    assert len(re.findall(r"CRITICAL\s+keep\s+Opened", output)) == 1  # its state carried on
     with sqlite3.connect(tmp_path / "data" / "selfreg.db") as conn:
         states = dict(conn.execute('SELECT "check", state FROM incidents'))
         reloads = conn.execute(
@@ -177,5 +178,24 @@ def test_sighup_reloads_and_a_reload_without_change_says_so(tmp_path, marker) ->
         selfreg.proc.send_signal(signal.SIGHUP)
         selfreg.wait_for(r"INFO\s+selfreg\s+" + re.escape(NOTICE), timeout=15)
         wait_for_checks(url, {"keep", "disk-data"})
+    finally:
+        assert selfreg.stop() == 0
+
+
+def test_a_change_of_the_selfreg_env_overlay_is_reloaded_too(tmp_path, marker) -> None:
+    closed = free_port()
+    config = tmp_path / "selfreg.toml"
+    write(config, BEFORE, marker, closed)
+    overlay = tmp_path / "selfreg.prod.toml"
+    overlay.write_text('[alerts]\ncooldown = "11m"\n')
+    selfreg = SelfregProcess(config, selfreg_env(tmp_path / "data", SELFREG_ENV="prod"))
+    try:
+        url = selfreg.wait_ready()
+        wait_for_status(url, lambda c: c["api"]["pid"] and c["steady"]["pid"])
+        overlay.write_text('[alerts]\ncooldown = "12m"\n\n[store]\npath = "other.db"\n')
+        selfreg.wait_for(
+            r"INFO\s+selfreg\s+config reloaded: ~ alerts\.cooldown; needs a restart: store\.path$",
+            timeout=15,
+        )
     finally:
         assert selfreg.stop() == 0
