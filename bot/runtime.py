@@ -162,6 +162,7 @@ class Runtime:
         self.announcer: Announcer | None = None
         self.reloader: Reloader | None = None
         self.heartbeat: Heartbeat | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self.started_at = 0.0
         self._announced_start = False
         # how a reload reads the config: the same files and environment as at start
@@ -308,7 +309,8 @@ class Runtime:
                 every=beat.every,
                 timeout=beat.timeout,
             )
-            self._tasks.append(asyncio.create_task(self.heartbeat.run(), name="heartbeat"))
+            self._heartbeat_task = asyncio.create_task(self.heartbeat.run(), name="heartbeat")
+            self._tasks.append(self._heartbeat_task)
         self.announcer.post(
             messages.selfreg_started(len(self.runner.checks), len(self.supervisor.components)),
             "selfreg",
@@ -394,6 +396,8 @@ class Runtime:
             )
         if self.reloader is not None:
             await self.reloader.stop()
+        if self._heartbeat_task is not None:  # a stopping scheduler must not ping /fail
+            self._heartbeat_task.cancel()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.slack is not None:
