@@ -21,6 +21,7 @@ import checks
 from actions.base import ActionSpec, Mode, Risk
 from bot.config_alerts import AlertsSettings, SlackSettings
 from bot.config_backup import BackupSettings
+from bot.config_lifecycle import HeartbeatSettings, ReloadSettings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 from checks.base import CheckSpec
 from checks.units import Duration, Size
@@ -41,6 +42,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "Signing secret: HTTP mode, Slack POSTs to /slack/events.",
     "SLACK_CHANNEL": "Alert channel id or #name; overrides [slack] channel.",
     "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
+    "SELFREG_HEARTBEAT_URL": "Dead-man's switch URL (e.g. healthchecks.io) selfreg GETs every minute.",
 }
 """Every environment variable selfreg reads, with what it does."""
 
@@ -231,6 +233,8 @@ class Settings(Section):
     components: list[ComponentSettings] = Field(default_factory=list)
     actions: list[ActionEntry] = Field(default_factory=list)  # type: ignore[valid-type]
     backup: BackupSettings = Field(default_factory=BackupSettings)
+    reload: ReloadSettings = Field(default_factory=ReloadSettings)
+    heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
@@ -356,6 +360,7 @@ class LoadedConfig:
     slack: SlackConnection = field(default_factory=lambda: SlackConnection(mode="off"))
     smtp_password: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
+    heartbeat_url: str | None = field(default=None, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -541,6 +546,14 @@ def load_settings(
         raise ConfigError(problems)
     settings = validate(merge_overlay(document, overrides), files)
     slack, problems = slack_connection(env, settings)
+    heartbeat = env.get("SELFREG_HEARTBEAT_URL") or None
+    if heartbeat is not None and not heartbeat.startswith(("http://", "https://")):
+        # the value is a secret-ish URL: name the variable, never echo it
+        problems.append(
+            ConfigProblem(
+                "environment", "SELFREG_HEARTBEAT_URL", MISSING, "expected an http(s) URL"
+            )
+        )
     if problems:
         raise ConfigError(problems)
     return LoadedConfig(
@@ -552,4 +565,5 @@ def load_settings(
         slack=slack,
         smtp_password=env.get("SELFREG_SMTP_PASSWORD") or None,
         webhook_secret=env.get("SELFREG_WEBHOOK_SECRET") or None,
+        heartbeat_url=heartbeat,
     )

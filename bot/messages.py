@@ -240,6 +240,7 @@ def command_help() -> str:
             "`/selfreg run ACTION [INCIDENT]`: propose a configured action (run at once if you may approve it)",
             "`/selfreg actions [pause|resume]`: actions with their policy and budget; admins pause or resume all",
             "`/selfreg audit [INCIDENT|USER]`: the recent audit trail",
+            "`/selfreg reload`: reload the config file now (admins)",
             "`/selfreg help`: this text",
         ]
     )
@@ -927,3 +928,82 @@ def _column_starts(header: str, headers: Sequence[str]) -> list[int]:
         starts.append(at)
         at += len(name)
     return starts
+
+
+# ---- notices: config reload, lifecycle, heartbeat ----------------------------------------
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def selfreg_started(checks: int, components: int) -> str:
+    return f"selfreg started: {_count(checks, 'check')}, {_count(components, 'component')}"
+
+
+def selfreg_stopping(uptime: float) -> str:
+    return f"selfreg stopped after {human_duration(uptime)}; its components stop with it."
+
+
+def recovered_from_crash(
+    previous_start: float,
+    adopted: Sequence[tuple[str, int]],
+    incidents: Sequence[tuple[int, str]],
+    approvals: Sequence[tuple[int, str]],
+) -> str:
+    """What selfreg found after a run that ended without stopping (kill -9, OOM, power)."""
+    parts = [
+        f"selfreg recovered from a crash: the run started {utc_time(previous_start)} never stopped"
+    ]
+    if adopted:
+        parts.append(
+            "re-adopted " + ", ".join(f"component {name} (pid {pid})" for name, pid in adopted)
+        )
+    else:
+        parts.append("no running component to re-adopt")
+    if incidents:
+        listed = ", ".join(f"#{i} {check}" for i, check in incidents)
+        parts.append(f"resumed {_count(len(incidents), 'open incident')} ({listed})")
+    if approvals:
+        listed = ", ".join(f"#{i} {action}" for i, action in approvals)
+        parts.append(f"{_count(len(approvals), 'pending approval')} ({listed})")
+    return "; ".join(parts) + "."
+
+
+def config_changes(changes: Sequence[str], settings: Sequence[str], restart: Sequence[str]) -> str:
+    """``config reloaded: + check disk, − check old-api, ~ component api (command)``."""
+    parts = list(changes)
+    if settings:
+        parts.append("~ " + ", ".join(settings))
+    text = "config reloaded: " + (", ".join(parts) if parts else "no change applied")
+    if restart:
+        text += f"; needs a restart: {', '.join(restart)}"
+    return text
+
+
+def config_unchanged() -> str:
+    return "config reloaded: no change."
+
+
+def config_refused(problems: Sequence[str]) -> str:
+    """The same lines ``selfreg config check`` prints, and what selfreg does about them."""
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = "\n".join(problems)
+    return (
+        f"config reload refused ({len(problems)} {noun}); selfreg keeps running on the "
+        f"previous config:\n{lines}"
+    )
+
+
+def config_reload_failed(error: str) -> str:
+    return f"config reload failed part-way ({error}); see selfreg's log."
+
+
+def removed_from_config(what: str) -> str:
+    return f"Resolved: {what} was removed from the config."
+
+
+def reload_in_progress() -> str:
+    return "Reloading the config; the result is posted in the channel."
+
+
+def reload_unavailable() -> str:
+    return "This selfreg cannot reload its config."

@@ -10,10 +10,9 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import sys
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,10 +26,15 @@ import actions
 import checks
 from bot import control, messages
 from bot.clock import Clock, SystemClock
-from bot.config import LoadedConfig
+from bot.config import LoadedConfig, load_settings
 from bot.engine.action_context import EngineActionContext, SupervisorControls
 from bot.engine.alerting import Alerting, incident_snapshot
+from bot.engine.check_jobs import add_check_job
+from bot.engine.heartbeat import Heartbeat
+from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
+from bot.engine.notices import Announcer
 from bot.engine.records import EventKind, Severity
+from bot.engine.reload import Reloader
 from bot.engine.remediation import Remediation, Verification, verification_from
 from bot.engine.runner import CheckRunner
 from bot.engine.status import build_status
@@ -54,7 +58,6 @@ from bot.store.retention import prune, roll_up
 from bot.web.app import build_app, is_loopback
 from bot.web.metrics import metrics_registry
 from checks.base import Check, Observation
-from checks.units import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ class LagProbe:
 
 
 class Runtime:
-    """selfreg, assembled. ``start()`` then ``stop()``; or ``run()`` until a signal."""
+    """selfreg, assembled. ``start()`` then ``stop()`` (``bot/startup.py`` runs it as steps)."""
 
     def __init__(
         self, config: LoadedConfig, *, clock: Clock | None = None, out: TextIO | None = None
@@ -159,6 +162,18 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._serves_socket = False
         self.slack_token_checked = False
+        self.announcer: Announcer | None = None
+        self.reloader: Reloader | None = None
+        self.heartbeat: Heartbeat | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self.started_at = 0.0
+        self._announced_start = False
+        self._previous_run = PreviousRun(started_at=None, stopped=True)
+        self._events_since = 0
+        # how a reload reads the config: the same files and environment as at start
+        self.load_config: Callable[[], LoadedConfig] = lambda: load_settings(
+            str(self.config.files[0])
+        )
 
     # ---- start and stop -------------------------------------------------------------------
     async def start(self) -> None:
@@ -189,10 +204,13 @@ class Runtime:
         """
         config = self.config
         self.store = store = open_store(config.db_path)
+        self._previous_run = previous_run(store)
+        self.started_at = self.clock.now()
         with store.transaction():
             store.record_event(
                 EventKind.STARTED, "", self.clock.now(), files=[str(f) for f in config.files]
             )
+        self._events_since = last_event_id(store)
         self.http = make_http_session()
         notifiers = build_notifiers(config, self.out, self.http, self.clock)
         if config.slack.enabled:
@@ -242,6 +260,8 @@ class Runtime:
         self.remediation = self._build_remediation()
         if self.slack_notifier is not None and self.remediation is not None:
             self.slack_notifier.offers = self.remediation.offers
+        self.announcer = Announcer(store, self.clock, self.alerting.channels, self.outbox.wake.set)
+        self.reloader = Reloader(self, self.announcer, self.load_config)
         self._runners.append(
             await control.serve(
                 control.build_control_app(self.status, self.run_checks, self.remediation),
@@ -261,6 +281,7 @@ class Runtime:
                 started_at=self.clock.now(),
                 remediation=self.remediation,
                 admins=config.settings.slack.admins,
+                reload=self.reloader.from_command,
             )
             self.slack = SlackApp(
                 config.slack,
@@ -286,7 +307,9 @@ class Runtime:
         gc.freeze()
 
     def announce_started(self, detached: bool = False) -> None:
-        """The line operators and tests wait for: "selfreg is running: ..."."""
+        """The line operators and tests wait for: "selfreg is running: ...", after which the
+        config watcher and heartbeat start and the started (or recovered) notice is posted."""
+        self._start_lifecycle(self._previous_run, self._events_since)
         config = self.config
         assert self.runner is not None and self.supervisor is not None
         print(
@@ -300,6 +323,30 @@ class Runtime:
             file=self.out,
             flush=True,
         )
+
+    def _start_lifecycle(self, previous: PreviousRun, since: int) -> None:
+        """The config watcher, the heartbeat, and the started (or recovered) notices."""
+        assert self.reloader is not None and self.announcer is not None and self.store
+        assert self.runner is not None and self.supervisor is not None and self.http
+        self.reloader.start()
+        if self.config.heartbeat_url is not None:
+            beat = self.config.settings.heartbeat
+            self.heartbeat = Heartbeat(
+                self.config.heartbeat_url,
+                self.http,
+                lambda: self.health()[0],
+                every=beat.every,
+                timeout=beat.timeout,
+            )
+            self._heartbeat_task = asyncio.create_task(self.heartbeat.run(), name="heartbeat")
+            self._tasks.append(self._heartbeat_task)
+        self.announcer.post(
+            messages.selfreg_started(len(self.runner.checks), len(self.supervisor.components)),
+            "selfreg",
+        )
+        if previous.crashed:
+            self.announcer.post(recovery_notice(self.store, previous, since), "selfreg")
+        self._announced_start = True
 
     async def _start_web(self) -> None:
         assert self.runner is not None
@@ -320,18 +367,7 @@ class Runtime:
         assert self.runner is not None and self.store is not None
         scheduler = AsyncIOScheduler(timezone="UTC")
         for interval in self.runner.intervals():
-            scheduler.add_job(
-                self.runner.run_interval,
-                "interval",
-                seconds=interval,
-                args=[interval],
-                id=f"checks:{format_duration(interval)}",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=max(int(interval), 1),
-                next_run_time=_utc_now(),
-            )
+            add_check_job(scheduler, self.runner, interval)
         scheduler.add_job(
             self.housekeeping_rollup,
             "interval",
@@ -388,6 +424,15 @@ class Runtime:
         and calls it an outage), no new clicks, running actions finish or time out, then
         components in reverse order, the outbox flushed, servers closed, the store last.
         """
+        if self._announced_start and self.announcer is not None:
+            self._announced_start = False
+            self.announcer.post(
+                messages.selfreg_stopping(self.clock.now() - self.started_at), "selfreg"
+            )
+        if self.reloader is not None:
+            await self.reloader.stop()
+        if self._heartbeat_task is not None:  # a stopping scheduler must not ping /fail
+            self._heartbeat_task.cancel()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.runner is not None:
@@ -421,18 +466,10 @@ class Runtime:
             self.store.close()
             self.store = None
 
-    async def run(self) -> None:
-        """Start, then run until SIGINT or SIGTERM, then stop."""
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await self.start()
-        try:
-            await stop.wait()
-        finally:
-            await self.stop()
-            print(messages.stopped(), file=self.out, flush=True)
+    def on_hangup(self) -> None:
+        """SIGHUP reloads the config (once started; before that the start reads it anyway)."""
+        if self.reloader is not None and self._announced_start:
+            self.reloader.on_signal()
 
     # ---- housekeeping --------------------------------------------------------------------
     async def alerts_sweep(self) -> None:

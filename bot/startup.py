@@ -295,6 +295,7 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal)
+    loop.add_signal_handler(signal.SIGHUP, runtime.on_hangup)  # reloads the config
     try:
         await starting
     except (StepFailed, asyncio.CancelledError) as exc:

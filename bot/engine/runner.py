@@ -139,6 +139,8 @@ class CheckRunner:
 
     def record(self, results: Sequence[RunResult]) -> None:
         """Turn results into states and transitions and write them in one transaction."""
+        # a run of a check a reload removed or replaced meanwhile is not recorded
+        results = [r for r in results if self.checks.get(r.check.name) is r.check]
         if not results:
             return
         records = []

@@ -19,6 +19,13 @@ class ConsoleNotifier:
 
     async def deliver(self, message: OutboxMessage) -> None:
         stream = self._stream or sys.stdout
+        if message.kind == "notice.post":  # a plain notice (started, config reloaded)
+            line = messages.console_notice(
+                message.payload["at"], "info", "selfreg", message.payload["text"]
+            )
+            stream.write(line + "\n")
+            stream.flush()
+            return
         if message.kind != "incident.notice":
             return
         payload = message.payload

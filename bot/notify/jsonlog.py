@@ -1,4 +1,4 @@
-"""The log channel: one JSON line per incident event, appended to a file.
+"""The log channel: one JSON line per incident event or notice, appended to a file.
 
 Each line is one ``write(2)`` on a file opened with ``O_APPEND``, so lines from this process
 and from a log shipper rotating or tailing the file are never interleaved mid-line. There is
@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from bot import messages
 from bot.clock import Clock, SystemClock
@@ -32,17 +33,25 @@ class JsonLogNotifier:
 
     async def deliver(self, message: OutboxMessage) -> None:
         """Append one line; ``DeliveryError`` when the file cannot be written (a full disk clears)."""
-        if message.kind != "incident.notice":
-            return
         payload = message.payload
-        record = {
-            "at": self.clock.now(),
-            "id": message.id,
-            "notice": payload["notice"],
-            "text": payload["text"],
-            "mentions": list(payload.get("mentions", [])),
-            "incident": dict(payload["incident"]),
-        }
+        if message.kind == "notice.post":  # a plain notice: no incident attached
+            record: dict[str, Any] = {
+                "at": self.clock.now(),
+                "id": message.id,
+                "notice": "notice",
+                "text": payload["text"],
+            }
+        elif message.kind == "incident.notice":
+            record = {
+                "at": self.clock.now(),
+                "id": message.id,
+                "notice": payload["notice"],
+                "text": payload["text"],
+                "mentions": list(payload.get("mentions", [])),
+                "incident": dict(payload["incident"]),
+            }
+        else:
+            return
         line = json.dumps(record, ensure_ascii=False) + "\n"  # dumps escapes newlines in values
         try:
             await asyncio.to_thread(self._append, line.encode("utf-8"))

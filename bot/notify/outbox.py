@@ -68,9 +68,12 @@ class OutboxWorker:
     async def run(self) -> None:
         """Deliver until ``finish`` is called: after each wake-up, and at the next retry time."""
         while True:
+            last_pass = self.finishing
             delay = await self.deliver_due()
-            if self.finishing:  # that pass was the last one (finish() wakes a waiting worker)
+            if last_pass:  # that pass began after finish(): it was the last one
                 return
+            if self.finishing:  # finish() came mid-pass: one more sees rows queued since
+                continue
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)

@@ -84,7 +84,9 @@ class Commands:
         started_at: float,
         remediation: Remediation | None = None,
         admins: Sequence[str] = (),
+        reload: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
+        self.reload = reload
         self.remediation = remediation
         self.admins = set(admins)
         self.alerting = alerting
@@ -236,3 +238,11 @@ class Commands:
         if self.remediation is None:
             raise UserError(messages.no_actions_configured())
         return self.remediation
+
+    async def _reload(self, args: Sequence[str], user: str) -> Rendered:
+        """Admins only: reload the config file now (the outcome is also posted as a notice)."""
+        if user not in self.admins:
+            return views.text_view(messages.admins_only("reload"))
+        if self.reload is None:
+            raise UserError(messages.reload_unavailable())
+        return views.text_view(await self.reload(user))

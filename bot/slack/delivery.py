@@ -124,6 +124,9 @@ class SlackNotifier:
             await self._crosspost(message)
         elif kind == "digest.sync":
             await self._sync_digest(ref)
+        elif kind == "notice.post":  # a plain notice in the alert channel, no buttons
+            text = message.payload["text"]
+            await self._call("chat_postMessage", self.channel, channel=self.channel, text=text)
         else:
             log.warning("slack: outbox row %s has unknown kind %s; skipped", message.id, kind)
 

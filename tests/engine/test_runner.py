@@ -173,3 +173,15 @@ async def test_a_first_failure_is_confirmed_by_a_quick_rerun_not_a_whole_interva
     assert ScriptCheck.runs == 2
     assert runner.latest[("api", "")].confirmed is Status.CRITICAL
     assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 1
+
+
+async def test_a_run_of_a_check_a_reload_removed_or_replaced_is_not_recorded(store, http) -> None:
+    old = script("api", behaviour="fail", interval=1)
+    runner = runner_for(store, http, old)
+    result = await runner.run_one(old)
+    runner.checks = {"api": script("api", behaviour="fail", interval=1)}  # replaced meanwhile
+    runner.record([result])
+    del runner.checks["api"]  # then removed
+    runner.record([result])
+    assert runner.latest == {}
+    assert store.conn.execute("SELECT count(*) FROM incidents").fetchone()[0] == 0

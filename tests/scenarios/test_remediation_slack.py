@@ -226,7 +226,8 @@ def test_an_expired_or_unknown_proposal_is_refused_and_nothing_runs(emu, tmp_pat
         import time
 
         time.sleep(2.5)
-        emu.click(CHANNEL, message.ts, action_id, user=ALICE)
+        # the expiry may already have removed the button: click the revision the user still sees
+        emu.click_revision(message, action_id, user=ALICE)
         emu.wait_for(lambda: refusals(emu, "expired"), timeout=10)
         forged_blocks = [
             {

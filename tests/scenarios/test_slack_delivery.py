@@ -85,7 +85,12 @@ def test_a_channel_that_does_not_exist_is_recorded_and_shown_while_health_stays_
 
 
 def test_blocks_slack_rejects_fall_back_to_text(emu, tmp_path) -> None:
-    emu.fail("chat.postMessage", error="invalid_blocks", times=1)
+    emu.fail(
+        "chat.postMessage",
+        error="invalid_blocks",
+        times=1,
+        when=lambda args: bool(args.get("blocks")),  # an incident, not a plain notice
+    )
     config = config_with(tmp_path, ["svc1"])
     with running_selfreg(config, slack_env(emu, tmp_path / "data", mode="post")):
         message = emu.wait_for(lambda: top_level(emu) and top_level(emu)[0], timeout=20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,9 +53,30 @@ def running_selfreg(config: Path, env: dict[str, str]) -> Iterator[SelfregProces
         selfreg.stop()
 
 
+# selfreg's plain notices (bot/engine/notices.py): lifecycle and config reloads, not incidents
+NOTICE = re.compile(r"^(selfreg (started|stopped|recovered)|config reload)")
+
+
+def is_notice(text: str) -> bool:
+    return NOTICE.match(text) is not None
+
+
 def top_level(emu: SlackEmulator, channel: str = CHANNEL) -> list:
-    """Messages in the channel itself (not thread replies) posted by the bot."""
-    return [m for m in emu.messages(channel) if m.thread_ts in (None, m.ts) and m.user == "U0BOT"]
+    """Messages in the channel itself (not thread replies) posted by the bot, but notices."""
+    return [
+        m
+        for m in emu.messages(channel)
+        if m.thread_ts in (None, m.ts) and m.user == "U0BOT" and not is_notice(m.text)
+    ]
+
+
+def notices(emu: SlackEmulator, channel: str = CHANNEL) -> list:
+    """selfreg's plain notices in the channel ("selfreg started: ...", "config reloaded: ...")."""
+    return [
+        m
+        for m in emu.messages(channel)
+        if m.thread_ts in (None, m.ts) and m.user == "U0BOT" and is_notice(m.text)
+    ]
 
 
 def block_text(message) -> str:

@@ -8,6 +8,7 @@ readiness.py   the health probe (http, tcp, process) and waiting until ready
 logs.py        output files and their copy-then-truncate rotation
 rows.py        the store rows (per instance, per component) and events
 state.py       what is known of each component and instance
+reconfigure.py a config reload's changes: start added, stop removed, restart changed
 """
 
 from __future__ import annotations

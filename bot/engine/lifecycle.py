@@ -1,0 +1,67 @@
+"""selfreg's own life: did the previous run end cleanly, and what the start notice says.
+
+A run records ``selfreg.started`` first and ``selfreg.stopped`` last. When the newest of the
+two is a start, the previous run never stopped (``kill -9``, an out-of-memory kill, a power
+cut): the new run says so, with what it found and took over: the components it re-adopted
+(and their pids), the open incidents it resumes and the approvals still pending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import messages
+from bot.engine.records import EventKind
+from bot.engine.supervisor import SupervisorEvent
+from bot.store import proposals
+from bot.store.db import Store
+from bot.store.incidents import open_incidents
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PreviousRun:
+    """How the previous run ended, read before this run records its own start."""
+
+    started_at: float | None  # None: this is the first run with this store
+    stopped: bool
+
+    @property
+    def crashed(self) -> bool:
+        return self.started_at is not None and not self.stopped
+
+
+def previous_run(store: Store) -> PreviousRun:
+    row = store.conn.execute(
+        "SELECT kind, at FROM events WHERE kind IN (?, ?) ORDER BY id DESC LIMIT 1",
+        (EventKind.STARTED, EventKind.STOPPED),
+    ).fetchone()
+    if row is None:
+        return PreviousRun(started_at=None, stopped=True)
+    if row["kind"] == EventKind.STOPPED:
+        return PreviousRun(started_at=row["at"], stopped=True)
+    return PreviousRun(started_at=row["at"], stopped=False)
+
+
+def last_event_id(store: Store) -> int:
+    row = store.conn.execute("SELECT max(id) FROM events").fetchone()
+    return int(row[0] or 0)
+
+
+def recovery_notice(store: Store, previous: PreviousRun, since_event: int) -> str:
+    """The "recovered from a crash" notice: adoptions recorded after event ``since_event``."""
+    adopted = [
+        (row["subject"], int(_pid(row["detail"])))
+        for row in store.conn.execute(
+            "SELECT subject, detail FROM events WHERE kind = ? AND id > ? ORDER BY id",
+            (SupervisorEvent.ADOPTED, since_event),
+        )
+    ]
+    incidents = [(i.id, i.check) for i in open_incidents(store)]
+    approvals = [(p.id, p.action) for p in proposals.open_proposals(store)]
+    return messages.recovered_from_crash(previous.started_at or 0.0, adopted, incidents, approvals)
+
+
+def _pid(detail: str) -> int:
+    import json
+
+    return int(json.loads(detail).get("pid") or 0)

@@ -1,0 +1,290 @@
+"""Live config reload: SIGHUP, a change of the config file on disk, or ``/selfreg reload``.
+
+The file is read and validated exactly as at start (``load_settings``). An invalid config is
+refused with the same lines ``selfreg config check`` prints, and selfreg keeps running on the
+one it has. A valid one is compared with the running config (``config_diff``) and only what
+differs is touched: an added check is scheduled, a removed one stops (its open incidents are
+resolved with a note), a changed one is rebuilt; components are started, stopped or
+restarted one by one while the others keep their pids; an unchanged check keeps its state.
+What cannot change in a running process is named in the notice as "needs a restart".
+
+Every reload is an event row and a notice ("config reloaded: + check disk, − check old-api,
+~ component api (command)"). Reloads never overlap: one lock serialises the three triggers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import actions
+import checks
+from bot import messages
+from bot.config import LoadedConfig
+from bot.engine.check_jobs import sync_check_jobs
+from bot.engine.config_diff import ConfigDiff, diff, names
+from bot.engine.notices import Announcer
+from bot.engine.supervisor import reconfigure
+from bot.errors import ConfigError, UserError
+from bot.store.incidents import open_incidents
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SETTLE = 0.2  # a file must look the same twice this far apart: an editor may still be writing
+COMMAND_WAIT = 2.0  # a Slack command is answered within 3 s; a longer reload answers in the channel
+
+Fingerprint = tuple[tuple[str, int, int, int] | None, ...]
+
+
+class ReloadEvent(StrEnum):
+    RELOADED = "config.reloaded"
+    REFUSED = "config.reload_refused"
+    FAILED = "config.reload_failed"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReloadOutcome:
+    applied: bool
+    text: str
+
+
+def fingerprint(files: Sequence[Path]) -> Fingerprint:
+    """(path, mtime in ns, size, inode) per file; None for a file that is gone. Cheap: a stat."""
+    found: list[tuple[str, int, int, int] | None] = []
+    for path in files:
+        try:
+            st = os.stat(path)
+        except OSError:
+            found.append(None)
+            continue
+        found.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(found)
+
+
+class Reloader:
+    """Reloads the runtime's config on request, on SIGHUP and when its files change."""
+
+    def __init__(
+        self, runtime: Runtime, announcer: Announcer, load: Callable[[], LoadedConfig]
+    ) -> None:
+        self.runtime = runtime
+        self.announcer = announcer
+        self.load = load
+        self.booted = runtime.config
+        self._lock = asyncio.Lock()
+        self._seen = fingerprint(runtime.config.files)
+        self._restart_named: tuple[str, ...] = ()
+        self._tasks: set[asyncio.Task[ReloadOutcome]] = set()
+        self._watcher: asyncio.Task[None] | None = None
+
+    # ---- triggers ----------------------------------------------------------------------
+    def on_signal(self) -> None:
+        """SIGHUP: reload in a task (a signal handler must not block the loop)."""
+        self._spawn("signal")
+
+    async def from_command(self, user: str) -> str:
+        """``/selfreg reload``: the outcome, or a note that it is posted when it takes long."""
+        task = self._spawn(f"slack:{user}")
+        done, _ = await asyncio.wait({task}, timeout=COMMAND_WAIT)
+        return task.result().text if done else messages.reload_in_progress()
+
+    async def watch(self) -> None:
+        """Compare the files' fingerprints every ``[reload] poll_every``; reload on a change."""
+        while True:
+            await asyncio.sleep(self.runtime.config.settings.reload.poll_every)
+            if self.runtime.config.settings.reload.watch:
+                await self.poll()
+
+    async def poll(self) -> None:
+        files = self.runtime.config.files
+        now = fingerprint(files)
+        if now == self._seen:
+            return
+        await asyncio.sleep(SETTLE)
+        if fingerprint(files) == now:
+            await self.reload("file")
+
+    def _spawn(self, trigger: str) -> asyncio.Task[ReloadOutcome]:
+        task = asyncio.get_running_loop().create_task(self.reload(trigger), name="config-reload")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def start(self) -> None:
+        """Start watching the config files."""
+        self._watcher = asyncio.get_running_loop().create_task(self.watch(), name="config-watch")
+
+    async def stop(self) -> None:
+        """Stop watching and cut short a reload in progress (selfreg is stopping)."""
+        pending: list[asyncio.Task[Any]] = [*self._tasks]
+        if self._watcher is not None:
+            pending.append(self._watcher)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(BaseException):
+                await task
+
+    # ---- the reload ----------------------------------------------------------------------
+    async def reload(self, trigger: str) -> ReloadOutcome:
+        """Read, validate, compare and apply; never raises (the outcome says what happened)."""
+        async with self._lock:
+            seen = fingerprint(self.runtime.config.files)
+            try:
+                new = self.load()
+            except ConfigError as exc:
+                self._seen = seen
+                return self._refused(trigger, [str(p) for p in exc.problems])
+            except UserError as exc:
+                self._seen = seen
+                return self._refused(trigger, [str(exc)])
+            self._seen = seen
+            change = diff(
+                self.runtime.config,
+                new,
+                self.booted,
+                actions_live=self.runtime.remediation is not None,
+            )
+            if not change.applies_anything and change.restart == self._restart_named:
+                self.runtime.config = new
+                return self._finish(trigger, messages.config_unchanged(), change, announce=False)
+            try:
+                await self._apply(new, change)
+            except Exception as exc:  # half-applied: it must be seen, and must not kill selfreg
+                log.exception("config reload failed part-way")
+                text = messages.config_reload_failed(f"{type(exc).__name__}: {exc}")
+                self._record(ReloadEvent.FAILED, trigger, text=text)
+                self.announcer.post(text, "config")
+                return ReloadOutcome(applied=False, text=text)
+            self._restart_named = change.restart
+            text = messages.config_changes(names(change.entries), change.live, change.restart)
+            return self._finish(trigger, text, change, announce=True)
+
+    def _refused(self, trigger: str, problems: list[str]) -> ReloadOutcome:
+        text = messages.config_refused(problems)
+        log.error("%s", text)
+        self._record(ReloadEvent.REFUSED, trigger, problems=problems)
+        self.announcer.post(text, "config")
+        return ReloadOutcome(applied=False, text=text)
+
+    def _finish(
+        self, trigger: str, text: str, change: ConfigDiff, *, announce: bool
+    ) -> ReloadOutcome:
+        log.info("%s", text)
+        self._record(
+            ReloadEvent.RELOADED,
+            trigger,
+            changes=names(change.entries),
+            settings=list(change.live),
+            needs_restart=list(change.restart),
+            applied=announce,
+        )
+        if announce or trigger != "file":
+            self.announcer.post(text, "config")
+        return ReloadOutcome(applied=announce, text=text)
+
+    def _record(self, kind: ReloadEvent, trigger: str, **detail: object) -> None:
+        store = self.runtime.store
+        if store is None:
+            return
+        with store.transaction():
+            store.record_event(
+                kind,
+                "config",
+                self.runtime.clock.now(),
+                by=trigger,
+                files=[str(f) for f in self.runtime.config.files],
+                **detail,
+            )
+
+    async def _apply(self, new: LoadedConfig, change: ConfigDiff) -> None:
+        """Apply ``change``: checks, actions, jobs, incidents, components, then settings."""
+        rt = self.runtime
+        assert rt.runner is not None and rt.alerting is not None and rt.supervisor is not None
+        assert rt.store is not None
+        settings = new.settings
+        specs = {spec.name: spec for spec in settings.checks}
+        rebuilt = set(change.of("checks", "+")) | set(change.of("checks", "~"))
+        removed = change.of("checks", "−")
+        before = rt.runner.checks
+        rt.runner.checks = {
+            name: before[name] if name not in rebuilt else checks.REGISTRY[spec.kind](spec)
+            for name, spec in specs.items()
+        }
+        self._forget_checks(removed)
+        rt.alerting.specs = specs
+        if rt.remediation is not None:
+            self._apply_actions(new, change)
+        if rt.scheduler is not None:
+            sync_check_jobs(rt.scheduler, rt.runner)
+        gone = [*removed, *(f"component:{n}" for n in change.of("components", "−"))]
+        self._resolve_incidents_of(gone)
+        if any(e.section == "components" for e in change.entries):
+            await reconfigure.apply(rt.supervisor, settings.components)
+        self._apply_settings(new)
+        rt.config = new
+
+    def _forget_checks(self, removed: Sequence[str]) -> None:
+        """A removed check leaves the status: its latest state in memory and in the store."""
+        rt = self.runtime
+        assert rt.runner is not None and rt.store is not None
+        if not removed:
+            return
+        for key in [k for k in rt.runner.latest if k[0] in removed]:
+            del rt.runner.latest[key]
+        marks = ", ".join("?" for _ in removed)
+        with rt.store.transaction() as conn:
+            conn.execute(f'DELETE FROM state WHERE "check" IN ({marks})', list(removed))
+
+    def _apply_actions(self, new: LoadedConfig, change: ConfigDiff) -> None:
+        rt = self.runtime
+        assert rt.remediation is not None
+        rebuilt = set(change.of("actions", "+")) | set(change.of("actions", "~"))
+        before = rt.remediation.actions
+        rt.remediation.actions = {
+            spec.name: before[spec.name]
+            if spec.name in before and spec.name not in rebuilt
+            else actions.REGISTRY[spec.kind](spec)
+            for spec in new.settings.actions
+        }
+        rt.remediation.remediations = {
+            c.name: list(c.remediate) for c in new.settings.checks if c.remediate
+        }
+        rt.remediation.dry_run = new.settings.remediation.dry_run
+
+    def _resolve_incidents_of(self, checks_gone: Sequence[str]) -> None:
+        rt = self.runtime
+        assert rt.alerting is not None and rt.store is not None
+        if not checks_gone:
+            return
+        for incident in open_incidents(rt.store):
+            if incident.check in checks_gone:
+                what = incident.check.replace("component:", "component ", 1)
+                if not incident.check.startswith("component:"):
+                    what = f"check {what}"
+                rt.alerting.close(incident.id, messages.removed_from_config(what))
+
+    def _apply_settings(self, new: LoadedConfig) -> None:
+        """The live keys outside the named lists: alerting policy, who may do what, heartbeat."""
+        rt = self.runtime
+        settings = new.settings
+        if rt.alerting is not None:
+            rt.alerting.policy = settings.alerts
+        if rt.permissions is not None:
+            rt.permissions.rules = {k: list(v) for k, v in settings.slack.permissions.items()}
+            rt.permissions.admins = set(settings.slack.admins)
+        if rt.slack is not None:
+            rt.slack.commands.admins = set(settings.slack.admins)
+        if rt.heartbeat is not None:
+            rt.heartbeat.every = settings.heartbeat.every
+            rt.heartbeat.timeout = settings.heartbeat.timeout
