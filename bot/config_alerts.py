@@ -26,6 +26,7 @@ COMMANDS = (
     "run",
     "actions",
     "audit",
+    "predict",
 )
 
 

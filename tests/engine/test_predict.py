@@ -1,0 +1,187 @@
+"""The predictors wired into the engine: real store files, the real runner's write path, a fake
+clock. A spike opens its own anomaly incident, a failing model leaves the rules alone,
+retraining runs in a worker thread, and saved state is signed and checked at load."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.config import ModelsSettings
+from bot.config_alerts import AlertsSettings
+from bot.engine.alerting import Alerting
+from bot.engine.incidents import IncidentState
+from bot.engine.predict import Predictor
+from bot.engine.records import Severity
+from bot.engine.runner import CheckRunner, RunResult
+from bot.store import Store, open_store, predictions
+from bot.store import incidents as rows
+from checks.base import Observation, Status
+from checks.http import HttpCheck, HttpSpec
+from models.anomaly import AnomalyDetector
+
+CHANNELS = {"slack": Severity.INFO}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(tmp_path / "selfreg.db")
+    yield opened
+    opened.close()
+
+
+class Rig:
+    """A runner whose writes feed a predictor, the way the runtime wires them."""
+
+    def __init__(self, store: Store, tmp_path: Path, **models: object) -> None:
+        self.clock = FakeClock()
+        self.check = HttpCheck(
+            HttpSpec(
+                kind="http",
+                name="api",
+                url="http://127.0.0.1:9/health",
+                latency={"warn": 0.3, "critical": 2.0},
+                confirm_after=None,
+            )
+        )
+        specs = {"api": self.check.spec}
+        self.store = store
+        self.alerting = Alerting(store, self.clock, AlertsSettings(), specs, CHANNELS)
+        self.settings = ModelsSettings.model_validate({"warmup": 50, **models})
+        self.predictor = Predictor(
+            settings=self.settings,
+            specs=specs,
+            store=store,
+            clock=self.clock,
+            alerting=self.alerting,
+            model_dir=tmp_path / "models",
+        )
+        self.predictor.load()
+        self.runner = CheckRunner(
+            checks=[self.check], store=store, clock=self.clock, http=None, hooks=self.alerting
+        )  # type: ignore[arg-type]
+        self.runner.on_recorded = self.predictor.observe
+
+    def run(self, latency: float, status: Status = Status.OK, **extra: float) -> None:
+        self.clock.advance(5.0)
+        observation = Observation(
+            check="api",
+            status=status,
+            summary=f"latency {latency * 1000:.0f} ms",
+            values={"latency": latency, **extra},
+            at=self.clock.now(),
+        )
+        self.runner.record(
+            [RunResult(check=self.check, observations=[observation], state_writes={}, duration=0)]
+        )
+
+
+def noisy(rig: Rig, count: int, seed: int = 1, **extra: float) -> None:
+    rnd = random.Random(seed)
+    for _ in range(count):
+        rig.run(0.05 + rnd.uniform(-0.005, 0.005), **extra)
+
+
+def anomaly_incidents(store: Store) -> list:
+    return [i for i in rows.open_incidents(store) if i.kind == "anomaly"]
+
+
+def test_a_spike_opens_an_anomaly_incident_naming_the_metric_and_score(store, tmp_path) -> None:
+    rig = Rig(store, tmp_path)
+    noisy(rig, 100)
+    assert anomaly_incidents(store) == []
+    rig.run(0.25)  # under the rule's warn (300 ms): only the model sees it
+    [incident] = anomaly_incidents(store)
+    assert incident.severity is Severity.WARNING
+    assert incident.fingerprint == "api||anomaly:latency"
+    assert "latency is unusual: 0.25 (usually" in incident.summary
+    assert "score" in incident.summary and "contributing: value" in incident.summary
+    assert [i for i in rows.open_incidents(store) if i.kind == "rule"] == []
+    [stored] = predictions.recent(store, 0.0)
+    assert stored.kind == "anomaly" and stored.detail["metric"] == "latency"
+
+
+def test_an_anomaly_resolves_once_clear_for_a_while_and_never_touches_the_rule(
+    store, tmp_path
+) -> None:
+    rig = Rig(store, tmp_path, clear_after="30s")
+    noisy(rig, 100)
+    rig.run(3.0, Status.CRITICAL)
+    rig.run(3.0, Status.CRITICAL)  # open_after = 2: the rule's own incident
+    kinds = sorted(i.kind for i in rows.open_incidents(store))
+    assert kinds == ["anomaly", "rule"]
+    rule = rows.latest_for(store, "api||rule")
+    assert rule is not None and rule.severity is Severity.CRITICAL and rule.count == 1
+    noisy(rig, 5, seed=2)  # 25 s clear: not yet "a while"
+    assert rows.latest_for(store, "api||anomaly:latency").state is IncidentState.OPEN
+    noisy(rig, 7, seed=3)
+    anomaly = rows.latest_for(store, "api||anomaly:latency")
+    assert anomaly is not None and anomaly.state is IncidentState.RESOLVED
+    assert "has been clear for 3" in anomaly.summary
+    assert rows.latest_for(store, "api||rule").severity is Severity.CRITICAL
+
+
+class BrokenDetector(AnomalyDetector):
+    """A detector that fails the way a bug would: every score raises."""
+
+    def score(self, key, at, value, threshold=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("model bug")
+
+
+def test_a_failing_model_is_switched_off_and_the_rules_still_alert(store, tmp_path, caplog) -> None:
+    rig = Rig(store, tmp_path)
+    rig.predictor.detector = BrokenDetector(warmup=50)
+    with caplog.at_level(logging.ERROR):
+        rig.run(3.0, Status.CRITICAL)
+        rig.run(3.0, Status.CRITICAL)
+    assert rig.predictor.failed == {"anomaly"}
+    assert "the anomaly model failed" in caplog.text
+    [incident] = rows.open_incidents(store)
+    assert incident.kind == "rule" and incident.severity is Severity.CRITICAL
+
+
+def test_with_every_model_off_the_rules_alone_decide(store, tmp_path) -> None:
+    rig = Rig(store, tmp_path, anomaly=False, forecast=False, failure_risk=False)
+    assert rig.predictor.detector is None and rig.predictor.forecaster is None
+    noisy(rig, 30)
+    rig.run(3.0, Status.CRITICAL)
+    rig.run(3.0, Status.CRITICAL)
+    assert [i.kind for i in rows.open_incidents(store)] == ["rule"]
+
+
+async def test_retraining_runs_in_a_worker_thread_and_installs_the_forests(store, tmp_path) -> None:
+    rig = Rig(store, tmp_path)
+    assert rig.predictor.detector is not None
+    rig.predictor.detector.min_group_rows = 40
+    noisy(rig, 100, errors=0.0)  # two metrics: one group forest
+    await rig.predictor.retrain(force=True)
+    assert rig.predictor.fit_threads
+    assert threading.get_ident() not in rig.predictor.fit_threads
+    assert list(rig.predictor.detector.group_models_) == ["api|"]
+    assert set(rig.predictor.risks) == {"api"}  # fitted too, still learning on so little
+    assert (tmp_path / "models" / "anomaly.state").exists()
+
+
+def test_saved_state_is_restored_and_a_tampered_file_is_refused(store, tmp_path, caplog) -> None:
+    rig = Rig(store, tmp_path)
+    noisy(rig, 30)
+    rig.predictor.save()
+    again = Rig(store, tmp_path)
+    assert again.predictor.detector is not None
+    assert again.predictor.detector.series_["api||latency"].n == 30
+    assert again.predictor.files.refused == []
+    path = tmp_path / "models" / "anomaly.state"
+    blob = bytearray(path.read_bytes())
+    blob[40] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    with caplog.at_level(logging.WARNING):
+        cold = Rig(store, tmp_path)
+    assert cold.predictor.detector is not None and cold.predictor.detector.series_ == {}
+    assert cold.predictor.files.refused == ["anomaly"]
+    assert "refused" in caplog.text and "signature" in caplog.text
