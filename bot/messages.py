@@ -631,7 +631,7 @@ def feedback_recorded(
 
 
 def threshold_raised(kind: str, target: str, count: int, old: float, new: float) -> str:
-    what = target.replace("|", " ").strip()
+    what = " ".join(part for part in target.split("|") if part)
     if kind == "forecast":
         return (
             f"{count} false alarms on {what}: its forecast horizon shrinks from "

@@ -315,21 +315,35 @@ class Alerting:
                     count=current.count + 1,
                 )
                 return self._apply(refreshed, [])
-            self.on_transition(
-                Transition(
-                    fingerprint=fingerprint,
-                    check=check,
-                    subject=subject,
-                    kind=kind,
-                    previous=Status.OK,
-                    current=Status.WARNING,
-                    severity=Severity.WARNING,
-                    summary=summary,
-                    values=dict(values),
-                    at=now,
-                )
+            transition = Transition(
+                fingerprint=fingerprint,
+                check=check,
+                subject=subject,
+                kind=kind,
+                previous=Status.OK,
+                current=Status.WARNING,
+                severity=Severity.WARNING,
+                summary=summary,
+                values=dict(values),
+                at=now,
             )
-            return rows.latest_for(self.store, fingerprint)
+            # Every episode is a new incident (never a reopened one): feedback is per episode.
+            silence = self._silence_for(fingerprint, check, subject, Severity.WARNING, now)
+            spec = self.specs.get(check)
+            incident, notices = life.open_incident(
+                transition,
+                now,
+                self.policy,
+                None,
+                runbook_url=spec.runbook_url if spec else None,
+                silence_id=silence.id if silence else None,
+            )
+            if silence is None:
+                incident = self._storm_control(incident, now)
+            incident = self._apply(incident, notices)
+            if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
+                self.on_opened(incident)
+            return incident
 
     def prediction_cleared(
         self, *, kind: str, check: str, subject: str, metric: str, summary: str

@@ -120,7 +120,7 @@ def record_feedback(
         predictions.save_feedback(store, incident_id, actor, kind, target, verdict, now)
         store.record_event(
             FEEDBACK_EVENT, f"incident:{incident_id}", now, actor=actor, verdict=verdict,
-            kind=kind, target=target,
+            model=kind, target=target,
         )  # fmt: skip
         counts = predictions.feedback_counts(store).get(kind, {})
         useful = counts.get(predictions.USEFUL, 0)
@@ -138,5 +138,5 @@ def record_feedback(
             return
         old, new = thresholds.raise_for(kind, target, now)
         predictions.save_threshold(store, thresholds.raised[(kind, target)])
-        store.record_event(THRESHOLD_EVENT, target, now, kind=kind, old=old, new=new)
+        store.record_event(THRESHOLD_EVENT, target, now, model=kind, old=old, new=new)
         alerting.reply(incident_id, messages.threshold_raised(kind, target, count, old, new))

@@ -96,9 +96,9 @@ def feedback_counts(store: Store) -> dict[str, dict[str, int]]:
     An incident counts once, by its latest verdict (several people may click)."""
     counts: dict[str, dict[str, int]] = {}
     for row in store.conn.execute(
-        "SELECT kind, verdict, count(DISTINCT incident_id) FROM prediction_feedback f "
-        "WHERE at = (SELECT max(at) FROM prediction_feedback g WHERE g.incident_id = "
-        "f.incident_id) GROUP BY kind, verdict"
+        "SELECT kind, verdict, count(*) FROM (SELECT kind, verdict, row_number() OVER "
+        "(PARTITION BY incident_id ORDER BY at DESC, rowid DESC) AS n FROM prediction_feedback) "
+        "WHERE n = 1 GROUP BY kind, verdict"
     ):
         counts.setdefault(row[0], {USEFUL: 0, FALSE_ALARM: 0})[row[1]] = int(row[2])
     return counts

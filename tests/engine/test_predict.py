@@ -4,6 +4,7 @@ retraining runs in a worker thread, and saved state is signed and checked at loa
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -18,6 +19,7 @@ from bot.config_alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.incidents import IncidentState
 from bot.engine.predict import Predictor
+from bot.engine.predict_feedback import NotAPrediction
 from bot.engine.records import Severity
 from bot.engine.runner import CheckRunner, RunResult
 from bot.store import Store, open_store, predictions
@@ -185,3 +187,53 @@ def test_saved_state_is_restored_and_a_tampered_file_is_refused(store, tmp_path,
     assert cold.predictor.detector is not None and cold.predictor.detector.series_ == {}
     assert cold.predictor.files.refused == ["anomaly"]
     assert "refused" in caplog.text and "signature" in caplog.text
+
+
+def thread_replies(store: Store, incident_id: int) -> list[str]:
+    return [
+        json.loads(r[0])["text"]
+        for r in store.conn.execute(
+            "SELECT payload FROM outbox WHERE kind = 'incident.reply' AND ref = ? ORDER BY id",
+            (incident_id,),
+        )
+    ]
+
+
+def test_repeated_false_alarms_raise_the_metric_threshold_and_say_so(store, tmp_path) -> None:
+    rig = Rig(store, tmp_path, clear_after="20s")
+    noisy(rig, 100)
+    ids = []
+    for episode in range(3):
+        rig.run(0.5)
+        [incident] = anomaly_incidents(store)
+        ids.append(incident.id)
+        verdict = predictions.USEFUL if episode == 0 else predictions.FALSE_ALARM
+        rig.predictor.feedback(incident.id, "U0ALICE", verdict)
+        rig.predictor.feedback(incident.id, "U0BOB", predictions.FALSE_ALARM)
+        noisy(rig, 35, seed=10 + episode)  # clears, and past the detector's refractory
+        assert anomaly_incidents(store) == []
+    assert len(set(ids)) == 3  # each episode its own incident
+    assert "<@U0ALICE> marked this prediction useful." in thread_replies(store, ids[0])[0]
+    last = thread_replies(store, ids[2])
+    assert any("anomaly precision so far: 0% (0 useful of 3)" in line for line in last)
+    assert "3 false alarms on api latency: its anomaly threshold rises from 0.50 to 0.75." in last
+    raised = predictions.raised_thresholds(store)[("anomaly", "api||latency")]
+    assert raised.level == 1 and raised.value == 0.75
+    events = store.conn.execute(
+        "SELECT count(*) FROM events WHERE kind = 'prediction.feedback'"
+    ).fetchone()[0]
+    assert events == 6
+    reloaded = Rig(store, tmp_path)  # the raise is stored: a restart keeps it
+    assert reloaded.predictor.thresholds.anomaly_for(["api||latency"]) == {"api||latency": 0.75}
+    rig.run(0.5)  # the next episode is judged against the raised threshold
+    [incident] = anomaly_incidents(store)
+    assert "(threshold 0.75)" in incident.summary
+
+
+def test_feedback_on_a_rule_incident_is_refused(store, tmp_path) -> None:
+    rig = Rig(store, tmp_path)
+    rig.run(3.0, Status.CRITICAL)
+    rig.run(3.0, Status.CRITICAL)
+    [incident] = rows.open_incidents(store)
+    with pytest.raises(NotAPrediction, match="is not a prediction"):
+        rig.predictor.feedback(incident.id, "U0ALICE", predictions.USEFUL)
