@@ -14,15 +14,17 @@ import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
-from bot.engine.predict import Predictor
 from bot.engine.remediation import Remediation
 from bot.errors import UnknownCheck, UserError
 from checks.base import Observation
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
 
 RunChecks = Callable[[Sequence[str] | None], Awaitable[list[Observation]]]
 

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMessage, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -28,7 +28,6 @@ from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
 from bot.engine.incidents import Incident
-from bot.engine.predict import Predictor
 from bot.engine.remediation import Remediation
 from bot.errors import UserError
 from bot.slack import render, views
@@ -36,6 +35,9 @@ from bot.slack.commands import BadCommand, Commands, parse
 from bot.store import incidents as rows
 from bot.store import predictions, proposals
 from bot.store.db import Store
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import shlex
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import messages
 from bot.clock import Clock
 from bot.config_alerts import COMMANDS
 from bot.engine.alerting import Alerting
-from bot.engine.predict import Predictor
 from bot.engine.remediation import Remediation
 from bot.engine.silences import parse_matcher, parse_time
 from bot.errors import UnknownCheck, UserError
@@ -27,6 +26,9 @@ from bot.store import incidents as rows
 from bot.store.availability import availability
 from bot.store.db import Store
 from checks.units import parse_duration
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
 
 USAGE = {
     "run": "/selfreg run ACTION [INCIDENT]",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import random
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +239,12 @@ def test_feedback_on_a_rule_incident_is_refused(store, tmp_path) -> None:
     [incident] = rows.open_incidents(store)
     with pytest.raises(NotAPrediction, match="is not a prediction"):
         rig.predictor.feedback(incident.id, "U0ALICE", predictions.USEFUL)
+
+
+def test_with_every_model_off_scikit_learn_is_never_imported() -> None:
+    code = (
+        "import sys, bot.runtime, bot.cli, bot.control, bot.slack.app\n"
+        "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
