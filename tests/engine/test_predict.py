@@ -22,7 +22,7 @@ from bot.engine.alerting import Alerting
 from bot.engine.incidents import IncidentState
 from bot.engine.predict import Predictor
 from bot.engine.predict_feedback import NotAPrediction
-from bot.engine.records import Severity
+from bot.engine.records import Severity, Transition
 from bot.engine.runner import CheckRunner, RunResult
 from bot.store import Store, open_store, predictions
 from bot.store import incidents as rows
@@ -248,3 +248,68 @@ def test_with_every_model_off_scikit_learn_is_never_imported() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def record_history(rig: Rig, hours: float, seed: int = 5) -> None:
+    """``hours`` of stored latency samples before the rig's clock, every 30 s: a 20-minute
+    climb ends in a rule incident every 2 hours (down 5 minutes), flat noise otherwise."""
+    rnd = random.Random(seed)
+    store, start = rig.store, rig.clock.now() - hours * 3600
+    series = store.series_id("api", "", "latency")
+    rows_, failures = [], []
+    t = start
+    while t < rig.clock.now() - 600:
+        phase = (t - start) % 7200
+        if phase < 5400:
+            value = 0.05 + rnd.uniform(-0.005, 0.005)
+        elif phase < 6600:
+            value = 0.05 + 0.2 * (phase - 5400) / 1200 + rnd.uniform(-0.005, 0.005)
+        else:
+            if phase - 6600 < 30:
+                failures.append(t)
+            t += 30
+            continue
+        rows_.append((series, t, value))
+        t += 30
+    with store.transaction() as conn:
+        conn.executemany("INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", rows_)
+        for at in failures:
+            for current, previous in ((Status.CRITICAL, Status.OK), (Status.OK, Status.CRITICAL)):
+                rig.alerting.on_transition(
+                    Transition(
+                        fingerprint="api||rule",
+                        check="api",
+                        subject="",
+                        previous=previous,
+                        current=current,
+                        severity=Severity.CRITICAL,
+                        summary="api is down",
+                        at=at if current is Status.CRITICAL else at + 600,
+                    )
+                )
+
+
+async def test_a_high_failure_risk_opens_a_risk_incident_with_its_top_features(
+    store, tmp_path
+) -> None:
+    rig = Rig(store, tmp_path, anomaly=False, forecast=False)
+    report = rig.predictor.report("api")
+    assert report["risks"][0]["state"] == "learning"
+    record_history(rig, 20)
+    await rig.predictor.retrain(force=True)
+    status = rig.predictor.risks["api"].status()
+    assert status.state.value == "ready", status
+    assert status.n_failures >= 3
+    noisy(rig, 60)
+    assert [i for i in rows.open_incidents(store) if i.kind == "risk"] == []
+    for step in range(1, 121):  # the same climb as before each past failure
+        rig.run(0.05 + 0.2 * step / 240)
+        if [i for i in rows.open_incidents(store) if i.kind == "risk"]:
+            break
+    [incident] = [i for i in rows.open_incidents(store) if i.kind == "risk"]
+    assert incident.fingerprint == "api||risk" and incident.severity is Severity.WARNING
+    assert incident.summary.startswith("api is likely to fail within 15 m: risk ")
+    assert "contributing: latency:" in incident.summary
+    assert [i.kind for i in rows.open_incidents(store)] == ["risk"]  # the rule is quiet
+    [stored] = predictions.recent(store, 0.0, check="api")
+    assert stored.kind == "risk" and stored.detail["top"]
