@@ -17,25 +17,24 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot import messages
 from bot.clock import Clock
 from bot.config import ModelsSettings
-from bot.engine.alerting import PREDICTED, Alerting, prediction_fingerprint
+from bot.engine.alerting import Alerting, prediction_fingerprint
 from bot.engine.predict_feedback import Thresholds, record_feedback
+from bot.engine.predict_incidents import PredictionIncidents
 from bot.engine.predict_report import model_rows, prediction_report
 from bot.engine.predict_state import (
     ModelFiles,
     fit_risk_models,
     risk_metric,
     save_all,
-    stored_intervals,
     stored_risk_names,
+    warm_from_store,
 )
-from bot.store import incidents as rows
 from bot.store import predictions
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status, Threshold
@@ -54,17 +53,6 @@ hours: once a minute keeps 100 forecast series near 0.05 % of a core, every 5 s 
 GROUP_ROWS = 600
 """Rows of history a metric group keeps for its forest (the detector's default is 2,000: at
 70 groups of up to 7 metrics that alone would hold about 70 MB of Python lists)."""
-
-
-@dataclass(kw_only=True, slots=True)
-class _Active:
-    """An open prediction incident and since when its condition has been clear."""
-
-    kind: str
-    check: str
-    subject: str
-    metric: str
-    calm_since: float | None = None
 
 
 def metric_limits(spec: CheckSpec) -> dict[str, list[tuple[str, float, str]]]:
@@ -121,13 +109,12 @@ class Predictor:
         self.failed: set[str] = set()
         self.thresholds = Thresholds(settings, self.specs, store)
         self.history: dict[str, deque[tuple[float, dict[str, float]]]] = {}
-        self.active: dict[str, _Active] = {}
+        self.incidents = PredictionIncidents(store, alerting, settings.clear_after)
         self.forecasts: dict[str, str] = {}  # series key -> its forecast, worded
         self.risk_scores: dict[str, float] = {}
         self.last_fit: dict[str, float] = {}
         self.fit_threads: list[int] = []  # thread ids the fits ran in (never the loop's)
         self._limits = {name: metric_limits(spec) for name, spec in self.specs.items()}
-        self._found: list[predictions.PredictionRow] = []
         self._forecast_due: dict[str, float] = {}
 
     # ---- start and stop ------------------------------------------------------------------
@@ -152,25 +139,24 @@ class Predictor:
             (RETRAINED_EVENT,),
         ):
             self.last_fit[row[0]] = row[1]
-        for incident in rows.open_incidents(self.store):
-            if incident.kind in PREDICTED:
-                metric = incident.fingerprint.rpartition("|")[2].partition(":")[2]
-                self.active[incident.fingerprint] = _Active(
-                    kind=incident.kind,
-                    check=incident.check,
-                    subject=incident.subject,
-                    metric=metric,
-                )
+        self.incidents.load()
 
     def save(self) -> None:
         try:
             save_all(self.files, self.detector, self.forecaster, self.risks)
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # a state that cannot be saved must not break a stop
             log.error("cannot save model state: %s", exc)
 
     # ---- every interval, on the loop -----------------------------------------------------
     def observe(self, observations: Sequence[Observation]) -> None:
         """Score what was just recorded; never raises (a failing model is switched off)."""
+        try:
+            self._observe(observations)
+        except Exception:  # outside any one model (the store, a bug here): predictions stop
+            log.exception(messages.model_failed("prediction"))
+            self.failed.update(("anomaly", "forecast", "risk"))
+
+    def _observe(self, observations: Sequence[Observation]) -> None:
         now = self.clock.now()
         samples: list[tuple[str, float]] = []
         seen_checks: set[str] = set()
@@ -198,10 +184,7 @@ class Predictor:
         self._guard("anomaly", self._anomalies, now, samples)
         self._guard("forecast", self._forecasts, now, samples)
         self._guard("risk", self._risks, now, seen_checks)
-        if self._found:
-            found, self._found = self._found, []
-            with self.store.transaction():
-                predictions.record(self.store, found)
+        self.incidents.flush()
 
     def _guard(self, kind: str, stage: Callable[..., None], *args: Any) -> None:
         enabled = {"anomaly": self.detector, "forecast": self.forecaster}.get(kind, True)
@@ -239,9 +222,11 @@ class Predictor:
                     "threshold": result.threshold,
                     "top": [list(t) for t in top],
                 }
-                self._raise("anomaly", check, subject, metric, result.score, summary, detail, now)
+                self.incidents.raised(
+                    "anomaly", check, subject, metric, result.score, summary, detail, now
+                )
             else:
-                self._calm(fingerprint, result.score < _CALM * result.threshold, now)
+                self.incidents.calm(fingerprint, result.score < _CALM * result.threshold, now)
 
     def _forecasts(self, now: float, samples: list[tuple[str, float]]) -> None:
         assert self.forecaster is not None
@@ -263,7 +248,7 @@ class Predictor:
                     break
             if crossing is None:
                 self.forecasts.pop(key, None)
-                self._calm(fingerprint, True, now)
+                self.incidents.calm(fingerprint, True, now)
                 continue
             name, limit, f = crossing
             summary = messages.forecast_summary(
@@ -271,11 +256,13 @@ class Predictor:
             )
             self.forecasts[key] = summary
             if f.eta_seconds <= horizon:
-                detail = {"metric": metric, "limit": limit, "eta": f.eta_seconds,
+                detail = {"metric": metric, "value": f.value, "limit": limit, "eta": f.eta_seconds,
                           "low": f.low_seconds, "high": f.high_seconds}  # fmt: skip
-                self._raise("forecast", check, subject, metric, f.eta_seconds, summary, detail, now)
+                self.incidents.raised(
+                    "forecast", check, subject, metric, f.eta_seconds, summary, detail, now
+                )
             else:
-                self._calm(fingerprint, True, now)
+                self.incidents.calm(fingerprint, True, now)
 
     def _risks(self, now: float, checks: set[str]) -> None:
         for check in sorted(checks):
@@ -293,59 +280,9 @@ class Predictor:
                     check, score.risk, threshold, self.settings.horizon, score.top_features
                 )
                 detail = {"top": [list(t) for t in score.top_features], "threshold": threshold}
-                self._raise("risk", check, "", "", score.risk, summary, detail, now)
+                self.incidents.raised("risk", check, "", "", score.risk, summary, detail, now)
             else:
-                self._calm(fingerprint, score.risk < _CALM * threshold, now)
-
-    def _raise(
-        self,
-        kind: str,
-        check: str,
-        subject: str,
-        metric: str,
-        score: float,
-        summary: str,
-        detail: Mapping[str, Any],
-        now: float,
-    ) -> None:
-        fingerprint = prediction_fingerprint(kind, check, subject, metric)
-        active = self.active.get(fingerprint)
-        if active is not None:
-            active.calm_since = None
-            if kind == "anomaly":
-                return  # one episode, one incident: the first detection said it
-        else:
-            self._found.append(
-                predictions.PredictionRow(
-                    check=check, subject=subject, kind=kind, score=score, detail=detail, at=now
-                )
-            )
-            self.active[fingerprint] = _Active(
-                kind=kind, check=check, subject=subject, metric=metric
-            )
-        values = {metric or kind: float(detail.get("value", score))}
-        self.alerting.prediction_raised(
-            kind=kind, check=check, subject=subject, metric=metric, summary=summary, values=values
-        )
-
-    def _calm(self, fingerprint: str, calm: bool, now: float) -> None:
-        active = self.active.get(fingerprint)
-        if active is None:
-            return
-        if not calm:
-            active.calm_since = None
-            return
-        if active.calm_since is None:
-            active.calm_since = now
-        if now - active.calm_since >= self.settings.clear_after:
-            del self.active[fingerprint]
-            self.alerting.prediction_cleared(
-                kind=active.kind,
-                check=active.check,
-                subject=active.subject,
-                metric=active.metric,
-                summary=messages.prediction_cleared(active.kind, now - active.calm_since),
-            )
+                self.incidents.calm(fingerprint, score.risk < _CALM * threshold, now)
 
     # ---- on a schedule: fit in a worker, swap on the loop -------------------------------
     def _in_worker(self, fit: Callable[..., Any], *args: Any) -> Any:
@@ -393,25 +330,13 @@ class Predictor:
             predictions.prune(self.store, now - KEEP_PREDICTIONS)
 
     def warm_from_store(self) -> int:
-        """Feed the stored samples to cold models (``selfreg models train`` with no instance
-        running); opens no incident. Returns the number of intervals replayed."""
-        detector = (
-            self.detector if self.detector is not None and not self.detector.series_ else None
-        )
-        forecaster = self.forecaster
-        if forecaster is not None and forecaster.series_:
-            forecaster = None
-        if detector is None and forecaster is None:
-            return 0
-        count = 0
-        for at, batch in stored_intervals(self.store, 0.0):
-            if detector is not None:
-                anomaly.score_interval(detector, at, batch)
-            if forecaster is not None:
-                for key, value in batch:
-                    forecaster.observe(key, at, value)
-            count += 1
-        return count
+        """Replay the store into cold models (``selfreg models train`` with no instance)."""
+
+        def forecast(key: str) -> bool:
+            check, _, rest = key.partition("|")
+            return rest.rpartition("|")[2] in self._limits.get(check, ())
+
+        return warm_from_store(self.store, self.detector, self.forecaster, forecast)
 
     # ---- people ----------------------------------------------------------------------------
     def feedback(self, incident_id: int, actor: str, verdict: str) -> None:

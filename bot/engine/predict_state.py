@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot import messages
 from bot.store import open_store
 from models import anomaly, forecast, persistence
-from models.base import ModelError
 from models.failure import FailureRisk, Sample, build_dataset, feature_names
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ class ModelFiles:
         try:
             arrays, meta = persistence.load(path, key=self.key, feature_names=names)
             model.load_state_dict(arrays, meta)
-        except (ModelError, ValueError, KeyError, TypeError, OSError) as exc:
+        except Exception as exc:  # untrusted, mismatched or unreadable: that model starts cold
             log.warning(messages.model_refused(str(path), str(exc)))
             self.refused.append(name)
             return False
@@ -161,3 +160,30 @@ def stored_intervals(store: Any, since: float) -> Iterable[tuple[float, list[tup
         batch.append((f"{check}|{subject}|{metric}", value))
     if batch:
         yield last_at, batch
+
+
+def warm_from_store(
+    store: Any,
+    detector: anomaly.AnomalyDetector | None,
+    forecaster: forecast.Forecaster | None,
+    forecast_keys: Callable[[str], bool] = lambda _key: True,
+) -> int:
+    """Feed the stored samples to the models that are cold (``selfreg models train`` with no
+    instance running); opens no incident. Returns the number of intervals replayed.
+    ``forecast_keys`` says which series are forecast (those with a threshold)."""
+    if detector is not None and detector.series_:
+        detector = None
+    if forecaster is not None and forecaster.series_:
+        forecaster = None
+    if detector is None and forecaster is None:
+        return 0
+    count = 0
+    for at, batch in stored_intervals(store, 0.0):
+        if detector is not None:
+            anomaly.score_interval(detector, at, batch)
+        if forecaster is not None:
+            for key, value in batch:
+                if forecast_keys(key):
+                    forecaster.observe(key, at, value)
+        count += 1
+    return count
