@@ -112,6 +112,8 @@ def _facts(incident: Incident) -> str:
     first = slack_time(incident.opened_at, messages.clock_time(incident.opened_at))
     last = slack_time(incident.last_seen_at, messages.clock_time(incident.last_seen_at))
     failed = f"{incident.count} check{'s' if incident.count != 1 else ''} failed"
+    if incident.kind in PREDICTED_KINDS:
+        failed = f"predicted {incident.count} time{'s' if incident.count != 1 else ''}"
     if incident.state is IncidentState.ACKNOWLEDGED and incident.acked_by:
         owner = f"acknowledged by {messages.mention_user(incident.acked_by)}"
     elif incident.state is IncidentState.RESOLVED:
