@@ -29,6 +29,7 @@ name = "db-port"
 port = 5432
 interval = "1h"
 enabled = false
+connect_time = { warn = "300ms", critical = "2s" }
 """
 
 
@@ -72,7 +73,7 @@ async def test_models_status_and_train_work_without_a_running_instance(tmp_path:
     assert "precision n/a (useful 0, false alarms 0)" in lines[0]
     assert "2 metrics, 0 group forests" in lines[0]
     assert lines[1].startswith("risk      on  trained: no ")
-    assert lines[2].startswith("forecast  on  trained: yes samples: 160")
+    assert lines[2].startswith("forecast  on  trained: yes samples: 80 ")  # connect_time only
 
     shutil.rmtree(tmp_path / "data" / "models")  # cold: train replays the store's history
     done = run_cli("models", "train", "--config", str(config), env=env)
