@@ -589,12 +589,13 @@ def forecast_summary(
     low: float,
     high: float,
 ) -> str:
-    """``disk /data reaches 95 (critical) in about 3 h 10 m, between 2 h 40 m and 3 h 50 m``."""
-    what = f"{metric} {subject}".strip()
+    """``disk /data reaches 95% (critical) in about 3 h 10 m, between 2 h 40 m and 3 h 50 m``."""
+    percent = metric.endswith("_percent")
+    what = f"{metric.removesuffix('_percent')} {subject}".strip()
     later = "later" if high == float("inf") else human_duration(high)
     return (
-        f"{what} reaches {limit:.4g} ({limit_name}) in about {human_duration(eta)}, "
-        f"between {human_duration(low)} and {later}"
+        f"{what} reaches {limit:.4g}{'%' if percent else ''} ({limit_name}) in about "
+        f"{human_duration(eta)}, between {human_duration(low)} and {later}"
     )
 
 

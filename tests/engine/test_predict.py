@@ -43,7 +43,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
 class Rig:
     """A runner whose writes feed a predictor, the way the runtime wires them."""
 
-    def __init__(self, store: Store, tmp_path: Path, **models: object) -> None:
+    def __init__(
+        self, store: Store, tmp_path: Path, *, spec: dict | None = None, **models: object
+    ) -> None:
         self.clock = FakeClock()
         self.check = HttpCheck(
             HttpSpec(
@@ -52,6 +54,7 @@ class Rig:
                 url="http://127.0.0.1:9/health",
                 latency={"warn": 0.3, "critical": 2.0},
                 confirm_after=None,
+                **(spec or {}),
             )
         )
         specs = {"api": self.check.spec}
@@ -313,3 +316,11 @@ async def test_a_high_failure_risk_opens_a_risk_incident_with_its_top_features(
     assert [i.kind for i in rows.open_incidents(store)] == ["risk"]  # the rule is quiet
     [stored] = predictions.recent(store, 0.0, check="api")
     assert stored.kind == "risk" and stored.detail["top"]
+
+
+def test_a_check_may_set_its_own_anomaly_threshold(store, tmp_path) -> None:
+    rig = Rig(store, tmp_path, spec={"anomaly_threshold": 0.9})
+    noisy(rig, 100)
+    rig.run(3.0)
+    [incident] = anomaly_incidents(store)
+    assert "(threshold 0.90)" in incident.summary

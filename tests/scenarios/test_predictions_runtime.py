@@ -91,7 +91,7 @@ async def test_a_forecast_inside_the_horizon_proposes_the_fix_and_never_runs_it_
         assert store is not None
         [incident] = [i for i in rows.open_incidents(store) if i.kind == "forecast"]
         assert incident.fingerprint == "host|/data|forecast:disk_percent"
-        assert incident.summary.startswith("disk_percent /data reaches 85 (warning) in about ")
+        assert incident.summary.startswith("disk /data reaches 85% (warning) in about ")
         assert ", between " in incident.summary
         [proposal] = store_proposals.for_incident(store, incident.id)
         assert proposal.action == "cleanup-data" and proposal.mode.value == "approve"
