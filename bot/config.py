@@ -111,7 +111,10 @@ class ModelsSettings(Section):
         description="Forecast: an expected crossing within this opens a forecast incident.",
     )
     retrain_every: Duration = Field(
-        default=3600.0, gt=0, description="How often the models are refitted (in a worker)."
+        default=3600.0,
+        gt=0,
+        description="How often the failure-risk forests are refitted, in a worker thread "
+        "(the anomaly group forests refit at most hourly, once a group has 300 rows).",
     )
     clear_after: Duration = Field(
         default=300.0,
@@ -119,7 +122,10 @@ class ModelsSettings(Section):
         description="A prediction incident resolves once its condition has been clear this long.",
     )
     warmup: int = Field(
-        default=300, ge=10, description="Samples a metric needs before it gets anomaly scores."
+        default=300,
+        ge=10,
+        description="Samples a metric needs before it gets anomaly scores (changing it "
+        "starts the anomaly model cold).",
     )
     false_alarms: int = Field(
         default=3,

@@ -1,7 +1,7 @@
 """Step 2 of the flow: the predictors score each interval's samples after they are stored.
 
 ``Predictor.observe`` runs on the loop right after the runner's write (cheap: streaming
-anomaly scores, forecast fits cached per new sample, compiled risk forests). A detection,
+anomaly scores, one forecast fit a minute per series, compiled risk forests). A detection,
 a forecast crossing inside the horizon or a risk over its threshold opens its own warning
 incident through ``Alerting.prediction_raised`` (kind anomaly / forecast / risk, its own
 fingerprint: the rule's incident is never touched); it resolves once the condition has been
@@ -94,13 +94,10 @@ class Predictor:
         self.clock = clock
         self.alerting = alerting
         self.files = ModelFiles(model_dir)
+        # Only parameters that rarely change go to the detector: its saved state is refused
+        # when they differ. Thresholds are passed per series at every interval instead.
         self.detector = (
-            anomaly.AnomalyDetector(
-                warmup=settings.warmup,
-                threshold=settings.threshold,
-                retrain_every=settings.retrain_every,
-                group_rows=GROUP_ROWS,
-            )
+            anomaly.AnomalyDetector(warmup=settings.warmup, group_rows=GROUP_ROWS)
             if settings.anomaly
             else None
         )
