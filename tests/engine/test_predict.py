@@ -324,3 +324,17 @@ def test_a_check_may_set_its_own_anomaly_threshold(store, tmp_path) -> None:
     rig.run(3.0)
     [incident] = anomaly_incidents(store)
     assert "(threshold 0.90)" in incident.summary
+
+
+def test_a_state_saved_with_other_parameters_is_refused_as_a_mismatch(
+    store, tmp_path, caplog
+) -> None:
+    rig = Rig(store, tmp_path)
+    noisy(rig, 20)
+    rig.predictor.save()
+    with caplog.at_level(logging.WARNING):
+        other = Rig(store, tmp_path, warmup=60)
+    assert other.predictor.files.refused == ["anomaly"]
+    assert other.predictor.detector is not None and other.predictor.detector.series_ == {}
+    assert "saved model state has params" in caplog.text
+    assert other.predictor.forecaster is not None and other.predictor.forecaster.series_
