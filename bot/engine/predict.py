@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import zlib
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -234,7 +235,9 @@ class Predictor:
             if not limits or self._forecast_due.get(key, 0.0) > now:
                 continue
             # staggered by key, so that series started together do not all fit together
-            self._forecast_due[key] = now + FORECAST_EVERY * (1.0 + (hash(key) % 100) / 1000)
+            self._forecast_due[key] = now + FORECAST_EVERY * (
+                1.0 + zlib.crc32(key.encode()) % 100 / 1000
+            )
             horizon = self.thresholds.horizon_for(key)
             fingerprint = prediction_fingerprint("forecast", check, subject, metric)
             crossing = None

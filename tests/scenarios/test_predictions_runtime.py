@@ -86,7 +86,8 @@ async def test_a_forecast_inside_the_horizon_proposes_the_fix_and_never_runs_it_
     junk = old_file(tmp_path)
     await runtime.start()
     try:
-        feed_disk(runtime, clock, [50 + 0.5 * i for i in range(40)])
+        # forecasts run once a minute per series: 60 samples (5 min) hold three or four
+        feed_disk(runtime, clock, [50 + 0.5 * i for i in range(60)])
         store = runtime.store
         assert store is not None
         [incident] = [i for i in rows.open_incidents(store) if i.kind == "forecast"]
