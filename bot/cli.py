@@ -454,6 +454,78 @@ def restart(config_file: str | None, stop_timeout: str, start_timeout: str) -> N
     sys.exit(_start(config_file, start_timeout))
 
 
+@cli.group("models")
+def models_group() -> None:
+    """The predictors: what they have learned, and fitting them now."""
+
+
+def _offline_predictor(config: LoadedConfig, store: Any) -> Any:
+    """A predictor over the store and saved state, for when no instance is running."""
+    from bot.clock import SystemClock
+    from bot.engine.alerting import Alerting
+    from bot.engine.predict import Predictor
+
+    specs = {spec.name: spec for spec in config.settings.checks}
+    clock = SystemClock()
+    alerting = Alerting(store, clock, config.settings.alerts, specs, {})
+    predictor = Predictor(
+        settings=config.settings.models,
+        specs=specs,
+        store=store,
+        clock=clock,
+        alerting=alerting,
+        model_dir=config.data_dir / "models",
+    )
+    predictor.load()
+    return predictor
+
+
+def _models(config_file: str | None, route: str) -> None:
+    config = _load(config_file)
+    _setup_logging("WARNING")
+    method = "GET" if route == "/models" else "POST"
+    try:
+        answer = asyncio.run(control.ask(config.control_socket, method, route, timeout=600))
+    except LookupError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    if answer is not None:
+        where = "by the running instance"
+        rows = answer["models"]
+    elif not config.db_path.exists():
+        click.echo(f"selfreg has not run with the data folder {config.data_dir} yet.")
+        return
+    else:
+        where = "here (no instance is running)"
+        store = open_store(config.db_path, readonly=route == "/models")
+        try:
+            predictor = _offline_predictor(config, store)
+            if route != "/models":
+                predictor.warm_from_store()
+                asyncio.run(predictor.retrain(force=True))
+            rows = predictor.model_rows()
+        finally:
+            store.close()
+    if route == "/models":
+        click.echo(messages.models_status(rows))
+    else:
+        click.echo(messages.models_trained(rows, where))
+
+
+@models_group.command("status")
+@config_option
+def models_status(config_file: str | None) -> None:
+    """Per model: on, trained, samples, last fit, precision and feedback counts."""
+    _models(config_file, "/models")
+
+
+@models_group.command("train")
+@config_option
+def models_train(config_file: str | None) -> None:
+    """Fit the models now from the store's history (through the running instance if any)."""
+    _models(config_file, "/models/train")
+
+
 def main() -> None:
     """Entry point: load ./.env (never overriding the real environment), then run the CLI."""
     load_dotenv(Path.cwd() / ".env", override=False)

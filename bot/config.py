@@ -80,10 +80,61 @@ class StoreSettings(Section):
 
 
 class ModelsSettings(Section):
-    """``[models]``: the predictors (off until their models ship)."""
+    """``[models]``: the predictors. A prediction opens its own warning incident and never
+    changes a rule's; with no trained model (or one that fails) the rules alone decide."""
 
-    anomaly: bool = Field(default=False, description="Score every metric for anomalies.")
-    failure_risk: bool = Field(default=False, description="Predict failures per check.")
+    anomaly: bool = Field(default=True, description="Score every metric for anomalies.")
+    failure_risk: bool = Field(
+        default=True,
+        description="Predict per check whether its rule will fail within `horizon` "
+        "(once enough history is stored).",
+    )
+    forecast: bool = Field(
+        default=True,
+        description="Forecast when a metric with a warn/critical threshold will cross it.",
+    )
+    threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Anomaly score (0..1) at or above which an anomaly incident opens; a "
+        "check may override it with `anomaly_threshold`.",
+    )
+    risk_threshold: float = Field(
+        default=0.8, gt=0, lt=1, description="Failure-risk score that opens a risk incident."
+    )
+    horizon: Duration = Field(
+        default=900.0,
+        gt=0,
+        description="Failure risk: how far ahead a rule incident counts as the failure predicted.",
+    )
+    forecast_horizon: Duration = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Forecast: an expected crossing within this opens a forecast incident.",
+    )
+    retrain_every: Duration = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the failure-risk forests are refitted, in a worker thread "
+        "(the anomaly group forests refit at most hourly, once a group has 300 rows).",
+    )
+    clear_after: Duration = Field(
+        default=300.0,
+        gt=0,
+        description="A prediction incident resolves once its condition has been clear this long.",
+    )
+    warmup: int = Field(
+        default=300,
+        ge=10,
+        description="Samples a metric needs before it gets anomaly scores (changing it "
+        "starts the anomaly model cold).",
+    )
+    false_alarms: int = Field(
+        default=3,
+        ge=1,
+        description="False-alarm clicks on one metric that raise its own threshold.",
+    )
 
 
 class HealthSettings(Section):

@@ -27,6 +27,7 @@ COMMANDS = (
     "actions",
     "audit",
     "reload",
+    "predict",
 )
 
 

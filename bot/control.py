@@ -14,7 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -22,6 +22,9 @@ from aiohttp import web
 from bot.engine.remediation import Remediation
 from bot.errors import UnknownCheck, UserError
 from checks.base import Observation
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
 
 RunChecks = Callable[[Sequence[str] | None], Awaitable[list[Observation]]]
 
@@ -37,6 +40,7 @@ def build_control_app(
     status: Callable[[], dict[str, Any]],
     run_checks: RunChecks,
     remediation: Remediation | None = None,
+    predictor: Predictor | None = None,
 ) -> web.Application:
     """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run, and
     POST /proposals/{id}/approve|deny for local users (the socket's 0600 mode is the check)."""
@@ -74,6 +78,19 @@ def build_control_app(
             return web.json_response({"error": str(exc)}, status=404)
         return web.json_response({"observations": [observation_dict(o) for o in observations]})
 
+    async def get_models(_: web.Request) -> web.Response:
+        if predictor is None:
+            return web.json_response({"error": "every model is off in [models]"}, status=404)
+        return web.json_response({"models": predictor.model_rows()})
+
+    async def post_train(_: web.Request) -> web.Response:
+        if predictor is None:
+            return web.json_response({"error": "every model is off in [models]"}, status=404)
+        await predictor.retrain(force=True)
+        return web.json_response({"models": predictor.model_rows()})
+
+    app.router.add_get("/models", get_models)
+    app.router.add_post("/models/train", post_train)
     app.router.add_get("/status", get_status)
     app.router.add_post("/health", post_health)
     app.router.add_post("/checks/{name}/run", post_check)

@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import aiohttp
 from aiohttp import web
@@ -58,6 +58,9 @@ from bot.store.retention import prune, roll_up
 from bot.web.app import build_app, is_loopback
 from bot.web.metrics import metrics_registry
 from checks.base import Check, Observation
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,7 @@ class Runtime:
         self.slack_client: AsyncWebClient | None = None
         self.slack_notifier: SlackNotifier | None = None
         self.remediation: Remediation | None = None
+        self.predictor: Predictor | None = None
         self.permissions: Permissions | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.http: aiohttp.ClientSession | None = None
@@ -245,6 +249,7 @@ class Runtime:
             hooks=self.alerting,
             stats=self.engine_stats,
         )
+        self.predictor = self._build_predictor()
         self.supervisor = Supervisor(
             config.settings.components,
             store,
@@ -264,7 +269,9 @@ class Runtime:
         self.reloader = Reloader(self, self.announcer, self.load_config)
         self._runners.append(
             await control.serve(
-                control.build_control_app(self.status, self.run_checks, self.remediation),
+                control.build_control_app(
+                    self.status, self.run_checks, self.remediation, self.predictor
+                ),
                 config.control_socket,
             )
         )
@@ -292,6 +299,7 @@ class Runtime:
                 self.remediation,
                 self.supervisor,
             )
+            commands.predictor = self.slack.predictor = self.predictor
         await self._start_web()
         if self.slack is not None:
             await self.slack.start()
@@ -397,6 +405,17 @@ class Runtime:
             next_run_time=_utc_now(),
         )
         self._add_backup_job(scheduler)
+        if self.predictor is not None:
+            scheduler.add_job(
+                self.predictor.retrain,
+                "interval",
+                seconds=min(self.config.settings.models.retrain_every, 600.0),
+                id="models:retrain",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=600,
+                next_run_time=_utc_now(),
+            )
         scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         scheduler.start()
         self.scheduler = scheduler
@@ -460,6 +479,8 @@ class Runtime:
             self._serves_socket = False
         if self.http is not None:
             await self.http.close()
+        if self.predictor is not None:
+            self.predictor.save()
         if self.store is not None:
             with self.store.transaction():
                 self.store.record_event(EventKind.STOPPED, "", self.clock.now())
@@ -506,6 +527,28 @@ class Runtime:
         )
         self.alerting.on_opened = remediation.on_incident_opened
         return remediation
+
+    def _build_predictor(self) -> Predictor | None:
+        """The predictors, fed by the runner after each write; none when [models] turns all off."""
+        settings = self.config.settings.models
+        if not (settings.anomaly or settings.failure_risk or settings.forecast):
+            return None
+        # imported only now: scikit-learn and scipy add about 90 MB of RSS to a selfreg
+        # that runs with every model off
+        from bot.engine.predict import Predictor
+
+        assert self.store is not None and self.alerting is not None and self.runner is not None
+        predictor = Predictor(
+            settings=settings,
+            specs={spec.name: spec for spec in self.config.settings.checks},
+            store=self.store,
+            clock=self.clock,
+            alerting=self.alerting,
+            model_dir=self.config.data_dir / "models",
+        )
+        predictor.load()
+        self.runner.on_recorded = predictor.observe
+        return predictor
 
     async def _verify_check(self, name: str) -> Verification:
         """Re-run the check now and record it like any run (so a pass resolves the incident)."""

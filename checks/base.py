@@ -219,6 +219,12 @@ class CheckSpec(BaseModel):
     )
     runbook_url: str | None = Field(default=None, description="Link shown on the incident.")
     enabled: bool = Field(default=True, description="false keeps the entry but never runs it.")
+    anomaly_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="This check's anomaly score threshold; default [models] threshold.",
+    )
 
     @property
     def run_timeout(self) -> float:

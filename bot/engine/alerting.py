@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 
 SLACK = "slack"
 CRASH_LOOP = "crash-loop"
+PREDICTED = frozenset({"anomaly", "risk", "forecast"})
+"""Incident kinds opened by a prediction: warning, own fingerprint, never auto-remediated."""
+
+
+def prediction_fingerprint(kind: str, check: str, subject: str, metric: str = "") -> str:
+    """One prediction incident per (check, subject, kind, metric): never the rule's."""
+    return fingerprint_of(check, subject, f"{kind}:{metric}" if metric else kind)
 
 
 class IncidentNotFound(UserError):
@@ -280,6 +287,83 @@ class Alerting:
         )
         with self.store.transaction():
             self.on_transition(transition)
+
+    def prediction_raised(
+        self,
+        *,
+        kind: str,
+        check: str,
+        subject: str,
+        metric: str,
+        summary: str,
+        values: Mapping[str, float],
+    ) -> Incident | None:
+        """A prediction over its threshold: open (or refresh) its own warning incident.
+
+        The rule incident of the same check is never touched; a refresh of an open one
+        changes its text and counters quietly, like a repeat."""
+        now = self.clock.now()
+        fingerprint = prediction_fingerprint(kind, check, subject, metric)
+        with self.store.transaction():
+            current = rows.latest_for(self.store, fingerprint)
+            if current is not None and current.is_open:
+                refreshed = replace(
+                    current,
+                    summary=summary,
+                    values=dict(values),
+                    last_seen_at=now,
+                    count=current.count + 1,
+                )
+                return self._apply(refreshed, [])
+            transition = Transition(
+                fingerprint=fingerprint,
+                check=check,
+                subject=subject,
+                kind=kind,
+                previous=Status.OK,
+                current=Status.WARNING,
+                severity=Severity.WARNING,
+                summary=summary,
+                values=dict(values),
+                at=now,
+            )
+            # Every episode is a new incident (never a reopened one): feedback is per episode.
+            silence = self._silence_for(fingerprint, check, subject, Severity.WARNING, now)
+            spec = self.specs.get(check)
+            incident, notices = life.open_incident(
+                transition,
+                now,
+                self.policy,
+                None,
+                runbook_url=spec.runbook_url if spec else None,
+                silence_id=silence.id if silence else None,
+            )
+            if silence is None:
+                incident = self._storm_control(incident, now)
+            incident = self._apply(incident, notices)
+            if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
+                self.on_opened(incident)
+            return incident
+
+    def prediction_cleared(
+        self, *, kind: str, check: str, subject: str, metric: str, summary: str
+    ) -> None:
+        """The predicted condition has been clear for a while: its incident resolves."""
+        fingerprint = prediction_fingerprint(kind, check, subject, metric)
+        with self.store.transaction():
+            self.on_transition(
+                Transition(
+                    fingerprint=fingerprint,
+                    check=check,
+                    subject=subject,
+                    kind=kind,
+                    previous=Status.WARNING,
+                    current=Status.OK,
+                    severity=Severity.WARNING,
+                    summary=summary,
+                    at=self.clock.now(),
+                )
+            )
 
     def close(self, incident_id: int, text: str) -> Incident:
         """Resolve an incident by a person's decision (crash loop answered), with a reply."""

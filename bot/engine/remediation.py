@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from actions.base import Action, ActionContext, Mode, Risk
 from bot import messages
 from bot.clock import Clock
-from bot.engine.alerting import Alerting
+from bot.engine.alerting import PREDICTED, Alerting
 from bot.engine.incidents import Incident
 from bot.engine.policy import (
     Decision,
@@ -94,19 +94,24 @@ class Remediation:
 
     # ---- from alerting, inside its transaction -------------------------------------------
     def on_incident_opened(self, incident: Incident) -> None:
-        """Propose every remediation the incident's check names."""
+        """Propose every remediation the incident's check names.
+
+        A predicted incident (anomaly, risk, forecast) only proposes: an ``auto`` action
+        waits for a person like an ``approve`` one, whatever its mode."""
         now = self.clock.now()
+        predicted = incident.kind in PREDICTED
         for name in self.remediations.get(incident.check, []):
             action = self.actions.get(name)
             if action is None:
                 continue
             spec = action.spec
+            mode = Mode.APPROVE if predicted and spec.mode is Mode.AUTO else spec.mode
             proposal = store_proposals.save(
                 self.store,
                 Proposal(
                     incident_id=incident.id,
                     action=name,
-                    mode=spec.mode,
+                    mode=mode,
                     risk=spec.risk,
                     requested_by="selfreg",
                     created_at=now,
@@ -119,13 +124,13 @@ class Remediation:
                 "proposal.created",
                 "selfreg",
                 f"proposal:{proposal.id}",
-                {"action": name, "incident": incident.id, "mode": spec.mode.value},
+                {"action": name, "incident": incident.id, "mode": mode.value},
             )
-            if spec.mode is Mode.SHADOW:
+            if mode is Mode.SHADOW:
                 self.alerting.reply(incident.id, messages.shadow_would_run(action.describe()))
-            elif spec.mode is Mode.SUGGEST:
+            elif mode is Mode.SUGGEST:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
-            elif spec.mode is Mode.AUTO:
+            elif mode is Mode.AUTO and not predicted:
                 self._later(self.approve(proposal.id, "selfreg", trusted=True))
 
     # ---- people (Slack, CLI) and selfreg itself -------------------------------------------

@@ -75,6 +75,8 @@ class CheckRunner:
         self._confirming: set[str] = set()
         self._loggers: dict[str, logging.Logger] = {}
         self._written: dict[tuple[str, str], float] = {}
+        self.on_recorded: Callable[[Sequence[Observation]], None] | None = None
+        """Called after each write with the observations just recorded (the predictors)."""
 
     def intervals(self) -> list[float]:
         """Every distinct interval of the enabled checks: one scheduler job each."""
@@ -174,6 +176,8 @@ class CheckRunner:
             self.last_durations[result.check.name] = result.duration
         write_runs(self.store, records, self.hooks)
         self.latest.update(updated)
+        if self.on_recorded is not None:
+            self.on_recorded([o for result in results for o in result.observations])
         for result in results:
             self._maybe_confirm(result, updated)
         for result in results:

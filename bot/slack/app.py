@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMessage, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -33,8 +33,11 @@ from bot.errors import UserError
 from bot.slack import render, views
 from bot.slack.commands import BadCommand, Commands, parse
 from bot.store import incidents as rows
-from bot.store import proposals
+from bot.store import predictions, proposals
 from bot.store.db import Store
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,7 @@ class SlackApp:
     ) -> None:
         self.supervisor = supervisor
         self.remediation = remediation
+        self.predictor: Predictor | None = None  # set by the runtime when [models] is on
         self.connection = connection
         self.client = client
         self.commands = commands
@@ -150,6 +154,8 @@ class SlackApp:
         self.app.action(re.compile(rf"^{re.escape(render.APPROVE_PREFIX)}\d+$"))(self._on_approve)
         self.app.action(re.compile(rf"^{re.escape(render.DENY_PREFIX)}\d+$"))(self._on_deny)
         self.app.view(DENY_VIEW)(self._on_deny_submitted)
+        self.app.action(render.USEFUL)(self._button(self._useful))
+        self.app.action(render.FALSE_ALARM)(self._button(self._false_alarm))
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         user = command.get("user_id", "")
@@ -295,6 +301,17 @@ class SlackApp:
         if self.supervisor is None or not incident.check.startswith("component:"):
             raise UserError("that incident is not about a component")
         return incident.check.removeprefix("component:")
+
+    async def _useful(self, incident: Incident, user: str) -> None:
+        self._predictor().feedback(incident.id, user, predictions.USEFUL)
+
+    async def _false_alarm(self, incident: Incident, user: str) -> None:
+        self._predictor().feedback(incident.id, user, predictions.FALSE_ALARM)
+
+    def _predictor(self) -> Predictor:
+        if self.predictor is None:
+            raise UserError(messages.models_off())
+        return self.predictor
 
     async def _ack(self, incident: Incident, user: str) -> None:
         self.alerting.acknowledge(incident.id, user)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import messages
 from bot.clock import Clock
@@ -17,7 +17,7 @@ from bot.config_alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
 from bot.engine.silences import parse_matcher, parse_time
-from bot.errors import UserError
+from bot.errors import UnknownCheck, UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
 from bot.slack.render import Rendered
@@ -27,6 +27,9 @@ from bot.store.availability import availability
 from bot.store.db import Store
 from checks.units import parse_duration
 
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+
 USAGE = {
     "run": "/selfreg run ACTION [INCIDENT]",
     "actions": "/selfreg actions [pause|resume]",
@@ -35,6 +38,7 @@ USAGE = {
     "silence": "/selfreg silence MATCHER DURATION [from=TIME] [reason]",
     "unsilence": "/selfreg unsilence ID",
     "history": "/selfreg history [N]",
+    "predict": "/selfreg predict [CHECK]",
 }
 
 
@@ -96,6 +100,7 @@ class Commands:
         self.status = status
         self.run_checks = run_checks
         self.started_at = started_at
+        self.predictor: Predictor | None = None
 
     async def allowed(self, command: ParsedCommand, user: str) -> bool:
         return await self.permissions.allows(command.name, user)
@@ -233,6 +238,16 @@ class Commands:
                 actor = word.strip("<@>").split("|")[0]
         trail = audit.recent(self.store, subject=subject, actor=actor, limit=20)
         return views.audit_view(trail)
+
+    async def _predict(self, args: Sequence[str], user: str) -> Rendered:
+        if len(args) > 1:
+            raise BadCommand(messages.bad_arguments(USAGE["predict"], "give at most one check"))
+        if self.predictor is None:
+            return views.text_view(messages.models_off())
+        check = args[0] if args else None
+        if check is not None and check not in self.predictor.specs:
+            raise UnknownCheck(check, sorted(self.predictor.specs))
+        return views.text_view(messages.predict_report(self.predictor.report(check), check))
 
     def _remediation(self) -> Remediation:
         if self.remediation is None:

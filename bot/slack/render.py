@@ -39,6 +39,9 @@ UNSILENCE = "incident.unsilence"
 RUNBOOK = "incident.runbook"
 RESTART_ANYWAY = "component.restart_anyway"
 KEEP_STOPPED = "component.keep_stopped"
+USEFUL = "prediction.useful"
+FALSE_ALARM = "prediction.false_alarm"
+PREDICTED_KINDS = ("anomaly", "risk", "forecast")
 
 
 APPROVE_PREFIX = "proposal.approve."
@@ -95,6 +98,8 @@ def incident_title(incident: Incident, now: float) -> str:
     if incident.state is IncidentState.FLAPPING:
         return f"🔁 FLAPPING  {what}"
     icon = ICON.get(incident.severity.value, "🔴")
+    if incident.kind in PREDICTED_KINDS:
+        return f"🔮 {messages.prediction_title(incident.kind)}  {what}"
     return f"{icon} {incident.severity.value.upper()}  {what} is failing"
 
 
@@ -107,6 +112,8 @@ def _facts(incident: Incident) -> str:
     first = slack_time(incident.opened_at, messages.clock_time(incident.opened_at))
     last = slack_time(incident.last_seen_at, messages.clock_time(incident.last_seen_at))
     failed = f"{incident.count} check{'s' if incident.count != 1 else ''} failed"
+    if incident.kind in PREDICTED_KINDS:
+        failed = f"predicted {incident.count} time{'s' if incident.count != 1 else ''}"
     if incident.state is IncidentState.ACKNOWLEDGED and incident.acked_by:
         owner = f"acknowledged by {messages.mention_user(incident.acked_by)}"
     elif incident.state is IncidentState.RESOLVED:
@@ -137,6 +144,9 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
         buttons.append(
             ButtonElement(text="Silence until resolved", action_id=SILENCE_RESOLVED, value=value)
         )
+    if incident.kind in PREDICTED_KINDS:
+        buttons.append(ButtonElement(text="Useful", action_id=USEFUL, value=value))
+        buttons.append(ButtonElement(text="False alarm", action_id=FALSE_ALARM, value=value))
     if incident.runbook_url:
         buttons.append(
             ButtonElement(text="Runbook", action_id=RUNBOOK, url=incident.runbook_url[:3000])

@@ -287,3 +287,45 @@ def m005_slack_posts(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@MIGRATIONS()
+def m006_predictions(db: Database) -> None:
+    """What the predictors said (detections, forecasts inside the horizon, risks over the
+    threshold), what people answered (Useful / False alarm), and the thresholds that rose
+    after repeated false alarms."""
+    db.executescript(
+        """
+        CREATE TABLE predictions (
+            id INTEGER PRIMARY KEY,
+            "check" TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            score REAL NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            at REAL NOT NULL
+        );
+        CREATE INDEX predictions_check_at ON predictions ("check", at);
+        CREATE INDEX predictions_at ON predictions (at);
+
+        CREATE TABLE prediction_feedback (
+            incident_id INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (incident_id, actor)
+        );
+        CREATE INDEX prediction_feedback_target ON prediction_feedback (kind, target, at);
+
+        CREATE TABLE prediction_thresholds (
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            value REAL NOT NULL,
+            raised_at REAL NOT NULL,
+            PRIMARY KEY (kind, target)
+        );
+        """
+    )

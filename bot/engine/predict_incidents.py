@@ -1,0 +1,115 @@
+"""From a prediction to its incident and back: open once per episode, resolve once clear.
+
+``PredictionIncidents`` remembers which prediction incidents are open (rebuilt from the store
+at start) and since when each one's condition has been clear. A prediction over its threshold
+opens (or refreshes) its incident through ``Alerting.prediction_raised`` and is queued as a
+``predictions`` row; one clear for ``clear_after`` resolves it through
+``Alerting.prediction_cleared``. Anomalies are not refreshed: an episode's first detection
+already said what there is to say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot import messages
+from bot.engine.alerting import PREDICTED, Alerting, prediction_fingerprint
+from bot.store import incidents as rows
+from bot.store import predictions
+from bot.store.db import Store
+
+
+@dataclass(kw_only=True, slots=True)
+class Active:
+    """An open prediction incident and since when its condition has been clear."""
+
+    kind: str
+    check: str
+    subject: str
+    metric: str
+    calm_since: float | None = None
+
+
+class PredictionIncidents:
+    """The open prediction incidents, and the prediction rows waiting to be written."""
+
+    def __init__(self, store: Store, alerting: Alerting, clear_after: float) -> None:
+        self.store = store
+        self.alerting = alerting
+        self.clear_after = clear_after
+        self.active: dict[str, Active] = {}
+        self.found: list[predictions.PredictionRow] = []
+
+    def load(self) -> None:
+        """Pick up the prediction incidents left open by the previous run."""
+        for incident in rows.open_incidents(self.store):
+            if incident.kind in PREDICTED:
+                metric = incident.fingerprint.rpartition("|")[2].partition(":")[2]
+                self.active[incident.fingerprint] = Active(
+                    kind=incident.kind,
+                    check=incident.check,
+                    subject=incident.subject,
+                    metric=metric,
+                )
+
+    def raised(
+        self,
+        kind: str,
+        check: str,
+        subject: str,
+        metric: str,
+        score: float,
+        summary: str,
+        detail: Mapping[str, Any],
+        now: float,
+    ) -> None:
+        """A prediction over its threshold: open its incident, or refresh the open one."""
+        fingerprint = prediction_fingerprint(kind, check, subject, metric)
+        active = self.active.get(fingerprint)
+        if active is not None:
+            active.calm_since = None
+            if kind == "anomaly":
+                return  # one episode, one incident: the first detection said it
+        else:
+            self.found.append(
+                predictions.PredictionRow(
+                    check=check, subject=subject, kind=kind, score=score, detail=detail, at=now
+                )
+            )
+            self.active[fingerprint] = Active(
+                kind=kind, check=check, subject=subject, metric=metric
+            )
+        values = {metric or kind: float(detail.get("value", score))}
+        self.alerting.prediction_raised(
+            kind=kind, check=check, subject=subject, metric=metric, summary=summary, values=values
+        )
+
+    def calm(self, fingerprint: str, calm: bool, now: float) -> None:
+        """Whether an open prediction's condition is clear now; resolve it once clear long
+        enough (unknown fingerprints are ignored: nothing is open)."""
+        active = self.active.get(fingerprint)
+        if active is None:
+            return
+        if not calm:
+            active.calm_since = None
+            return
+        if active.calm_since is None:
+            active.calm_since = now
+        if now - active.calm_since >= self.clear_after:
+            del self.active[fingerprint]
+            self.alerting.prediction_cleared(
+                kind=active.kind,
+                check=active.check,
+                subject=active.subject,
+                metric=active.metric,
+                summary=messages.prediction_cleared(active.kind, now - active.calm_since),
+            )
+
+    def flush(self) -> None:
+        """Write the prediction rows queued this interval, in one transaction."""
+        if self.found:
+            found, self.found = self.found, []
+            with self.store.transaction():
+                predictions.record(self.store, found)
