@@ -45,6 +45,14 @@ port = {port}
 interval = "1s"
 """
 
+WEB_CHECK = """
+[[checks]]
+kind = "tcp"
+name = "web"
+port = {port}
+interval = "2s"
+"""
+
 
 @dataclass
 class Setup:
@@ -135,6 +143,21 @@ def test_start_reports_each_step_then_status_shows_a_restart_and_stop_ends_every
     os.kill(worker["pid"], signal.SIGKILL)
     restarted = wait_until(lambda: (w := setup.worker())["restarts"] == 1 and w["pid"] and w)
     assert restarted["pid"] != worker["pid"] and restarted["last_exit_code"] == -9
+
+    # a good config applies live: one check more, the component untouched
+    good = setup.config.read_text() + WEB_CHECK.format(port=free_port())
+    setup.config.write_text(good)
+    wait_until(lambda: {c["check"] for c in setup.status()["checks"]} >= {"db", "web"}, 20)
+    log = setup.data / "selfreg.log"
+    wait_until(lambda: "config reloaded: + check web" in log.read_text(), 10)
+    # a bad one is refused with the config-check errors and the old one runs on
+    setup.config.write_text(good.replace('interval = "1s"', 'interval = "soon"'))
+    wait_until(lambda: "config reload refused" in log.read_text(), 20)
+    assert '"db".interval = "soon": expected a duration' in log.read_text()
+    assert alive(daemon)
+    setup.config.write_text(good)  # (the CLI itself refuses to read the bad file)
+    assert {c["check"] for c in setup.status()["checks"]} >= {"db", "web"}
+    assert setup.worker()["pid"] == restarted["pid"]
 
     done = setup.cli("stop")
     assert done.returncode == 0, done.stderr
