@@ -116,7 +116,7 @@ class ModelsSettings(Section):
     retrain_every: Duration = Field(
         default=3600.0,
         gt=0,
-        description="How often the failure-risk forests are refitted, in a worker thread "
+        description="How often the failure-risk forests are refitted, in a worker process "
         "(the anomaly group forests refit at most hourly, once a group has 300 rows).",
     )
     clear_after: Duration = Field(

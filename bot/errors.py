@@ -8,6 +8,7 @@
     │   └── BackupError              a backup or restore failed: names the file and why
     │       └── RestoreRefused       restore while selfreg runs with this data folder
     ├── StoreError                   the SQLite file cannot be opened or migrated
+    ├── FitFailed                    a model fit raised in its worker process
     └── DeliveryError                a notifier could not deliver an outbox row
         └── PermanentDeliveryError   ... and retrying will not help
 
@@ -126,3 +127,15 @@ class RestoreRefused(BackupError):
             "selfreg is running with this data folder; stop it before restoring "
             "(nothing was changed)",
         )
+
+
+class FitFailed(SelfregError, RuntimeError):
+    """A model fit raised in its worker process (``bot.engine.predict_fit``).
+
+    Built in selfreg from the worker's text: the original exception may be a scikit-learn
+    class, and unpickling it would import scikit-learn into selfreg.
+    """
+
+    def __init__(self, fit: str, pid: int, error: str) -> None:
+        self.fit, self.pid, self.error = fit, pid, error
+        super().__init__(f"{fit} failed in worker process {pid}: {error}")

@@ -533,8 +533,8 @@ class Runtime:
         settings = self.config.settings.models
         if not (settings.anomaly or settings.failure_risk or settings.forecast):
             return None
-        # imported only now: scikit-learn and scipy add about 90 MB of RSS to a selfreg
-        # that runs with every model off
+        # imported only now: a selfreg with every model off needs none of it (scikit-learn
+        # is never imported here at all: fits run in a worker process, see predict_fit)
         from bot.engine.predict import Predictor
 
         assert self.store is not None and self.alerting is not None and self.runner is not None

@@ -41,16 +41,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
-from sklearn.ensemble import IsolationForest
 
 from models.base import (
     DEFAULT_THRESHOLD,
     AnomalyScore,
     Arrays,
     Detector,
+    Estimator,
     StateMismatch,
     TrainingSnapshot,
+    clone,
 )
 
 log = logging.getLogger(__name__)
@@ -212,11 +212,12 @@ def _average_path_length(n: np.ndarray) -> np.ndarray:
     return out
 
 
-class GroupForest(BaseEstimator):
+class GroupForest(Estimator):
     """IsolationForest compiled to flat arrays, scored vectorised over rows and trees.
 
     Follows the scikit-learn estimator contract: parameters in ``__init__``, ``fit`` returns
-    ``self``, fitted attributes end in ``_``. ``score_samples`` equals
+    ``self``, fitted attributes end in ``_``. Only ``fit`` imports scikit-learn (it runs in a
+    worker process); a fitted forest is plain numpy arrays. ``score_samples`` equals
     ``IsolationForest.score_samples`` negated (higher = more anomalous), without its per-call
     overhead; ``exceedance`` calibrates it against the training rows' own scores.
     """
@@ -235,6 +236,8 @@ class GroupForest(BaseEstimator):
 
     def fit(self, X: np.ndarray, feature_names: Sequence[str] | None = None) -> GroupForest:
         """Fit the forest on rows ``X`` (n_rows x n_features) and compile it."""
+        from sklearn.ensemble import IsolationForest  # only here: see the class docstring
+
         X = np.asarray(X, dtype=float)
         forest = IsolationForest(
             n_estimators=self.n_estimators,
@@ -387,14 +390,30 @@ class _ForestBank:
 
 
 def fit_group_models(snapshot: TrainingSnapshot, template: GroupForest) -> dict[str, GroupForest]:
-    """Fit one forest per group of ``snapshot``: a pure function, meant for a worker thread."""
+    """Fit one forest per group of ``snapshot``: a pure function (imports scikit-learn)."""
     return {
         group: clone(template).fit(rows, feature_names=names)
         for group, (names, rows) in sorted(snapshot.groups.items())
     }
 
 
-class AnomalyDetector(Detector, BaseEstimator):
+GroupStates = dict[str, tuple[dict[str, np.ndarray], dict[str, Any]]]
+"""Fitted forests as ``GroupForest.to_state`` output, by group: arrays and plain dicts."""
+
+
+def fit_group_states(snapshot: TrainingSnapshot, params: Mapping[str, Any]) -> GroupStates:
+    """``fit_group_models`` for a worker process: a ``GroupForest`` with ``params`` per group,
+    returned as plain arrays and dicts (they pickle without any scikit-learn object)."""
+    fitted = fit_group_models(snapshot, GroupForest(**params))
+    return {group: forest.to_state() for group, forest in fitted.items()}
+
+
+def group_models_from_states(states: GroupStates) -> dict[str, GroupForest]:
+    """The forests ``fit_group_states`` returned, rebuilt for ``AnomalyDetector.install``."""
+    return {group: GroupForest.from_state(*state) for group, state in states.items()}
+
+
+class AnomalyDetector(Detector, Estimator):
     """Scores every sample of every metric, and every interval of every multi-metric group.
 
     Parameters (all global: the defaults are meant for every metric, see the module docstring):

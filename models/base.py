@@ -26,12 +26,18 @@ On a schedule (an APScheduler job, e.g. every 10 minutes; the detector itself wa
 
     if detector.fit_due(now):
         snapshot = detector.snapshot(now)                                   # on the loop, cheap
-        fitted = await asyncio.to_thread(fit_group_models, snapshot, detector.template)
-        detector.install(fitted)                                            # on the loop, a swap
+        states = await loop.run_in_executor(pool, fit_group_states, snapshot, template_params)
+        detector.install(group_models_from_states(states))                  # on the loop, a swap
 
-``fit_group_models`` is a pure function of the snapshot: it neither reads nor mutates the
-detector, so the loop keeps scoring with the old models while the worker fits new ones. If it
-raises, keep the old models and log; the next ``fit_due`` after ``retrain_every`` tries again.
+``pool`` is a one-process ``ProcessPoolExecutor`` (``spawn``) made for the retrain and shut
+down after it: fitting needs scikit-learn, which costs about 90 MB of RSS once imported, so
+only the short-lived worker process imports it (lazily, inside the fitting functions); the
+monitor scores with the compiled numpy arrays and never imports scikit-learn or SciPy.
+``fit_group_states`` is a pure function of the snapshot: it neither reads nor mutates the
+detector, so the loop keeps scoring with the old models while the worker fits new ones; it
+returns plain arrays and dicts (``GroupForest.to_state``), which pickle without any
+scikit-learn object. If it raises, keep the old models and log; the next ``fit_due`` after
+``retrain_every`` tries again.
 
 Persistence (at shutdown and after each ``install``; the key from
 ``models.persistence.load_or_create_key(data_dir / "model.key")``)::
@@ -52,10 +58,12 @@ every metric without tuning; a check may override it with its own ``threshold``.
 
 from __future__ import annotations
 
+import copy
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -65,6 +73,59 @@ from the usual median than the recent extremes, by a margin" on any metric."""
 
 Arrays = Mapping[str, np.ndarray]
 """Named numeric arrays: the part of a saved state that is data (no objects, no pickles)."""
+
+
+E = TypeVar("E", bound="Estimator")
+
+
+class Estimator:
+    """The part of scikit-learn's ``BaseEstimator`` the predictors use, without importing it.
+
+    scikit-learn costs about 90 MB of RSS once imported, and selfreg only needs it to fit (in
+    a worker process): the estimators here keep its contract (parameters are exactly the
+    ``__init__`` arguments, stored under their own names; ``fit`` returns ``self``; what is
+    learnt ends in ``_``) and its ``get_params`` / ``set_params`` / ``clone``, which saved
+    states use to check that they were written with the same parameters.
+    """
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        skip = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        signature = inspect.signature(cls.__init__)
+        params = signature.parameters.values()
+        return sorted(p.name for p in params if p.name != "self" and p.kind not in skip)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The ``__init__`` arguments by name; with ``deep``, those of nested estimators too
+        (as ``name__param``), like scikit-learn's."""
+        params = {name: getattr(self, name) for name in self._param_names()}
+        if deep:
+            for name, value in list(params.items()):
+                if isinstance(value, Estimator):
+                    params.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+        return params
+
+    def set_params(self: E, **params: Any) -> E:
+        """Set parameters by name (no nested names); an unknown name raises ``ValueError``."""
+        names = self._param_names()
+        for name, value in params.items():
+            if name not in names:
+                raise ValueError(f"{type(self).__name__} has no parameter {name!r}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
+        return f"{type(self).__name__}({args})"
+
+
+def clone(estimator: E) -> E:
+    """A new, unfitted estimator with the same parameters (nested estimators cloned too)."""
+    params = {
+        name: clone(value) if isinstance(value, Estimator) else copy.deepcopy(value)
+        for name, value in estimator.get_params(deep=False).items()
+    }
+    return type(estimator)(**params)
 
 
 class ModelError(Exception):

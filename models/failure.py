@@ -30,13 +30,14 @@ import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.ensemble import RandomForestClassifier
 
-from models.base import Arrays, StateMismatch
+from models.base import Arrays, Estimator, StateMismatch
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestClassifier
 
 log = logging.getLogger(__name__)
 
@@ -181,11 +182,12 @@ def _event_scores(raised: np.ndarray, y: np.ndarray) -> tuple[float | None, floa
     return precision, recall
 
 
-class FailureRisk(BaseEstimator):
+class FailureRisk(Estimator):
     """A class-balanced random forest over ``build_dataset`` rows, compiled to flat arrays.
 
     scikit-learn estimator contract: parameters only here, ``fit`` returns ``self``, what it
-    learns ends in ``_``. See the module docstring for the minimums and the hold-out.
+    learns ends in ``_``. Only ``fit`` imports scikit-learn (it runs in a worker process);
+    a fitted model predicts from plain numpy arrays. See the module docstring for the minimums and the hold-out.
     """
 
     def __init__(
@@ -207,6 +209,8 @@ class FailureRisk(BaseEstimator):
         self.min_precision, self.top = min_precision, top
 
     def _forest(self, X: np.ndarray, y: np.ndarray) -> RandomForestClassifier:
+        from sklearn.ensemble import RandomForestClassifier  # only here: see the class docstring
+
         return RandomForestClassifier(
             n_estimators=self.n_estimators,
             max_depth=self.max_depth,

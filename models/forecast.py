@@ -10,7 +10,8 @@ One robust straight line per series, fitted on demand over its recent ``window``
   ``TheilSenRegressor`` estimates the same line by subsampled spatial medians and costs tens of
   milliseconds a fit; this costs about 0.3 ms for a window of 120 samples.
 * **Least squares** (``robust=False``): the ordinary line, the slope's interval from its
-  standard error (Student t). Cheaper, but a burst drags it.
+  standard error (Student t, its quantile from ``models.student_t``: no SciPy). Cheaper, but
+  a burst drags it.
 
 Longer windows are first reduced to at most ``fit_points`` points, each the median of a run
 of consecutive samples (robust again, and bounds the pairwise work). A forecast needs
@@ -46,10 +47,9 @@ from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import t as student_t
-from sklearn.base import BaseEstimator
 
-from models.base import Arrays, StateMismatch
+from models import student_t
+from models.base import Arrays, Estimator, StateMismatch
 
 _STATE_FORMAT = 1
 FEATURES = ("time", "value")
@@ -80,7 +80,7 @@ class Forecast:
     method: str
 
 
-class Forecaster(BaseEstimator):
+class Forecaster(Estimator):
     """Keeps the last ``window`` seconds of each series and forecasts threshold crossings.
 
     ``min_points`` samples are needed before any forecast; ``fit_points`` bounds the points a
@@ -232,7 +232,7 @@ def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=64)
 def _t_quantile(p: float, dof: int) -> float:
-    return float(student_t.ppf(p, dof))  # scipy's ppf costs ~0.2 ms: once per (p, dof)
+    return student_t.quantile(p, dof)  # costs ~0.2 ms: once per (p, dof)
 
 
 def _least_squares(t: np.ndarray, y: np.ndarray, confidence: float) -> _Fit | None:

@@ -5,16 +5,14 @@ anomaly scores, one forecast fit a minute per series, compiled risk forests). A 
 a forecast crossing inside the horizon or a risk over its threshold opens its own warning
 incident through ``Alerting.prediction_raised`` (kind anomaly / forecast / risk, its own
 fingerprint: the rule's incident is never touched); it resolves once the condition has been
-clear for ``clear_after``. Retraining (``retrain``) fits in a worker thread and swaps the
-result in on the loop. A model that raises is logged and switched off for the run: rule
+clear for ``clear_after``. Retraining (``retrain``) fits in a short-lived worker process
+(``predict_fit``: scikit-learn is never imported here) and swaps the result in on the loop. A model that raises is logged and switched off for the run: rule
 alerting never depends on it. Feedback and threshold rises live in ``predict_feedback``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 import zlib
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -26,11 +24,11 @@ from bot.clock import Clock
 from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting, prediction_fingerprint
 from bot.engine.predict_feedback import Thresholds, record_feedback
+from bot.engine.predict_fit import FitPool, anomaly_states, risk_states
 from bot.engine.predict_incidents import PredictionIncidents
 from bot.engine.predict_report import model_rows, prediction_report
 from bot.engine.predict_state import (
     ModelFiles,
-    fit_risk_models,
     risk_metric,
     save_all,
     stored_risk_names,
@@ -111,7 +109,7 @@ class Predictor:
         self.forecasts: dict[str, str] = {}  # series key -> its forecast, worded
         self.risk_scores: dict[str, float] = {}
         self.last_fit: dict[str, float] = {}
-        self.fit_threads: list[int] = []  # thread ids the fits ran in (never the loop's)
+        self.fit_pids: list[int] = []  # the worker processes the fits ran in (never selfreg)
         self._limits = {name: metric_limits(spec) for name, spec in self.specs.items()}
         self._forecast_due: dict[str, float] = {}
 
@@ -138,6 +136,12 @@ class Predictor:
         ):
             self.last_fit[row[0]] = row[1]
         self.incidents.load()
+
+    def _risk_model(self, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> FailureRisk:
+        """A failure-risk model with these settings, restored from a worker's fitted state."""
+        model = FailureRisk(horizon=self.settings.horizon, threshold=self.settings.risk_threshold)
+        model.load_state_dict(arrays, meta)
+        return model
 
     def save(self) -> None:
         try:
@@ -284,44 +288,46 @@ class Predictor:
             else:
                 self.incidents.calm(fingerprint, score.risk < _CALM * threshold, now)
 
-    # ---- on a schedule: fit in a worker, swap on the loop -------------------------------
-    def _in_worker(self, fit: Callable[..., Any], *args: Any) -> Any:
-        self.fit_threads.append(threading.get_ident())
-        return fit(*args)
-
+    # ---- on a schedule: fit in a worker process, swap on the loop -----------------------
     async def retrain(self, *, force: bool = False) -> None:
-        """Refit what is due (everything when ``force``) in a worker thread, then save."""
+        """Refit what is due (everything when ``force``) in a worker process, then save.
+
+        The fits run in one short-lived spawned process (``predict_fit.FitPool``), so
+        scikit-learn is never imported into selfreg; it is shut down when they are done."""
         now = self.clock.now()
         detector = self.detector
-        if (
-            detector is not None
-            and "anomaly" not in self.failed
-            and (force or detector.fit_due(now))
-        ):
-            snapshot = detector.snapshot(now)
-            try:
-                fitted = await asyncio.to_thread(
-                    self._in_worker, anomaly.fit_group_models, snapshot, detector.template
-                )
-                detector.install(fitted)
-            except Exception:  # keep the old forests; the next fit_due tries again
-                log.exception("anomaly retrain failed; the previous models stay")
-            self.last_fit["anomaly"] = now
-        due = now - self.last_fit.get("risk", -1e18) >= self.settings.retrain_every
-        if self.settings.failure_risk and (force or due):
-            try:
-                self.risks = await asyncio.to_thread(
-                    self._in_worker,
-                    fit_risk_models,
-                    self.store.path,
-                    sorted(self.specs),
-                    self.settings.horizon,
-                    self.settings.risk_threshold,
-                )
-                self.failed.discard("risk")
-            except Exception:
-                log.exception("failure-risk retrain failed; the previous models stay")
-            self.last_fit["risk"] = now
+        async with FitPool() as pool:
+            if (
+                detector is not None
+                and "anomaly" not in self.failed
+                and (force or detector.fit_due(now))
+            ):
+                snapshot = detector.snapshot(now)
+                params = detector.template.get_params(deep=False)
+                try:
+                    states = await pool.run(anomaly_states, snapshot, params)
+                    detector.install(anomaly.group_models_from_states(states))
+                except Exception:  # keep the old forests; the next fit_due tries again
+                    log.exception("anomaly retrain failed; the previous models stay")
+                self.last_fit["anomaly"] = now
+            due = now - self.last_fit.get("risk", -1e18) >= self.settings.retrain_every
+            if self.settings.failure_risk and (force or due):
+                try:
+                    states = await pool.run(
+                        risk_states,
+                        self.store.path,
+                        sorted(self.specs),
+                        self.settings.horizon,
+                        self.settings.risk_threshold,
+                    )
+                    self.risks = {
+                        check: self._risk_model(*state) for check, state in states.items()
+                    }
+                    self.failed.discard("risk")
+                except Exception:
+                    log.exception("failure-risk retrain failed; the previous models stay")
+                self.last_fit["risk"] = now
+        self.fit_pids.extend(pool.pids)
         self.save()
         with self.store.transaction():
             for kind in ("anomaly", "risk"):

@@ -6,7 +6,7 @@ did not write, or one changed since, is refused; so is one from another scikit-l
 version or feature set. A refused file is logged and the model starts cold.
 
 ``risk_datasets`` and ``fit_risk_models`` read the store through their own read-only
-connection: they run in a worker thread, never on the event loop.
+connection: they run in a worker process (``predict_fit``), never on the event loop.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ def rule_incidents(store: Any, check: str) -> list[tuple[float, float | None]]:
 def fit_risk_models(
     db_path: Path, checks: Iterable[str], horizon: float, threshold: float
 ) -> dict[str, FailureRisk]:
-    """One failure-risk model per check, fitted on the store's history (a worker's job)."""
+    """One failure-risk model per check, fitted on the store's history (a worker process's
+    job: fitting imports scikit-learn)."""
     store = open_store(db_path, readonly=True)
     try:
         fitted = {}

@@ -1,18 +1,19 @@
 """The predictors wired into the engine: real store files, the real runner's write path, a fake
 clock. A spike opens its own anomaly incident, a failing model leaves the rules alone,
-retraining runs in a worker thread, and saved state is signed and checked at load."""
+retraining runs in a worker process, and saved state is signed and checked at load."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from bot.clock import FakeClock
@@ -28,7 +29,7 @@ from bot.store import Store, open_store, predictions
 from bot.store import incidents as rows
 from checks.base import Observation, Status
 from checks.http import HttpCheck, HttpSpec
-from models.anomaly import AnomalyDetector
+from models.anomaly import AnomalyDetector, GroupForest
 
 CHANNELS = {"slack": Severity.INFO}
 
@@ -162,17 +163,38 @@ def test_with_every_model_off_the_rules_alone_decide(store, tmp_path) -> None:
     assert [i.kind for i in rows.open_incidents(store)] == ["rule"]
 
 
-async def test_retraining_runs_in_a_worker_thread_and_installs_the_forests(store, tmp_path) -> None:
+async def test_retraining_runs_in_a_worker_process_and_installs_the_forests(
+    store, tmp_path
+) -> None:
     rig = Rig(store, tmp_path)
     assert rig.predictor.detector is not None
     rig.predictor.detector.min_group_rows = 40
     noisy(rig, 100, errors=0.0)  # two metrics: one group forest
     await rig.predictor.retrain(force=True)
-    assert rig.predictor.fit_threads
-    assert threading.get_ident() not in rig.predictor.fit_threads
+    [worker] = set(rig.predictor.fit_pids)  # both fits, in one process: not this one
+    assert len(rig.predictor.fit_pids) == 2 and worker != os.getpid()
+    assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == "zombie"
     assert list(rig.predictor.detector.group_models_) == ["api|"]
     assert set(rig.predictor.risks) == {"api"}  # fitted too, still learning on so little
     assert (tmp_path / "models" / "anomaly.state").exists()
+
+
+async def test_a_fit_that_fails_in_the_worker_is_logged_and_the_old_forests_stay(
+    store, tmp_path, caplog
+) -> None:
+    rig = Rig(store, tmp_path)
+    detector = rig.predictor.detector
+    assert detector is not None
+    detector.min_group_rows = 40
+    noisy(rig, 100, errors=0.0)
+    await rig.predictor.retrain(force=True)
+    before = detector.group_models_["api|"]
+    detector.group_model = GroupForest(n_estimators=0)  # scikit-learn refuses it, over there
+    with caplog.at_level(logging.ERROR):
+        await rig.predictor.retrain(force=True)
+    assert detector.group_models_["api|"] is before
+    assert "anomaly retrain failed" in caplog.text and "n_estimators" in caplog.text
+    assert rig.predictor.failed == set() and set(rig.predictor.risks) == {"api"}
 
 
 def test_saved_state_is_restored_and_a_tampered_file_is_refused(store, tmp_path, caplog) -> None:

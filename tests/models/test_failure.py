@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 
 from models import persistence
-from models.base import StateMismatch
+from models.base import StateMismatch, clone
 from models.failure import (
     FailureRisk,
     RiskState,
@@ -189,3 +188,12 @@ def test_cloning_keeps_the_parameters_and_forgets_the_fit(trained: FailureRisk) 
     assert fresh.get_params() == trained.get_params()
     assert fresh.status().state is RiskState.LEARNING
     assert math.isclose(trained.get_params()["horizon"], 900.0)
+    assert fresh.set_params(horizon=600.0) is fresh and fresh.horizon == 600.0
+    with pytest.raises(ValueError, match="no parameter 'depth'"):
+        fresh.set_params(depth=3)
+
+
+def test_the_parameters_are_those_scikit_learn_would_see(trained: FailureRisk) -> None:
+    from sklearn.base import clone as sklearn_clone  # a test may import it; selfreg does not
+
+    assert sklearn_clone(trained).get_params() == trained.get_params()

@@ -97,11 +97,15 @@ def test_a_file_from_another_scikit_learn_version_is_refused(
     tmp_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     detector = trained()
-    monkeypatch.setattr(sklearn, "__version__", "0.1.0")
+    monkeypatch.setattr(persistence, "sklearn_version", lambda: "0.1.0")
     save(detector, tmp_path / "state.bin", key)
     monkeypatch.undo()
     with pytest.raises(StateMismatch, match="sklearn version"):
         persistence.load(tmp_path / "state.bin", key=key, feature_names=FEATURES)
+
+
+def test_the_scikit_learn_version_is_read_without_importing_it() -> None:
+    assert persistence.sklearn_version() == sklearn.__version__
 
 
 def test_a_file_for_other_features_is_refused(tmp_path: Path, key: bytes) -> None:
