@@ -231,6 +231,28 @@ def _decide(config_file: str | None, proposal: int, verb: str, reason: str = "")
 
 @cli.command()
 @config_option
+def reload(config_file: str | None) -> None:
+    """Reload the running instance's config now (what SIGHUP and `/selfreg reload` do).
+
+    Exit 0 when the new config applies (or nothing changed), 2 when it is refused (the
+    running instance keeps the old one) or nothing runs with this data folder.
+    """
+    config = _load(config_file)
+    body = {"actor": getpass.getuser()}
+    try:
+        answer = asyncio.run(control.ask(config.control_socket, "POST", "/reload", body=body))
+    except LookupError as exc:
+        click.echo(f"selfreg: {exc}", err=True)
+        sys.exit(EXIT_FAILING)
+    if answer is None:
+        click.echo(f"selfreg: {messages.reload_not_running(str(config.data_dir))}", err=True)
+        sys.exit(EXIT_FAILING)
+    click.echo(answer["text"])
+    sys.exit(EXIT_OK if answer["ok"] else EXIT_FAILING)
+
+
+@cli.command()
+@config_option
 @click.argument("proposal", type=int)
 def approve(config_file: str | None, proposal: int) -> None:
     """Approve PROPOSAL through the running instance, under the same policy as a Slack click.

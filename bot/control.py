@@ -25,6 +25,7 @@ from checks.base import Observation
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.reload import Reloader
 
 RunChecks = Callable[[Sequence[str] | None], Awaitable[list[Observation]]]
 
@@ -41,9 +42,11 @@ def build_control_app(
     run_checks: RunChecks,
     remediation: Remediation | None = None,
     predictor: Predictor | None = None,
+    reloader: Reloader | None = None,
 ) -> web.Application:
-    """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run, and
-    POST /proposals/{id}/approve|deny for local users (the socket's 0600 mode is the check)."""
+    """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run,
+    POST /proposals/{id}/approve|deny, GET /models, POST /models/train and POST /reload for
+    local users (the socket's 0600 mode is the check)."""
     app = web.Application()
 
     async def post_decision(request: web.Request) -> web.Response:
@@ -89,6 +92,16 @@ def build_control_app(
         await predictor.retrain(force=True)
         return web.json_response({"models": predictor.model_rows()})
 
+    async def post_reload(request: web.Request) -> web.Response:
+        if reloader is None:
+            return web.json_response({"error": "reload is not available"}, status=404)
+        body = await request.json()
+        outcome = await reloader.reload(f"cli:{body.get('actor') or 'unknown'}")
+        return web.json_response(
+            {"applied": outcome.applied, "ok": outcome.ok, "text": outcome.text}
+        )
+
+    app.router.add_post("/reload", post_reload)
     app.router.add_get("/models", get_models)
     app.router.add_post("/models/train", post_train)
     app.router.add_get("/status", get_status)

@@ -36,6 +36,8 @@ from bot.store import open_store
 from bot.terminal import SPINNER_AFTER, SPINNER_FRAMES, paint
 
 LOG_FILE = "selfreg.log"
+LOG_ROTATE_AT = 10_000_000  # bytes; checked at each start
+LOG_KEEP = 3
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 KILL_WAIT = 10.0  # after SIGKILL, how long to wait for the process to be gone
@@ -48,6 +50,19 @@ Echo = Callable[..., None]  # click.echo: (text, nl=True)
 
 def log_path(config: LoadedConfig) -> Path:
     return config.data_dir / LOG_FILE
+
+
+def rotate_log(log: Path, limit: int = LOG_ROTATE_AT, keep: int = LOG_KEEP) -> None:
+    """At start, a log past ``limit`` bytes becomes ``selfreg.log.1`` (older ones shift up to
+    ``keep``), so a long-lived data folder never grows one file without bound. The running
+    process writes to its inherited file: rotation happens only here, between runs."""
+    if not log.exists() or log.stat().st_size < limit:
+        return
+    for n in range(keep - 1, 0, -1):
+        older = log.with_name(f"{log.name}.{n}")
+        if older.exists():
+            older.replace(log.with_name(f"{log.name}.{n + 1}"))
+    log.replace(log.with_name(f"{log.name}.1"))
 
 
 def running_pid(config: LoadedConfig) -> int | None:
@@ -88,6 +103,7 @@ def start(
         return 2
     config.data_dir.mkdir(parents=True, exist_ok=True)
     log = log_path(config)
+    rotate_log(log)
     argv = [sys.executable, "-m", "bot", "run", "--detached"]
     if config_file:
         argv += ["--config", config_file]

@@ -1168,3 +1168,8 @@ def models_trained(rows: Sequence[Mapping[str, Any]], where: str) -> str:
 
 def models_off() -> str:
     return "Every model is off: turn them on in [models] (anomaly, failure_risk, forecast)."
+
+
+def reload_not_running(data_dir: str) -> str:
+    """``selfreg reload`` with nothing running: the next start reads the file anyway."""
+    return f"selfreg is not running with data folder {data_dir}; the next start reads the config."

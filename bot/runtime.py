@@ -270,7 +270,7 @@ class Runtime:
         self._runners.append(
             await control.serve(
                 control.build_control_app(
-                    self.status, self.run_checks, self.remediation, self.predictor
+                    self.status, self.run_checks, self.remediation, self.predictor, self.reloader
                 ),
                 config.control_socket,
             )

@@ -54,8 +54,11 @@ class ReloadEvent(StrEnum):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ReloadOutcome:
+    """``applied``: something changed; ``ok``: the config was accepted (changed or not)."""
+
     applied: bool
     text: str
+    ok: bool = True
 
 
 def fingerprint(files: Sequence[Path]) -> Fingerprint:
@@ -165,7 +168,7 @@ class Reloader:
                 text = messages.config_reload_failed(f"{type(exc).__name__}: {exc}")
                 self._record(ReloadEvent.FAILED, trigger, text=text)
                 self.announcer.post(text, "config")
-                return ReloadOutcome(applied=False, text=text)
+                return ReloadOutcome(applied=False, text=text, ok=False)
             self._restart_named = change.restart
             text = messages.config_changes(names(change.entries), change.live, change.restart)
             return self._finish(trigger, text, change, announce=True)
@@ -175,7 +178,7 @@ class Reloader:
         log.error("%s", text)
         self._record(ReloadEvent.REFUSED, trigger, problems=problems)
         self.announcer.post(text, "config")
-        return ReloadOutcome(applied=False, text=text)
+        return ReloadOutcome(applied=False, text=text, ok=False)
 
     def _finish(
         self, trigger: str, text: str, change: ConfigDiff, *, announce: bool

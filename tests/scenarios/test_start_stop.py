@@ -150,6 +150,8 @@ def test_start_reports_each_step_then_status_shows_a_restart_and_stop_ends_every
     wait_until(lambda: {c["check"] for c in setup.status()["checks"]} >= {"db", "web"}, 20)
     log = setup.data / "selfreg.log"
     wait_until(lambda: "config reloaded: + check web" in log.read_text(), 10)
+    done = setup.cli("reload")  # through the control socket, like SIGHUP: nothing new now
+    assert done.returncode == 0 and "config reloaded: no change." in done.stdout, done.stderr
     # a bad one is refused with the config-check errors and the old one runs on
     setup.config.write_text(good.replace('interval = "1s"', 'interval = "soon"'))
     wait_until(lambda: "config reload refused" in log.read_text(), 20)
