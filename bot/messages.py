@@ -1079,6 +1079,13 @@ def prediction_cleared(kind: str, after: float) -> str:
     return f"The {kind} prediction has been clear for {human_duration(after)}."
 
 
+def prediction_unreported(kind: str, silent: float) -> str:
+    return (
+        f"The {kind} prediction's metric has not been reported for {human_duration(silent)}: "
+        "nothing left to judge, so the incident resolves."
+    )
+
+
 def prediction_title(kind: str) -> str:
     """The word an incident header uses for a predicted incident."""
     return {"anomaly": "ANOMALY", "risk": "PREDICTED FAILURE", "forecast": "FORECAST"}.get(

@@ -49,6 +49,7 @@ _CALM = 0.9  # a score under this share of its threshold counts as "clear"
 FORECAST_EVERY = 60.0
 """Seconds between two forecasts of one series. A fit costs about 0.3 ms and horizons are
 hours: once a minute keeps 100 forecast series near 0.05 % of a core, every 5 s would be 0.6 %."""
+STALE_ROUNDS = 3  # a predicted metric unreported for this many of its check's rounds is gone
 GROUP_ROWS = 600
 """Rows of history a metric group keeps for its forest (the detector's default is 2,000: at
 70 groups of up to 7 metrics that alone would hold about 70 MB of Python lists)."""
@@ -135,7 +136,7 @@ class Predictor:
             (RETRAINED_EVENT,),
         ):
             self.last_fit[row[0]] = row[1]
-        self.incidents.load()
+        self.incidents.load(self.clock.now())
 
     def _risk_model(self, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> FailureRisk:
         """A failure-risk model with these settings, restored from a worker's fitted state."""
@@ -181,12 +182,20 @@ class Predictor:
                 history.append((o.at, row))
                 while history and history[0][0] <= now - LOOKBACK:
                     history.popleft()
+        self.incidents.sweep(now, self._stale_after)
         if not samples:
             return
         self._guard("anomaly", self._anomalies, now, samples)
         self._guard("forecast", self._forecasts, now, samples)
         self._guard("risk", self._risks, now, seen_checks)
         self.incidents.flush()
+
+    def _stale_after(self, check: str) -> float:
+        """How long a check's predicted metric may stay unreported before its incident
+        resolves: a few of its own rounds, never less than ``clear_after``."""
+        spec = self.specs.get(check)
+        rounds = STALE_ROUNDS * spec.interval if spec is not None else 0.0
+        return max(self.settings.clear_after, rounds)
 
     def _guard(self, kind: str, stage: Callable[..., None], *args: Any) -> None:
         enabled = {"anomaly": self.detector, "forecast": self.forecaster}.get(kind, True)

@@ -10,7 +10,7 @@ already said what there is to say.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ class Active:
     check: str
     subject: str
     metric: str
+    seen_at: float
     calm_since: float | None = None
 
 
@@ -42,8 +43,9 @@ class PredictionIncidents:
         self.active: dict[str, Active] = {}
         self.found: list[predictions.PredictionRow] = []
 
-    def load(self) -> None:
-        """Pick up the prediction incidents left open by the previous run."""
+    def load(self, now: float) -> None:
+        """Pick up the prediction incidents left open by the previous run (each counts as
+        seen now: its metric gets the usual time to report again)."""
         for incident in rows.open_incidents(self.store):
             if incident.kind in PREDICTED:
                 metric = incident.fingerprint.rpartition("|")[2].partition(":")[2]
@@ -52,6 +54,7 @@ class PredictionIncidents:
                     check=incident.check,
                     subject=incident.subject,
                     metric=metric,
+                    seen_at=now,
                 )
 
     def raised(
@@ -70,6 +73,7 @@ class PredictionIncidents:
         active = self.active.get(fingerprint)
         if active is not None:
             active.calm_since = None
+            active.seen_at = now
             if kind == "anomaly":
                 return  # one episode, one incident: the first detection said it
         else:
@@ -79,7 +83,7 @@ class PredictionIncidents:
                 )
             )
             self.active[fingerprint] = Active(
-                kind=kind, check=check, subject=subject, metric=metric
+                kind=kind, check=check, subject=subject, metric=metric, seen_at=now
             )
         values = {metric or kind: float(detail.get("value", score))}
         self.alerting.prediction_raised(
@@ -92,6 +96,7 @@ class PredictionIncidents:
         active = self.active.get(fingerprint)
         if active is None:
             return
+        active.seen_at = now
         if not calm:
             active.calm_since = None
             return
@@ -105,6 +110,24 @@ class PredictionIncidents:
                 subject=active.subject,
                 metric=active.metric,
                 summary=messages.prediction_cleared(active.kind, now - active.calm_since),
+            )
+
+    def sweep(self, now: float, stale_after: Callable[[str], float]) -> None:
+        """Resolve the open predictions whose metric stopped reporting (a check removed or
+        disabled, a disk unmounted, a metric a check no longer gives): with nothing to judge,
+        an incident would otherwise stay open for ever. ``stale_after(check)`` is how long
+        silence counts as gone for that check."""
+        for fingerprint, active in list(self.active.items()):
+            silent = now - active.seen_at
+            if silent < stale_after(active.check):
+                continue
+            del self.active[fingerprint]
+            self.alerting.prediction_cleared(
+                kind=active.kind,
+                check=active.check,
+                subject=active.subject,
+                metric=active.metric,
+                summary=messages.prediction_unreported(active.kind, silent),
             )
 
     def flush(self) -> None:

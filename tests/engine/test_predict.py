@@ -115,6 +115,24 @@ def test_a_spike_opens_an_anomaly_incident_naming_the_metric_and_score(store, tm
     assert stored.kind == "anomaly" and stored.detail["metric"] == "latency"
 
 
+def test_an_anomaly_whose_metric_stops_reporting_resolves_instead_of_staying_open(
+    store, tmp_path
+) -> None:
+    rig = Rig(store, tmp_path, clear_after="30s")
+    noisy(rig, 100)
+    rig.run(0.25)
+    [incident] = anomaly_incidents(store)
+    rig.clock.advance(25.0)  # silence shorter than clear_after (30 s; 3 rounds = 15 s): open
+    rig.predictor.observe([])
+    assert anomaly_incidents(store) != []
+    rig.clock.advance(10.0)  # now 35 s without the metric: nothing left to judge
+    rig.predictor.observe([])
+    assert anomaly_incidents(store) == []
+    resolved = rows.get_incident(store, incident.id)
+    assert resolved is not None and resolved.state is IncidentState.RESOLVED
+    assert "has not been reported for 35 s" in resolved.summary
+
+
 def test_an_anomaly_resolves_once_clear_for_a_while_and_never_touches_the_rule(
     store, tmp_path
 ) -> None:
