@@ -12,6 +12,7 @@ alerting never depends on it. Feedback and threshold rises live in ``predict_fee
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 from collections import deque
@@ -113,6 +114,7 @@ class Predictor:
         self.fit_pids: list[int] = []  # the worker processes the fits ran in (never selfreg)
         self._limits = {name: metric_limits(spec) for name, spec in self.specs.items()}
         self._forecast_due: dict[str, float] = {}
+        self._retraining = asyncio.Lock()
 
     # ---- start and stop ------------------------------------------------------------------
     def load(self) -> None:
@@ -302,7 +304,13 @@ class Predictor:
         """Refit what is due (everything when ``force``) in a worker process, then save.
 
         The fits run in one short-lived spawned process (``predict_fit.FitPool``), so
-        scikit-learn is never imported into selfreg; it is shut down when they are done."""
+        scikit-learn is never imported into selfreg; it is shut down when they are done.
+        One retrain at a time: the scheduled one and ``selfreg models train`` queue up
+        instead of running two worker processes side by side."""
+        async with self._retraining:
+            await self._retrain(force=force)
+
+    async def _retrain(self, *, force: bool) -> None:
         now = self.clock.now()
         detector = self.detector
         async with FitPool() as pool:

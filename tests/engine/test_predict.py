@@ -4,6 +4,7 @@ retraining runs in a worker process, and saved state is signed and checked at lo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -195,6 +196,27 @@ async def test_retraining_runs_in_a_worker_process_and_installs_the_forests(
     assert list(rig.predictor.detector.group_models_) == ["api|"]
     assert set(rig.predictor.risks) == {"api"}  # fitted too, still learning on so little
     assert (tmp_path / "models" / "anomaly.state").exists()
+
+
+async def test_two_retrains_at_once_run_one_after_the_other(store, tmp_path) -> None:
+    rig = Rig(store, tmp_path)
+    assert rig.predictor.detector is not None
+    rig.predictor.detector.min_group_rows = 40
+    noisy(rig, 100, errors=0.0)
+    both = asyncio.gather(rig.predictor.retrain(force=True), rig.predictor.retrain(force=True))
+    most, deadline = 0, asyncio.get_running_loop().time() + 120
+    while not both.done() and asyncio.get_running_loop().time() < deadline:
+        workers = [
+            c
+            for c in psutil.Process().children()
+            if "spawn_main" in " ".join(c.cmdline()) and c.status() != "zombie"
+        ]
+        most = max(most, len(workers))
+        await asyncio.sleep(0.01)
+    await both
+    first, second = rig.predictor.fit_pids[:2], rig.predictor.fit_pids[2:]
+    assert len(set(first)) == 1 and len(set(second)) == 1 and first != second
+    assert most == 1, "never two fitting workers side by side"
 
 
 async def test_a_fit_that_fails_in_the_worker_is_logged_and_the_old_forests_stay(
