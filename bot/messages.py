@@ -841,6 +841,9 @@ def status_screen(status: Mapping[str, Any], now: float, colour: bool = False) -
     backup = status.get("last_backup")
     if backup is not None:
         lines += ["", last_backup(backup, now)]
+    beat = status.get("heartbeat") or {}
+    if beat.get("enabled"):
+        lines += ["", heartbeat_line(beat)]
     failing = status.get("failing", [])
     lines.append("")
     lines.append(
@@ -852,6 +855,12 @@ def status_screen(status: Mapping[str, Any], now: float, colour: bool = False) -
         )
     )
     return "\n".join(lines)
+
+
+def heartbeat_line(beat: Mapping[str, Any]) -> str:
+    """The heartbeat on the status screen: counts and the last error, never the URL."""
+    line = f"Heartbeat: {beat['sent']} sent, {beat['failed']} failed"
+    return line + (f" (last: {beat['last_error']})." if beat.get("last_error") else ".")
 
 
 def last_backup(backup: Mapping[str, Any], now: float) -> str:

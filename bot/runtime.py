@@ -638,6 +638,7 @@ class Runtime:
             "loop_lag": self.lag.latest,
             "checks": dict(counts),
             "slack": self.slack_health(),
+            "heartbeat": self.heartbeat_health(),
         }
         return not reasons, body
 
@@ -663,6 +664,19 @@ class Runtime:
     async def _observation_dicts(self, names: Sequence[str] | None) -> list[dict[str, Any]]:
         return [control.observation_dict(o) for o in await self.run_checks(names)]
 
+    def heartbeat_health(self) -> dict[str, Any]:
+        """The heartbeat for /status and /health: pings sent and failed, the last error
+        (never the URL, a secret). ``{"enabled": False}`` without SELFREG_HEARTBEAT_URL."""
+        beat = self.heartbeat
+        if beat is None:
+            return {"enabled": False}
+        return {
+            "enabled": True,
+            "sent": beat.sent,
+            "failed": beat.failed,
+            "last_error": beat.last_error,
+        }
+
     def status(self) -> dict[str, Any]:
         latest = self.runner.latest if self.runner else {}
         components = self.supervisor.snapshot() if self.supervisor else []
@@ -670,6 +684,7 @@ class Runtime:
         document["slack"] = self.slack_health()
         document["delivery_failures"] = self.delivery_failures()
         document["selfreg"] = process_facts()
+        document["heartbeat"] = self.heartbeat_health()
         if self.store is not None:
             document["incidents"] = [incident_snapshot(i) for i in open_incidents(self.store)]
         return document

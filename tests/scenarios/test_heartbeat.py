@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.support.selfreg_process import SelfregProcess, selfreg_env
+from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
 
 SECRET = "6f1c2a8e-secret-check-uuid"
 CONFIG = """
@@ -96,6 +97,12 @@ async def test_a_failing_heartbeat_server_does_not_disturb_selfreg(tmp_path: Pat
             await server.wait_for_pings(hung + 3)
             status, body = await asyncio.to_thread(health, url)
             assert status == 200 and body["status"] == "ok"
+            beat = body["heartbeat"]  # counted where an operator looks, without the URL
+            assert beat["enabled"] and beat["failed"] >= 3 and beat["sent"] == 0
+            assert beat["last_error"] in ("HTTP 500", "timed out")
+            assert SECRET not in json.dumps(body)
+            shown = await asyncio.to_thread(run_cli, "status", "--config", str(config), env=env)
+            assert re.search(r"Heartbeat: 0 sent, \d+ failed \(last: ", shown.stdout)
             await asyncio.to_thread(
                 selfreg.wait_for, r"heartbeat to http://127\.0\.0\.1/… failed: timed out", 10
             )
