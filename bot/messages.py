@@ -25,17 +25,6 @@ def subject_label(check: str, subject: str) -> str:
     return f"{check} {subject}" if subject else check
 
 
-def console_transition(payload: Mapping[str, Any]) -> str:
-    """One line per transition: time, new status, what, and what was seen."""
-    what = subject_label(payload["check"], payload["subject"])
-    if payload["current"] == "ok":
-        change = f"recovered (was {payload['previous']})"
-    else:
-        change = f"{payload['current']} (was {payload['previous']}, severity {payload['severity']})"
-    mark = STATUS_MARK.get(payload["current"], payload["current"].upper())
-    return f"{clock_time(payload['at'])}  {mark:<4}  {what}: {change} · {payload['summary']}"
-
-
 def started(
     config_files: Sequence[str], checks: int, components: int, web_url: str, detached: bool = False
 ) -> str:
@@ -80,66 +69,6 @@ def health_verdict(counts: Mapping[str, int]) -> str:
     total = sum(counts.values())
     parts = [f"{counts[s]} {s}" for s in ("ok", "warning", "critical", "unknown") if counts.get(s)]
     return f"{total} observations: " + (", ".join(parts) or "none")
-
-
-def status_report(status: Mapping[str, Any], now: float) -> str:
-    """The ``selfreg status`` text: checks, components and open problems."""
-    source = "running instance" if status.get("running") else "store (selfreg is not running)"
-    lines = [f"selfreg status from the {source}"]
-    checks = status.get("checks", [])
-    lines.append("")
-    lines.append(
-        table(
-            ("STATUS", "CHECK", "SINCE", "LAST RUN", "DETAIL"),
-            (
-                (
-                    STATUS_MARK.get(c["status"], c["status"]),
-                    subject_label(c["check"], c["subject"]),
-                    format_duration(max(now - c["confirmed_at"], 0)),
-                    f"{format_duration(max(now - c['at'], 0))} ago",
-                    c["summary"],
-                )
-                for c in checks
-            ),
-        )
-        if checks
-        else "No check has run yet."
-    )
-    components = status.get("components", [])
-    if components:
-        lines.append("")
-        lines.append(
-            table(
-                ("COMPONENT", "STATUS", "PID", "UPTIME", "RESTARTS"),
-                (
-                    (
-                        c["name"],
-                        c["status"],
-                        c.get("pid") or "-",
-                        format_duration(now - c["started_at"])
-                        if c.get("started_at") and c["status"] == "running"
-                        else "-",
-                        c.get("restarts", 0),
-                    )
-                    for c in components
-                ),
-            )
-        )
-    failing = status.get("failing", [])
-    lines.append("")
-    lines.append(
-        f"{len(failing)} failing"
-        + (
-            ": " + ", ".join(subject_label(f["check"], f["subject"]) for f in failing)
-            if failing
-            else ""
-        )
-    )
-    return "\n".join(lines)
-
-
-def no_such_instance() -> str:
-    return "selfreg is not running here; showing what the store recorded."
 
 
 # ---- incidents ---------------------------------------------------------------------------
