@@ -1118,3 +1118,8 @@ def models_off() -> str:
 def reload_not_running(data_dir: str) -> str:
     """``selfreg reload`` with nothing running: the next start reads the file anyway."""
     return f"selfreg is not running with data folder {data_dir}; the next start reads the config."
+
+
+def component_reconfigured(name: str) -> str:
+    """A reload changed a crash-looping component: it was restarted with the new config."""
+    return f"Component {name} was restarted with its changed config (live reload)."

@@ -234,6 +234,7 @@ class Reloader:
         self._resolve_incidents_of(gone)
         if any(e.section == "components" for e in change.entries):
             await reconfigure.apply(rt.supervisor, settings.components)
+            self._resolve_crash_loops_of(change.of("components", "~"))
         self._apply_settings(new)
         rt.config = new
 
@@ -276,6 +277,17 @@ class Reloader:
                 if not incident.check.startswith("component:"):
                     what = f"check {what}"
                 rt.alerting.close(incident.id, messages.removed_from_config(what))
+
+    def _resolve_crash_loops_of(self, changed: Sequence[str]) -> None:
+        """A changed component was restarted with its new config: the crash loop that asked
+        a person about the old one is answered (a new loop opens a new incident)."""
+        rt = self.runtime
+        assert rt.alerting is not None and rt.store is not None
+        checks_changed = {f"component:{name}" for name in changed}
+        for incident in open_incidents(rt.store):
+            if incident.check in checks_changed:
+                name = incident.check.removeprefix("component:")
+                rt.alerting.close(incident.id, messages.component_reconfigured(name))
 
     def _apply_settings(self, new: LoadedConfig) -> None:
         """The live keys outside the named lists: alerting policy, who may do what, heartbeat."""

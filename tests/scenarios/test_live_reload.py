@@ -199,3 +199,40 @@ def test_a_change_of_the_selfreg_env_overlay_is_reloaded_too(tmp_path, marker) -
         )
     finally:
         assert selfreg.stop() == 0
+
+
+LOOPING = """
+[[components]]
+name = "flappy"
+command = ["python", "-c", "{code}", "{marker}"]
+restart = "always"
+restart_delay = "50ms"
+crash_loop = {{ exits = 3, window = "1m" }}
+"""
+
+
+def test_fixing_a_crash_looping_component_in_the_config_answers_its_incident(
+    tmp_path, marker
+) -> None:
+    config = tmp_path / "selfreg.toml"
+    config.write_text(LOOPING.format(code="raise SystemExit(3)", marker=marker))
+    selfreg = SelfregProcess(config, selfreg_env(tmp_path / "data"))
+    try:
+        url = selfreg.wait_ready()
+        selfreg.wait_for(r"component:flappy\s+Opened", timeout=20)
+        time.sleep(0.05)  # a new modification time even on a coarse clock
+        config.write_text(LOOPING.format(code=SLEEP, marker=marker))
+        selfreg.wait_for(
+            r"component:flappy\s+Component flappy was restarted with its changed "
+            r"config \(live reload\)\.",
+            timeout=15,
+        )
+        running = wait_for_status(url, lambda c: c["flappy"]["pid"])
+        assert running["flappy"]["status"] == "running"
+    finally:
+        assert selfreg.stop() == 0
+    with sqlite3.connect(tmp_path / "data" / "selfreg.db") as conn:
+        [(state,)] = conn.execute(
+            "SELECT state FROM incidents WHERE \"check\" = 'component:flappy'"
+        )
+    assert state == "resolved"
