@@ -193,13 +193,16 @@ def config_check(file: str | None) -> None:
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found; selfreg would not start.", err=True)
+        click.echo(messages.config_problems_found(len(exc.problems)), err=True)
         sys.exit(EXIT_FAILING)
-    files = " + ".join(str(f) for f in config.files)
     settings = config.settings
     click.echo(
-        f"{files}: valid ({len(settings.checks)} checks, {len(settings.components)} components, "
-        f"{len(settings.actions)} actions)"
+        messages.config_valid(
+            [str(f) for f in config.files],
+            len(settings.checks),
+            len(settings.components),
+            len(settings.actions),
+        )
     )
 
 

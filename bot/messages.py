@@ -31,9 +31,22 @@ def started(
     files = " + ".join(config_files)
     how = "`selfreg stop` stops it" if detached else "Ctrl-C stops it"
     return (
-        f"selfreg is running: {checks} checks, {components} components, config {files}; "
+        f"selfreg is running: {_count(checks, 'check')}, {_count(components, 'component')}, "
+        f"config {files}; "
         f"status at {web_url}/status ({how})"
     )
+
+
+def config_valid(files: Sequence[str], checks: int, components: int, actions: int) -> str:
+    """``selfreg config check`` on a good config."""
+    counts = ", ".join(
+        (_count(checks, "check"), _count(components, "component"), _count(actions, "action"))
+    )
+    return f"{' + '.join(files)}: valid ({counts})"
+
+
+def config_problems_found(count: int) -> str:
+    return f"{count} problem(s) found; selfreg would not start."
 
 
 def stopped() -> str:
