@@ -103,13 +103,8 @@ class PredictionIncidents:
         if active.calm_since is None:
             active.calm_since = now
         if now - active.calm_since >= self.clear_after:
-            del self.active[fingerprint]
-            self.alerting.prediction_cleared(
-                kind=active.kind,
-                check=active.check,
-                subject=active.subject,
-                metric=active.metric,
-                summary=messages.prediction_cleared(active.kind, now - active.calm_since),
+            self._resolve(
+                fingerprint, messages.prediction_cleared(active.kind, now - active.calm_since)
             )
 
     def sweep(self, now: float, stale_after: Callable[[str], float]) -> None:
@@ -119,16 +114,18 @@ class PredictionIncidents:
         silence counts as gone for that check."""
         for fingerprint, active in list(self.active.items()):
             silent = now - active.seen_at
-            if silent < stale_after(active.check):
-                continue
-            del self.active[fingerprint]
-            self.alerting.prediction_cleared(
-                kind=active.kind,
-                check=active.check,
-                subject=active.subject,
-                metric=active.metric,
-                summary=messages.prediction_unreported(active.kind, silent),
-            )
+            if silent >= stale_after(active.check):
+                self._resolve(fingerprint, messages.prediction_unreported(active.kind, silent))
+
+    def _resolve(self, fingerprint: str, summary: str) -> None:
+        active = self.active.pop(fingerprint)
+        self.alerting.prediction_cleared(
+            kind=active.kind,
+            check=active.check,
+            subject=active.subject,
+            metric=active.metric,
+            summary=summary,
+        )
 
     def flush(self) -> None:
         """Write the prediction rows queued this interval, in one transaction."""
