@@ -214,7 +214,8 @@ async def test_it_watches_the_pid_written_in_a_pidfile(
 
 async def test_it_never_matches_selfreg_itself(http: aiohttp.ClientSession) -> None:
     own = psutil.Process(os.getpid())
-    check = check_of(process_name=own.name(), cmdline=re.escape(" ".join(own.cmdline())))
+    # anchored: another pytest on the machine may run with a longer command line
+    check = check_of(process_name=own.name(), cmdline=f"^{re.escape(' '.join(own.cmdline()))}$")
 
     observation, _ = await run(check, http)
 
