@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from actions.cleanup_files import CleanupFiles, CleanupFilesSpec
-from tests.support.action_context import RealActionContext, action_context
+from tests.support.action_context import RealActionContext
 
 DAY = 86400.0
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context() as ctx:
-        yield ctx
 
 
 def write(path: Path, *, days_old: float, size: int = 10) -> Path:

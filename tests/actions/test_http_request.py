@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from actions.http_request import KEEP_CHARS, HttpRequest, HttpRequestSpec
-from tests.support.action_context import RealActionContext, action_context
+from tests.support.action_context import RealActionContext
 
 
 class Hooks:
@@ -64,12 +64,6 @@ async def hooks() -> AsyncIterator[Hooks]:
         yield hooks
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context() as ctx:
-        yield ctx
 
 
 def request(url: str, **fields: Any) -> HttpRequest:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import psutil
@@ -10,22 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from actions.renice_process import ReniceProcess, ReniceProcessSpec
-from tests.support.action_context import Children, RealActionContext, action_context
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context() as ctx:
-        yield ctx
-
-
-@pytest.fixture
-async def children() -> AsyncIterator[Children]:
-    children = Children()
-    try:
-        yield children
-    finally:
-        await children.close()
+from tests.support.action_context import Children, RealActionContext
 
 
 def action(**fields: Any) -> ReniceProcess:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from actions.run_command import KEEP_CHARS, RunCommand, RunCommandSpec
-from tests.support.action_context import RealActionContext, action_context
+from tests.support.action_context import RealActionContext
 
 PY = sys.executable
 # Starts a grandchild in the same process group, records its pid, then both sleep.
@@ -28,12 +27,6 @@ FORKS = (
 
 # The same, but the grandchild leaves the group (a new session) and keeps the output pipe open.
 ESCAPES = FORKS.replace("time.sleep(60)'])", "time.sleep(60)'], start_new_session=True)")
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context() as ctx:
-        yield ctx
 
 
 def command(argv: list[str], **fields: Any) -> RunCommand:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from actions.scale_component import ScaleComponent, ScaleComponentSpec
-from tests.support.action_context import RealActionContext, action_context
+from tests.support.action_context import RealActionContext
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context({"web": SLEEPER}) as ctx:
-        yield ctx
+COMPONENTS = {"web": SLEEPER}
 
 
 def scale(**fields: Any) -> ScaleComponent:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from actions.signal_process import SignalProcess, SignalProcessSpec
-from tests.support.action_context import Children, RealActionContext, action_context
+from tests.support.action_context import Children, RealActionContext
 
 HANDLES_USR1 = (
     "import signal, sys, time\n"
@@ -20,21 +19,6 @@ HANDLES_USR1 = (
     "print('ready', flush=True)\n"
     "time.sleep(60)"
 )
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context() as ctx:
-        yield ctx
-
-
-@pytest.fixture
-async def children() -> AsyncIterator[Children]:
-    children = Children()
-    try:
-        yield children
-    finally:
-        await children.close()
 
 
 def action(**fields: Any) -> SignalProcess:

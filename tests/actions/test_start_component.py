@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 
 import psutil
-import pytest
 
 from actions.start_component import StartComponent, StartComponentSpec
-from tests.support.action_context import RealActionContext, action_context
+from tests.support.action_context import RealActionContext
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context({"api": SLEEPER, "broken": ["/nonexistent/selfreg-test"]}) as ctx:
-        yield ctx
+COMPONENTS = {"api": SLEEPER, "broken": ["/nonexistent/selfreg-test"]}
 
 
 def start(component: str = "api") -> StartComponent:

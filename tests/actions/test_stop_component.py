@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 
 import psutil
-import pytest
 
 from actions.stop_component import StopComponent, StopComponentSpec
-from tests.support.action_context import RealActionContext, action_context
+from tests.support.action_context import RealActionContext
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[RealActionContext]:
-    async with action_context({"worker": SLEEPER}) as ctx:
-        yield ctx
+COMPONENTS = {"worker": SLEEPER}
 
 
 def stop(component: str = "worker") -> StopComponent:
