@@ -92,7 +92,6 @@ class Alerting:
     def on_transition(self, transition: Transition) -> None:
         now = transition.at
         current = rows.latest_for(self.store, transition.fingerprint)
-        spec = self.specs.get(transition.check)
         if transition.is_recovery:
             if current is None or not current.is_open:
                 return
@@ -115,22 +114,7 @@ class Alerting:
             else:
                 self._apply(*life.worsen(current, transition, now))
             return
-        silence = self._silence_for(
-            transition.fingerprint, transition.check, transition.subject, transition.severity, now
-        )
-        incident, notices = life.open_incident(
-            transition,
-            now,
-            self.policy,
-            current,
-            runbook_url=spec.runbook_url if spec else None,
-            silence_id=silence.id if silence else None,
-        )
-        if incident.id == 0 and silence is None:
-            incident = self._storm_control(incident, now)
-        incident = self._apply(incident, notices)
-        if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
-            self.on_opened(incident)
+        self._open_for(transition, current)
 
     def on_repeat(self, observation: Observation) -> None:
         """A failing run that changed nothing: counters and detail move, Slack updates later."""
@@ -328,22 +312,7 @@ class Alerting:
                 at=now,
             )
             # Every episode is a new incident (never a reopened one): feedback is per episode.
-            silence = self._silence_for(fingerprint, check, subject, Severity.WARNING, now)
-            spec = self.specs.get(check)
-            incident, notices = life.open_incident(
-                transition,
-                now,
-                self.policy,
-                None,
-                runbook_url=spec.runbook_url if spec else None,
-                silence_id=silence.id if silence else None,
-            )
-            if silence is None:
-                incident = self._storm_control(incident, now)
-            incident = self._apply(incident, notices)
-            if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
-                self.on_opened(incident)
-            return incident
+            return self._open_for(transition, None)
 
     def prediction_cleared(
         self, *, kind: str, check: str, subject: str, metric: str, summary: str
@@ -389,6 +358,29 @@ class Alerting:
             )
 
     # ---- internals ------------------------------------------------------------------------
+    def _open_for(self, transition: Transition, current: Incident | None) -> Incident:
+        """Open an incident for ``transition`` (reopening ``current`` when the life cycle says
+        so): silences and storm control apply, and the remediation hook hears of it."""
+        now = transition.at
+        spec = self.specs.get(transition.check)
+        silence = self._silence_for(
+            transition.fingerprint, transition.check, transition.subject, transition.severity, now
+        )
+        incident, notices = life.open_incident(
+            transition,
+            now,
+            self.policy,
+            current,
+            runbook_url=spec.runbook_url if spec else None,
+            silence_id=silence.id if silence else None,
+        )
+        if incident.id == 0 and silence is None:
+            incident = self._storm_control(incident, now)
+        incident = self._apply(incident, notices)
+        if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
+            self.on_opened(incident)
+        return incident
+
     def _open_incident(self, incident_id: int) -> Incident:
         incident = rows.get_incident(self.store, incident_id)
         if incident is None:
