@@ -212,22 +212,40 @@ def config_docs() -> None:
     click.echo(render_reference(), nl=False)
 
 
-def _decide(config_file: str | None, proposal: int, verb: str, reason: str = "") -> None:
-    config = _load(config_file)
-    body = {"actor": getpass.getuser(), "reason": reason}
+def _ask_running(
+    config: LoadedConfig,
+    method: str,
+    route: str,
+    *,
+    body: dict[str, Any] | None = None,
+    timeout: float = 60.0,
+    not_running: str | None = None,
+) -> dict[str, Any] | None:
+    """The running instance's answer through its control socket. A socket that answers
+    badly exits 2; none running exits 2 with ``not_running`` when given, else is None."""
     try:
         answer = asyncio.run(
-            control.ask(config.control_socket, "POST", f"/proposals/{proposal}/{verb}", body=body)
+            control.ask(config.control_socket, method, route, timeout=timeout, body=body)
         )
     except LookupError as exc:
         click.echo(f"selfreg: {exc}", err=True)
         sys.exit(EXIT_FAILING)
-    if answer is None:
-        click.echo(
-            "selfreg: selfreg is not running here; proposals are decided by the running instance.",
-            err=True,
-        )
+    if answer is None and not_running is not None:
+        click.echo(f"selfreg: {not_running}", err=True)
         sys.exit(EXIT_FAILING)
+    return answer
+
+
+def _decide(config_file: str | None, proposal: int, verb: str, reason: str = "") -> None:
+    config = _load(config_file)
+    answer = _ask_running(
+        config,
+        "POST",
+        f"/proposals/{proposal}/{verb}",
+        body={"actor": getpass.getuser(), "reason": reason},
+        not_running="selfreg is not running here; proposals are decided by the running instance.",
+    )
+    assert answer is not None
     click.echo(answer["reason"])
     sys.exit(EXIT_OK if answer["allowed"] else EXIT_WARNING)
 
@@ -241,15 +259,14 @@ def reload(config_file: str | None) -> None:
     running instance keeps the old one) or nothing runs with this data folder.
     """
     config = _load(config_file)
-    body = {"actor": getpass.getuser()}
-    try:
-        answer = asyncio.run(control.ask(config.control_socket, "POST", "/reload", body=body))
-    except LookupError as exc:
-        click.echo(f"selfreg: {exc}", err=True)
-        sys.exit(EXIT_FAILING)
-    if answer is None:
-        click.echo(f"selfreg: {messages.reload_not_running(str(config.data_dir))}", err=True)
-        sys.exit(EXIT_FAILING)
+    answer = _ask_running(
+        config,
+        "POST",
+        "/reload",
+        body={"actor": getpass.getuser()},
+        not_running=messages.reload_not_running(str(config.data_dir)),
+    )
+    assert answer is not None
     click.echo(answer["text"])
     sys.exit(EXIT_OK if answer["ok"] else EXIT_FAILING)
 
@@ -509,11 +526,7 @@ def _models(config_file: str | None, route: str) -> None:
     config = _load(config_file)
     _setup_logging("WARNING")
     method = "GET" if route == "/models" else "POST"
-    try:
-        answer = asyncio.run(control.ask(config.control_socket, method, route, timeout=600))
-    except LookupError as exc:
-        click.echo(f"selfreg: {exc}", err=True)
-        sys.exit(EXIT_FAILING)
+    answer = _ask_running(config, method, route, timeout=600)
     if answer is not None:
         where = "by the running instance"
         rows = answer["models"]
