@@ -33,7 +33,6 @@ from bot.engine.check_jobs import add_check_job
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
 from bot.engine.notices import Announcer
-from bot.engine.records import EventKind, Severity
 from bot.engine.reload import Reloader
 from bot.engine.remediation import Remediation, Verification, verification_from
 from bot.engine.runner import CheckRunner
@@ -47,6 +46,7 @@ from bot.notify.jsonlog import JsonLogNotifier
 from bot.notify.outbox import OutboxWorker
 from bot.notify.webhook import WebhookNotifier
 from bot.pidfile import process_facts
+from bot.records import EventKind, Severity
 from bot.slack.app import SlackApp, check_token, make_client
 from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier

@@ -19,11 +19,20 @@ from bot import messages
 from bot.clock import Clock
 from bot.config_alerts import AlertsSettings
 from bot.engine import incidents as life
-from bot.engine.incidents import LOUD, SEVERITY_ORDER, Incident, IncidentState, Notice, NoticeKind
-from bot.engine.records import Severity, Transition
-from bot.engine.silences import Silence, maintenance_matcher, maintenance_span, matches
+from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import UserError
+from bot.records import (
+    LOUD,
+    SEVERITY_ORDER,
+    Incident,
+    IncidentState,
+    Notice,
+    NoticeKind,
+    Severity,
+    Silence,
+    Transition,
+)
 from bot.store import incidents as rows
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status

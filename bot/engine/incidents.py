@@ -7,97 +7,21 @@ escalation, flapping, cooldowns and reminders with a fake clock instead of waiti
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from collections.abc import Sequence
+from dataclasses import replace
 
 from bot import messages
 from bot.config_alerts import AlertsSettings, EscalationStep
-from bot.engine.records import Severity, Transition
-from checks.base import Observation, Status
-
-SEVERITY_ORDER = [Severity.INFO, Severity.WARNING, Severity.ERROR, Severity.CRITICAL]
-
-
-class IncidentState(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    SILENCED = "silenced"
-    FLAPPING = "flapping"
-    RESOLVED = "resolved"
-
-
-class NoticeKind(StrEnum):
-    """What happened to an incident, in the past tense."""
-
-    OPENED = "opened"
-    REOPENED = "reopened"
-    WORSENED = "worsened"
-    ESCALATED = "escalated"
-    ACKNOWLEDGED = "acknowledged"
-    SILENCED = "silenced"
-    UNSILENCED = "unsilenced"
-    FLAPPING = "flapping"
-    REMINDED = "reminded"
-    RESOLVED = "resolved"
-    ACTED = "acted"
-
-
-LOUD = frozenset(
-    {
-        NoticeKind.OPENED,
-        NoticeKind.REOPENED,
-        NoticeKind.ESCALATED,
-        NoticeKind.FLAPPING,
-        NoticeKind.RESOLVED,
-    }
+from bot.records import (
+    SEVERITY_ORDER,
+    Incident,
+    IncidentState,
+    Notice,
+    NoticeKind,
+    Severity,
+    Transition,
 )
-"""Notices that go to every channel (email, webhook, log); the rest stay in the Slack thread."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Incident:
-    """One incident: its state, counters, and where its Slack message lives."""
-
-    id: int = 0
-    fingerprint: str
-    check: str
-    subject: str
-    kind: str = "rule"
-    severity: Severity
-    state: IncidentState = IncidentState.OPEN
-    status: Status
-    summary: str
-    values: Mapping[str, float] = field(default_factory=dict)
-    opened_at: float
-    last_seen_at: float
-    resolved_at: float | None = None
-    count: int = 1
-    acked_by: str | None = None
-    acked_at: float | None = None
-    silence_id: int | None = None
-    escalation_step: int = 0
-    reminded_at: float | None = None
-    changes: tuple[float, ...] = ()
-    runbook_url: str | None = None
-    digest_id: int | None = None
-    slack_channel: str | None = None
-    slack_ts: str | None = None
-    synced_at: float | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.state is not IncidentState.RESOLVED
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Notice:
-    """Something to tell people about an incident (a thread reply, a line, an email)."""
-
-    kind: NoticeKind
-    text: str
-    mentions: tuple[str, ...] = ()
-    crosspost: str | None = None
+from checks.base import Observation, Status
 
 
 def _severity_at_least(current: Severity, floor: Severity | str | None) -> Severity:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import messages
-from bot.engine.records import EventKind
 from bot.engine.supervisor import SupervisorEvent
+from bot.records import EventKind
 from bot.store import proposals
 from bot.store.db import Store
 from bot.store.incidents import open_incidents

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 
 from bot.clock import Clock
-from bot.engine.records import Severity
+from bot.records import Severity
 from bot.store.db import Store
 
 NOTICE_KIND = "notice.post"

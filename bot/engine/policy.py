@@ -10,51 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from actions.base import ActionSpec, Mode, Risk
 from bot import messages
-
-
-class ProposalState(StrEnum):
-    PROPOSED = "proposed"
-    APPROVED = "approved"
-    DENIED = "denied"
-    EXPIRED = "expired"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    VERIFIED = "verified"
-    NOT_EFFECTIVE = "not_effective"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Proposal:
-    """One proposed remediation: which action, for which incident, and where it stands."""
-
-    id: int = 0
-    incident_id: int | None
-    action: str
-    state: ProposalState = ProposalState.PROPOSED
-    mode: Mode
-    risk: Risk
-    requested_by: str
-    created_at: float
-    expires_at: float
-    approvals: tuple[str, ...] = ()
-    decided_by: str | None = None
-    decided_at: float | None = None
-    reason: str = ""
-    run_id: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Decision:
-    """The gate's answer: allowed or not, the reason, and whether the run starts now."""
-
-    allowed: bool
-    reason: str
-    runs: bool = False
+from bot.records import Decision, Proposal, ProposalState
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

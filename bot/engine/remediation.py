@@ -20,19 +20,9 @@ from actions.base import Action, ActionContext, Mode, Risk
 from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import PREDICTED, Alerting
-from bot.engine.incidents import Incident
-from bot.engine.policy import (
-    Decision,
-    Facts,
-    Proposal,
-    ProposalState,
-    budget_left,
-    decide,
-    may_deny,
-    show_buttons,
-)
+from bot.engine.policy import Facts, budget_left, decide, may_deny, show_buttons
 from bot.errors import UserError
-from bot.slack.render import Offer
+from bot.records import Decision, Incident, Offer, Proposal, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store

@@ -20,8 +20,8 @@ import aiohttp
 from bot.clock import Clock
 from bot.engine.context import CheckState, RunContext
 from bot.engine.proctable import ProcessTableCache
-from bot.engine.records import EventKind, LatestState
 from bot.engine.transitions import consider
+from bot.records import EventKind, LatestState
 from bot.store.db import Store
 from bot.store.observations import (
     RunHooks,

@@ -9,30 +9,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.config_alerts import MaintenanceWindow
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Silence:
-    """A stored silence."""
-
-    id: int
-    matcher: Mapping[str, Any] = field(default_factory=dict)
-    starts_at: float
-    ends_at: float | None
-    until_resolved: bool = False
-    reason: str = ""
-    author: str
-    created_at: float
-
-    def active(self, now: float) -> bool:
-        return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
 
 
 def matches(

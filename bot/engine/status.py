@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
-from bot.engine.records import LatestState
+from bot.records import LatestState
 from bot.store.db import Store
 from bot.store.observations import load_latest
 from checks.base import Status

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.engine.records import LatestState, Severity, Transition
+from bot.records import LatestState, Severity, Transition
 from checks.base import CheckSpec, Observation, Status
 
 _DEFAULT_SEVERITY = {

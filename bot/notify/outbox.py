@@ -15,9 +15,9 @@ import logging
 from collections.abc import Mapping
 
 from bot.clock import Clock
-from bot.engine.records import EventKind
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import Notifier, OutboxMessage
+from bot.records import EventKind
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)

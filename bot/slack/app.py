@@ -27,9 +27,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
-from bot.engine.incidents import Incident
 from bot.engine.remediation import Remediation
 from bot.errors import UserError
+from bot.records import Incident
 from bot.slack import render, views
 from bot.slack.commands import BadCommand, Commands, parse
 from bot.store import incidents as rows

@@ -19,9 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
-from bot.engine.incidents import Incident
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
+from bot.records import Incident
 from bot.slack import render
 from bot.store import incidents as rows
 from bot.store.db import Store

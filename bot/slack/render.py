@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
-from bot.engine.incidents import Incident, IncidentState
+from bot.records import Incident, IncidentState, Offer
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -46,18 +46,6 @@ PREDICTED_KINDS = ("anomaly", "risk", "forecast")
 
 APPROVE_PREFIX = "proposal.approve."
 DENY_PREFIX = "proposal.deny."
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Offer:
-    """A remediation shown on an incident message: its line, and whether it has buttons."""
-
-    proposal_id: int
-    label: str
-    line: str
-    buttons: bool = False
-    confirm: bool = False
-    closing_note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -15,8 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
-from bot.engine.incidents import Incident
-from bot.engine.silences import Silence
+from bot.records import Incident, Silence
 from bot.slack.render import ICON, SECTION_MAX, Rendered, bullet_list, slack_time, trim
 
 STATUS_ICON = {"ok": "🟢", "warning": "🟠", "critical": "🔴", "unknown": "⚪"}

@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, fields, replace
 from typing import Any
 
-from bot.engine.incidents import Incident, IncidentState
-from bot.engine.records import Severity
-from bot.engine.silences import Silence
+from bot.records import Incident, IncidentState, Severity, Silence
 from bot.store.db import Store
 from checks.base import Status
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.engine.records import EventKind, LatestState, Transition
+from bot.records import EventKind, LatestState, Transition
 from bot.store.db import Store
 from checks.base import Observation, Status
 

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import asdict, fields, replace
 
 from actions.base import Mode, Risk
-from bot.engine.policy import Proposal, ProposalState
+from bot.records import Proposal, ProposalState
 from bot.store.db import Store
 
 _COLUMNS = [f.name for f in fields(Proposal) if f.name != "id"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.records import EventKind
+from bot.records import EventKind
 from bot.store.db import Store
 
 

@@ -12,8 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config_alerts import AlertsSettings
 from bot.engine.alerting import Alerting, IncidentClosed
-from bot.engine.incidents import IncidentState
-from bot.engine.records import Severity, Transition
+from bot.records import IncidentState, Severity, Transition
 from bot.store import Store, open_store
 from bot.store import incidents as rows
 from checks.base import CheckSpec, Observation, Status

@@ -6,11 +6,9 @@ import time
 from pathlib import Path
 
 from actions.base import Mode, Risk
-from bot.engine.incidents import Incident
 from bot.engine.lifecycle import last_event_id, previous_run, recovery_notice
-from bot.engine.policy import Proposal
-from bot.engine.records import EventKind, Severity
 from bot.engine.supervisor import SupervisorEvent
+from bot.records import EventKind, Incident, Proposal, Severity
 from bot.store import open_store, proposals
 from bot.store.incidents import save_incident
 from checks.base import Status

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from actions.base import ActionSpec, Mode, Risk
-from bot.engine.policy import Facts, Proposal, ProposalState, decide, may_deny, show_buttons
+from bot.engine.policy import Facts, decide, may_deny, show_buttons
+from bot.records import Proposal, ProposalState
 
 NOW = 1_800_000_000.0
 SPEC = ActionSpec(

@@ -21,11 +21,10 @@ from bot.clock import FakeClock
 from bot.config import ModelsSettings
 from bot.config_alerts import AlertsSettings
 from bot.engine.alerting import Alerting
-from bot.engine.incidents import IncidentState
 from bot.engine.predict import Predictor
 from bot.engine.predict_feedback import NotAPrediction
-from bot.engine.records import Severity, Transition
 from bot.engine.runner import CheckRunner, RunResult
+from bot.records import IncidentState, Severity, Transition
 from bot.store import Store, open_store, predictions
 from bot.store import incidents as rows
 from checks.base import Observation, Status

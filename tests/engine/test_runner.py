@@ -14,8 +14,8 @@ import pytest
 from bot.clock import SystemClock
 from bot.config_alerts import AlertsSettings
 from bot.engine.alerting import Alerting
-from bot.engine.records import Severity
 from bot.engine.runner import CheckRunner
+from bot.records import Severity
 from bot.store import Store, open_store
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status
 

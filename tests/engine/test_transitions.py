@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.engine.records import Severity
 from bot.engine.transitions import consider
+from bot.records import Severity
 from checks.base import CheckSpec, Observation, Status
 
 

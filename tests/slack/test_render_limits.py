@@ -6,8 +6,7 @@ import json
 
 from slack_sdk.models.blocks import Block
 
-from bot.engine.incidents import Incident, IncidentState
-from bot.engine.records import Severity
+from bot.records import Incident, IncidentState, Severity
 from bot.slack import render, views
 from checks.base import Status
 
