@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot import messages
-from bot.engine.predict_feedback import precision
+from bot.engine.predict.feedback import precision
 from bot.store import incidents as rows
 from bot.store import predictions
 from models.failure import RiskState

@@ -24,11 +24,11 @@ from bot import messages
 from bot.clock import Clock
 from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting, prediction_fingerprint
-from bot.engine.predict_feedback import Thresholds, record_feedback
-from bot.engine.predict_fit import FitPool, anomaly_states, risk_states
-from bot.engine.predict_incidents import PredictionIncidents
-from bot.engine.predict_report import model_rows, prediction_report
-from bot.engine.predict_state import (
+from bot.engine.predict.feedback import Thresholds, record_feedback
+from bot.engine.predict.fit import FitPool, anomaly_states, risk_states
+from bot.engine.predict.incidents import PredictionIncidents
+from bot.engine.predict.report import model_rows, prediction_report
+from bot.engine.predict.state import (
     ModelFiles,
     risk_metric,
     save_all,
