@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bot.engine.predict.state import fit_risk_models
+from bot.engine.predict.history import fit_risk_models
 from bot.errors import FitFailed
 from models.anomaly import GroupStates, fit_group_states
 from models.base import TrainingSnapshot

@@ -6,8 +6,8 @@ a forecast crossing inside the horizon or a risk over its threshold opens its ow
 incident through ``Alerting.prediction_raised`` (kind anomaly / forecast / risk, its own
 fingerprint: the rule's incident is never touched); it resolves once the condition has been
 clear for ``clear_after``. Retraining (``retrain``) fits in a short-lived worker process
-(``predict_fit``: scikit-learn is never imported here) and swaps the result in on the loop. A model that raises is logged and switched off for the run: rule
-alerting never depends on it. Feedback and threshold rises live in ``predict_feedback``.
+(``fit``: scikit-learn is never imported here) and swaps the result in on the loop. A model that raises is logged and switched off for the run: rule
+alerting never depends on it. Feedback and threshold rises live in ``feedback``.
 """
 
 from __future__ import annotations
@@ -26,15 +26,10 @@ from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting, prediction_fingerprint
 from bot.engine.predict.feedback import Thresholds, record_feedback
 from bot.engine.predict.fit import FitPool, anomaly_states, risk_states
+from bot.engine.predict.history import risk_metric, stored_risk_names, warm_from_store
 from bot.engine.predict.incidents import PredictionIncidents
 from bot.engine.predict.report import model_rows, prediction_report
-from bot.engine.predict.state import (
-    ModelFiles,
-    risk_metric,
-    save_all,
-    stored_risk_names,
-    warm_from_store,
-)
+from bot.engine.predict.state import ModelFiles, save_all
 from bot.store import predictions
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status, Threshold
@@ -133,11 +128,7 @@ class Predictor:
                     names = stored_risk_names(self.store, check)
                     if self.files.restore(f"risk-{check}", model, names):
                         self.risks[check] = model
-        for row in self.store.conn.execute(
-            "SELECT subject, max(at) FROM events WHERE kind = ? GROUP BY subject",
-            (RETRAINED_EVENT,),
-        ):
-            self.last_fit[row[0]] = row[1]
+        self.last_fit.update(predictions.last_event_times(self.store, RETRAINED_EVENT))
         self.incidents.load(self.clock.now())
 
     def _risk_model(self, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> FailureRisk:
@@ -303,7 +294,7 @@ class Predictor:
     async def retrain(self, *, force: bool = False) -> None:
         """Refit what is due (everything when ``force``) in a worker process, then save.
 
-        The fits run in one short-lived spawned process (``predict_fit.FitPool``), so
+        The fits run in one short-lived spawned process (``fit.FitPool``), so
         scikit-learn is never imported into selfreg; it is shut down when they are done.
         One retrain at a time: the scheduled one and ``selfreg models train`` queue up
         instead of running two worker processes side by side."""
@@ -363,7 +354,7 @@ class Predictor:
 
     # ---- people ----------------------------------------------------------------------------
     def feedback(self, incident_id: int, actor: str, verdict: str) -> None:
-        """A Useful / False alarm click on a prediction incident (see ``predict_feedback``)."""
+        """A Useful / False alarm click on a prediction incident (see ``feedback``)."""
         record_feedback(
             store=self.store,
             clock=self.clock,
