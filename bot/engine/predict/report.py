@@ -1,20 +1,43 @@
-"""What the predictors know, as plain data: ``/selfreg predict`` and ``selfreg models status``."""
+"""What the predictors know, as plain data: ``/selfreg predict`` and ``selfreg models status``.
+
+The report reads the predictor through ``PredictorView`` (the attributes it shows), so this
+module never imports the predictor that calls it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from bot import messages
-from bot.engine.predict.feedback import precision
+from bot.config import ModelsSettings
+from bot.engine.predict.feedback import Thresholds, precision
 from bot.store import incidents as rows
 from bot.store import predictions
-from models.failure import RiskState
+from bot.store.db import Store
+from checks.base import CheckSpec
+from models.anomaly import AnomalyDetector
+from models.failure import FailureRisk, RiskState
+from models.forecast import Forecaster
 
-if TYPE_CHECKING:
-    from bot.engine.predict import Predictor
+
+class PredictorView(Protocol):
+    """What a report reads of a ``Predictor``."""
+
+    settings: ModelsSettings
+    specs: dict[str, CheckSpec]
+    store: Store
+    detector: AnomalyDetector | None
+    forecaster: Forecaster | None
+    risks: dict[str, FailureRisk]
+    failed: set[str]
+    thresholds: Thresholds
+    forecasts: dict[str, str]
+    risk_scores: dict[str, float]
+    last_fit: dict[str, float]
 
 
-def prediction_report(predictor: Predictor, check: str | None = None) -> dict[str, Any]:
+def prediction_report(predictor: PredictorView, check: str | None = None) -> dict[str, Any]:
     """Open anomalies, each check's failure risk (or how far its learning is), forecasts."""
     settings = predictor.settings
     anomalies = [
@@ -58,58 +81,82 @@ def prediction_report(predictor: Predictor, check: str | None = None) -> dict[st
     return {"anomalies": anomalies, "risks": risks, "forecasts": forecasts, "off": off}
 
 
-def model_rows(predictor: Predictor) -> list[dict[str, Any]]:
+def model_rows(predictor: PredictorView) -> list[dict[str, Any]]:
     """Per model: on?, trained?, samples, last fit, precision and feedback counts."""
     counts = predictions.feedback_counts(predictor.store)
-    detector, forecaster, settings = predictor.detector, predictor.forecaster, predictor.settings
-    out = []
-
-    def row(model: str, enabled: bool, trained: bool, samples: int, note: str) -> None:
-        judged = counts.get(model, {})
-        out.append(
-            {
-                "model": model,
-                "enabled": enabled and model not in predictor.failed,
-                "trained": trained,
-                "samples": samples,
-                "last_fit": predictor.last_fit.get(model),
-                "precision": precision(judged),
-                "useful": judged.get(predictions.USEFUL, 0),
-                "false_alarms": judged.get(predictions.FALSE_ALARM, 0),
-                "note": note,
-            }
+    return [
+        _model_row(predictor, counts.get(model), model, *facts)
+        for model, *facts in (
+            ("anomaly", *_anomaly_facts(predictor)),
+            ("risk", *_risk_facts(predictor)),
+            ("forecast", *_forecast_facts(predictor)),
         )
+    ]
 
-    series = detector.series_ if detector is not None else {}
-    forests = len(detector.group_models_) if detector is not None else 0
-    row(
-        "anomaly",
-        detector is not None,
-        any(s.n > settings.warmup for s in series.values()),
+
+def _model_row(
+    predictor: PredictorView,
+    judged: Mapping[str, int] | None,
+    model: str,
+    enabled: bool,
+    trained: bool,
+    samples: int,
+    note: str,
+) -> dict[str, Any]:
+    judged = judged or {}
+    return {
+        "model": model,
+        "enabled": enabled and model not in predictor.failed,
+        "trained": trained,
+        "samples": samples,
+        "last_fit": predictor.last_fit.get(model),
+        "precision": precision(judged),
+        "useful": judged.get(predictions.USEFUL, 0),
+        "false_alarms": judged.get(predictions.FALSE_ALARM, 0),
+        "note": note,
+    }
+
+
+def _anomaly_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
+    """(enabled, trained, samples, note) of the anomaly detector."""
+    detector = predictor.detector
+    if detector is None:
+        return False, False, 0, ""
+    series = detector.series_
+    return (
+        True,
+        any(s.n > predictor.settings.warmup for s in series.values()),
         sum(s.n for s in series.values()),
-        f"{len(series)} metrics, {forests} group forests" if detector is not None else "",
+        f"{len(series)} metrics, {len(detector.group_models_)} group forests",
     )
-    risks = predictor.risks
-    statuses = {name: model.status() for name, model in risks.items()}
+
+
+def _risk_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
+    """(enabled, trained, samples, note) of the failure-risk models, one per check."""
+    statuses = {name: model.status() for name, model in predictor.risks.items()}
     ready = sorted(n for n, s in statuses.items() if s.state is RiskState.READY)
     learning = [
         f"{n} (learning: {s.n_samples} samples, {s.n_failures} failures)"
         for n, s in sorted(statuses.items())
         if s.state is not RiskState.READY
     ]
-    row(
-        "risk",
-        settings.failure_risk,
+    return (
+        predictor.settings.failure_risk,
         bool(ready),
         sum(s.n_samples for s in statuses.values()),
         "; ".join(([f"ready: {', '.join(ready)}"] if ready else []) + learning[:5]),
     )
-    points = forecaster.series_ if forecaster is not None else {}
-    row(
-        "forecast",
-        forecaster is not None,
-        any(len(p) >= forecaster.min_points for p in points.values()) if forecaster else False,
+
+
+def _forecast_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
+    """(enabled, trained, samples, note) of the forecaster."""
+    forecaster = predictor.forecaster
+    if forecaster is None:
+        return False, False, 0, ""
+    points = forecaster.series_
+    return (
+        True,
+        any(len(p) >= forecaster.min_points for p in points.values()),
         sum(len(p) for p in points.values()),
-        f"{len(points)} series" if forecaster is not None else "",
+        f"{len(points)} series",
     )
-    return out
