@@ -19,7 +19,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import ModelsSettings
-from bot.config_alerts import AlertsSettings
+from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.predict import Predictor
 from bot.engine.predict.feedback import NotAPrediction

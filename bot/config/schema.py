@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 import actions
 import checks
 from actions.base import ActionSpec, Mode, Risk
-from bot.config_alerts import AlertsSettings, SlackSettings
-from bot.config_backup import BackupSettings
-from bot.config_lifecycle import HeartbeatSettings, ReloadSettings
+from bot.config.alerts import AlertsSettings, SlackSettings
+from bot.config.backup import BackupSettings
+from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 from checks.base import CheckSpec
 from checks.units import Duration, Size
@@ -427,7 +427,7 @@ class LoadedConfig:
 
 def bundled_example() -> Path:
     """The example config shipped with selfreg (used when no config file is given)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # bot/ (the wheel puts example.toml there)
     for candidate in (here.parent / "examples" / "selfreg.toml", here / "example.toml"):
         if candidate.is_file():
             return candidate
