@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting, prediction_fingerprint
 from bot.engine.predict.feedback import Thresholds, record_feedback
-from bot.engine.predict.fit import FitPool, anomaly_states, risk_states
+from bot.engine.predict.fit import FitPool, refit_anomaly, refit_risks
 from bot.engine.predict.history import risk_metric, stored_risk_names, warm_from_store
 from bot.engine.predict.incidents import PredictionIncidents
 from bot.engine.predict.report import model_rows, prediction_report
@@ -130,12 +130,6 @@ class Predictor:
                         self.risks[check] = model
         self.last_fit.update(predictions.last_event_times(self.store, RETRAINED_EVENT))
         self.incidents.load(self.clock.now())
-
-    def _risk_model(self, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> FailureRisk:
-        """A failure-risk model with these settings, restored from a worker's fitted state."""
-        model = FailureRisk(horizon=self.settings.horizon, threshold=self.settings.risk_threshold)
-        model.load_state_dict(arrays, meta)
-        return model
 
     def save(self) -> None:
         try:
@@ -310,30 +304,14 @@ class Predictor:
                 and "anomaly" not in self.failed
                 and (force or detector.fit_due(now))
             ):
-                snapshot = detector.snapshot(now)
-                params = detector.template.get_params(deep=False)
-                try:
-                    states = await pool.run(anomaly_states, snapshot, params)
-                    detector.install(anomaly.group_models_from_states(states))
-                except Exception:  # keep the old forests; the next fit_due tries again
-                    log.exception("anomaly retrain failed; the previous models stay")
+                await refit_anomaly(pool, detector, now)
                 self.last_fit["anomaly"] = now
             due = now - self.last_fit.get("risk", -1e18) >= self.settings.retrain_every
             if self.settings.failure_risk and (force or due):
-                try:
-                    states = await pool.run(
-                        risk_states,
-                        self.store.path,
-                        sorted(self.specs),
-                        self.settings.horizon,
-                        self.settings.risk_threshold,
-                    )
-                    self.risks = {
-                        check: self._risk_model(*state) for check, state in states.items()
-                    }
+                risks = await refit_risks(pool, self.store.path, sorted(self.specs), self.settings)
+                if risks is not None:
+                    self.risks = risks
                     self.failed.discard("risk")
-                except Exception:
-                    log.exception("failure-risk retrain failed; the previous models stay")
                 self.last_fit["risk"] = now
         self.fit_pids.extend(pool.pids)
         self.save()
