@@ -18,7 +18,7 @@ from dotenv import load_dotenv
 
 from bot import __version__, control, daemon, messages, status_facts
 from bot.config import LoadedConfig, load_settings
-from bot.config_docs import render_reference
+from bot.config.docs import render_reference
 from bot.control import observation_dict
 from bot.engine.status import status_from_store
 from bot.errors import ConfigError, UserError

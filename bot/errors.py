@@ -130,7 +130,7 @@ class RestoreRefused(BackupError):
 
 
 class FitFailed(SelfregError, RuntimeError):
-    """A model fit raised in its worker process (``bot.engine.predict_fit``).
+    """A model fit raised in its worker process (``bot.engine.predict.fit``).
 
     Built in selfreg from the worker's text: the original exception may be a scikit-learn
     class, and unpickling it would import scikit-learn into selfreg.

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import messages
 from bot.clock import Clock
-from bot.config_alerts import AlertsSettings
+from bot.config.alerts import AlertsSettings
 from bot.engine import incidents as life
 from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of

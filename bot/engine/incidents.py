@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot import messages
-from bot.config_alerts import AlertsSettings, EscalationStep
+from bot.config.alerts import AlertsSettings, EscalationStep
 from bot.records import (
     SEVERITY_ORDER,
     Incident,

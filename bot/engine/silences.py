@@ -14,7 +14,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.config_alerts import MaintenanceWindow
+from bot.config.alerts import MaintenanceWindow
 
 
 def matches(

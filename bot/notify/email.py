@@ -17,7 +17,7 @@ from email.utils import formatdate
 
 from bot import messages
 from bot.clock import Clock, SystemClock
-from bot.config_alerts import EmailChannel
+from bot.config.alerts import EmailChannel
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 

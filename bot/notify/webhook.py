@@ -18,7 +18,7 @@ from yarl import URL
 
 from bot import messages
 from bot.clock import Clock, SystemClock
-from bot.config_alerts import WebhookChannel
+from bot.config.alerts import WebhookChannel
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 

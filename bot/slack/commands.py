@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import messages
 from bot.clock import Clock
-from bot.config_alerts import COMMANDS
+from bot.config.alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
 from bot.engine.silences import parse_matcher, parse_time

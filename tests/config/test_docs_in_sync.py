@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.config import ENVIRONMENT_VARIABLES
-from bot.config_docs import render_reference
+from bot.config.docs import render_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 

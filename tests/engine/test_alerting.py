@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.config_alerts import AlertsSettings
+from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting, IncidentClosed
 from bot.records import IncidentState, Severity, Transition
 from bot.store import Store, open_store

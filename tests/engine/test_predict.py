@@ -19,10 +19,10 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import ModelsSettings
-from bot.config_alerts import AlertsSettings
+from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.predict import Predictor
-from bot.engine.predict_feedback import NotAPrediction
+from bot.engine.predict.feedback import NotAPrediction
 from bot.engine.runner import CheckRunner, RunResult
 from bot.records import IncidentState, Severity, Transition
 from bot.store import Store, open_store, predictions

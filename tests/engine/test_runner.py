@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.clock import SystemClock
-from bot.config_alerts import AlertsSettings
+from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.runner import CheckRunner
 from bot.records import Severity

@@ -19,7 +19,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from bot import messages
 from bot.clock import FakeClock
-from bot.config_alerts import EmailChannel
+from bot.config.alerts import EmailChannel
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.notify.email import EmailNotifier

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.clock import FakeClock
-from bot.config_alerts import WebhookChannel
+from bot.config.alerts import WebhookChannel
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.notify.webhook import WebhookNotifier

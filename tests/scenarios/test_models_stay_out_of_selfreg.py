@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 from bot.engine.predict import GROUP_ROWS
-from bot.engine.predict_state import ModelFiles
+from bot.engine.predict.state import ModelFiles
 from models.anomaly import FEATURES, AnomalyDetector, score_interval
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
 

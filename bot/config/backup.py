@@ -1,20 +1,18 @@
 """The ``[backup]`` section: where backups go, how many are kept, and an optional schedule.
 
-Kept apart from ``bot/config.py`` like ``bot/config_alerts.py``: ``bot/config.py`` only
-assembles it into the whole file.
+A module of its own like ``alerts``; ``schema`` assembles it into the whole file.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from bot.config.base import Section
 from checks.units import Duration
 
 
-class BackupSettings(BaseModel):
+class BackupSettings(Section):
     """``[backup]``: one archive per backup (the store, copied online, plus the config files)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     folder: str = Field(
         default="backups",

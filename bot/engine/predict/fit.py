@@ -13,11 +13,13 @@ Inputs and outputs cross the process boundary pickled, so they are plain values:
 comes back as text, raised here as ``FitFailed``). Each call also
 returns the worker's pid, so a test (and a log line) can tell the fit ran elsewhere. The
 event loop only awaits: it never blocks on a fit or on the worker's start and stop.
+``refit_anomaly`` and ``refit_risks`` are the loop's half: send a fit, rebuild its result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import traceback
@@ -29,10 +31,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bot.engine.predict_state import fit_risk_models
+from bot.config import ModelsSettings
+from bot.engine.predict.history import fit_risk_models
 from bot.errors import FitFailed
-from models.anomaly import GroupStates, fit_group_states
+from models.anomaly import AnomalyDetector, GroupStates, fit_group_states, group_models_from_states
 from models.base import TrainingSnapshot
+from models.failure import FailureRisk
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 RiskStates = dict[str, tuple[dict[str, np.ndarray], dict[str, Any]]]
@@ -95,3 +101,35 @@ class FitPool:
             for process in list(processes.values()):
                 process.terminate()
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+
+
+async def refit_anomaly(pool: FitPool, detector: AnomalyDetector, now: float) -> None:
+    """Refit the detector's group forests in the worker and install them; when the fit fails
+    the old forests stay (logged; the detector's next ``fit_due`` tries again)."""
+    snapshot = detector.snapshot(now)
+    params = detector.template.get_params(deep=False)
+    try:
+        states = await pool.run(anomaly_states, snapshot, params)
+        detector.install(group_models_from_states(states))
+    except Exception:  # keep the old forests; the next fit_due tries again
+        log.exception("anomaly retrain failed; the previous models stay")
+
+
+async def refit_risks(
+    pool: FitPool, db_path: Path, checks: Iterable[str], settings: ModelsSettings
+) -> dict[str, FailureRisk] | None:
+    """Fit one failure-risk model per check in the worker, rebuilt here from their state;
+    None (logged) when the fit failed: the previous models stay."""
+    try:
+        states = await pool.run(
+            risk_states, db_path, list(checks), settings.horizon, settings.risk_threshold
+        )
+        risks = {}
+        for check, (arrays, meta) in states.items():
+            model = FailureRisk(horizon=settings.horizon, threshold=settings.risk_threshold)
+            model.load_state_dict(arrays, meta)
+            risks[check] = model
+    except Exception:
+        log.exception("failure-risk retrain failed; the previous models stay")
+        return None
+    return risks

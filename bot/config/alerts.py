@@ -1,15 +1,16 @@
 """The ``[alerts]`` and ``[slack]`` sections: how incidents reach people, and who may do what.
 
-Kept apart from ``bot/config.py`` because this is the part of the config that grows with
-every channel and policy; ``bot/config.py`` assembles the whole file.
+A module of its own because this is the part of the config that grows with every channel and
+policy; ``schema`` assembles the whole file.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from bot.config.base import Section
 from checks.units import Duration
 
 SeverityName = Literal["info", "warning", "error", "critical"]
@@ -29,10 +30,6 @@ COMMANDS = (
     "reload",
     "predict",
 )
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class EscalationStep(Section):

@@ -6,8 +6,8 @@ a forecast crossing inside the horizon or a risk over its threshold opens its ow
 incident through ``Alerting.prediction_raised`` (kind anomaly / forecast / risk, its own
 fingerprint: the rule's incident is never touched); it resolves once the condition has been
 clear for ``clear_after``. Retraining (``retrain``) fits in a short-lived worker process
-(``predict_fit``: scikit-learn is never imported here) and swaps the result in on the loop. A model that raises is logged and switched off for the run: rule
-alerting never depends on it. Feedback and threshold rises live in ``predict_feedback``.
+(``fit``: scikit-learn is never imported here) and swaps the result in on the loop. A model that raises is logged and switched off for the run: rule
+alerting never depends on it. Feedback and threshold rises live in ``feedback``.
 """
 
 from __future__ import annotations
@@ -24,17 +24,12 @@ from bot import messages
 from bot.clock import Clock
 from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting, prediction_fingerprint
-from bot.engine.predict_feedback import Thresholds, record_feedback
-from bot.engine.predict_fit import FitPool, anomaly_states, risk_states
-from bot.engine.predict_incidents import PredictionIncidents
-from bot.engine.predict_report import model_rows, prediction_report
-from bot.engine.predict_state import (
-    ModelFiles,
-    risk_metric,
-    save_all,
-    stored_risk_names,
-    warm_from_store,
-)
+from bot.engine.predict.feedback import Thresholds, record_feedback
+from bot.engine.predict.fit import FitPool, refit_anomaly, refit_risks
+from bot.engine.predict.history import risk_metric, stored_risk_names, warm_from_store
+from bot.engine.predict.incidents import PredictionIncidents
+from bot.engine.predict.report import model_rows, prediction_report
+from bot.engine.predict.state import ModelFiles, save_all
 from bot.store import predictions
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status, Threshold
@@ -133,18 +128,8 @@ class Predictor:
                     names = stored_risk_names(self.store, check)
                     if self.files.restore(f"risk-{check}", model, names):
                         self.risks[check] = model
-        for row in self.store.conn.execute(
-            "SELECT subject, max(at) FROM events WHERE kind = ? GROUP BY subject",
-            (RETRAINED_EVENT,),
-        ):
-            self.last_fit[row[0]] = row[1]
+        self.last_fit.update(predictions.last_event_times(self.store, RETRAINED_EVENT))
         self.incidents.load(self.clock.now())
-
-    def _risk_model(self, arrays: Mapping[str, Any], meta: Mapping[str, Any]) -> FailureRisk:
-        """A failure-risk model with these settings, restored from a worker's fitted state."""
-        model = FailureRisk(horizon=self.settings.horizon, threshold=self.settings.risk_threshold)
-        model.load_state_dict(arrays, meta)
-        return model
 
     def save(self) -> None:
         try:
@@ -303,7 +288,7 @@ class Predictor:
     async def retrain(self, *, force: bool = False) -> None:
         """Refit what is due (everything when ``force``) in a worker process, then save.
 
-        The fits run in one short-lived spawned process (``predict_fit.FitPool``), so
+        The fits run in one short-lived spawned process (``fit.FitPool``), so
         scikit-learn is never imported into selfreg; it is shut down when they are done.
         One retrain at a time: the scheduled one and ``selfreg models train`` queue up
         instead of running two worker processes side by side."""
@@ -319,30 +304,14 @@ class Predictor:
                 and "anomaly" not in self.failed
                 and (force or detector.fit_due(now))
             ):
-                snapshot = detector.snapshot(now)
-                params = detector.template.get_params(deep=False)
-                try:
-                    states = await pool.run(anomaly_states, snapshot, params)
-                    detector.install(anomaly.group_models_from_states(states))
-                except Exception:  # keep the old forests; the next fit_due tries again
-                    log.exception("anomaly retrain failed; the previous models stay")
+                await refit_anomaly(pool, detector, now)
                 self.last_fit["anomaly"] = now
             due = now - self.last_fit.get("risk", -1e18) >= self.settings.retrain_every
             if self.settings.failure_risk and (force or due):
-                try:
-                    states = await pool.run(
-                        risk_states,
-                        self.store.path,
-                        sorted(self.specs),
-                        self.settings.horizon,
-                        self.settings.risk_threshold,
-                    )
-                    self.risks = {
-                        check: self._risk_model(*state) for check, state in states.items()
-                    }
+                risks = await refit_risks(pool, self.store.path, sorted(self.specs), self.settings)
+                if risks is not None:
+                    self.risks = risks
                     self.failed.discard("risk")
-                except Exception:
-                    log.exception("failure-risk retrain failed; the previous models stay")
                 self.last_fit["risk"] = now
         self.fit_pids.extend(pool.pids)
         self.save()
@@ -363,7 +332,7 @@ class Predictor:
 
     # ---- people ----------------------------------------------------------------------------
     def feedback(self, incident_id: int, actor: str, verdict: str) -> None:
-        """A Useful / False alarm click on a prediction incident (see ``predict_feedback``)."""
+        """A Useful / False alarm click on a prediction incident (see ``feedback``)."""
         record_feedback(
             store=self.store,
             clock=self.clock,

@@ -16,7 +16,8 @@ from pydantic_core import PydanticUndefined
 import actions as actions_registry
 import checks
 from actions.base import ActionSpec
-from bot.config import ENVIRONMENT_VARIABLES, Settings
+from bot.config.environment import ENVIRONMENT_VARIABLES
+from bot.config.schema import Settings
 from checks.units import format_duration, format_size, parse_duration, parse_percent, parse_size
 
 _UNIT_NAMES = {parse_duration: "duration", parse_percent: "percent", parse_size: "size"}

@@ -1,19 +1,16 @@
 """The ``[reload]`` and ``[heartbeat]`` sections: how selfreg follows its config file, and how
 it tells a dead-man's switch that it is alive.
 
-Kept apart from ``bot/config.py`` (which assembles the whole file) like ``config_alerts.py``.
+A module of its own like ``alerts``; ``schema`` assembles the whole file.
 The heartbeat URL itself is a secret-ish value and comes only from ``SELFREG_HEARTBEAT_URL``.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from bot.config.base import Section
 from checks.units import Duration
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ReloadSettings(Section):

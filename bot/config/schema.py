@@ -1,0 +1,187 @@
+"""The shape of ``selfreg.toml``: every section, and ``Settings``, the whole file.
+
+The larger sections live beside this module (``alerts``, ``components``, ``backup``,
+``lifecycle``); this one holds the small ones and assembles them, checking what spans
+sections (unique names, references from checks to actions).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+import actions
+import checks
+from actions.base import ActionSpec, Mode, Risk
+from bot.config.alerts import AlertsSettings, SlackSettings
+from bot.config.backup import BackupSettings
+from bot.config.base import Section
+from bot.config.components import ComponentSettings
+from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
+from checks.units import Duration
+
+
+class WebSettings(Section):
+    """``[web]``: the HTTP server for /health, /status, /metrics."""
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Bind address; beyond loopback "
+        "every route but /health needs SELFREG_WEB_TOKEN.",
+    )
+    port: int = Field(default=8787, ge=0, le=65535, description="Port; 0 picks a free one.")
+
+
+class StoreSettings(Section):
+    """``[store]``: the SQLite file and how long it keeps things."""
+
+    path: str = Field(
+        default="selfreg.db", description="Database file, relative to the data folder."
+    )
+    metrics_retention: Duration = Field(
+        default=86400.0, gt=0, description="How long raw metric samples are kept."
+    )
+    rollup_retention: Duration = Field(
+        default=30 * 86400.0, gt=0, description="How long one-minute rollups are kept."
+    )
+    events_retention: Duration = Field(
+        default=30 * 86400.0, gt=0, description="How long event rows are kept."
+    )
+
+
+class ModelsSettings(Section):
+    """``[models]``: the predictors. A prediction opens its own warning incident and never
+    changes a rule's; with no trained model (or one that fails) the rules alone decide."""
+
+    anomaly: bool = Field(default=True, description="Score every metric for anomalies.")
+    failure_risk: bool = Field(
+        default=True,
+        description="Predict per check whether its rule will fail within `horizon` "
+        "(once enough history is stored).",
+    )
+    forecast: bool = Field(
+        default=True,
+        description="Forecast when a metric with a warn/critical threshold will cross it.",
+    )
+    threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Anomaly score (0..1) at or above which an anomaly incident opens; a "
+        "check may override it with `anomaly_threshold`.",
+    )
+    risk_threshold: float = Field(
+        default=0.8, gt=0, lt=1, description="Failure-risk score that opens a risk incident."
+    )
+    horizon: Duration = Field(
+        default=900.0,
+        gt=0,
+        description="Failure risk: how far ahead a rule incident counts as the failure predicted.",
+    )
+    forecast_horizon: Duration = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Forecast: an expected crossing within this opens a forecast incident.",
+    )
+    retrain_every: Duration = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the failure-risk forests are refitted, in a worker process "
+        "(the anomaly group forests refit at most hourly, once a group has 300 rows).",
+    )
+    clear_after: Duration = Field(
+        default=300.0,
+        gt=0,
+        description="A prediction incident resolves once its condition has been clear this long.",
+    )
+    warmup: int = Field(
+        default=300,
+        ge=10,
+        description="Samples a metric needs before it gets anomaly scores (changing it "
+        "starts the anomaly model cold).",
+    )
+    false_alarms: int = Field(
+        default=3,
+        ge=1,
+        description="False-alarm clicks on one metric that raise its own threshold.",
+    )
+
+
+class RemediationSettings(Section):
+    """``[remediation]``: switches over every action at once."""
+
+    dry_run: bool = Field(
+        default=False,
+        description="Every run only says what it would do; nothing changes anywhere.",
+    )
+
+
+def _plugin_union(registry: dict[str, Any]) -> Any:
+    """One config entry type per registered kind, told apart by ``kind``."""
+    specs = tuple(cls.Spec for cls in registry.values())
+    if not specs:
+        return ActionSpec  # no kinds registered: every entry is refused by kind below
+    return Annotated[
+        Annotated[specs[0], None] if len(specs) == 1 else _union(specs),
+        Field(discriminator="kind"),
+    ]
+
+
+def _union(types: tuple[type, ...]) -> Any:
+    from typing import Union
+
+    return Union[types]  # noqa: UP007 - built from the registry at run time
+
+
+CheckEntry = _plugin_union(checks.REGISTRY)
+ActionEntry = _plugin_union(actions.REGISTRY)
+
+
+class Settings(Section):
+    """The whole of ``selfreg.toml``."""
+
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    remediation: RemediationSettings = Field(default_factory=RemediationSettings)
+    checks: list[CheckEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    components: list[ComponentSettings] = Field(default_factory=list)
+    actions: list[ActionEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    backup: BackupSettings = Field(default_factory=BackupSettings)
+    reload: ReloadSettings = Field(default_factory=ReloadSettings)
+    heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
+
+    @model_validator(mode="after")
+    def _names_are_unique_and_references_resolve(self) -> Settings:
+        problems: list[str] = []
+        for section in ("checks", "components", "actions"):
+            seen: set[str] = set()
+            for entry in getattr(self, section):
+                if entry.name in seen:
+                    problems.append(f'{section}: the name "{entry.name}" is used twice')
+                seen.add(entry.name)
+        for action in self.actions:
+            if action.kind not in actions.REGISTRY:
+                known = ", ".join(sorted(actions.REGISTRY)) or "none yet"
+                problems.append(
+                    f'actions "{action.name}": unknown kind "{action.kind}" (known: {known})'
+                )
+            if action.mode is Mode.AUTO and action.risk is not Risk.LOW:
+                problems.append(
+                    f'actions "{action.name}": mode "auto" needs risk "low" '
+                    "(medium and high risk need a person)"
+                )
+        action_names = {a.name for a in self.actions}
+        for check in self.checks:
+            for wanted in check.remediate:
+                if wanted not in action_names:
+                    problems.append(
+                        f'checks "{check.name}": remediate names "{wanted}", '
+                        "which is not an [[actions]] entry"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

@@ -1,0 +1,162 @@
+"""What the predictors know, as plain data: ``/selfreg predict`` and ``selfreg models status``.
+
+The report reads the predictor through ``PredictorView`` (the attributes it shows), so this
+module never imports the predictor that calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from bot import messages
+from bot.config import ModelsSettings
+from bot.engine.predict.feedback import Thresholds, precision
+from bot.store import incidents as rows
+from bot.store import predictions
+from bot.store.db import Store
+from checks.base import CheckSpec
+from models.anomaly import AnomalyDetector
+from models.failure import FailureRisk, RiskState
+from models.forecast import Forecaster
+
+
+class PredictorView(Protocol):
+    """What a report reads of a ``Predictor``."""
+
+    settings: ModelsSettings
+    specs: dict[str, CheckSpec]
+    store: Store
+    detector: AnomalyDetector | None
+    forecaster: Forecaster | None
+    risks: dict[str, FailureRisk]
+    failed: set[str]
+    thresholds: Thresholds
+    forecasts: dict[str, str]
+    risk_scores: dict[str, float]
+    last_fit: dict[str, float]
+
+
+def prediction_report(predictor: PredictorView, check: str | None = None) -> dict[str, Any]:
+    """Open anomalies, each check's failure risk (or how far its learning is), forecasts."""
+    settings = predictor.settings
+    anomalies = [
+        {"what": messages.subject_label(i.check, i.subject), "summary": i.summary, "id": i.id}
+        for i in rows.open_incidents(predictor.store)
+        if i.kind == "anomaly" and check in (None, i.check)
+    ]
+    risks = []
+    if settings.failure_risk and "risk" not in predictor.failed:
+        for name in sorted(predictor.specs):
+            if check not in (None, name):
+                continue
+            model = predictor.risks.get(name)
+            status = model.status() if model is not None else None
+            state = status.state if status is not None else RiskState.LEARNING
+            risks.append(
+                {
+                    "check": name,
+                    "state": state.value,
+                    "samples": status.n_samples if status else 0,
+                    "failures": status.n_failures if status else 0,
+                    "risk": predictor.risk_scores.get(name) if state is RiskState.READY else None,
+                    "threshold": predictor.thresholds.risk_for(name),
+                }
+            )
+    forecasts = [
+        {"key": key, "summary": text}
+        for key, text in sorted(predictor.forecasts.items())
+        if check in (None, key.partition("|")[0])
+    ]
+    off = [
+        kind
+        for kind, on in (
+            ("anomaly", settings.anomaly),
+            ("failure risk", settings.failure_risk),
+            ("forecast", settings.forecast),
+        )
+        if not on
+    ]
+    off += [f"{kind} (failed this run)" for kind in sorted(predictor.failed)]
+    return {"anomalies": anomalies, "risks": risks, "forecasts": forecasts, "off": off}
+
+
+def model_rows(predictor: PredictorView) -> list[dict[str, Any]]:
+    """Per model: on?, trained?, samples, last fit, precision and feedback counts."""
+    counts = predictions.feedback_counts(predictor.store)
+    return [
+        _model_row(predictor, counts.get(model), model, *facts)
+        for model, *facts in (
+            ("anomaly", *_anomaly_facts(predictor)),
+            ("risk", *_risk_facts(predictor)),
+            ("forecast", *_forecast_facts(predictor)),
+        )
+    ]
+
+
+def _model_row(
+    predictor: PredictorView,
+    judged: Mapping[str, int] | None,
+    model: str,
+    enabled: bool,
+    trained: bool,
+    samples: int,
+    note: str,
+) -> dict[str, Any]:
+    judged = judged or {}
+    return {
+        "model": model,
+        "enabled": enabled and model not in predictor.failed,
+        "trained": trained,
+        "samples": samples,
+        "last_fit": predictor.last_fit.get(model),
+        "precision": precision(judged),
+        "useful": judged.get(predictions.USEFUL, 0),
+        "false_alarms": judged.get(predictions.FALSE_ALARM, 0),
+        "note": note,
+    }
+
+
+def _anomaly_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
+    """(enabled, trained, samples, note) of the anomaly detector."""
+    detector = predictor.detector
+    if detector is None:
+        return False, False, 0, ""
+    series = detector.series_
+    return (
+        True,
+        any(s.n > predictor.settings.warmup for s in series.values()),
+        sum(s.n for s in series.values()),
+        f"{len(series)} metrics, {len(detector.group_models_)} group forests",
+    )
+
+
+def _risk_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
+    """(enabled, trained, samples, note) of the failure-risk models, one per check."""
+    statuses = {name: model.status() for name, model in predictor.risks.items()}
+    ready = sorted(n for n, s in statuses.items() if s.state is RiskState.READY)
+    learning = [
+        f"{n} (learning: {s.n_samples} samples, {s.n_failures} failures)"
+        for n, s in sorted(statuses.items())
+        if s.state is not RiskState.READY
+    ]
+    return (
+        predictor.settings.failure_risk,
+        bool(ready),
+        sum(s.n_samples for s in statuses.values()),
+        "; ".join(([f"ready: {', '.join(ready)}"] if ready else []) + learning[:5]),
+    )
+
+
+def _forecast_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
+    """(enabled, trained, samples, note) of the forecaster."""
+    forecaster = predictor.forecaster
+    if forecaster is None:
+        return False, False, 0, ""
+    points = forecaster.series_
+    return (
+        True,
+        any(len(p) >= forecaster.min_points for p in points.values()),
+        sum(len(p) for p in points.values()),
+        f"{len(points)} series",
+    )
