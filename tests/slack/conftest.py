@@ -110,10 +110,15 @@ async def selfreg(
     )
     client = make_client(config.slack)
     await check_token(client)
-    notifier = SlackNotifier(
-        client, store, clock, config.slack.channel or "", interactive=config.slack.interactive
-    )
-    outbox = OutboxWorker(store, {"slack": notifier}, clock)
+
+    def delivery_parts() -> tuple[SlackNotifier, OutboxWorker]:
+        """Slack delivery as a (re)started selfreg builds it; a restart calls this again."""
+        notifier = SlackNotifier(
+            client, store, clock, config.slack.channel or "", interactive=config.slack.interactive
+        )
+        return notifier, OutboxWorker(store, {"slack": notifier}, clock)
+
+    notifier, outbox = delivery_parts()
     alerting = Alerting(
         store,
         clock,
@@ -165,4 +170,5 @@ async def selfreg(
         commands=commands,
         slack=slack,
         reloads=reloads,
+        delivery_parts=delivery_parts,
     )

@@ -72,6 +72,14 @@ class Selfreg:
     commands: Commands
     slack: SlackApp
     reloads: list[str] = field(default_factory=list)
+    delivery_parts: Callable[[], tuple[SlackNotifier, OutboxWorker]] | None = None
+
+    def restart_delivery(self) -> int:
+        """New SlackNotifier and OutboxWorker on the same store, as after a ``kill -9``; the
+        claims the dead worker held are released (returns how many)."""
+        assert self.delivery_parts is not None
+        self.notifier, self.outbox = self.delivery_parts()
+        return self.outbox.release_claims()
 
     async def run_checks(self) -> None:
         """One scheduled run of every check (db fails, cache answers), then one delivery pass."""
@@ -96,7 +104,16 @@ class Selfreg:
         return message
 
     def outbox_rows(self) -> list[sqlite3.Row]:
+        """The Slack outbox rows, oldest first."""
         return read_rows(self.store, "SELECT * FROM outbox WHERE channel = 'slack' ORDER BY id")
+
+    def top_level(self) -> list[Message]:
+        """The bot's messages in the alert channel itself, not thread replies."""
+        return [
+            m
+            for m in self.emu.messages(CHANNEL)
+            if m.thread_ts in (None, m.ts) and m.user == self.emu.config.bot_user_id
+        ]
 
     async def dispatch(self, payload: dict[str, Any]) -> BoltResponse:
         """Bolt's own entrance, as the socket-mode handler calls it for one envelope."""
