@@ -19,16 +19,3 @@ class SystemClock:
 
     def now(self) -> float:
         return time.time()
-
-
-class FakeClock:
-    """A clock that moves only when told to: tests use it instead of sleeping."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += seconds

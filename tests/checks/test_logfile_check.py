@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +10,12 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from bot.clock import FakeClock
 from checks.base import Observation, Status
 from checks.logfile import LogfileCheck, LogfileSpec, _share
 from tests.support.check_context import commit, make_context
+from tests.support.clock import FakeClock
 
 ERRORS = [{"regex": "ERROR", "severity": "warning"}]
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class Follower:

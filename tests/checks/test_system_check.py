@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +14,10 @@ import psutil
 import pytest
 from pydantic import ValidationError
 
-from bot.clock import FakeClock
 from checks.base import Observation, Status
 from checks.system import SystemCheck, SystemSpec, default_mounts, human_bytes
 from tests.support.check_context import make_context
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
+from tests.support.clock import FakeClock
 
 
 def check_of(**fields: Any) -> SystemCheck:

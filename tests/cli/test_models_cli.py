@@ -7,11 +7,11 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.engine.runner import RunResult
 from bot.runtime import Runtime
 from checks.base import Observation, Status
+from tests.support.clock import FakeClock
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
 
 CONFIG = """

@@ -4,27 +4,18 @@ silences, maintenance windows and storm control, as the runner and the sweep dri
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
 from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting, IncidentClosed
 from bot.records import IncidentState, Severity, Transition
-from bot.store import Store, open_store
+from bot.store import Store
 from bot.store import incidents as rows
 from checks.base import CheckSpec, Observation, Status
+from tests.support.clock import FakeClock
 
 CHANNELS = {"slack": Severity.INFO, "console": Severity.INFO, "email": Severity.ERROR}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "selfreg.db")
-    yield opened
-    opened.close()
 
 
 def make(store: Store, clock: FakeClock, **policy: object) -> Alerting:

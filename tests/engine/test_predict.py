@@ -11,13 +11,11 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
-from bot.clock import FakeClock
 from bot.config import ModelsSettings
 from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
@@ -25,20 +23,14 @@ from bot.engine.predict import Predictor
 from bot.engine.predict.feedback import NotAPrediction
 from bot.engine.runner import CheckRunner, RunResult
 from bot.records import IncidentState, Severity, Transition
-from bot.store import Store, open_store, predictions
+from bot.store import Store, predictions
 from bot.store import incidents as rows
 from checks.base import Observation, Status
 from checks.http import HttpCheck, HttpSpec
 from models.anomaly import AnomalyDetector, GroupForest
+from tests.support.clock import FakeClock
 
 CHANNELS = {"slack": Severity.INFO}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "selfreg.db")
-    yield opened
-    opened.close()
 
 
 class Rig:

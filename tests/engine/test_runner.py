@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Literal
 
 import aiohttp
-import pytest
 
 from bot.clock import SystemClock
 from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.runner import CheckRunner
 from bot.records import Severity
-from bot.store import Store, open_store
+from bot.store import Store
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status
 
 
@@ -51,19 +48,6 @@ class ScriptCheck(Check):
 def script(name: str, **fields: object) -> ScriptCheck:
     fields.setdefault("open_after", 1)
     return ScriptCheck(ScriptSpec(name=name, **fields))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = open_store(tmp_path / "selfreg.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def runner_for(store: Store, http: aiohttp.ClientSession, *checks: Check) -> CheckRunner:

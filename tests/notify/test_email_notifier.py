@@ -18,11 +18,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from bot import messages
-from bot.clock import FakeClock
 from bot.config.alerts import EmailChannel
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.notify.email import EmailNotifier
+from tests.support.clock import FakeClock
 
 PASSWORD = "correct-horse-battery-staple"
 INCIDENT = {

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.notify.jsonlog import JsonLogNotifier
+from tests.support.clock import FakeClock
 
 INCIDENT = {
     "id": 42,

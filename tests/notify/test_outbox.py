@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.notify.console import ConsoleNotifier
 from bot.notify.outbox import OutboxWorker
-from bot.store import Store, open_store
+from bot.store import Store
+from tests.support.clock import FakeClock
 
 NOTICE = {
     "notice": "opened",
@@ -41,13 +40,6 @@ class Flaky:
         if self.failures:
             raise self.failures.pop(0)
         self.delivered.append(message)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = open_store(tmp_path / "selfreg.db")
-    yield opened
-    opened.close()
 
 
 def queue(store: Store, channel: str, at: float) -> int:

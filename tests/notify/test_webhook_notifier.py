@@ -14,11 +14,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.clock import FakeClock
 from bot.config.alerts import WebhookChannel
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.notify.webhook import WebhookNotifier
+from tests.support.clock import FakeClock
 
 SECRET = "whsec-3f9a1c"
 PAYLOAD = {
@@ -96,12 +96,6 @@ async def receiver(secret: str | None = SECRET) -> AsyncIterator[tuple[Receiver,
         yield hooks, f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def notifier(url: str, http: aiohttp.ClientSession, secret: str | None = SECRET) -> WebhookNotifier:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from tests.support.slack_selfreg import (
     BOB,
     CHANNEL,
     MALLORY,
     block_text,
-    new_emulator,
     running_selfreg,
     slack_env,
     top_level,
 )
-from tests.support.slack_standin import SlackEmulator
 
 CONFIG = """
 [slack]
@@ -29,13 +23,6 @@ restart = "always"
 restart_delay = "50ms"
 crash_loop = { exits = 3, window = "1m" }
 """
-
-
-@pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.stop()
 
 
 def test_a_crash_loop_asks_an_admin_who_can_keep_it_stopped(emu, tmp_path) -> None:

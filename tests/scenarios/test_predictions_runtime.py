@@ -8,13 +8,13 @@ import os
 import time
 from pathlib import Path
 
-from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.engine.runner import RunResult
 from bot.runtime import Runtime
 from bot.store import incidents as rows
 from bot.store import proposals as store_proposals
 from checks.base import Observation, Status
+from tests.support.clock import FakeClock
 
 CONFIG = """
 [models]

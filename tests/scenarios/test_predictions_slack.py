@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.config import load_settings
 from bot.engine.runner import RunResult
@@ -21,7 +18,6 @@ from tests.support.slack_selfreg import (
     BOB,
     CHANNEL,
     block_text,
-    new_emulator,
     slack_env,
     top_level,
 )
@@ -40,13 +36,6 @@ interval = "1h"
 enabled = false
 connect_time = { warn = "300ms", critical = "2s" }
 """
-
-
-@pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.stop()
 
 
 def feed(runtime: Runtime, values: list[float]) -> None:

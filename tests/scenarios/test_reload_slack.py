@@ -4,17 +4,12 @@ message is resolved with a note in its thread."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from tests.support.servers import free_port
 from tests.support.slack_selfreg import (
     BOB,
     CHANNEL,
     MALLORY,
     block_text,
-    new_emulator,
     notices,
     running_selfreg,
     slack_env,
@@ -47,13 +42,6 @@ port = {closed}
 interval = "1h"
 enabled = false
 """
-
-
-@pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.stop()
 
 
 def notices_like(emu: SlackEmulator, text: str) -> list:

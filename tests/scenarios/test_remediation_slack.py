@@ -4,11 +4,9 @@ a real restart, verification, and an intact audit trail."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
-import pytest
 
 from tests.support.selfreg_process import run_cli
 from tests.support.servers import free_port
@@ -18,7 +16,6 @@ from tests.support.slack_selfreg import (
     CHANNEL,
     MALLORY,
     block_text,
-    new_emulator,
     running_selfreg,
     slack_env,
     top_level,
@@ -57,13 +54,6 @@ mode = "{mode}"
 expires_after = "{expires}"
 {extra}
 """
-
-
-@pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.stop()
 
 
 def write_config(

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.servers import free_port
 from tests.support.slack_selfreg import (
     block_text,
-    new_emulator,
     running_selfreg,
     slack_env,
     top_level,
@@ -23,13 +19,6 @@ from tests.support.slack_standin import SlackEmulator
 FAILING = (
     '[[checks]]\nkind = "tcp"\nname = "{name}"\nport = {port}\ninterval = "1s"\nopen_after = 1\n'
 )
-
-
-@pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.stop()
 
 
 def config_with(tmp_path: Path, names: list[str]) -> Path:

@@ -15,7 +15,6 @@ from tests.support.slack_selfreg import (
     MALLORY,
     block_text,
     is_notice,
-    new_emulator,
     running_selfreg,
     slack_env,
     top_level,
@@ -42,13 +41,6 @@ name = "cache"
 port = {open}
 interval = "1s"
 """
-
-
-@pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture

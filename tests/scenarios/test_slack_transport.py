@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.servers import free_port
-from tests.support.slack_selfreg import ALICE, CHANNEL, new_emulator, running_selfreg, slack_env
-from tests.support.slack_standin import SlackEmulator
+from tests.support.slack_selfreg import ALICE, CHANNEL, running_selfreg, slack_env
 
 CONFIG = '[[checks]]\nkind = "tcp"\nname = "db"\nport = {port}\ninterval = "1s"\n'
-
-
-@pytest.fixture
-def emu() -> Iterator[SlackEmulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.use_http(None)
-    emulator.stop()
 
 
 @pytest.fixture
