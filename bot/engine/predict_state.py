@@ -92,7 +92,7 @@ def check_samples(store: Any, check: str, since: float = 0.0) -> list[Sample]:
     """A check's stored samples as failure-risk rows: one per time, oldest first."""
     rows: list[Sample] = []
     last_at, values = math.nan, {}
-    for subject, metric, at, value in store.conn.execute(
+    for subject, metric, at, value in store._conn.execute(
         "SELECT s.subject, s.metric, m.at, m.value FROM samples m JOIN series s ON m.series = s.id "
         'WHERE s."check" = ? AND m.at >= ? ORDER BY m.at',
         (check, since),
@@ -109,7 +109,7 @@ def rule_incidents(store: Any, check: str) -> list[tuple[float, float | None]]:
     """(opened, resolved) of the check's rule incidents: the labels. Predictions never count."""
     return [
         (r[0], r[1])
-        for r in store.conn.execute(
+        for r in store._conn.execute(
             "SELECT opened_at, resolved_at FROM incidents WHERE \"check\" = ? AND kind = 'rule'",
             (check,),
         )
@@ -138,7 +138,7 @@ def stored_risk_names(store: Any, check: str) -> tuple[str, ...]:
     """The feature names a check's risk model is fitted with, from the metrics stored."""
     metrics = [
         risk_metric(r[0], r[1])
-        for r in store.conn.execute(
+        for r in store._conn.execute(
             'SELECT subject, metric FROM series WHERE "check" = ?', (check,)
         )
     ]
@@ -149,7 +149,7 @@ def stored_intervals(store: Any, since: float) -> Iterable[tuple[float, list[tup
     """Every stored sample since ``since`` grouped by time, as ``score_interval`` takes them:
     how ``selfreg models train`` replays history into a cold detector."""
     last_at, batch = math.nan, []
-    for check, subject, metric, at, value in store.conn.execute(
+    for check, subject, metric, at, value in store._conn.execute(
         'SELECT s."check", s.subject, s.metric, m.at, m.value FROM samples m '
         "JOIN series s ON m.series = s.id WHERE m.at >= ? ORDER BY m.at",
         (since,),

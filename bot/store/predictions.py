@@ -45,7 +45,7 @@ class RaisedThreshold:
 
 def record(store: Store, predictions: Iterable[PredictionRow]) -> None:
     """Append predictions (in the caller's transaction)."""
-    store.conn.executemany(
+    store._conn.executemany(
         'INSERT INTO predictions ("check", subject, kind, score, detail, at) '
         "VALUES (?, ?, ?, ?, ?, ?)",
         [
@@ -64,7 +64,7 @@ def recent(
     if check is not None:
         query += ' AND "check" = ?'
         args.append(check)
-    rows = store.conn.execute(query + " ORDER BY at DESC, id DESC LIMIT ?", [*args, limit])
+    rows = store._conn.execute(query + " ORDER BY at DESC, id DESC LIMIT ?", [*args, limit])
     return [
         PredictionRow(
             check=r[0], subject=r[1], kind=r[2], score=r[3], detail=json.loads(r[4]), at=r[5]
@@ -75,14 +75,14 @@ def recent(
 
 def prune(store: Store, before: float) -> int:
     """Delete predictions older than ``before``; returns how many went."""
-    return store.conn.execute("DELETE FROM predictions WHERE at < ?", (before,)).rowcount
+    return store._conn.execute("DELETE FROM predictions WHERE at < ?", (before,)).rowcount
 
 
 def save_feedback(
     store: Store, incident_id: int, actor: str, kind: str, target: str, verdict: str, at: float
 ) -> None:
     """One person's verdict on one prediction incident; a second click replaces the first."""
-    store.conn.execute(
+    store._conn.execute(
         "INSERT INTO prediction_feedback (incident_id, actor, kind, target, verdict, at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, actor) DO UPDATE SET "
         "verdict = excluded.verdict, at = excluded.at",
@@ -95,7 +95,7 @@ def feedback_counts(store: Store) -> dict[str, dict[str, int]]:
 
     An incident counts once, by its latest verdict (several people may click)."""
     counts: dict[str, dict[str, int]] = {}
-    for row in store.conn.execute(
+    for row in store._conn.execute(
         "SELECT kind, verdict, count(*) FROM (SELECT kind, verdict, row_number() OVER "
         "(PARTITION BY incident_id ORDER BY at DESC, rowid DESC) AS n FROM prediction_feedback) "
         "WHERE n = 1 GROUP BY kind, verdict"
@@ -106,7 +106,7 @@ def feedback_counts(store: Store) -> dict[str, dict[str, int]]:
 
 def false_alarms_since(store: Store, kind: str, target: str, since: float) -> int:
     """False-alarm incidents of one target after ``since`` (its last raise)."""
-    row = store.conn.execute(
+    row = store._conn.execute(
         "SELECT count(DISTINCT incident_id) FROM prediction_feedback "
         "WHERE kind = ? AND target = ? AND verdict = ? AND at > ?",
         (kind, target, FALSE_ALARM, since),
@@ -120,14 +120,14 @@ def raised_thresholds(store: Store) -> dict[tuple[str, str], RaisedThreshold]:
         (r[0], r[1]): RaisedThreshold(
             kind=r[0], target=r[1], level=r[2], value=r[3], raised_at=r[4]
         )
-        for r in store.conn.execute(
+        for r in store._conn.execute(
             "SELECT kind, target, level, value, raised_at FROM prediction_thresholds"
         )
     }
 
 
 def save_threshold(store: Store, raised: RaisedThreshold) -> None:
-    store.conn.execute(
+    store._conn.execute(
         "INSERT INTO prediction_thresholds (kind, target, level, value, raised_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, target) DO UPDATE SET "
         "level = excluded.level, value = excluded.value, raised_at = excluded.raised_at",
