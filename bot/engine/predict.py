@@ -3,7 +3,7 @@
 ``Predictor.observe`` runs on the loop right after the runner's write (cheap: streaming
 anomaly scores, one forecast fit a minute per series, compiled risk forests). A detection,
 a forecast crossing inside the horizon or a risk over its threshold opens its own warning
-incident through ``Alerting.prediction_raised`` (kind anomaly / forecast / risk, its own
+incident through ``Alerting.handle`` (kind anomaly / forecast / risk, its own
 fingerprint: the rule's incident is never touched); it resolves once the condition has been
 clear for ``clear_after``. Retraining (``retrain``) fits in a short-lived worker process
 (``predict_fit``: scikit-learn is never imported here) and swaps the result in on the loop. A model that raises is logged and switched off for the run: rule
@@ -23,7 +23,7 @@ from typing import Any
 from bot import messages
 from bot.clock import Clock
 from bot.config import ModelsSettings
-from bot.engine.alerting import Alerting, prediction_fingerprint
+from bot.engine.alerting import Alerting
 from bot.engine.predict_feedback import Thresholds, record_feedback
 from bot.engine.predict_fit import FitPool, anomaly_states, risk_states
 from bot.engine.predict_incidents import PredictionIncidents
@@ -35,6 +35,8 @@ from bot.engine.predict_state import (
     stored_risk_names,
     warm_from_store,
 )
+from bot.engine.transitions import fingerprint as fingerprint_of
+from bot.records import IncidentKind
 from bot.store import predictions
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status, Threshold
@@ -133,7 +135,7 @@ class Predictor:
                     names = stored_risk_names(self.store, check)
                     if self.files.restore(f"risk-{check}", model, names):
                         self.risks[check] = model
-        for row in self.store.conn.execute(
+        for row in self.store._conn.execute(
             "SELECT subject, max(at) FROM events WHERE kind = ? GROUP BY subject",
             (RETRAINED_EVENT,),
         ):
@@ -215,7 +217,7 @@ class Predictor:
         for result in anomaly.score_interval(self.detector, now, samples, limits):
             check, _, rest = result.metric.partition("|")
             subject, _, metric = rest.rpartition("|") if rest.count("|") else (rest, "", "")
-            fingerprint = prediction_fingerprint("anomaly", check, subject, metric)
+            fingerprint = fingerprint_of(check, subject, IncidentKind.ANOMALY, metric)
             if result.detected:
                 top = result.contributions[:3]
                 if metric:
@@ -254,7 +256,7 @@ class Predictor:
                 1.0 + zlib.crc32(key.encode()) % 100 / 1000
             )
             horizon = self.thresholds.horizon_for(key)
-            fingerprint = prediction_fingerprint("forecast", check, subject, metric)
+            fingerprint = fingerprint_of(check, subject, IncidentKind.FORECAST, metric)
             crossing = None
             for name, limit, direction in limits:
                 f = self.forecaster.eta(key, limit, now, direction)  # type: ignore[arg-type]
@@ -285,7 +287,7 @@ class Predictor:
             if model is None or model.status().state is not RiskState.READY:
                 continue
             score = model.predict_risk(window_features(list(self.history.get(check, ())), now))
-            fingerprint = prediction_fingerprint("risk", check, "")
+            fingerprint = fingerprint_of(check, "", IncidentKind.RISK)
             if score is None:
                 continue
             self.risk_scores[check] = score.risk
