@@ -245,8 +245,7 @@ def create_backup(
     ``[backup] copy_to``, copies the new one there. Safe while selfreg runs and writes.
     Raises ``BackupError`` naming the file and why; then no archive is left behind.
     """
-    settings = config.settings.backup
-    source = config.db_path
+    settings, source = config.settings.backup, config.db_path
     if not source.is_file():
         raise BackupError(source, "there is no store to back up yet (selfreg has not run here)")
     folder = to if to is not None else backup_folder(config)
@@ -270,9 +269,8 @@ def create_backup(
         shutil.rmtree(work, ignore_errors=True)
     if keep is not None:
         _prune(folder, keep)
-    copied = None
-    if to is None and settings.copy_to:
-        copied = _copy_elsewhere(target, config.data_dir / settings.copy_to, settings.keep)
+    elsewhere = config.data_dir / settings.copy_to if to is None and settings.copy_to else None
+    copied = _copy_elsewhere(target, elsewhere, settings.keep) if elsewhere else None
     return Backup(
         path=target,
         created_at=at,
