@@ -45,6 +45,7 @@ from bot.clock import SystemClock
 from bot.engine.runner import CheckRunner
 from bot.runtime import make_http_session
 from bot.store import open_store
+from bot.store.samples import count_samples
 from checks.http import HttpCheck, HttpSpec
 
 INTERVAL = 60.0  # long enough that every round ends well inside the runner's deadline
@@ -195,7 +196,7 @@ async def measure_engine(
             result = await timed_rounds(
                 "selfreg engine", lambda: engine_round(runner), rounds, server
             )
-        (samples,) = store.conn.execute("SELECT count(*) FROM samples").fetchone()
+        samples = count_samples(store)
     finally:
         store.close()
     return result, int(samples)

@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import actions
 import checks
+from actions.base import Action
 from bot import control, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig, load_settings
@@ -54,6 +55,7 @@ from bot.slack.permissions import Permissions
 from bot.store import Store, open_store
 from bot.store.backup import create_backup
 from bot.store.incidents import open_incidents
+from bot.store.outbox import failed_deliveries
 from bot.store.retention import prune, roll_up
 from bot.web.app import build_app, is_loopback
 from bot.web.metrics import metrics_registry
@@ -79,6 +81,11 @@ class AlreadyRunning(UserError):
 def build_checks(config: LoadedConfig) -> list[Check]:
     """One check instance per configured entry, from the registry."""
     return [checks.REGISTRY[spec.kind](spec) for spec in config.settings.checks]
+
+
+def build_actions(config: LoadedConfig) -> dict[str, Action]:
+    """One action instance per configured ``[[actions]]`` entry, from the registry."""
+    return {spec.name: actions.REGISTRY[spec.kind](spec) for spec in config.settings.actions}
 
 
 def build_notifiers(
@@ -226,6 +233,7 @@ class Runtime:
                 store,
                 self.clock,
                 config.slack.channel or "",
+                actions=build_actions(config),
                 interactive=config.slack.interactive,
             )
             if not config.slack.interactive:
@@ -239,14 +247,14 @@ class Runtime:
             config.settings.alerts,
             {spec.name: spec for spec in config.settings.checks},
             channel_floors(config, notifiers),
+            on_queued=self.outbox.wake.set,
         )
-        self.alerting.on_queued = self.outbox.wake.set
         self.runner = CheckRunner(
             checks=build_checks(config),
             store=store,
             clock=self.clock,
             http=self.http,
-            hooks=self.alerting,
+            alerting=self.alerting,
             stats=self.engine_stats,
         )
         self.predictor = self._build_predictor()
@@ -257,14 +265,12 @@ class Runtime:
             log_dir=config.data_dir / "logs",
             base_dir=config.files[0].parent,
             http=self.http,
+            on_crash_loop=self.alerting.handle,
         )
         self.permissions = Permissions(
             config.settings.slack.permissions, config.settings.slack.admins, self.slack_client
         )
-        self.supervisor.on_crash_loop = self.alerting.component_crash_looped
         self.remediation = self._build_remediation()
-        if self.slack_notifier is not None and self.remediation is not None:
-            self.slack_notifier.offers = self.remediation.offers
         self.announcer = Announcer(store, self.clock, self.alerting.channels, self.outbox.wake.set)
         self.reloader = Reloader(self, self.announcer, self.load_config)
         self._runners.append(
@@ -517,7 +523,7 @@ class Runtime:
         remediation = Remediation(
             store=self.store,
             clock=self.clock,
-            actions={spec.name: actions.REGISTRY[spec.kind](spec) for spec in settings.actions},
+            actions=build_actions(self.config),
             remediations={c.name: list(c.remediate) for c in settings.checks if c.remediate},
             alerting=self.alerting,
             context=context,
@@ -654,12 +660,7 @@ class Runtime:
         """Outbox rows that failed for good in the last day, newest first (shown in /status)."""
         if self.store is None:
             return []
-        rows = self.store.conn.execute(
-            "SELECT id, channel, kind, failed_at, last_error FROM outbox WHERE failed_at > ? "
-            "ORDER BY id DESC LIMIT 20",
-            (self.clock.now() - 86400,),
-        ).fetchall()
-        return [dict(r) for r in rows]
+        return failed_deliveries(self.store, self.clock.now() - 86400)
 
     async def _observation_dicts(self, names: Sequence[str] | None) -> list[dict[str, Any]]:
         return [control.observation_dict(o) for o in await self.run_checks(names)]

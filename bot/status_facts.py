@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.config import LoadedConfig
 from bot.engine.alerting import incident_snapshot
-from bot.store import Store, open_store
+from bot.store import Store, events, open_store, proposals
 from bot.store.incidents import open_incidents
 
 BACKUPS_FOLDER = "backups"
@@ -62,11 +62,7 @@ def _read(query: Any) -> list[dict[str, Any]]:
 
 
 def pending_approvals(store: Store) -> list[dict[str, Any]]:
-    rows = store.conn.execute(
-        "SELECT * FROM proposals WHERE state = 'proposed' ORDER BY id"
-    ).fetchall()
-    columns = set(rows[0].keys()) if rows else set()  # a Row's `in` looks at values, not keys
-    return [{k: row[k] for k in PROPOSAL_FIELDS if k in columns} for row in rows]
+    return proposals.pending_rows(store, PROPOSAL_FIELDS)
 
 
 def last_backup(data_dir: Path, store: Store | None) -> dict[str, Any] | None:
@@ -83,14 +79,7 @@ def last_backup(data_dir: Path, store: Store | None) -> dict[str, Any] | None:
         if files:
             newest = max(files, key=lambda f: f.stat().st_mtime)
             found = {"at": newest.stat().st_mtime, "path": str(newest)}
-    if store is not None:
-        try:
-            row = store.conn.execute(
-                "SELECT at, kind FROM events WHERE kind LIKE 'backup.%' AND kind NOT LIKE "
-                "'%fail%' ORDER BY at DESC LIMIT 1"
-            ).fetchone()
-        except sqlite3.Error:
-            row = None
-        if row is not None and (found is None or (found["at"] or 0) < row["at"]):
-            found = {"at": row["at"], "path": None}
+    at = events.last_backup_at(store) if store is not None else None
+    if at is not None and (found is None or (found["at"] or 0) < at):
+        found = {"at": at, "path": None}
     return found

@@ -9,22 +9,19 @@ per loud notice, filtered by their minimum severity.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, replace
-from typing import Any
+from dataclasses import replace
 
 from bot import messages
 from bot.clock import Clock
 from bot.config.alerts import AlertsSettings
 from bot.engine import incidents as life
+from bot.engine.alert_messages import SLACK, IncidentMessages, incident_snapshot
 from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import UserError
 from bot.records import (
-    LOUD,
-    SEVERITY_ORDER,
     Incident,
     IncidentState,
     Notice,
@@ -35,19 +32,17 @@ from bot.records import (
 )
 from bot.store import incidents as rows
 from bot.store.db import Store
-from checks.base import CheckSpec, Observation, Status
+from checks.base import CheckSpec, Observation
+
+__all__ = [
+    "Alerting",
+    "IncidentClosed",
+    "IncidentNotFound",
+    "SilenceNotFound",
+    "incident_snapshot",
+]
 
 log = logging.getLogger(__name__)
-
-SLACK = "slack"
-CRASH_LOOP = "crash-loop"
-PREDICTED = frozenset({"anomaly", "risk", "forecast"})
-"""Incident kinds opened by a prediction: warning, own fingerprint, never auto-remediated."""
-
-
-def prediction_fingerprint(kind: str, check: str, subject: str, metric: str = "") -> str:
-    """One prediction incident per (check, subject, kind, metric): never the rule's."""
-    return fingerprint_of(check, subject, f"{kind}:{metric}" if metric else kind)
 
 
 class IncidentNotFound(UserError):
@@ -68,16 +63,6 @@ class SilenceNotFound(UserError):
         super().__init__(f"there is no active silence #{silence_id}")
 
 
-def incident_snapshot(incident: Incident) -> dict[str, Any]:
-    """An incident as plain JSON for the outbox and the status document."""
-    data = asdict(incident)
-    for key in ("severity", "state", "status"):
-        data[key] = data[key].value
-    data["values"] = dict(incident.values)
-    data["changes"] = list(incident.changes)
-    return data
-
-
 class Alerting:
     """Keeps incidents in step with transitions and time; queues their messages."""
 
@@ -88,44 +73,68 @@ class Alerting:
         policy: AlertsSettings,
         specs: Mapping[str, CheckSpec],
         channels: Mapping[str, Severity],
+        *,
+        on_queued: Callable[[], None] = lambda: None,
+        on_opened: Callable[[Incident], None] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy
         self.specs = dict(specs)
         self.channels = dict(channels)
-        self.on_queued = lambda: None
-        self.on_opened: Callable[[Incident], None] | None = None
+        self.on_queued = on_queued
+        """Called after rows are queued (wakes the outbox worker)."""
+        self.on_opened = on_opened
+        """Called with each incident opened and not silenced (remediation proposes)."""
 
-    # ---- from the runner, inside its transaction -----------------------------------------
-    def on_transition(self, transition: Transition) -> None:
+    # ---- the one entrance: every transition (rule, prediction, crash loop) ---------------
+    def handle(self, transition: Transition) -> Incident | None:
+        """Turn a transition into an incident change and queue its messages.
+
+        Called inside the caller's transaction (the runner's, with the runs that caused it);
+        opens one of its own otherwise. A recovery resolves the open incident; a failing
+        transition updates the open incident, or opens one (reopening a rule incident
+        resolved within the cooldown; every predicted episode is a new incident)."""
+        with self.store.transaction():
+            current = rows.latest_for(self.store, transition.fingerprint)
+            if transition.is_recovery:
+                return self._resolve(current, transition)
+            if current is not None and current.is_open:
+                return self._update(current, transition)
+            return self._open_for(transition, None if transition.kind.predicted else current)
+
+    def _resolve(self, current: Incident | None, transition: Transition) -> Incident | None:
+        if current is None or not current.is_open:
+            return None
+        resolved = self._apply(*life.resolve(current, transition, transition.at, self.policy))
+        self._end_silences_for(current)
+        return resolved
+
+    def _update(self, current: Incident, transition: Transition) -> Incident:
+        """A failing transition for an open incident: a prediction refreshes it quietly (text
+        and counters, like a repeat), a flapping one records the change, else it worsens."""
         now = transition.at
-        current = rows.latest_for(self.store, transition.fingerprint)
-        if transition.is_recovery:
-            if current is None or not current.is_open:
-                return
-            self._apply(*life.resolve(current, transition, now, self.policy))
-            self._end_silences_for(current)
-            return
-        if current is not None and current.is_open:
-            if current.state is IncidentState.FLAPPING:
-                changes = (*current.changes, now)
-                self._apply(
-                    replace(
-                        current,
-                        changes=changes,
-                        status=transition.current,
-                        summary=transition.summary,
-                        last_seen_at=now,
-                    ),
-                    [],
-                )
-            else:
-                self._apply(*life.worsen(current, transition, now))
-            return
-        self._open_for(transition, current)
+        if transition.kind.predicted:
+            refreshed = replace(
+                current,
+                summary=transition.summary,
+                values=dict(transition.values),
+                last_seen_at=now,
+                count=current.count + 1,
+            )
+            return self._apply(refreshed, [])
+        if current.state is IncidentState.FLAPPING:
+            changed = replace(
+                current,
+                changes=(*current.changes, now),
+                status=transition.current,
+                summary=transition.summary,
+                last_seen_at=now,
+            )
+            return self._apply(changed, [])
+        return self._apply(*life.worsen(current, transition, now))
 
-    def on_repeat(self, observation: Observation) -> None:
+    def repeat(self, observation: Observation) -> None:
         """A failing run that changed nothing: counters and detail move, Slack updates later."""
         fingerprint = fingerprint_of(observation.check, observation.subject)
         current = rows.latest_for(self.store, fingerprint)
@@ -264,85 +273,6 @@ class Alerting:
                 incident, [Notice(kind=NoticeKind.ACTED, text=text, mentions=tuple(mentions))]
             )
 
-    def component_crash_looped(self, name: str, exits: int, window: float) -> None:
-        """A crash loop stopped a component's restarts: an incident asks a person what now."""
-        now = self.clock.now()
-        transition = Transition(
-            fingerprint=fingerprint_of(f"component:{name}", "", CRASH_LOOP),
-            check=f"component:{name}",
-            subject="",
-            kind=CRASH_LOOP,
-            previous=Status.OK,
-            current=Status.CRITICAL,
-            severity=Severity.ERROR,
-            summary=messages.crash_loop(name, exits, window),
-            at=now,
-        )
-        with self.store.transaction():
-            self.on_transition(transition)
-
-    def prediction_raised(
-        self,
-        *,
-        kind: str,
-        check: str,
-        subject: str,
-        metric: str,
-        summary: str,
-        values: Mapping[str, float],
-    ) -> Incident | None:
-        """A prediction over its threshold: open (or refresh) its own warning incident.
-
-        The rule incident of the same check is never touched; a refresh of an open one
-        changes its text and counters quietly, like a repeat."""
-        now = self.clock.now()
-        fingerprint = prediction_fingerprint(kind, check, subject, metric)
-        with self.store.transaction():
-            current = rows.latest_for(self.store, fingerprint)
-            if current is not None and current.is_open:
-                refreshed = replace(
-                    current,
-                    summary=summary,
-                    values=dict(values),
-                    last_seen_at=now,
-                    count=current.count + 1,
-                )
-                return self._apply(refreshed, [])
-            transition = Transition(
-                fingerprint=fingerprint,
-                check=check,
-                subject=subject,
-                kind=kind,
-                previous=Status.OK,
-                current=Status.WARNING,
-                severity=Severity.WARNING,
-                summary=summary,
-                values=dict(values),
-                at=now,
-            )
-            # Every episode is a new incident (never a reopened one): feedback is per episode.
-            return self._open_for(transition, None)
-
-    def prediction_cleared(
-        self, *, kind: str, check: str, subject: str, metric: str, summary: str
-    ) -> None:
-        """The predicted condition has been clear for a while: its incident resolves."""
-        fingerprint = prediction_fingerprint(kind, check, subject, metric)
-        with self.store.transaction():
-            self.on_transition(
-                Transition(
-                    fingerprint=fingerprint,
-                    check=check,
-                    subject=subject,
-                    kind=kind,
-                    previous=Status.WARNING,
-                    current=Status.OK,
-                    severity=Severity.WARNING,
-                    summary=summary,
-                    at=self.clock.now(),
-                )
-            )
-
     def close(self, incident_id: int, text: str) -> Incident:
         """Resolve an incident by a person's decision (crash loop answered), with a reply."""
         with self.store.transaction():
@@ -435,77 +365,10 @@ class Alerting:
     def _apply(self, incident: Incident, notices: Sequence[Notice]) -> Incident:
         """Save the incident and queue its messages, in the caller's transaction."""
         incident = rows.save_incident(self.store, incident)
-        now = self.clock.now()
-        posted_or_postable = (
-            incident.slack_ts is not None or incident.state is not IncidentState.SILENCED
+        queue = IncidentMessages(
+            self.store, self.channels, self.clock.now(), self.policy.update_every
         )
-        if SLACK in self.channels and posted_or_postable:
-            if incident.digest_id is not None:
-                self._queue(SLACK, "digest.sync", incident.digest_id, {}, now, coalesce=True)
-            # a change people must see goes out now; a repeat waits for the pace
-            paced = (
-                now if notices else max(now, (incident.synced_at or 0) + self.policy.update_every)
-            )
-            self._queue(SLACK, "incident.sync", incident.id, {}, paced, coalesce=True)
-            for notice in notices:
-                if notice.kind in (NoticeKind.OPENED,):
-                    continue  # the message itself says it opened
-                payload = {
-                    "notice": notice.kind.value,
-                    "text": notice.text,
-                    "mentions": list(notice.mentions),
-                }
-                self._queue(SLACK, "incident.reply", incident.id, payload, now)
-                if notice.crosspost:
-                    self._queue(
-                        SLACK,
-                        "incident.crosspost",
-                        incident.id,
-                        {**payload, "channel": notice.crosspost},
-                        now,
-                    )
-        if incident.state is IncidentState.SILENCED and incident.slack_ts is None:
-            notices = [n for n in notices if n.kind not in LOUD]  # recorded, not announced
-        for channel, floor in self.channels.items():
-            if channel == SLACK:
-                continue
-            for notice in notices:
-                if channel != "console" and (
-                    notice.kind not in LOUD
-                    or SEVERITY_ORDER.index(incident.severity) < SEVERITY_ORDER.index(floor)
-                ):
-                    continue
-                payload = {
-                    "notice": notice.kind.value,
-                    "text": notice.text,
-                    "mentions": list(notice.mentions),
-                    "incident": incident_snapshot(incident),
-                }
-                self._queue(channel, "incident.notice", incident.id, payload, now)
+        queue.queue(incident, notices)
+        if queue.queued:
+            self.on_queued()
         return incident
-
-    def _queue(
-        self,
-        channel: str,
-        kind: str,
-        ref: int,
-        payload: Mapping[str, Any],
-        due: float,
-        *,
-        coalesce: bool = False,
-    ) -> None:
-        if coalesce:
-            pending = self.store.conn.execute(
-                "UPDATE outbox SET next_attempt_at = min(next_attempt_at, ?) WHERE channel = ? "
-                "AND kind = ? AND ref = ? AND delivered_at IS NULL AND failed_at IS NULL "
-                "AND claimed_until IS NULL",
-                (due, channel, kind, ref),
-            )
-            if pending.rowcount:
-                self.on_queued()
-                return
-        self.store.conn.execute(
-            "INSERT INTO outbox (created_at, channel, kind, ref, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (self.clock.now(), channel, kind, ref, json.dumps(payload), due),
-        )
-        self.on_queued()

@@ -66,26 +66,7 @@ def open_incident(
         and previous.resolved_at is not None
         and now - previous.resolved_at <= policy.cooldown
     ):
-        incident = replace(
-            previous,
-            state=state,
-            status=transition.current,
-            severity=transition.severity,
-            summary=transition.summary,
-            values=transition.values,
-            last_seen_at=now,
-            resolved_at=None,
-            count=previous.count + 1,
-            acked_by=None,
-            acked_at=None,
-            silence_id=silence_id,
-            escalation_step=0,
-            reminded_at=None,
-            changes=(*previous.changes, now),
-        )
-        incident, flapping = _flapping(incident, now, policy)
-        notice = Notice(kind=NoticeKind.REOPENED, text=messages.reopened(transition.summary))
-        return incident, [notice, *flapping]
+        return _reopen(previous, transition, now, policy, state, silence_id)
     incident = Incident(
         fingerprint=transition.fingerprint,
         check=transition.check,
@@ -103,6 +84,37 @@ def open_incident(
         runbook_url=runbook_url,
     )
     return incident, [Notice(kind=NoticeKind.OPENED, text=messages.opened(transition.summary))]
+
+
+def _reopen(
+    previous: Incident,
+    transition: Transition,
+    now: float,
+    policy: AlertsSettings,
+    state: IncidentState,
+    silence_id: int | None,
+) -> tuple[Incident, list[Notice]]:
+    """The last incident of the fingerprint, resolved within the cooldown, comes back."""
+    incident = replace(
+        previous,
+        state=state,
+        status=transition.current,
+        severity=transition.severity,
+        summary=transition.summary,
+        values=transition.values,
+        last_seen_at=now,
+        resolved_at=None,
+        count=previous.count + 1,
+        acked_by=None,
+        acked_at=None,
+        silence_id=silence_id,
+        escalation_step=0,
+        reminded_at=None,
+        changes=(*previous.changes, now),
+    )
+    incident, flapping = _flapping(incident, now, policy)
+    notice = Notice(kind=NoticeKind.REOPENED, text=messages.reopened(transition.summary))
+    return incident, [notice, *flapping]
 
 
 def worsen(incident: Incident, transition: Transition, now: float) -> tuple[Incident, list[Notice]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot import messages
 from bot.engine.supervisor import SupervisorEvent
 from bot.records import EventKind
-from bot.store import proposals
+from bot.store import events, proposals
 from bot.store.db import Store
 from bot.store.incidents import open_incidents
 
@@ -31,37 +31,23 @@ class PreviousRun:
 
 
 def previous_run(store: Store) -> PreviousRun:
-    row = store.conn.execute(
-        "SELECT kind, at FROM events WHERE kind IN (?, ?) ORDER BY id DESC LIMIT 1",
-        (EventKind.STARTED, EventKind.STOPPED),
-    ).fetchone()
-    if row is None:
+    last = events.last_of(store, EventKind.STARTED, EventKind.STOPPED)
+    if last is None:
         return PreviousRun(started_at=None, stopped=True)
-    if row["kind"] == EventKind.STOPPED:
-        return PreviousRun(started_at=row["at"], stopped=True)
-    return PreviousRun(started_at=row["at"], stopped=False)
+    kind, at = last
+    return PreviousRun(started_at=at, stopped=kind == EventKind.STOPPED)
 
 
 def last_event_id(store: Store) -> int:
-    row = store.conn.execute("SELECT max(id) FROM events").fetchone()
-    return int(row[0] or 0)
+    return events.last_event_id(store)
 
 
 def recovery_notice(store: Store, previous: PreviousRun, since_event: int) -> str:
     """The "recovered from a crash" notice: adoptions recorded after event ``since_event``."""
     adopted = [
-        (row["subject"], int(_pid(row["detail"])))
-        for row in store.conn.execute(
-            "SELECT subject, detail FROM events WHERE kind = ? AND id > ? ORDER BY id",
-            (SupervisorEvent.ADOPTED, since_event),
-        )
+        (subject, int(detail.get("pid") or 0))
+        for subject, detail in events.since(store, SupervisorEvent.ADOPTED, since_event)
     ]
     incidents = [(i.id, i.check) for i in open_incidents(store)]
     approvals = [(p.id, p.action) for p in proposals.open_proposals(store)]
     return messages.recovered_from_crash(previous.started_at or 0.0, adopted, incidents, approvals)
-
-
-def _pid(detail: str) -> int:
-    import json
-
-    return int(json.loads(detail).get("pid") or 0)

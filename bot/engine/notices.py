@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from bot.clock import Clock
 from bot.records import Severity
+from bot.store import outbox
 from bot.store.db import Store
 
 NOTICE_KIND = "notice.post"
@@ -54,12 +55,16 @@ class Announcer:
         """
         now = self.clock.now()
         payload = json.dumps({"text": text, "at": now})
-        with self.store.transaction() as conn:
+        with self.store.transaction():
             for channel in self.channels:
-                conn.execute(
-                    "INSERT INTO outbox (created_at, channel, kind, ref, payload, next_attempt_at) "
-                    "VALUES (?, ?, ?, NULL, ?, ?)",
-                    (now, channel, NOTICE_KIND, payload, now),
+                outbox.enqueue(
+                    self.store,
+                    channel=channel,
+                    kind=NOTICE_KIND,
+                    ref=None,
+                    payload=payload,
+                    due=now,
+                    now=now,
                 )
             self.store.record_event(NoticeEvent.POSTED, topic, now, text=text)
         if self.channels:

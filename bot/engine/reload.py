@@ -265,6 +265,8 @@ class Reloader:
             c.name: list(c.remediate) for c in new.settings.checks if c.remediate
         }
         rt.remediation.dry_run = new.settings.remediation.dry_run
+        if rt.slack_notifier is not None:
+            rt.slack_notifier.reconfigure(actions=rt.remediation.actions)
 
     def _resolve_incidents_of(self, checks_gone: Sequence[str]) -> None:
         rt = self.runtime

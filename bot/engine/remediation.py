@@ -12,25 +12,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from actions.base import Action, ActionContext, Mode, Risk
+from actions.base import Action, ActionContext, Mode
 from bot import messages
 from bot.clock import Clock
-from bot.engine.alerting import PREDICTED, Alerting
-from bot.engine.policy import Facts, budget_left, decide, may_deny, show_buttons
+from bot.engine.alerting import Alerting
+from bot.engine.policy import Facts, budget_left, decide, may_deny
+from bot.engine.remediation_runs import ActionRuns, Verification, Verifier, verification_from
 from bot.errors import UserError
-from bot.records import Decision, Incident, Offer, Proposal, ProposalState
+from bot.records import Decision, Incident, Proposal, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
-from checks.base import Status
+from bot.store.proposals import KILL_SWITCH
+
+__all__ = [
+    "KILL_SWITCH",
+    "Remediation",
+    "UnknownAction",
+    "UnknownProposal",
+    "Verification",
+    "verification_from",
+]
 
 log = logging.getLogger(__name__)
-
-KILL_SWITCH = "actions_paused"
 
 
 class UnknownAction(UserError):
@@ -45,13 +52,6 @@ class UnknownProposal(UserError):
         super().__init__(messages.refusal_unknown_proposal(f"#{proposal_id}"))
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Verification:
-    ok: bool
-    summary: str
-
-
-Verifier = Callable[[str], Awaitable[Verification]]
 GroupsOf = Callable[[str], Awaitable[Collection[str]]]
 
 
@@ -81,6 +81,9 @@ class Remediation:
         self.groups_of = groups_of
         self.dry_run = dry_run
         self._tasks: set[asyncio.Task[None]] = set()
+        self._runs = ActionRuns(
+            store=store, clock=clock, alerting=alerting, context=context, verify=verify
+        )
 
     # ---- from alerting, inside its transaction -------------------------------------------
     def on_incident_opened(self, incident: Incident) -> None:
@@ -89,7 +92,7 @@ class Remediation:
         A predicted incident (anomaly, risk, forecast) only proposes: an ``auto`` action
         waits for a person like an ``approve`` one, whatever its mode."""
         now = self.clock.now()
-        predicted = incident.kind in PREDICTED
+        predicted = incident.kind.predicted
         for name in self.remediations.get(incident.check, []):
             action = self.actions.get(name)
             if action is None:
@@ -127,14 +130,13 @@ class Remediation:
     async def facts(self, proposal: Proposal, actor: str, trusted: bool) -> Facts:
         spec = self._action(proposal.action).spec
         now = self.clock.now()
-        paused = store_proposals.switch(self.store, KILL_SWITCH)
         return Facts(
             now=now,
             runs_in_window=store_proposals.runs_since(
                 self.store, proposal.action, now - spec.budget_window
             ),
             last_run_at=store_proposals.last_run_at(self.store, proposal.action),
-            paused_by=paused[1] if paused and paused[0] == "on" else None,
+            paused_by=store_proposals.paused_by(self.store),
             actor_groups=frozenset() if trusted else await self.groups_of(actor),
             trusted=trusted,
         )
@@ -183,7 +185,7 @@ class Remediation:
                     allowed=False, reason=messages.refusal_used(proposal.id, "taken", "")
                 )
             self._tell(claimed, decision.reason)
-        self._later(self._run(claimed, actor))
+        self._later(self._runs.run(claimed, self._action(claimed.action), actor, self.dry_run))
         return decision
 
     async def deny(
@@ -258,8 +260,7 @@ class Remediation:
             audit.append(self.store, now, "switch.actions", actor, KILL_SWITCH, {"paused": paused})
 
     def paused_by(self) -> str | None:
-        value = store_proposals.switch(self.store, KILL_SWITCH)
-        return value[1] if value and value[0] == "on" else None
+        return store_proposals.paused_by(self.store)
 
     def sweep(self) -> None:
         """Expire proposals nobody answered in time."""
@@ -285,7 +286,7 @@ class Remediation:
         """Every action with its policy and what is left of its budget (``/selfreg actions``)."""
         now = self.clock.now()
         rows = []
-        shadow = self.shadow_record()
+        shadow = store_proposals.shadow_counts(self.store)
         for name, action in sorted(self.actions.items()):
             spec = action.spec
             runs = store_proposals.runs_since(self.store, name, now - spec.budget_window)
@@ -302,167 +303,6 @@ class Remediation:
                 }
             )
         return rows
-
-    def offers(self, incident: Incident) -> list[Offer]:
-        """The incident's proposals as the message shows them (asks the gate, dry run)."""
-        now = self.clock.now()
-        paused = self.paused_by()
-        shown = []
-        for proposal in store_proposals.for_incident(self.store, incident.id):
-            action = self.actions.get(proposal.action)
-            if action is None or proposal.mode is Mode.SHADOW:
-                continue
-            spec = action.spec
-            runs = store_proposals.runs_since(self.store, proposal.action, now - spec.budget_window)
-            facts = Facts(
-                now=now,
-                runs_in_window=runs,
-                last_run_at=store_proposals.last_run_at(self.store, proposal.action),
-                paused_by=paused,
-            )
-            buttons = show_buttons(proposal, spec, facts)
-            shown.append(
-                Offer(
-                    proposal_id=proposal.id,
-                    label=action.describe(),
-                    line=messages.offer_line(
-                        proposal,
-                        action.describe(),
-                        spec.risk.value,
-                        budget_left(spec, runs),
-                        spec.budget,
-                    ),
-                    buttons=buttons,
-                    confirm=proposal.risk is Risk.HIGH,
-                    closing_note=messages.offer_closing(proposal, action.describe()),
-                )
-            )
-        return shown
-
-    # ---- running and verifying ------------------------------------------------------------
-    async def _run(self, proposal: Proposal, actor: str) -> None:
-        action = self._action(proposal.action)
-        dry = self.dry_run
-        started = self.clock.now()
-        with self.store.transaction():
-            run_id = store_proposals.start_run(
-                self.store, proposal.id, proposal.action, started, dry
-            )
-            if actor != "selfreg":
-                self._shadow_confirmed(proposal, actor, started)
-            store_proposals.save(
-                self.store, replace(proposal, state=ProposalState.RUNNING, run_id=run_id)
-            )
-            audit.append(
-                self.store,
-                started,
-                "action.started",
-                actor,
-                f"proposal:{proposal.id}",
-                {"action": proposal.action, "run": run_id, "dry_run": dry},
-            )
-        clock_start = time.monotonic()
-        try:
-            result = await asyncio.wait_for(
-                action.execute(self.context, dry_run=dry), action.spec.timeout
-            )
-            ok, summary, output, code = result.ok, result.summary, result.output, result.exit_code
-        except TimeoutError:
-            ok, summary, output, code = (
-                False,
-                messages.action_timed_out(action.spec.timeout),
-                "",
-                None,
-            )
-        except Exception as exc:  # an action bug is a failed run, never a crash of selfreg
-            log.exception("action %s raised", proposal.action)
-            ok, summary, output, code = False, f"{type(exc).__name__}: {exc}", "", None
-        finished = self.clock.now()
-        state = ProposalState.SUCCEEDED if ok else ProposalState.FAILED
-        with self.store.transaction():
-            digest = store_proposals.finish_run(
-                self.store, run_id, finished, ok, summary, output, code
-            )
-            current = store_proposals.get(self.store, proposal.id) or proposal
-            store_proposals.save(self.store, replace(current, state=state))
-            audit.append(
-                self.store,
-                finished,
-                "action.finished",
-                actor,
-                f"proposal:{proposal.id}",
-                {
-                    "run": run_id,
-                    "ok": ok,
-                    "exit_code": code,
-                    "seconds": round(time.monotonic() - clock_start, 3),
-                    "output_sha256": digest,
-                    "summary": summary,
-                },
-            )
-            self._tell(current, messages.action_result(action.describe(), ok, summary, output, dry))
-        if ok and not dry and proposal.incident_id is not None:
-            await asyncio.sleep(action.spec.verify_after)
-            await self._verify(proposal, run_id)
-
-    async def _verify(self, proposal: Proposal, run_id: int) -> None:
-        incident = self.alerting.incident(proposal.incident_id or 0)
-        if incident is None:
-            return
-        verification = await self.verify(incident.check)
-        now = self.clock.now()
-        state = ProposalState.VERIFIED if verification.ok else ProposalState.NOT_EFFECTIVE
-        with self.store.transaction():
-            store_proposals.set_verified(self.store, run_id, verification.ok, verification.summary)
-            current = store_proposals.get(self.store, proposal.id) or proposal
-            store_proposals.save(self.store, replace(current, state=state))
-            audit.append(
-                self.store,
-                now,
-                "action.verified" if verification.ok else "action.not_effective",
-                "selfreg",
-                f"proposal:{proposal.id}",
-                {"run": run_id, "summary": verification.summary},
-            )
-            if verification.ok:
-                self._tell(current, messages.verified(verification.summary))
-            else:
-                self._tell(current, messages.not_effective(verification.summary))
-                self.alerting.escalate_now(incident.id)
-
-    def _shadow_confirmed(self, proposal: Proposal, actor: str, now: float) -> None:
-        """A person ran what a shadow proposal said selfreg would have run: record the hit."""
-        if proposal.incident_id is None:
-            return
-        for shadow in store_proposals.for_incident(self.store, proposal.incident_id):
-            if (
-                shadow.mode is Mode.SHADOW
-                and shadow.action == proposal.action
-                and shadow.state is ProposalState.PROPOSED
-            ):
-                confirmed = replace(
-                    shadow,
-                    state=ProposalState.APPROVED,
-                    decided_by=actor,
-                    decided_at=now,
-                    reason="a person ran it later",
-                )
-                store_proposals.save(self.store, confirmed)
-                detail = {"run_by_proposal": proposal.id}
-                audit.append(
-                    self.store, now, "shadow.confirmed", actor, f"proposal:{shadow.id}", detail
-                )
-
-    def shadow_record(self) -> dict[str, tuple[int, int]]:
-        """Per action: (shadow proposals, how many a person later ran): how often automation
-        would have been right."""
-        counts: dict[str, tuple[int, int]] = {}
-        for row in self.store.conn.execute(
-            "SELECT action, count(*), sum(state = 'approved') FROM proposals "
-            "WHERE mode = 'shadow' GROUP BY action"
-        ):
-            counts[row[0]] = (int(row[1]), int(row[2] or 0))
-        return counts
 
     # ---- helpers ------------------------------------------------------------------------------
     def _tell(self, proposal: Proposal, text: str) -> None:
@@ -495,11 +335,3 @@ class Remediation:
         """Wait for background runs and verifications (tests and graceful stop)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
-
-
-def verification_from(observations: list, check: str) -> Verification:
-    """A check's fresh observations as a verification: ok only when every subject is ok."""
-    failing = [o for o in observations if o.status is not Status.OK]
-    first = (failing or observations or [None])[0]
-    summary = first.summary if first is not None else f"{check} returned nothing"
-    return Verification(ok=not failing and bool(observations), summary=summary)

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
@@ -21,20 +22,23 @@ from bot.clock import Clock
 from bot.engine.context import CheckState, RunContext
 from bot.engine.proctable import ProcessTableCache
 from bot.engine.transitions import consider
-from bot.records import EventKind, LatestState
+from bot.records import EventKind, Incident, LatestState, Transition
 from bot.store.db import Store
-from bot.store.observations import (
-    RunHooks,
-    RunRecord,
-    load_check_state,
-    load_latest,
-    write_runs,
-)
+from bot.store.observations import RunRecord, write_runs
+from bot.store.state import load_check_state, load_latest
 from checks.base import Check, Observation, ProcessTable, Status
 
 log = logging.getLogger(__name__)
 
 STATE_REFRESH = 60.0  # seconds a steady check's stored latest state may lag its last run
+
+
+class AlertSink(Protocol):
+    """Where the runner hands what it wrote, in the same transaction (``Alerting``)."""
+
+    def handle(self, transition: Transition) -> Incident | None: ...
+
+    def repeat(self, observation: Observation) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -57,14 +61,14 @@ class CheckRunner:
         store: Store,
         clock: Clock,
         http: aiohttp.ClientSession,
-        hooks: RunHooks | None = None,
+        alerting: AlertSink | None = None,
         stats: Callable[[], Mapping[str, float]] = dict,
     ) -> None:
         self.checks = {check.name: check for check in checks}
         self.store = store
         self.clock = clock
         self.http = http
-        self.hooks = hooks
+        self.alerting = alerting
         self.stats = stats
         self.processes = ProcessTableCache()
         self.latest: dict[tuple[str, str], LatestState] = load_latest(store)
@@ -174,7 +178,7 @@ class CheckRunner:
                 )
             )
             self.last_durations[result.check.name] = result.duration
-        write_runs(self.store, records, self.hooks)
+        self._write(records)
         self.latest.update(updated)
         if self.on_recorded is not None:
             self.on_recorded([o for result in results for o in result.observations])
@@ -185,6 +189,18 @@ class CheckRunner:
                 merged = dict(self.committed.get(result.check.name, {}))
                 merged.update(result.state_writes)
                 self.committed[result.check.name] = merged
+
+    def _write(self, records: Sequence[RunRecord]) -> None:
+        """Write the runs, then hand each transition and repeat to alerting: one transaction,
+        so the incidents and outbox rows commit with the runs that caused them, or nothing."""
+        with self.store.transaction():
+            written = write_runs(self.store, records)
+            if self.alerting is None:
+                return
+            for transition in written.transitions:
+                self.alerting.handle(transition)
+            for observation in written.repeats:
+                self.alerting.repeat(observation)
 
     def _worth_writing(
         self, previous: LatestState | None, state: LatestState, check: Check

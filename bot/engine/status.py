@@ -11,8 +11,9 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.records import LatestState
+from bot.store.components import summaries
 from bot.store.db import Store
-from bot.store.observations import load_latest
+from bot.store.state import load_latest
 from checks.base import Status
 
 
@@ -45,5 +46,4 @@ def build_status(
 
 def status_from_store(store: Store, now: float) -> dict[str, Any]:
     """The status document as the store last recorded it (selfreg not running)."""
-    components = [dict(row) for row in store.conn.execute("SELECT * FROM components ORDER BY name")]
-    return build_status(load_latest(store), components, running=False, now=now)
+    return build_status(load_latest(store), summaries(store), running=False, now=now)

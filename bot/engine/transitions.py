@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.records import LatestState, Severity, Transition
+from bot.records import IncidentKind, LatestState, Severity, Transition
 from checks.base import CheckSpec, Observation, Status
 
 _DEFAULT_SEVERITY = {
@@ -19,9 +19,15 @@ _DEFAULT_SEVERITY = {
 }
 
 
-def fingerprint(check: str, subject: str, kind: str = "rule") -> str:
-    """The identity of what an incident is about: check, subject and kind."""
-    return f"{check}|{subject}|{kind}"
+def fingerprint(
+    check: str, subject: str, kind: IncidentKind = IncidentKind.RULE, metric: str = ""
+) -> str:
+    """The identity of what an incident is about: check, subject and kind (and, for a
+    prediction, the metric it watches: one incident per (check, subject, kind, metric),
+    never the rule's)."""
+    kind = IncidentKind(kind)
+    what = f"{kind.value}:{metric}" if metric else kind.value
+    return f"{check}|{subject}|{what}"
 
 
 def severity_of(spec: CheckSpec, status: Status) -> Severity:

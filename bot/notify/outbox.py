@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import Notifier, OutboxMessage
 from bot.records import EventKind
+from bot.store import outbox as rows
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class OutboxWorker:
         self.wake = asyncio.Event()
         self.finishing = False
         self._finish_by: float | None = None
-        self._channels = ", ".join("?" for _ in self.notifiers) or "NULL"
+        self._channels = tuple(self.notifiers)
 
     def release_claims(self) -> int:
         """Free the rows a previous process claimed and never finished; returns how many.
@@ -52,18 +53,10 @@ class OutboxWorker:
         held belongs to a process that died (``kill -9``), and its rows are due again now
         rather than when the claim would have lapsed.
         """
-        with self.store.transaction():
-            cursor = self.store.conn.execute(
-                "UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL "
-                "AND delivered_at IS NULL AND failed_at IS NULL"
-            )
-        return cursor.rowcount
+        return rows.release_claims(self.store)
 
     def pending_count(self) -> int:
-        row = self.store.conn.execute(
-            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"
-        ).fetchone()
-        return int(row[0])
+        return rows.pending_count(self.store)
 
     async def run(self) -> None:
         """Deliver until ``finish`` is called: after each wake-up, and at the next retry time."""
@@ -93,15 +86,8 @@ class OutboxWorker:
         (an update not due yet, never tried) holds back nothing.
         """
         now = self.clock.now()
-        rows = self.store.conn.execute(
-            "SELECT id, channel, kind, ref, payload, attempts, next_attempt_at FROM outbox "
-            "WHERE delivered_at IS NULL AND failed_at IS NULL "
-            f"AND (claimed_until IS NULL OR claimed_until < ?) AND channel IN ({self._channels}) "
-            "ORDER BY id LIMIT 500",
-            (now, *self.notifiers),
-        ).fetchall()
         blocked: set[str] = set()
-        for row in rows:
+        for row in rows.unclaimed(self.store, self._channels, now):
             if (
                 self.finishing
                 and self._finish_by is not None
@@ -131,13 +117,7 @@ class OutboxWorker:
         return self._next_due()
 
     def _claim(self, row_id: int, now: float) -> bool:
-        cursor = self.store.conn.execute(
-            "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE id = ? "
-            "AND delivered_at IS NULL AND failed_at IS NULL "
-            "AND (claimed_until IS NULL OR claimed_until < ?)",
-            (now + CLAIM_FOR, row_id, now),
-        )
-        return cursor.rowcount == 1
+        return rows.claim(self.store, row_id, now, now + CLAIM_FOR)
 
     async def _deliver(self, notifier: Notifier, message: OutboxMessage) -> bool:
         """Deliver one row; False when it must be retried later."""
@@ -148,11 +128,8 @@ class OutboxWorker:
                 "outbox row %s to %s failed for good: %s", message.id, message.channel, exc.reason
             )
             now = self.clock.now()
-            with self.store.transaction() as conn:
-                conn.execute(
-                    "UPDATE outbox SET failed_at = ?, last_error = ?, claimed_until = NULL WHERE id = ?",
-                    (now, exc.reason, message.id),
-                )
+            with self.store.transaction():
+                rows.mark_failed(self.store, message.id, now, exc.reason)
                 self.store.record_event(
                     EventKind.DELIVERY_FAILED,
                     message.channel,
@@ -177,24 +154,14 @@ class OutboxWorker:
             self._retry(message.id, backoff(message.attempts), f"{type(exc).__name__}: {exc}")
             return False
         else:
-            self.store.conn.execute(
-                "UPDATE outbox SET delivered_at = ?, claimed_until = NULL, last_error = NULL WHERE id = ?",
-                (self.clock.now(), message.id),
-            )
+            rows.mark_delivered(self.store, message.id, self.clock.now())
         return True
 
     def _retry(self, row_id: int, delay: float, reason: str) -> None:
-        self.store.conn.execute(
-            "UPDATE outbox SET next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
-            (self.clock.now() + delay, reason, row_id),
-        )
+        rows.retry_at(self.store, row_id, self.clock.now() + delay, reason)
 
     def _next_due(self) -> float:
-        row = self.store.conn.execute(
-            "SELECT min(next_attempt_at) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL "
-            f"AND channel IN ({self._channels})",
-            tuple(self.notifiers),
-        ).fetchone()
-        if row[0] is None:
+        due = rows.next_due(self.store, self._channels)
+        if due is None:
             return IDLE_WAKE
-        return min(max(row[0] - self.clock.now(), 0.05), IDLE_WAKE)
+        return min(max(due - self.clock.now(), 0.05), IDLE_WAKE)

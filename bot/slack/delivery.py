@@ -11,19 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from actions.base import Action
 from bot.clock import Clock
+from bot.engine.offers import budget_windows, offers_for
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
-from bot.records import Incident
+from bot.records import Incident, Offer
 from bot.slack import render
 from bot.store import incidents as rows
+from bot.store import proposals, samples, slack_posts
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -81,11 +84,11 @@ class SlackNotifier:
         store: Store,
         clock: Clock,
         channel: str,
-        offers: Callable[[Incident], list[render.Offer]] = lambda _incident: [],
+        actions: Mapping[str, Action] | None = None,
         interactive: bool = True,
     ) -> None:
         self.interactive = interactive
-        self.offers = offers
+        self.actions = dict(actions or {})
         self.client = client
         self.store = store
         self.clock = clock
@@ -149,7 +152,7 @@ class SlackNotifier:
             incident,
             now,
             self._spark(incident.check, incident.subject, incident.values, now),
-            self.offers(incident),
+            self._offers(incident, now),
             interactive=self.interactive,
         )
         ts, channel = incident.slack_ts, incident.slack_channel or self.channel
@@ -159,13 +162,7 @@ class SlackNotifier:
                 thread_ts = await self._sync_digest(incident.digest_id)
             key = f"incident:{incident.id}"
             ts, channel, fresh = await self._post_once(key, rendered, thread_ts)
-            with self.store.transaction():
-                self.store.conn.execute(
-                    "UPDATE incidents SET slack_channel = ?, slack_ts = ?, synced_at = ? "
-                    "WHERE id = ?",
-                    (channel, ts, now, incident.id),
-                )
-                self.store.conn.execute("DELETE FROM slack_posts WHERE key = ?", (key,))
+            slack_posts.incident_posted(self.store, incident.id, key, channel, ts, now)
             if fresh:
                 return ts, channel
         await self._call(
@@ -176,9 +173,7 @@ class SlackNotifier:
             blocks=rendered.blocks,
             text=rendered.text,
         )
-        self.store.conn.execute(
-            "UPDATE incidents SET synced_at = ? WHERE id = ?", (now, incident.id)
-        )
+        slack_posts.incident_synced(self.store, incident.id, now)
         return incident.slack_ts, channel
 
     async def _ensure_posted(self, incident_id: int) -> tuple[str | None, str]:
@@ -238,26 +233,16 @@ class SlackNotifier:
         await self._call("chat_postMessage", target, channel=target, text=text)
 
     async def _sync_digest(self, digest_id: int) -> str | None:
-        row = self.store.conn.execute("SELECT * FROM digests WHERE id = ?", (digest_id,)).fetchone()
-        if row is None:
+        place = slack_posts.digest_place(self.store, digest_id)
+        if place is None:
             return None
-        members = [
-            rows.incident_from_row(r)
-            for r in self.store.conn.execute(
-                "SELECT * FROM incidents WHERE digest_id = ? ORDER BY id", (digest_id,)
-            )
-        ]
+        members = rows.in_digest(self.store, digest_id)
         rendered = render.render_digest(members, self.clock.now())
-        ts, channel = row["slack_ts"], row["slack_channel"]
+        channel, ts = place
         if ts is None:
             key = f"digest:{digest_id}"
             ts, channel, fresh = await self._post_once(key, rendered)
-            with self.store.transaction():
-                self.store.conn.execute(
-                    "UPDATE digests SET slack_channel = ?, slack_ts = ? WHERE id = ?",
-                    (channel, ts, digest_id),
-                )
-                self.store.conn.execute("DELETE FROM slack_posts WHERE key = ?", (key,))
+            slack_posts.digest_posted(self.store, digest_id, key, channel, ts)
             if fresh:
                 return str(ts)
         await self._call(
@@ -280,19 +265,15 @@ class SlackNotifier:
         before recording the ts: the message is looked up by its metadata instead of being
         posted twice. ``fresh`` is False for a message found again (the caller updates it).
         """
-        pending = self.store.conn.execute(
-            "SELECT channel, started_at FROM slack_posts WHERE key = ?", (key,)
-        ).fetchone()
+        pending = slack_posts.pending_post(self.store, key)
         if pending is not None:
-            found = await self._find_post(pending["channel"], key, pending["started_at"], thread_ts)
+            pending_channel, started_at = pending
+            found = await self._find_post(pending_channel, key, started_at, thread_ts)
             if found is not None:
                 log.info("slack: %s was posted before a restart; found it again", key)
-                return found, pending["channel"], False
+                return found, pending_channel, False
         # wall-clock time on purpose: it is compared with the ts Slack gives the message
-        self.store.conn.execute(
-            "INSERT OR REPLACE INTO slack_posts (key, channel, started_at) VALUES (?, ?, ?)",
-            (key, self.channel, time.time()),
-        )
+        slack_posts.begin_post(self.store, key, self.channel, time.time())
         metadata = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
         response = await self._post(self.channel, rendered, thread_ts, metadata)
         return str(response["ts"]), str(response["channel"]), True
@@ -358,17 +339,18 @@ class SlackNotifier:
         metric = "latency" if "latency" in values else next(iter(sorted(values)), None)
         if metric is None:
             return []
-        row = self.store.conn.execute(
-            'SELECT id FROM series WHERE "check" = ? AND subject = ? AND metric = ?',
-            (check, subject, metric),
-        ).fetchone()
-        if row is None:
-            return []
         start = now - 3600
-        width = 3600 / SPARK_BUCKETS
-        buckets = self.store.conn.execute(
-            "SELECT CAST((at - ?) / ? AS INTEGER) AS bucket, avg(value) FROM samples "
-            "WHERE series = ? AND at >= ? GROUP BY bucket ORDER BY bucket",
-            (start, width, row[0], start),
-        ).fetchall()
-        return [float(b[1]) for b in buckets]
+        return samples.bucket_averages(
+            self.store, check, subject, metric, start, 3600 / SPARK_BUCKETS
+        )
+
+    def _offers(self, incident: Incident, now: float) -> list[Offer]:
+        """The incident's stored proposals as the message shows them."""
+        if not self.actions:
+            return []
+        stored = proposals.for_offers(self.store, incident.id, budget_windows(self.actions), now)
+        return offers_for(stored, self.actions, now)
+
+    def reconfigure(self, *, actions: Mapping[str, Action]) -> None:
+        """A reload changed the configured actions: offers are drawn from the new ones."""
+        self.actions = dict(actions)

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
-from bot.records import Incident, IncidentState, Offer
+from bot.records import Incident, IncidentKind, IncidentState, Offer
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -41,7 +41,6 @@ RESTART_ANYWAY = "component.restart_anyway"
 KEEP_STOPPED = "component.keep_stopped"
 USEFUL = "prediction.useful"
 FALSE_ALARM = "prediction.false_alarm"
-PREDICTED_KINDS = ("anomaly", "risk", "forecast")
 
 
 APPROVE_PREFIX = "proposal.approve."
@@ -86,7 +85,7 @@ def incident_title(incident: Incident, now: float) -> str:
     if incident.state is IncidentState.FLAPPING:
         return f"🔁 FLAPPING  {what}"
     icon = ICON.get(incident.severity.value, "🔴")
-    if incident.kind in PREDICTED_KINDS:
+    if incident.kind.predicted:
         return f"🔮 {messages.prediction_title(incident.kind)}  {what}"
     return f"{icon} {incident.severity.value.upper()}  {what} is failing"
 
@@ -100,7 +99,7 @@ def _facts(incident: Incident) -> str:
     first = slack_time(incident.opened_at, messages.clock_time(incident.opened_at))
     last = slack_time(incident.last_seen_at, messages.clock_time(incident.last_seen_at))
     failed = f"{incident.count} check{'s' if incident.count != 1 else ''} failed"
-    if incident.kind in PREDICTED_KINDS:
+    if incident.kind.predicted:
         failed = f"predicted {incident.count} time{'s' if incident.count != 1 else ''}"
     if incident.state is IncidentState.ACKNOWLEDGED and incident.acked_by:
         owner = f"acknowledged by {messages.mention_user(incident.acked_by)}"
@@ -113,7 +112,7 @@ def _facts(incident: Incident) -> str:
 
 def _buttons(incident: Incident) -> list[ButtonElement]:
     value = str(incident.id)
-    if incident.kind == "crash-loop":
+    if incident.kind is IncidentKind.CRASH_LOOP:
         return [
             ButtonElement(
                 text="Restart anyway", action_id=RESTART_ANYWAY, value=value, style="primary"
@@ -132,7 +131,7 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
         buttons.append(
             ButtonElement(text="Silence until resolved", action_id=SILENCE_RESOLVED, value=value)
         )
-    if incident.kind in PREDICTED_KINDS:
+    if incident.kind.predicted:
         buttons.append(ButtonElement(text="Useful", action_id=USEFUL, value=value))
         buttons.append(ButtonElement(text="False alarm", action_id=FALSE_ALARM, value=value))
     if incident.runbook_url:

@@ -28,11 +28,11 @@ def append(
     store: Store, at: float, kind: str, actor: str, subject: str, detail: Mapping[str, Any]
 ) -> int:
     """Append one row, chained to the last; call inside the change's own transaction."""
-    row = store.conn.execute("SELECT digest FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    row = store._conn.execute("SELECT digest FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     previous = row[0] if row else GENESIS
     text = json.dumps(dict(detail), sort_keys=True, default=str)
     digest = _digest(previous, at, kind, actor, subject, text)
-    cursor = store.conn.execute(
+    cursor = store._conn.execute(
         "INSERT INTO audit (at, kind, actor, subject, detail, previous, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (at, kind, actor, subject, text, previous, digest),
     )
@@ -51,7 +51,7 @@ def verify(store: Store) -> tuple[int, Tampered | None]:
     """(rows checked, the first tampered row or None)."""
     previous = GENESIS
     count = 0
-    for row in store.conn.execute("SELECT * FROM audit ORDER BY id"):
+    for row in store._conn.execute("SELECT * FROM audit ORDER BY id"):
         count += 1
         if row["previous"] != previous:
             return count, Tampered(
@@ -88,7 +88,7 @@ def rows(
     query += " ORDER BY id"
     if limit is not None:
         query = f"SELECT * FROM ({query.replace('ORDER BY id', 'ORDER BY id DESC')} LIMIT {int(limit)}) ORDER BY id"
-    for row in store.conn.execute(query, args):
+    for row in store._conn.execute(query, args):
         yield dict(row)
 
 
@@ -121,20 +121,20 @@ def recent(
         incident = int(subject.split(":")[1])
         ids = [
             r[0]
-            for r in store.conn.execute(
+            for r in store._conn.execute(
                 "SELECT id FROM proposals WHERE incident_id = ?", (incident,)
             )
         ]
         subjects = [f"proposal:{i}" for i in ids] or ["-"]
         marks = ", ".join("?" for _ in subjects)
         query = f"SELECT * FROM audit WHERE subject IN ({marks}) ORDER BY id DESC LIMIT ?"
-        found = store.conn.execute(query, (*subjects, limit)).fetchall()
+        found = store._conn.execute(query, (*subjects, limit)).fetchall()
     elif actor is not None:
-        found = store.conn.execute(
+        found = store._conn.execute(
             "SELECT * FROM audit WHERE actor = ? ORDER BY id DESC LIMIT ?", (actor, limit)
         ).fetchall()
     else:
-        found = store.conn.execute(
+        found = store._conn.execute(
             "SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
     return [dict(r) for r in reversed(found)]

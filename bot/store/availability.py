@@ -13,19 +13,19 @@ def availability(store: Store, check: str, now: float, window: float) -> float |
     """
     start = now - window
     subjects = [
-        r[0] for r in store.conn.execute('SELECT subject FROM state WHERE "check" = ?', (check,))
+        r[0] for r in store._conn.execute('SELECT subject FROM state WHERE "check" = ?', (check,))
     ]
     if not subjects:
         return None
     down: list[tuple[float, float]] = []
     for subject in subjects:
-        before = store.conn.execute(
+        before = store._conn.execute(
             'SELECT current FROM transitions WHERE "check" = ? AND subject = ? AND at < ? '
             "ORDER BY at DESC LIMIT 1",
             (check, subject, start),
         ).fetchone()
         failing_since = start if before is not None and before[0] != "ok" else None
-        for at, current in store.conn.execute(
+        for at, current in store._conn.execute(
             'SELECT at, current FROM transitions WHERE "check" = ? AND subject = ? AND at >= ? ORDER BY at',
             (check, subject, start),
         ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,26 +24,26 @@ class Store:
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
-        self.conn = conn
+        self._conn = conn
         self._series: dict[tuple[str, str, str], int] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run a block as one write transaction; roll back if it raises."""
-        if self.conn.in_transaction:  # nested: part of the enclosing transaction
-            yield self.conn
+        if self._conn.in_transaction:  # nested: part of the enclosing transaction
+            yield self._conn
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.conn
+            yield self._conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        self._conn.execute("COMMIT")
 
     def record_event(self, kind: str, subject: str, at: float, **detail: Any) -> None:
         """Append one event row (every state change and internal event gets one)."""
-        self.conn.execute(
+        self._conn.execute(
             "INSERT INTO events (at, kind, subject, detail) VALUES (?, ?, ?, ?)",
             (at, kind, subject, json.dumps(detail, default=str)),
         )
@@ -53,27 +53,32 @@ class Store:
         key = (check, subject, metric)
         if (found := self._series.get(key)) is not None:
             return found
-        row = self.conn.execute(
+        row = self._conn.execute(
             'SELECT id FROM series WHERE "check" = ? AND subject = ? AND metric = ?', key
         ).fetchone()
         if row is None:
-            row = self.conn.execute(
+            row = self._conn.execute(
                 'INSERT INTO series ("check", subject, metric) VALUES (?, ?, ?) RETURNING id', key
             ).fetchone()
         self._series[key] = row[0]
         return row[0]
 
+    def trace(self, callback: Callable[[str], object] | None) -> None:
+        """Hand every statement the writer connection runs to ``callback`` (None: stop);
+        for tests and diagnostics, e.g. counting the transactions of one interval."""
+        self._conn.set_trace_callback(callback)
+
     def is_writable(self) -> bool:
         """True when a write transaction can be taken now (for ``/health``)."""
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute("ROLLBACK")
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("ROLLBACK")
         except sqlite3.Error:
             return False
         return True
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
 
 
 def open_store(path: Path, *, readonly: bool = False) -> Store:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from bot.records import EventKind, LatestState, Transition
 from bot.store.db import Store
-from checks.base import Observation, Status
+from bot.store.samples import add_samples
+from bot.store.state import load_check_state, load_latest, save_check_state, save_latest
+from checks.base import Observation
+
+__all__ = ["RunRecord", "Written", "load_check_state", "load_latest", "write_runs"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -28,70 +32,38 @@ class RunRecord:
     state_writes: Mapping[str, Any] = field(default_factory=dict)
 
 
-class RunHooks(Protocol):
-    """What happens to incidents, inside the same transaction as the runs that caused it."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Written:
+    """What ``write_runs`` wrote that alerting must hear of, in the order it was written."""
 
-    def on_transition(self, transition: Transition) -> None: ...
+    transitions: tuple[Transition, ...] = ()
+    repeats: tuple[Observation, ...] = ()
 
-    def on_repeat(self, observation: Observation) -> None: ...
 
-
-def write_runs(store: Store, runs: Iterable[RunRecord], hooks: RunHooks | None = None) -> None:
-    """Write runs, and what they do to incidents, in one transaction."""
-    with store.transaction() as conn:
-        samples = []
-        states: list[tuple[Any, ...]] = []
+def write_runs(store: Store, runs: Iterable[RunRecord]) -> Written:
+    """Write runs in one transaction (the caller's, if one is open); return the transitions
+    and repeats written, for the caller to hand to alerting in the same transaction."""
+    transitions: list[Transition] = []
+    repeats: list[Observation] = []
+    with store.transaction():
+        states: list[LatestState] = []
+        observations: list[Observation] = []
         for run in runs:
-            states.extend(_state_row(state) for state in run.states)
-            for observation in run.observations:
-                for metric, value in observation.values.items():
-                    series = store.series_id(observation.check, observation.subject, metric)
-                    samples.append((series, observation.at, float(value)))
-            for key, value in run.state_writes.items():
-                conn.execute(
-                    'INSERT INTO check_state ("check", key, value) VALUES (?, ?, ?) '
-                    'ON CONFLICT ("check", key) DO UPDATE SET value = excluded.value',
-                    (run.check, key, json.dumps(value)),
-                )
+            states.extend(run.states)
+            observations.extend(run.observations)
+            if run.state_writes:
+                save_check_state(store, run.check, run.state_writes)
             for transition in run.transitions:
                 _record_transition(store, transition)
-                if hooks is not None:
-                    hooks.on_transition(transition)
-            if hooks is not None:
-                for observation in run.repeats:
-                    hooks.on_repeat(observation)
-        conn.executemany(_UPSERT_STATE, states)
-        conn.executemany("INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", samples)
-
-
-_UPSERT_STATE = (
-    'INSERT INTO state ("check", subject, status, summary, "values", error, at, confirmed, '
-    "confirmed_at, streak, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    'ON CONFLICT ("check", subject) DO UPDATE SET status = excluded.status, '
-    'summary = excluded.summary, "values" = excluded."values", error = excluded.error, '
-    "at = excluded.at, confirmed = excluded.confirmed, confirmed_at = excluded.confirmed_at, "
-    "streak = excluded.streak, duration = excluded.duration"
-)
-
-
-def _state_row(state: LatestState) -> tuple[Any, ...]:
-    return (
-        state.check,
-        state.subject,
-        state.status.value,
-        state.summary,
-        json.dumps(dict(state.values)),
-        state.error,
-        state.at,
-        state.confirmed.value,
-        state.confirmed_at,
-        state.streak,
-        state.duration,
-    )
+                transitions.append(transition)
+            repeats.extend(run.repeats)
+        save_latest(store, states)
+        add_samples(store, observations)
+    return Written(transitions=tuple(transitions), repeats=tuple(repeats))
 
 
 def _record_transition(store: Store, transition: Transition) -> None:
-    row = store.conn.execute(
+    row = store._conn.execute(
         'INSERT INTO transitions (at, fingerprint, "check", subject, kind, previous, current, '
         'severity, summary, "values") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
         (
@@ -115,31 +87,3 @@ def _record_transition(store: Store, transition: Transition) -> None:
         current=transition.current.value,
         transition_id=row[0],
     )
-
-
-def load_latest(store: Store) -> dict[tuple[str, str], LatestState]:
-    """Every (check, subject)'s latest state, as written by the last run."""
-    latest = {}
-    for row in store.conn.execute('SELECT * FROM state ORDER BY "check", subject'):
-        latest[(row["check"], row["subject"])] = LatestState(
-            check=row["check"],
-            subject=row["subject"],
-            status=Status(row["status"]),
-            summary=row["summary"],
-            values=json.loads(row["values"]),
-            error=row["error"],
-            at=row["at"],
-            confirmed=Status(row["confirmed"]),
-            confirmed_at=row["confirmed_at"],
-            streak=row["streak"],
-            duration=row["duration"],
-        )
-    return latest
-
-
-def load_check_state(store: Store) -> dict[str, dict[str, Any]]:
-    """Every check's key-value state (log offsets, last pids)."""
-    state: dict[str, dict[str, Any]] = {}
-    for row in store.conn.execute('SELECT "check", key, value FROM check_state'):
-        state.setdefault(row["check"], {})[row["key"]] = json.loads(row["value"])
-    return state

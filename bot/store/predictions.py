@@ -49,7 +49,7 @@ class RaisedThreshold:
 
 def record(store: Store, predictions: Iterable[PredictionRow]) -> None:
     """Append predictions (in the caller's transaction)."""
-    store.conn.executemany(
+    store._conn.executemany(
         'INSERT INTO predictions ("check", subject, kind, score, detail, at) '
         "VALUES (?, ?, ?, ?, ?, ?)",
         [
@@ -68,7 +68,7 @@ def recent(
     if check is not None:
         query += ' AND "check" = ?'
         args.append(check)
-    rows = store.conn.execute(query + " ORDER BY at DESC, id DESC LIMIT ?", [*args, limit])
+    rows = store._conn.execute(query + " ORDER BY at DESC, id DESC LIMIT ?", [*args, limit])
     return [
         PredictionRow(
             check=r[0], subject=r[1], kind=r[2], score=r[3], detail=json.loads(r[4]), at=r[5]
@@ -79,14 +79,14 @@ def recent(
 
 def prune(store: Store, before: float) -> int:
     """Delete predictions older than ``before``; returns how many went."""
-    return store.conn.execute("DELETE FROM predictions WHERE at < ?", (before,)).rowcount
+    return store._conn.execute("DELETE FROM predictions WHERE at < ?", (before,)).rowcount
 
 
 def save_feedback(
     store: Store, incident_id: int, actor: str, kind: str, target: str, verdict: str, at: float
 ) -> None:
     """One person's verdict on one prediction incident; a second click replaces the first."""
-    store.conn.execute(
+    store._conn.execute(
         "INSERT INTO prediction_feedback (incident_id, actor, kind, target, verdict, at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, actor) DO UPDATE SET "
         "verdict = excluded.verdict, at = excluded.at",
@@ -99,7 +99,7 @@ def feedback_counts(store: Store) -> dict[str, dict[str, int]]:
 
     An incident counts once, by its latest verdict (several people may click)."""
     counts: dict[str, dict[str, int]] = {}
-    for row in store.conn.execute(
+    for row in store._conn.execute(
         "SELECT kind, verdict, count(*) FROM (SELECT kind, verdict, row_number() OVER "
         "(PARTITION BY incident_id ORDER BY at DESC, rowid DESC) AS n FROM prediction_feedback) "
         "WHERE n = 1 GROUP BY kind, verdict"
@@ -110,7 +110,7 @@ def feedback_counts(store: Store) -> dict[str, dict[str, int]]:
 
 def false_alarms_since(store: Store, kind: str, target: str, since: float) -> int:
     """False-alarm incidents of one target after ``since`` (its last raise)."""
-    row = store.conn.execute(
+    row = store._conn.execute(
         "SELECT count(DISTINCT incident_id) FROM prediction_feedback "
         "WHERE kind = ? AND target = ? AND verdict = ? AND at > ?",
         (kind, target, FALSE_ALARM, since),
@@ -124,14 +124,14 @@ def raised_thresholds(store: Store) -> dict[tuple[str, str], RaisedThreshold]:
         (r[0], r[1]): RaisedThreshold(
             kind=r[0], target=r[1], level=r[2], value=r[3], raised_at=r[4]
         )
-        for r in store.conn.execute(
+        for r in store._conn.execute(
             "SELECT kind, target, level, value, raised_at FROM prediction_thresholds"
         )
     }
 
 
 def save_threshold(store: Store, raised: RaisedThreshold) -> None:
-    store.conn.execute(
+    store._conn.execute(
         "INSERT INTO prediction_thresholds (kind, target, level, value, raised_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, target) DO UPDATE SET "
         "level = excluded.level, value = excluded.value, raised_at = excluded.raised_at",
@@ -144,7 +144,7 @@ def last_event_times(store: Store, kind: str) -> dict[str, float]:
     """When each subject last had an event of ``kind`` (the predictor's last fit per model)."""
     return {
         row[0]: row[1]
-        for row in store.conn.execute(
+        for row in store._conn.execute(
             "SELECT subject, max(at) FROM events WHERE kind = ? GROUP BY subject", (kind,)
         )
     }
@@ -154,7 +154,7 @@ def check_samples(
     store: Store, check: str, since: float = 0.0
 ) -> Iterator[tuple[str, str, float, float]]:
     """A check's stored samples since ``since`` as (subject, metric, at, value), oldest first."""
-    return store.conn.execute(
+    return store._conn.execute(
         "SELECT s.subject, s.metric, m.at, m.value FROM samples m JOIN series s ON m.series = s.id "
         'WHERE s."check" = ? AND m.at >= ? ORDER BY m.at',
         (check, since),
@@ -163,7 +163,7 @@ def check_samples(
 
 def samples_since(store: Store, since: float) -> Iterator[tuple[str, str, str, float, float]]:
     """Every stored sample since ``since`` as (check, subject, metric, at, value), oldest first."""
-    return store.conn.execute(
+    return store._conn.execute(
         'SELECT s."check", s.subject, s.metric, m.at, m.value FROM samples m '
         "JOIN series s ON m.series = s.id WHERE m.at >= ? ORDER BY m.at",
         (since,),
@@ -174,7 +174,7 @@ def check_series(store: Store, check: str) -> list[tuple[str, str]]:
     """The (subject, metric) pairs a check has stored samples under."""
     return [
         (r[0], r[1])
-        for r in store.conn.execute(
+        for r in store._conn.execute(
             'SELECT subject, metric FROM series WHERE "check" = ?', (check,)
         )
     ]
@@ -185,7 +185,7 @@ def rule_incident_spans(store: Store, check: str) -> list[tuple[float, float | N
     Prediction incidents never count."""
     return [
         (r[0], r[1])
-        for r in store.conn.execute(
+        for r in store._conn.execute(
             'SELECT opened_at, resolved_at FROM incidents WHERE "check" = ? AND kind = ?',
             (check, IncidentKind.RULE.value),
         )

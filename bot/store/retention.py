@@ -13,7 +13,7 @@ def roll_up(store: Store, now: float) -> int:
     it twice, or after a crash half-way, gives the same rows.
     """
     current_minute = int(now // 60)
-    row = store.conn.execute("SELECT coalesce(max(minute), -1) FROM rollups").fetchone()
+    row = store._conn.execute("SELECT coalesce(max(minute), -1) FROM rollups").fetchone()
     since = max(row[0], current_minute - 24 * 60) * 60
     with store.transaction() as conn:
         cursor = conn.execute(

@@ -13,6 +13,7 @@ from bot.records import IncidentState, Severity, Transition
 from bot.store import Store
 from bot.store import incidents as rows
 from checks.base import CheckSpec, Observation, Status
+from tests.support import db
 from tests.support.clock import FakeClock
 
 CHANNELS = {"slack": Severity.INFO, "console": Severity.INFO, "email": Severity.ERROR}
@@ -43,7 +44,7 @@ def transition(
 
 def feed(alerting: Alerting, store: Store, event: Transition) -> None:
     with store.transaction():
-        alerting.on_transition(event)
+        alerting.handle(event)
 
 
 def outbox(store: Store, channel: str | None = None) -> list[tuple[str, str, dict]]:
@@ -52,9 +53,7 @@ def outbox(store: Store, channel: str | None = None) -> list[tuple[str, str, dic
     if channel:
         query += " WHERE channel = ?"
         args = (channel,)
-    return [
-        (r[0], r[1], json.loads(r[2])) for r in store.conn.execute(query + " ORDER BY id", args)
-    ]
+    return [(r[0], r[1], json.loads(r[2])) for r in db.rows(store, query + " ORDER BY id", args)]
 
 
 def replies(store: Store) -> list[dict]:
@@ -82,7 +81,7 @@ def test_repeats_update_counters_and_coalesce_into_one_pending_update(store) -> 
     for _ in range(5):
         clock.advance(5)
         with store.transaction():
-            alerting.on_repeat(
+            alerting.repeat(
                 Observation(
                     check="api", status=Status.CRITICAL, summary="still down", at=clock.now()
                 )

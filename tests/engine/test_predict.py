@@ -28,6 +28,7 @@ from bot.store import incidents as rows
 from checks.base import Observation, Status
 from checks.http import HttpCheck, HttpSpec
 from models.anomaly import AnomalyDetector, GroupForest
+from tests.support import db
 from tests.support.clock import FakeClock
 
 CHANNELS = {"slack": Severity.INFO}
@@ -64,7 +65,7 @@ class Rig:
         )
         self.predictor.load()
         self.runner = CheckRunner(
-            checks=[self.check], store=store, clock=self.clock, http=None, hooks=self.alerting
+            checks=[self.check], store=store, clock=self.clock, http=None, alerting=self.alerting
         )  # type: ignore[arg-type]
         self.runner.on_recorded = self.predictor.observe
 
@@ -258,7 +259,8 @@ def test_saved_state_is_restored_and_a_tampered_file_is_refused(store, tmp_path,
 def thread_replies(store: Store, incident_id: int) -> list[str]:
     return [
         json.loads(r[0])["text"]
-        for r in store.conn.execute(
+        for r in db.rows(
+            store,
             "SELECT payload FROM outbox WHERE kind = 'incident.reply' AND ref = ? ORDER BY id",
             (incident_id,),
         )
@@ -285,9 +287,7 @@ def test_repeated_false_alarms_raise_the_metric_threshold_and_say_so(store, tmp_
     assert "3 false alarms on api latency: its anomaly threshold rises from 0.50 to 0.75." in last
     raised = predictions.raised_thresholds(store)[("anomaly", "api||latency")]
     assert raised.level == 1 and raised.value == 0.75
-    events = store.conn.execute(
-        "SELECT count(*) FROM events WHERE kind = 'prediction.feedback'"
-    ).fetchone()[0]
+    events = db.scalar(store, "SELECT count(*) FROM events WHERE kind = 'prediction.feedback'")
     assert events == 6
     reloaded = Rig(store, tmp_path)  # the raise is stored: a restart keeps it
     assert reloaded.predictor.thresholds.anomaly_for(["api||latency"]) == {"api||latency": 0.75}
@@ -339,7 +339,7 @@ def record_history(rig: Rig, hours: float, seed: int = 5) -> None:
         conn.executemany("INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", rows_)
         for at in failures:
             for current, previous in ((Status.CRITICAL, Status.OK), (Status.OK, Status.CRITICAL)):
-                rig.alerting.on_transition(
+                rig.alerting.handle(
                     Transition(
                         fingerprint="api||rule",
                         check="api",

@@ -15,6 +15,7 @@ from bot.engine.runner import CheckRunner
 from bot.records import Severity
 from bot.store import Store
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status
+from tests.support.db import rows, scalar
 
 
 class ScriptSpec(CheckSpec):
@@ -54,7 +55,7 @@ def runner_for(store: Store, http: aiohttp.ClientSession, *checks: Check) -> Che
     clock = SystemClock()
     specs = {check.name: check.spec for check in checks}
     alerting = Alerting(store, clock, AlertsSettings(), specs, {"console": Severity.INFO})
-    return CheckRunner(checks=checks, store=store, clock=clock, http=http, hooks=alerting)
+    return CheckRunner(checks=checks, store=store, clock=clock, http=http, alerting=alerting)
 
 
 async def test_a_check_that_raises_becomes_unknown_with_the_error_text(store, http) -> None:
@@ -63,7 +64,7 @@ async def test_a_check_that_raises_becomes_unknown_with_the_error_text(store, ht
     state = runner.latest[("boom", "")]
     assert state.status is Status.UNKNOWN
     assert state.error == "RuntimeError: disk on fire"
-    row = store.conn.execute("SELECT status, error FROM state WHERE \"check\" = 'boom'").fetchone()
+    row = rows(store, "SELECT status, error FROM state WHERE \"check\" = 'boom'")[0]
     assert tuple(row) == ("unknown", "RuntimeError: disk on fire")
 
 
@@ -91,9 +92,7 @@ async def test_a_check_still_running_is_skipped_not_started_twice(store, http) -
     await runner.run_interval(0.1)
     await runner.run_interval(0.1)
     assert ScriptCheck.runs == 1
-    skipped = store.conn.execute(
-        "SELECT count(*) FROM events WHERE kind = 'check.skipped'"
-    ).fetchone()
+    skipped = rows(store, "SELECT count(*) FROM events WHERE kind = 'check.skipped'")[0]
     assert skipped[0] == 1 and runner.skipped == 1
     await asyncio.wait_for(asyncio.gather(*runner.in_flight.values()), timeout=2)
 
@@ -101,30 +100,28 @@ async def test_a_check_still_running_is_skipped_not_started_twice(store, http) -
 async def test_an_interval_is_written_in_one_transaction(store, http) -> None:
     statements: list[str] = []
     runner = runner_for(store, http, *(script(f"c{i}", interval=1) for i in range(20)))
-    store.conn.set_trace_callback(statements.append)
+    store.trace(statements.append)
     await runner.run_interval(1)
-    store.conn.set_trace_callback(None)
+    store.trace(None)
     assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
-    samples = store.conn.execute("SELECT count(*) FROM samples").fetchone()[0]
+    samples = scalar(store, "SELECT count(*) FROM samples")
     assert samples == 20
 
 
 async def test_a_transition_opens_an_incident_with_its_outbox_row_and_event(store, http) -> None:
     runner = runner_for(store, http, script("api", behaviour="fail", interval=1))
     await runner.run_interval(1)
-    transition = store.conn.execute(
-        "SELECT previous, current, severity FROM transitions"
-    ).fetchone()
+    transition = rows(store, "SELECT previous, current, severity FROM transitions")[0]
     assert tuple(transition) == ("ok", "critical", "critical")
-    outbox = store.conn.execute("SELECT channel, kind FROM outbox").fetchall()
+    outbox = rows(store, "SELECT channel, kind FROM outbox")
     assert [tuple(r) for r in outbox] == [("console", "incident.notice")]
-    incident = store.conn.execute("SELECT state, count FROM incidents").fetchone()
+    incident = rows(store, "SELECT state, count FROM incidents")[0]
     assert tuple(incident) == ("open", 1)
-    events = store.conn.execute("SELECT kind, subject FROM events").fetchall()
+    events = rows(store, "SELECT kind, subject FROM events")
     assert ("transition.recorded", "api||rule") in [tuple(e) for e in events]
     await runner.run_interval(1)
-    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 1
-    assert store.conn.execute("SELECT count FROM incidents").fetchone()[0] == 2, "a repeat counts"
+    assert scalar(store, "SELECT count(*) FROM transitions") == 1
+    assert scalar(store, "SELECT count FROM incidents") == 2, "a repeat counts"
 
 
 async def test_state_commits_with_the_run_and_a_dry_run_commits_nothing(
@@ -138,7 +135,7 @@ async def test_state_commits_with_the_run_and_a_dry_run_commits_nothing(
     assert runner.committed["counter"] == {"count": 2}
     reopened = runner_for(store, http, script("counter", behaviour="count", interval=1))
     assert reopened.committed["counter"] == {"count": 2}
-    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 0
+    assert scalar(store, "SELECT count(*) FROM transitions") == 0
 
 
 async def test_a_first_failure_is_confirmed_by_a_quick_rerun_not_a_whole_interval(
@@ -149,14 +146,14 @@ async def test_a_first_failure_is_confirmed_by_a_quick_rerun_not_a_whole_interva
         store, http, script("api", behaviour="fail", interval=60, open_after=2, confirm_after=0.2)
     )
     await runner.run_interval(60)
-    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 0
+    assert scalar(store, "SELECT count(*) FROM transitions") == 0
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline and ScriptCheck.runs < 2:
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.1)
     assert ScriptCheck.runs == 2
     assert runner.latest[("api", "")].confirmed is Status.CRITICAL
-    assert store.conn.execute("SELECT count(*) FROM transitions").fetchone()[0] == 1
+    assert scalar(store, "SELECT count(*) FROM transitions") == 1
 
 
 async def test_a_run_of_a_check_a_reload_removed_or_replaced_is_not_recorded(store, http) -> None:
@@ -168,4 +165,4 @@ async def test_a_run_of_a_check_a_reload_removed_or_replaced_is_not_recorded(sto
     del runner.checks["api"]  # then removed
     runner.record([result])
     assert runner.latest == {}
-    assert store.conn.execute("SELECT count(*) FROM incidents").fetchone()[0] == 0
+    assert scalar(store, "SELECT count(*) FROM incidents") == 0

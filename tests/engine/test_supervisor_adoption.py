@@ -20,6 +20,7 @@ import pytest
 from bot.engine.supervisor import Supervisor, resolve_command
 from bot.engine.supervisor.processes import boot_id
 from tests.engine.test_supervisor_support import SLEEPER, Harness, alive, harness, wait_until
+from tests.support.db import execute, rows
 from tests.support.servers import free_port
 
 __all__ = ["harness"]
@@ -89,7 +90,7 @@ async def test_a_component_no_longer_configured_is_stopped(harness: Harness) -> 
     second = harness.supervisor(harness.component("api", SLEEPER))
     await second.start()
     assert harness.marked_pids() == {second.snapshot()[0]["pid"]}
-    names = [r[0] for r in harness.store.conn.execute("SELECT name FROM components")]
+    names = [r[0] for r in rows(harness.store, "SELECT name FROM components")]
     assert names == ["api"]
 
 
@@ -104,7 +105,8 @@ async def test_a_reused_pid_is_never_adopted_or_signalled(harness: Harness) -> N
         # the store claims the stranger's pid: once with another start time, once from an
         # earlier boot; either way it is not the process selfreg started
         for start_ticks, boot in ((1, boot_id()), (start_ticks_of(stranger.pid), "an-old-boot")):
-            harness.store.conn.execute(
+            execute(
+                harness.store,
                 "UPDATE component_instances SET pid = ?, start_ticks = ?, boot_id = ?, argv = ?",
                 (stranger.pid, start_ticks, boot, json.dumps(resolve_command(entry["command"]))),
             )

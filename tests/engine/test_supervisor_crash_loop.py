@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import messages
+from bot.records import IncidentKind, Transition
 from tests.engine.test_supervisor_support import (
     EXIT_AT_ONCE,
     Harness,
@@ -11,17 +13,28 @@ from tests.engine.test_supervisor_support import (
     harness,
     wait_until,
 )
+from tests.support.db import rows
 
 __all__ = ["harness"]
 
 LOOPER = {"restart_delay": "20ms", "crash_loop": {"exits": 4, "window": "1m"}}
 
 
+def crash_loop_call(transition: Transition) -> tuple[str, int, float]:
+    """(component, exits, window) from the transition the supervisor hands alerting."""
+    assert transition.kind is IncidentKind.CRASH_LOOP and transition.subject == ""
+    assert transition.fingerprint == f"{transition.check}||crash-loop"
+    name = transition.check.removeprefix("component:")
+    exits, window = 4, 60.0
+    assert transition.summary == messages.crash_loop(name, exits, window)
+    return name, exits, window
+
+
 async def test_a_crash_loop_stops_the_restarts_and_calls_the_hook_once(harness: Harness) -> None:
     calls: list[tuple[str, int, float]] = []
     supervisor = harness.supervisor(
         harness.component("broken", EXIT_AT_ONCE, **LOOPER),
-        on_crash_loop=lambda *args: calls.append(args),
+        on_crash_loop=lambda t: calls.append(crash_loop_call(t)),
     )
     await supervisor.start()
     assert await wait_until(lambda: supervisor.snapshot()[0]["status"] == "crash-loop", 15)
@@ -34,8 +47,8 @@ async def test_a_crash_loop_stops_the_restarts_and_calls_the_hook_once(harness: 
     kinds = [kind for kind, _ in harness.events("broken")]
     assert kinds.count("component.exited") == 4 and kinds.count("component.started") == 4
     assert kinds[-1] == "component.crash_looped"
-    row = harness.store.conn.execute("SELECT status FROM components WHERE name = 'broken'")
-    assert row.fetchone()["status"] == "crash-loop"
+    row = rows(harness.store, "SELECT status FROM components WHERE name = 'broken'")[0]
+    assert row["status"] == "crash-loop"
 
 
 async def test_restart_anyway_clears_the_crash_loop_and_starts_it(harness: Harness) -> None:
@@ -44,7 +57,8 @@ async def test_restart_anyway_clears_the_crash_loop_and_starts_it(harness: Harne
     # exits at once until the file "fixed" exists: a broken deploy that someone then repairs
     code = f"import os, time\nif not os.path.exists({str(flag)!r}): raise SystemExit(3)\ntime.sleep(600)"
     supervisor = harness.supervisor(
-        harness.component("api", code, **LOOPER), on_crash_loop=lambda *a: calls.append(a)
+        harness.component("api", code, **LOOPER),
+        on_crash_loop=lambda t: calls.append(crash_loop_call(t)),
     )
     await supervisor.start()
     assert await wait_until(lambda: supervisor.snapshot()[0]["status"] == "crash-loop", 15)

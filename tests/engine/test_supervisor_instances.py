@@ -10,6 +10,7 @@ import pytest
 
 from bot.engine.supervisor import BadInstanceCount, UnknownComponent
 from tests.engine.test_supervisor_support import SLEEPER, Harness, alive, harness, wait_until
+from tests.support.db import scalar
 
 __all__ = ["harness"]
 
@@ -55,7 +56,7 @@ async def test_scale_starts_and_stops_copies(harness: Harness) -> None:
     await supervisor.scale("workers", 1)
     assert pids(supervisor) == [first]
     assert harness.marked_pids() == {first}
-    stored = harness.store.conn.execute("SELECT count(*) FROM component_instances").fetchone()[0]
+    stored = scalar(harness.store, "SELECT count(*) FROM component_instances")
     assert stored == 1
     assert [k for k, _ in harness.events()][-1] == "component.scaled"
 

@@ -7,6 +7,7 @@ import signal
 import time
 
 from tests.engine.test_supervisor_support import SLEEPER, Harness, alive, harness, wait_until
+from tests.support.db import rows
 
 __all__ = ["harness"]
 
@@ -54,8 +55,8 @@ async def test_stop_sends_sigterm_then_sigkill_and_records_it(harness: Harness) 
     assert codes == {pids["polite"]: -signal.SIGTERM, pids["stubborn"]: -signal.SIGKILL}
     subjects = [
         r["subject"]
-        for r in harness.store.conn.execute(
-            "SELECT subject FROM events WHERE kind = 'component.stopped' ORDER BY id"
+        for r in rows(
+            harness.store, "SELECT subject FROM events WHERE kind = 'component.stopped' ORDER BY id"
         )
     ]
     assert subjects == ["stubborn", "polite"]  # reverse of the declared order

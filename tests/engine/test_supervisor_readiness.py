@@ -13,16 +13,18 @@ from tests.engine.test_supervisor_support import (
     harness,
     tcp_server_code,
 )
+from tests.support.db import rows
 from tests.support.servers import free_port
 
 __all__ = ["harness"]
 
 
 def started_at(harness: Harness, name: str) -> float:
-    row = harness.store.conn.execute(
+    row = rows(
+        harness.store,
         "SELECT at FROM events WHERE kind = 'component.started' AND subject = ? ORDER BY id",
         (name,),
-    ).fetchone()
+    )[0]
     return row["at"]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.config import ComponentSettings
 from bot.engine.supervisor import reconfigure
 from tests.engine.test_supervisor_support import SLEEPER, Harness, alive, harness
+from tests.support.db import rows
 
 __all__ = ["harness"]
 
@@ -36,7 +37,7 @@ async def test_only_the_components_that_changed_are_touched(harness: Harness) ->
     assert not alive(before["api"][0]) and not alive(before["old"][0])
     assert alive(after["new"][0])
     assert harness.marked_pids() == {after["api"][0], after["steady"][0], after["new"][0]}
-    stored = {r[0] for r in harness.store.conn.execute("SELECT name FROM components")}
+    stored = {r[0] for r in rows(harness.store, "SELECT name FROM components")}
     assert stored == {"api", "steady", "new"}
 
 

@@ -23,6 +23,7 @@ from bot.clock import SystemClock
 from bot.config import ComponentSettings
 from bot.engine.supervisor import Supervisor
 from bot.store import Store, open_store
+from tests.support.db import rows
 
 SLEEPER = "import time; time.sleep(600)"
 EXIT_AT_ONCE = "raise SystemExit(3)"
@@ -86,12 +87,13 @@ class Harness:
 
     def events(self, subject: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """(kind, detail) of the component events, oldest first."""
-        rows = self.store.conn.execute(
-            "SELECT kind, subject, detail FROM events WHERE kind LIKE 'component.%' ORDER BY id"
-        ).fetchall()
+        found = rows(
+            self.store,
+            "SELECT kind, subject, detail FROM events WHERE kind LIKE 'component.%' ORDER BY id",
+        )
         return [
             (r["kind"], json.loads(r["detail"]))
-            for r in rows
+            for r in found
             if subject is None or r["subject"] == subject
         ]
 

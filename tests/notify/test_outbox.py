@@ -13,6 +13,7 @@ from bot.notify.console import ConsoleNotifier
 from bot.notify.outbox import OutboxWorker
 from bot.store import Store
 from tests.support.clock import FakeClock
+from tests.support.db import execute, rows, scalar
 
 NOTICE = {
     "notice": "opened",
@@ -43,11 +44,12 @@ class Flaky:
 
 
 def queue(store: Store, channel: str, at: float) -> int:
-    row = store.conn.execute(
+    row = execute(
+        store,
         "INSERT INTO outbox (created_at, channel, kind, payload, next_attempt_at) "
         "VALUES (?, ?, 'incident.notice', ?, ?) RETURNING id",
         (at, channel, json.dumps(NOTICE), at),
-    ).fetchone()
+    )[0]
     return row[0]
 
 
@@ -98,11 +100,9 @@ async def test_a_permanent_failure_is_kept_with_its_reason_and_not_retried(store
     await worker.deliver_due()
     clock.advance(3600)
     await worker.deliver_due()
-    row = store.conn.execute("SELECT failed_at, last_error, delivered_at FROM outbox").fetchone()
+    row = rows(store, "SELECT failed_at, last_error, delivered_at FROM outbox")[0]
     assert row["last_error"] == "channel_not_found" and row["failed_at"] and not row["delivered_at"]
-    event = store.conn.execute(
-        "SELECT detail FROM events WHERE kind = 'outbox.delivery_failed'"
-    ).fetchone()
+    event = rows(store, "SELECT detail FROM events WHERE kind = 'outbox.delivery_failed'")[0]
     assert json.loads(event[0])["error"] == "channel_not_found"
     assert notifier.delivered == []
 
@@ -127,7 +127,7 @@ async def test_rows_for_a_channel_without_a_notifier_wait(store) -> None:
     queue(store, "slack", clock.now())
     worker = OutboxWorker(store, {"console": ConsoleNotifier(io.StringIO())}, clock)
     assert await worker.deliver_due() == 30.0
-    assert store.conn.execute("SELECT attempts FROM outbox").fetchone()[0] == 0
+    assert scalar(store, "SELECT attempts FROM outbox") == 0
 
 
 async def test_finish_lets_the_worker_flush_what_is_due_and_end_between_rows(store) -> None:

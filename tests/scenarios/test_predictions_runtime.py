@@ -14,6 +14,7 @@ from bot.runtime import Runtime
 from bot.store import incidents as rows
 from bot.store import proposals as store_proposals
 from checks.base import Observation, Status
+from tests.support import db
 from tests.support.clock import FakeClock
 
 CONFIG = """
@@ -101,7 +102,7 @@ async def test_a_forecast_inside_the_horizon_proposes_the_fix_and_never_runs_it_
         await runtime.remediation.wait_idle(5)
         current = store_proposals.get(store, proposal.id)
         assert current is not None and current.state.value == "proposed"
-        runs = store.conn.execute("SELECT count(*) FROM action_runs").fetchone()[0]
+        runs = db.scalar(store, "SELECT count(*) FROM action_runs")
         assert runs == 0 and junk.exists()  # auto mode, low risk: still waits for a person
         assert [i.kind for i in rows.open_incidents(store)] == ["forecast"]  # no rule incident
     finally:

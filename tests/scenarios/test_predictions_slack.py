@@ -13,6 +13,7 @@ from bot.engine.runner import RunResult
 from bot.runtime import Runtime
 from bot.store import predictions
 from checks.base import Observation, Status
+from tests.support.db import rows
 from tests.support.slack_selfreg import (
     ALICE,
     BOB,
@@ -108,9 +109,9 @@ async def test_feedback_buttons_record_who_clicked_and_raise_the_threshold(
 
         store = runtime.store
         assert store is not None
-        clicks = store.conn.execute(
-            "SELECT detail FROM events WHERE kind = 'prediction.feedback' ORDER BY id"
-        ).fetchall()
+        clicks = rows(
+            store, "SELECT detail FROM events WHERE kind = 'prediction.feedback' ORDER BY id"
+        )
         assert [ALICE in c[0] for c in clicks] == [True, False]
         assert BOB in clicks[1][0]
         raised = predictions.raised_thresholds(store)[("anomaly", "db-port||connect_time")]

@@ -131,7 +131,7 @@ async def selfreg(
         store=store,
         clock=clock,
         http=http,
-        hooks=alerting,
+        alerting=alerting,
     )
     permissions = Permissions(
         config.settings.slack.permissions, config.settings.slack.admins, client

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from bot.store import audit, open_store
+from tests.support.db import execute
 
 
 def filled(tmp_path: Path):
@@ -30,14 +31,14 @@ def test_an_untouched_trail_verifies(tmp_path: Path) -> None:
 
 def test_a_changed_row_is_named(tmp_path: Path) -> None:
     store = filled(tmp_path)
-    store.conn.execute("UPDATE audit SET actor = 'U0MALLORY' WHERE id = 3")
+    execute(store, "UPDATE audit SET actor = 'U0MALLORY' WHERE id = 3")
     _, tampered = audit.verify(store)
     assert tampered is not None and tampered.id == 3 and "content does not match" in tampered.reason
 
 
 def test_a_removed_row_breaks_the_chain_at_the_next_one(tmp_path: Path) -> None:
     store = filled(tmp_path)
-    store.conn.execute("DELETE FROM audit WHERE id = 2")
+    execute(store, "DELETE FROM audit WHERE id = 2")
     _, tampered = audit.verify(store)
     assert (
         tampered is not None and tampered.id == 3 and "link to the previous row" in tampered.reason

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from bot.store import open_store
 from bot.store.migrations import MIGRATIONS
 from bot.store.retention import prune, roll_up
+from tests.support.db import execute, executemany, rows, scalar
 
 T0 = 1_700_000_040.0  # a whole minute
 
@@ -16,14 +17,14 @@ T0 = 1_700_000_040.0  # a whole minute
 def test_samples_roll_up_per_finished_minute_and_rerunning_changes_nothing(tmp_path: Path) -> None:
     store = open_store(tmp_path / "selfreg.db")
     series = store.series_id("api", "", "latency")
-    rows = [
+    samples = [
         (series, T0 + offset, value)
         for offset, value in ((0, 1.0), (20, 3.0), (50, 2.0), (61, 9.0))
     ]
-    store.conn.executemany("INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", rows)
+    executemany(store, "INSERT INTO samples (series, at, value) VALUES (?, ?, ?)", samples)
     roll_up(store, T0 + 70)
     roll_up(store, T0 + 70)
-    rollups = store.conn.execute("SELECT minute, count, min, max, sum FROM rollups").fetchall()
+    rollups = rows(store, "SELECT minute, count, min, max, sum FROM rollups")
     assert [tuple(r) for r in rollups] == [(int(T0 // 60), 3, 1.0, 3.0, 6.0)]
     store.close()
 
@@ -32,19 +33,21 @@ def test_prune_removes_only_what_is_past_its_window(tmp_path: Path) -> None:
     store = open_store(tmp_path / "selfreg.db")
     series = store.series_id("api", "", "latency")
     day = 86400.0
-    store.conn.executemany(
+    executemany(
+        store,
         "INSERT INTO samples (series, at, value) VALUES (?, ?, ?)",
         [(series, T0 - 2 * day, 1.0), (series, T0 - 60, 2.0)],
     )
-    store.conn.execute(
+    execute(
+        store,
         "INSERT INTO rollups (series, minute, count, min, max, sum) VALUES (?, ?, 1, 1, 1, 1)",
         (series, int((T0 - 40 * day) // 60)),
     )
     store.record_event("old", "", T0 - 40 * day)
     removed = prune(store, T0, samples_for=day, rollups_for=30 * day, events_for=30 * day)
     assert removed == {"samples": 1, "rollups": 1, "events": 1, "outbox": 0}
-    assert store.conn.execute("SELECT count(*) FROM samples").fetchone()[0] == 1
-    assert store.conn.execute("SELECT kind FROM events").fetchone()[0] == "store.pruned"
+    assert scalar(store, "SELECT count(*) FROM samples") == 1
+    assert scalar(store, "SELECT kind FROM events") == "store.pruned"
     store.close()
 
 
@@ -52,7 +55,7 @@ def test_migrations_apply_once_and_the_file_is_in_wal_mode(tmp_path: Path) -> No
     path = tmp_path / "selfreg.db"
     open_store(path).close()
     store = open_store(path)
-    applied = store.conn.execute("SELECT name FROM _sqlite_migrations").fetchall()
+    applied = rows(store, "SELECT name FROM _sqlite_migrations")
     assert [r[0] for r in applied] == [m.name for m in MIGRATIONS.pending(Database(memory=True))]
-    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert scalar(store, "PRAGMA journal_mode") == "wal"
     store.close()

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from bot import messages
 from bot.clock import Clock
 from bot.config import ModelsSettings
-from bot.engine.alerting import PREDICTED, Alerting
+from bot.engine.alerting import Alerting
 from bot.errors import UserError
+from bot.records import PREDICTED
 from bot.store import incidents as rows
 from bot.store import predictions
 from bot.store.db import Store

@@ -2,9 +2,9 @@
 
 ``PredictionIncidents`` remembers which prediction incidents are open (rebuilt from the store
 at start) and since when each one's condition has been clear. A prediction over its threshold
-opens (or refreshes) its incident through ``Alerting.prediction_raised`` and is queued as a
-``predictions`` row; one clear for ``clear_after`` resolves it through
-``Alerting.prediction_cleared``. Anomalies are not refreshed: an episode's first detection
+opens (or refreshes) its incident through ``Alerting.handle`` (a warning transition of its
+kind) and is queued as a ``predictions`` row; one clear for ``clear_after`` resolves it
+through the same entrance (a recovery transition). Anomalies are not refreshed: an episode's first detection
 already said what there is to say.
 """
 
@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import messages
-from bot.engine.alerting import PREDICTED, Alerting, prediction_fingerprint
+from bot.engine.alerting import Alerting
+from bot.engine.transitions import fingerprint as fingerprint_of
+from bot.records import IncidentKind, Severity, Transition
 from bot.store import incidents as rows
 from bot.store import predictions
 from bot.store.db import Store
+from checks.base import Status
 
 
 @dataclass(kw_only=True, slots=True)
@@ -47,7 +50,7 @@ class PredictionIncidents:
         """Pick up the prediction incidents left open by the previous run (each counts as
         seen now: its metric gets the usual time to report again)."""
         for incident in rows.open_incidents(self.store):
-            if incident.kind in PREDICTED:
+            if incident.kind.predicted:
                 metric = incident.fingerprint.rpartition("|")[2].partition(":")[2]
                 self.active[incident.fingerprint] = Active(
                     kind=incident.kind,
@@ -69,7 +72,7 @@ class PredictionIncidents:
         now: float,
     ) -> None:
         """A prediction over its threshold: open its incident, or refresh the open one."""
-        fingerprint = prediction_fingerprint(kind, check, subject, metric)
+        fingerprint = fingerprint_of(check, subject, IncidentKind(kind), metric)
         active = self.active.get(fingerprint)
         if active is not None:
             active.calm_since = None
@@ -86,8 +89,8 @@ class PredictionIncidents:
                 kind=kind, check=check, subject=subject, metric=metric, seen_at=now
             )
         values = {metric or kind: float(detail.get("value", score))}
-        self.alerting.prediction_raised(
-            kind=kind, check=check, subject=subject, metric=metric, summary=summary, values=values
+        self.alerting.handle(
+            _transition(kind, check, subject, metric, Status.WARNING, summary, values, now)
         )
 
     def calm(self, fingerprint: str, calm: bool, now: float) -> None:
@@ -119,12 +122,17 @@ class PredictionIncidents:
 
     def _resolve(self, fingerprint: str, summary: str) -> None:
         active = self.active.pop(fingerprint)
-        self.alerting.prediction_cleared(
-            kind=active.kind,
-            check=active.check,
-            subject=active.subject,
-            metric=active.metric,
-            summary=summary,
+        self.alerting.handle(
+            _transition(
+                active.kind,
+                active.check,
+                active.subject,
+                active.metric,
+                Status.OK,
+                summary,
+                {},
+                self.alerting.clock.now(),
+            )
         )
 
     def flush(self) -> None:
@@ -133,3 +141,29 @@ class PredictionIncidents:
             found, self.found = self.found, []
             with self.store.transaction():
                 predictions.record(self.store, found)
+
+
+def _transition(
+    kind: str,
+    check: str,
+    subject: str,
+    metric: str,
+    current: Status,
+    summary: str,
+    values: Mapping[str, float],
+    at: float,
+) -> Transition:
+    """A prediction over its threshold (warning) or clear again (ok), as alerting hears it."""
+    incident_kind = IncidentKind(kind)
+    return Transition(
+        fingerprint=fingerprint_of(check, subject, incident_kind, metric),
+        check=check,
+        subject=subject,
+        kind=incident_kind,
+        previous=Status.OK if current is Status.WARNING else Status.WARNING,
+        current=current,
+        severity=Severity.WARNING,
+        summary=summary,
+        values=dict(values),
+        at=at,
+    )

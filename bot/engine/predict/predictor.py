@@ -3,7 +3,7 @@
 ``Predictor.observe`` runs on the loop right after the runner's write (cheap: streaming
 anomaly scores, one forecast fit a minute per series, compiled risk forests). A detection,
 a forecast crossing inside the horizon or a risk over its threshold opens its own warning
-incident through ``Alerting.prediction_raised`` (kind anomaly / forecast / risk, its own
+incident through ``Alerting.handle`` (kind anomaly / forecast / risk, its own
 fingerprint: the rule's incident is never touched); it resolves once the condition has been
 clear for ``clear_after``. Retraining (``retrain``) fits in a short-lived worker process
 (``fit``: scikit-learn is never imported here) and swaps the result in on the loop. A model that raises is logged and switched off for the run: rule
@@ -23,13 +23,15 @@ from typing import Any
 from bot import messages
 from bot.clock import Clock
 from bot.config import ModelsSettings
-from bot.engine.alerting import Alerting, prediction_fingerprint
+from bot.engine.alerting import Alerting
 from bot.engine.predict.feedback import Thresholds, record_feedback
 from bot.engine.predict.fit import FitPool, refit_anomaly, refit_risks
 from bot.engine.predict.history import risk_metric, stored_risk_names, warm_from_store
 from bot.engine.predict.incidents import PredictionIncidents
 from bot.engine.predict.report import model_rows, prediction_report
 from bot.engine.predict.state import ModelFiles, save_all
+from bot.engine.transitions import fingerprint as fingerprint_of
+from bot.records import IncidentKind
 from bot.store import predictions
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status, Threshold
@@ -200,7 +202,7 @@ class Predictor:
         for result in anomaly.score_interval(self.detector, now, samples, limits):
             check, _, rest = result.metric.partition("|")
             subject, _, metric = rest.rpartition("|") if rest.count("|") else (rest, "", "")
-            fingerprint = prediction_fingerprint("anomaly", check, subject, metric)
+            fingerprint = fingerprint_of(check, subject, IncidentKind.ANOMALY, metric)
             if result.detected:
                 top = result.contributions[:3]
                 if metric:
@@ -239,7 +241,7 @@ class Predictor:
                 1.0 + zlib.crc32(key.encode()) % 100 / 1000
             )
             horizon = self.thresholds.horizon_for(key)
-            fingerprint = prediction_fingerprint("forecast", check, subject, metric)
+            fingerprint = fingerprint_of(check, subject, IncidentKind.FORECAST, metric)
             crossing = None
             for name, limit, direction in limits:
                 f = self.forecaster.eta(key, limit, now, direction)  # type: ignore[arg-type]
@@ -270,7 +272,7 @@ class Predictor:
             if model is None or model.status().state is not RiskState.READY:
                 continue
             score = model.predict_risk(window_features(list(self.history.get(check, ())), now))
-            fingerprint = prediction_fingerprint("risk", check, "")
+            fingerprint = fingerprint_of(check, "", IncidentKind.RISK)
             if score is None:
                 continue
             self.risk_scores[check] = score.risk

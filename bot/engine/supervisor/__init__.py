@@ -2,11 +2,13 @@
 
 core.py        Supervisor lifecycle: start (adopt or spawn), watch, restart, stop
 controls.py    Supervisor: restart / stop / start / scale / crash-loop buttons
-restarts.py    restart policy, back-off and the crash-loop window (plain functions)
+restarts.py    restart policy, back-off, the crash-loop window and its transition (plain functions)
 processes.py   spawning, process identity, handles for own and adopted processes
 readiness.py   the health probe (http, tcp, process) and waiting until ready
 logs.py        output files and their copy-then-truncate rotation
-rows.py        the store rows (per instance, per component) and events
+rows.py        the store rows (per instance, per component) and events, via bot.store.components
+events.py      the supervisor's event kinds
+strays.py      at start: stop what an earlier selfreg left for components no longer configured
 state.py       what is known of each component and instance
 reconfigure.py a config reload's changes: start added, stop removed, restart changed
 """

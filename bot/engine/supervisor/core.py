@@ -4,7 +4,7 @@ One task per running process awaits its end (an asyncio child, or an adopted pro
 pidfd), so an exit is handled the moment the kernel reports it: no polling. On an exit the
 instance is started again by its restart policy, at once the first time; quick exits back off
 (``restarts.next_delay``); too many exits within the crash-loop window stop the restarts and
-call ``on_crash_loop`` so a person decides (``restart_anyway`` / ``keep_stopped``).
+hand a crash-loop transition to ``on_crash_loop`` (alerting) so a person decides (``restart_anyway`` / ``keep_stopped``).
 
 Components outlive a crashed selfreg (own session, output straight to a file); their pid,
 start time and argv are in the store, and the next selfreg adopts each one that still runs
@@ -17,7 +17,6 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,8 @@ from bot.clock import Clock
 from bot.config import ENVIRONMENT_VARIABLES, ComponentSettings
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.errors import UnknownComponent
-from bot.engine.supervisor.logs import CHECK_EVERY, rotate_if_large
+from bot.engine.supervisor.events import SupervisorEvent
+from bot.engine.supervisor.logs import CHECK_EVERY, rotate_all
 from bot.engine.supervisor.processes import (
     AdoptedProcess,
     ChildProcess,
@@ -39,29 +39,21 @@ from bot.engine.supervisor.processes import (
     terminate,
 )
 from bot.engine.supervisor.readiness import wait_ready
-from bot.engine.supervisor.restarts import ExitWindow, next_delay, wants_restart
+from bot.engine.supervisor.restarts import (
+    ExitWindow,
+    crash_loop_transition,
+    next_delay,
+    wants_restart,
+)
 from bot.engine.supervisor.state import ComponentState, Instance
-from bot.records import EventKind
+from bot.engine.supervisor.strays import stop_strays
+from bot.records import EventKind, Transition
 from bot.store.db import Store
 
 log = logging.getLogger(__name__)
 
-CrashLoopHook = Callable[[str, int, float], None]
-"""``on_crash_loop(component_name, exits, window)``: called once when a crash loop begins."""
-
-STRAY_STOP_TIMEOUT = 10.0
-
-
-class SupervisorEvent(StrEnum):
-    """Event kinds of the supervisor beyond ``EventKind``'s started / exited / stopped."""
-
-    ADOPTED = "component.adopted"
-    BECAME_READY = "component.became_ready"
-    READY_TIMED_OUT = "component.ready_timed_out"
-    START_FAILED = "component.start_failed"
-    CRASH_LOOPED = "component.crash_looped"
-    KEPT_STOPPED = "component.kept_stopped"
-    SCALED = "component.scaled"
+CrashLoopHook = Callable[[Transition], object]
+"""``on_crash_loop(transition)``: called once when a crash loop begins (``Alerting.handle``)."""
 
 
 class SupervisorCore:
@@ -110,7 +102,7 @@ class SupervisorCore:
         """Before the first component: stop strays; return what an earlier selfreg left."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         stored = {(s.name, s.index): s for s in rows.load(self.store)}
-        await self._stop_strays(stored)
+        await stop_strays(self.store, self.clock, self.components, stored)
         return stored
 
     async def start_one(
@@ -299,7 +291,9 @@ class SupervisorCore:
         )
         if self.on_crash_loop is not None:
             try:
-                self.on_crash_loop(component.name, exits, window)
+                self.on_crash_loop(
+                    crash_loop_transition(component.name, exits, window, self.clock.now())
+                )
             except Exception:
                 log.exception("the crash-loop hook failed for component %s", component.name)
 
@@ -356,34 +350,6 @@ class SupervisorCore:
     async def _stop_all(self, component: ComponentState) -> None:
         await asyncio.gather(*(self._stop_instance(component, i) for i in component.instances))
 
-    async def _stop_strays(self, stored: dict[tuple[str, int], rows.StoredInstance]) -> None:
-        """Stop processes an earlier selfreg left for components (or copies) no longer configured."""
-        for (name, index), row in stored.items():
-            component = self.components.get(name)
-            if component is not None and index < component.settings.instances:
-                continue
-            handle = AdoptedProcess.adopt(row.identity) if row.identity else None
-            if handle is not None:
-                log.warning(
-                    "component %s-%s is no longer configured: stopping pid %s",
-                    name,
-                    index,
-                    handle.pid,
-                )
-                code = await terminate(handle, STRAY_STOP_TIMEOUT)
-                with self.store.transaction():
-                    self.store.record_event(
-                        EventKind.COMPONENT_STOPPED,
-                        name,
-                        self.clock.now(),
-                        instance=index,
-                        pid=handle.pid,
-                        code=code,
-                        reason="no longer configured",
-                    )
-            rows.forget(self.store, name, index)
-        rows.forget_components(self.store, keep=list(self.components))
-
     # ---- housekeeping ------------------------------------------------------------------
     async def _rotate_logs_forever(self) -> None:
         while True:
@@ -392,17 +358,7 @@ class SupervisorCore:
 
     async def rotate_logs(self) -> None:
         """Rotate every instance's log that has passed its size (file work in a thread)."""
-        for component in self.components.values():
-            settings = component.settings
-            for instance in list(component.instances):
-                path = instance.log_path
-                try:
-                    if path.exists() and path.stat().st_size >= settings.log_max_bytes:
-                        await asyncio.to_thread(
-                            rotate_if_large, path, settings.log_max_bytes, settings.log_keep
-                        )
-                except OSError as exc:  # a full disk must not end the rotation for good
-                    log.warning("could not rotate %s: %s", path, exc)
+        await rotate_all(self.components.values())
 
     # ---- helpers -----------------------------------------------------------------------
     def _session(self, component: ComponentState) -> aiohttp.ClientSession | None:

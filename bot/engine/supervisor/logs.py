@@ -15,10 +15,16 @@ shrinks the window to the time of one ``truncate`` call.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.engine.supervisor.state import ComponentState
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +61,19 @@ def _copy_then_truncate(path: Path, target: Path) -> None:
         shutil.copyfileobj(source, sink, 1 << 20)
         shutil.copyfileobj(source, sink, 1 << 20)  # what was appended during the first pass
         os.truncate(path, 0)
+
+
+async def rotate_all(components: Iterable[ComponentState]) -> None:
+    """Rotate every instance's log that has passed its size (file work in a thread); a
+    failure (a full disk) is logged and never ends the rotation for good."""
+    for component in components:
+        settings = component.settings
+        for instance in list(component.instances):
+            path = instance.log_path
+            try:
+                if path.exists() and path.stat().st_size >= settings.log_max_bytes:
+                    await asyncio.to_thread(
+                        rotate_if_large, path, settings.log_max_bytes, settings.log_keep
+                    )
+            except OSError as exc:
+                log.warning("could not rotate %s: %s", path, exc)

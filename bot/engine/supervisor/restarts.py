@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from collections import deque
 
+from bot import messages
 from bot.config import ComponentSettings
+from bot.engine.transitions import fingerprint
+from bot.records import IncidentKind, Severity, Transition
+from checks.base import Status
 
 
 def wants_restart(settings: ComponentSettings, exit_code: int | None) -> bool:
@@ -55,3 +59,20 @@ class ExitWindow:
 
     def clear(self) -> None:
         self._times.clear()
+
+
+def crash_loop_transition(name: str, exits: int, window: float, now: float) -> Transition:
+    """A crash loop as alerting hears it: a failing transition of kind crash loop, whose
+    incident asks a person what now (*Restart anyway* / *Keep stopped*)."""
+    check = f"component:{name}"
+    return Transition(
+        fingerprint=fingerprint(check, "", IncidentKind.CRASH_LOOP),
+        check=check,
+        subject="",
+        kind=IncidentKind.CRASH_LOOP,
+        previous=Status.OK,
+        current=Status.CRITICAL,
+        severity=Severity.ERROR,
+        summary=messages.crash_loop(name, exits, window),
+        at=now,
+    )

@@ -6,13 +6,13 @@ never shows a pid without the event that explains it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.engine.supervisor.processes import Identity
 from bot.engine.supervisor.state import ComponentState, Instance
+from bot.store import components
 from bot.store.db import Store
 
 Event = tuple[str, dict[str, Any]]
@@ -26,80 +26,56 @@ def save(
     events: Iterable[Event] = (),
 ) -> None:
     """Write an instance's row (if given), the component's summary row and the events."""
-    with store.transaction() as conn:
+    with store.transaction():
         if instance is not None:
-            _save_instance(conn, instance)
-        _save_summary(conn, component)
+            components.save_instance(store, _instance_row(instance))
+        components.save_summary(store, _summary_row(component))
         for kind, detail in events:
             store.record_event(kind, component.name, now, **detail)
 
 
-def _save_instance(conn: Any, instance: Instance) -> None:
+def _instance_row(instance: Instance) -> components.InstanceRow:
     identity = instance.identity if instance.pid is not None else None
-    conn.execute(
-        "INSERT INTO component_instances (name, instance, pid, start_ticks, boot_id, "
-        "create_time, argv, started_at, restarts, status, last_exit_code, last_exit_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (name, instance) DO UPDATE SET pid = excluded.pid, "
-        "start_ticks = excluded.start_ticks, boot_id = excluded.boot_id, "
-        "create_time = excluded.create_time, argv = excluded.argv, "
-        "started_at = excluded.started_at, restarts = excluded.restarts, "
-        "status = excluded.status, last_exit_code = excluded.last_exit_code, "
-        "last_exit_at = excluded.last_exit_at",
-        (
-            instance.name,
-            instance.index,
-            identity.pid if identity else None,
-            identity.start_ticks if identity else None,
-            identity.boot_id if identity else None,
-            identity.create_time if identity else None,
-            json.dumps(list(identity.argv)) if identity else None,
-            instance.started_at,
-            instance.restarts,
-            instance.status,
-            instance.last_exit_code,
-            instance.last_exit_at,
-        ),
+    return components.InstanceRow(
+        name=instance.name,
+        index=instance.index,
+        pid=identity.pid if identity else None,
+        start_ticks=identity.start_ticks if identity else None,
+        boot_id=identity.boot_id if identity else None,
+        create_time=identity.create_time if identity else None,
+        argv=tuple(identity.argv) if identity else None,
+        started_at=instance.started_at,
+        restarts=instance.restarts,
+        status=instance.status,
+        last_exit_code=instance.last_exit_code,
+        last_exit_at=instance.last_exit_at,
     )
 
 
-def _save_summary(conn: Any, component: ComponentState) -> None:
+def _summary_row(component: ComponentState) -> components.ComponentRow:
     first = component.instances[0] if component.instances else None
     identity = first.identity if first is not None and first.pid is not None else None
     latest = component.latest_exit()
-    conn.execute(
-        "INSERT INTO components (name, pid, create_time, started_at, restarts, status, "
-        "last_exit_code, last_exit_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (name) DO UPDATE SET pid = excluded.pid, "
-        "create_time = excluded.create_time, started_at = excluded.started_at, "
-        "restarts = excluded.restarts, status = excluded.status, "
-        "last_exit_code = excluded.last_exit_code, last_exit_at = excluded.last_exit_at",
-        (
-            component.name,
-            identity.pid if identity else None,
-            identity.create_time if identity else None,
-            first.started_at if first else None,
-            sum(i.restarts for i in component.instances),
-            component.status,
-            latest.last_exit_code if latest else None,
-            latest.last_exit_at if latest else None,
-        ),
+    return components.ComponentRow(
+        name=component.name,
+        pid=identity.pid if identity else None,
+        create_time=identity.create_time if identity else None,
+        started_at=first.started_at if first else None,
+        restarts=sum(i.restarts for i in component.instances),
+        status=component.status,
+        last_exit_code=latest.last_exit_code if latest else None,
+        last_exit_at=latest.last_exit_at if latest else None,
     )
 
 
 def forget(store: Store, name: str, index: int) -> None:
     """Drop an instance's row (scaled down: that copy no longer exists)."""
-    with store.transaction() as conn:
-        conn.execute(
-            "DELETE FROM component_instances WHERE name = ? AND instance = ?", (name, index)
-        )
+    components.forget_instance(store, name, index)
 
 
 def forget_components(store: Store, keep: list[str]) -> None:
     """Drop the summary rows of components no longer configured."""
-    marks = ", ".join("?" for _ in keep)
-    with store.transaction() as conn:
-        conn.execute(f"DELETE FROM components WHERE name NOT IN ({marks})", keep)
+    components.forget_components(store, keep)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -116,23 +92,23 @@ class StoredInstance:
 def load(store: Store) -> list[StoredInstance]:
     """Every stored instance row, with the identity of its process when one was running."""
     found = []
-    for row in store.conn.execute("SELECT * FROM component_instances ORDER BY name, instance"):
+    for row in components.load_instances(store):
         identity = None
-        if row["pid"] is not None and row["start_ticks"] is not None and row["argv"]:
+        if row.pid is not None and row.start_ticks is not None and row.argv is not None:
             identity = Identity(
-                pid=row["pid"],
-                start_ticks=row["start_ticks"],
-                boot_id=row["boot_id"],
-                create_time=row["create_time"],
-                argv=tuple(json.loads(row["argv"])),
+                pid=row.pid,
+                start_ticks=row.start_ticks,
+                boot_id=row.boot_id,
+                create_time=row.create_time,
+                argv=row.argv,
             )
         found.append(
             StoredInstance(
-                name=row["name"],
-                index=row["instance"],
+                name=row.name,
+                index=row.index,
                 identity=identity,
-                started_at=row["started_at"],
-                restarts=row["restarts"],
+                started_at=row.started_at,
+                restarts=row.restarts,
             )
         )
     return found
