@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from actions.base import Action, ActionContext, ActionResult, ActionSpec
-from checks.units import format_duration
+from common.units import format_duration
 
 KEEP_CHARS = 3000
 _KEEP_BYTES = KEEP_CHARS * 4  # a UTF-8 character takes at most 4 bytes

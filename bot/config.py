@@ -24,7 +24,7 @@ from bot.config_backup import BackupSettings
 from bot.config_lifecycle import HeartbeatSettings, ReloadSettings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 from checks.base import CheckSpec
-from checks.units import Duration, Size
+from common.units import Duration, Size
 
 ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SELFREG_CONFIG": "Path of selfreg.toml (default ./selfreg.toml, else the bundled example).",

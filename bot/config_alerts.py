@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from checks.units import Duration
+from common.units import Duration
 
 SeverityName = Literal["info", "warning", "error", "critical"]
 

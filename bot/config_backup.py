@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from checks.units import Duration
+from common.units import Duration
 
 
 class BackupSettings(BaseModel):

@@ -17,7 +17,7 @@ import actions as actions_registry
 import checks
 from actions.base import ActionSpec
 from bot.config import ENVIRONMENT_VARIABLES, Settings
-from checks.units import format_duration, format_size, parse_duration, parse_percent, parse_size
+from common.units import format_duration, format_size, parse_duration, parse_percent, parse_size
 
 _UNIT_NAMES = {parse_duration: "duration", parse_percent: "percent", parse_size: "size"}
 _PLAIN = {str: "string", int: "integer", float: "number", bool: "boolean", Any: "any"}
