@@ -19,7 +19,7 @@ from typing import ClassVar, Literal, Protocol
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from checks.units import Duration
+from common.units import Duration
 
 
 class Mode(StrEnum):
@@ -133,7 +133,7 @@ class ActionSpec(BaseModel):
 
     @property
     def budget_window(self) -> float:
-        from checks.units import parse_duration
+        from common.units import parse_duration
 
         return parse_duration(self.budget.split("/")[1])
 

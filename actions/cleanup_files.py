@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from actions.base import Action, ActionContext, ActionResult, ActionSpec
-from checks.units import Duration, format_duration, format_size
+from common.units import Duration, format_duration, format_size
 
 SHOWN = 20
 FORBIDDEN = frozenset(

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 
 from actions.base import Action, ActionContext, ActionResult, ActionSpec
 from checks.thresholds import os_reason
-from checks.units import format_duration
+from common.units import format_duration
 
 KEEP_CHARS = 3000
 _MAX_BODY = 64 * 1024  # read no more of an answer than the thread could usefully show

@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from actions.base import Action, ActionContext, ActionResult, ActionSpec
-from checks.units import format_duration
+from common.units import format_duration
 
 KEEP_CHARS = 3000
 _KEEP_BYTES = KEEP_CHARS * 4  # a UTF-8 character takes at most 4 bytes
@@ -106,34 +106,49 @@ class RunCommand(Action):
             return ActionResult(ok=False, summary=f"could not start {spec.command[0]}: {exc}")
         finally:
             os.close(write_end)
-        reader = asyncio.StreamReader()
-        pipe, _ = await asyncio.get_running_loop().connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", 0)
-        )
-        tail, total, timed_out = bytearray(), 0, False
-        try:
-            async with asyncio.timeout(spec.timeout):
-                while chunk := await reader.read(65536):
-                    total += len(chunk)
-                    tail = (tail + chunk)[-_KEEP_BYTES:]
-                await proc.wait()
-        except TimeoutError:
-            timed_out = True
-        finally:
-            pipe.close()
-            if timed_out or proc.returncode is None:  # overran, or the run was cancelled
-                with contextlib.suppress(ProcessLookupError):  # else all of it has exited
-                    os.killpg(proc.pid, signal.SIGKILL)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(proc.wait(), _REAP_SECONDS)
+        tail, total, timed_out = await _drain(proc, read_end, spec.timeout)
         code, took = proc.returncode, format_duration(time.monotonic() - started)
         ctx.logger.info("run_command %s: exit %s after %s", spec.name, code, took)
-        if timed_out:
-            summary = f"{spec.command!r} timed out after {format_duration(spec.timeout)}; killed"
-        elif code is not None and code < 0:
-            summary = f"{spec.command!r} was killed by signal {-code}"
-        else:
-            summary = f"{spec.command!r} exited {code} after {took}"
         ok = code == 0 and not timed_out
         output = trim_tail(bytes(tail), total)
-        return ActionResult(ok=ok, summary=summary, output=output, exit_code=code)
+        return ActionResult(
+            ok=ok, summary=_summary(spec, code, took, timed_out), output=output, exit_code=code
+        )
+
+
+async def _drain(
+    proc: asyncio.subprocess.Process, read_end: int, timeout: float
+) -> tuple[bytearray, int, bool]:
+    """Read the output pipe until the command exits, keeping its tail; a command that overruns
+    ``timeout`` (or whose run is cancelled) is killed with its whole process group and reaped.
+    Returns the tail, the byte count and whether it timed out."""
+    reader = asyncio.StreamReader()
+    pipe, _ = await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", 0)
+    )
+    tail, total, timed_out = bytearray(), 0, False
+    try:
+        async with asyncio.timeout(timeout):
+            while chunk := await reader.read(65536):
+                total += len(chunk)
+                tail = (tail + chunk)[-_KEEP_BYTES:]
+            await proc.wait()
+    except TimeoutError:
+        timed_out = True
+    finally:
+        pipe.close()
+        if timed_out or proc.returncode is None:  # overran, or the run was cancelled
+            with contextlib.suppress(ProcessLookupError):  # else all of it has exited
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), _REAP_SECONDS)
+    return tail, total, timed_out
+
+
+def _summary(spec: RunCommandSpec, code: int | None, took: str, timed_out: bool) -> str:
+    """How the run ended, in one line for the thread."""
+    if timed_out:
+        return f"{spec.command!r} timed out after {format_duration(spec.timeout)}; killed"
+    if code is not None and code < 0:
+        return f"{spec.command!r} was killed by signal {-code}"
+    return f"{spec.command!r} exited {code} after {took}"

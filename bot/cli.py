@@ -26,7 +26,7 @@ from bot.runtime import run_checks_alone
 from bot.startup import run_foreground
 from bot.store import audit, backup, open_store
 from bot.terminal import wants_colour
-from checks.units import parse_duration
+from common.units import parse_duration
 
 EXIT_OK, EXIT_WARNING, EXIT_FAILING = 0, 1, 2
 

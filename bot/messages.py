@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.terminal import paint
-from checks.units import format_duration
+from common.units import format_duration
 
 STATUS_MARK = {"ok": "OK", "warning": "WARN", "critical": "CRIT", "unknown": "UNKN"}
 
@@ -86,17 +86,8 @@ def health_verdict(counts: Mapping[str, int]) -> str:
 
 # ---- incidents ---------------------------------------------------------------------------
 def human_duration(seconds: float) -> str:
-    """``"4 m 12 s"``, ``"2 h 5 m"``, ``"3 d 4 h"``: the two largest units."""
-    seconds = max(round(seconds), 0)
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    parts = []
-    for name, size in units:
-        if seconds >= size or (name == "s" and not parts):
-            count, seconds = divmod(seconds, size)
-            parts.append(f"{count} {name}")
-        if len(parts) == 2:
-            break
-    return " ".join(parts)
+    """``"4 m 12 s"``, ``"2 h 5 m"``, ``"3 d 4 h"``: the two largest units (the sentence style)."""
+    return format_duration(seconds, style="sentence")
 
 
 def opened(summary: str) -> str:

@@ -33,7 +33,7 @@ from bot.runtime import AlreadyRunning, Runtime
 from bot.slack.app import check_token, make_client
 from bot.store import backup
 from bot.terminal import Spinner, paint, wants_colour
-from checks.units import format_duration
+from common.units import format_duration
 
 FIRST_ROUND_MARGIN = 2.0  # the first health check waits for the slowest check's timeout + this
 FIRST_ROUND_AT_MOST = 35.0

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, Protocol
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
-from checks.units import Duration
+from common.units import Duration
 
 
 class Status(StrEnum):

@@ -153,8 +153,21 @@ class HttpCheck(Check):
                 self._fail(ctx, f"request to {spec.url} failed: {exc.__class__.__name__}: {exc}")
             ]
         latency = time.perf_counter() - started
-
         values = {"latency": latency, "status_code": float(code)}
+        problems = self._problems(code, body, latency)
+        if self._certificate is not None:
+            cert_days = await self._certificate.days_left(ctx.now(), self._timeout.total or 1.0)
+            if cert_days is not None:
+                values["cert_days"] = cert_days
+                cert_status = spec.cert_expiry_days.status(cert_days, below=True)
+                if cert_status is not Status.OK:
+                    problems.append((cert_status, f"certificate expires in {cert_days:.0f} days"))
+        status = Status.worst([s for s, _ in problems])
+        return [self.observe(ctx, status, _summary(code, latency, problems), values)]
+
+    def _problems(self, code: int, body: bytes, latency: float) -> list[tuple[Status, str]]:
+        """What is wrong with an answer: its status, body and latency (not its certificate)."""
+        spec = self.spec
         problems: list[tuple[Status, str]] = []
         if (code not in self._expected) if self._expected else not 200 <= code < 400:
             problems.append((Status.CRITICAL, f"HTTP {code} from {spec.url}"))
@@ -173,21 +186,7 @@ class HttpCheck(Check):
                     f"latency {describe_ms(latency)} ({latency_status} > {describe_ms(limit or 0)})",
                 )
             )
-        cert_days = None
-        if self._certificate is not None:
-            cert_days = await self._certificate.days_left(ctx.now(), self._timeout.total or 1.0)
-        if cert_days is not None:
-            values["cert_days"] = cert_days
-            cert_status = spec.cert_expiry_days.status(cert_days, below=True)
-            if cert_status is not Status.OK:
-                problems.append((cert_status, f"certificate expires in {cert_days:.0f} days"))
-
-        status = Status.worst([s for s, _ in problems])
-        head = f"HTTP {code} in {describe_ms(latency)}"
-        summary = "; ".join(text for _, text in problems) if problems else head
-        if problems and not summary.startswith("HTTP"):
-            summary = f"{head}: {summary}"
-        return [self.observe(ctx, status, summary, values)]
+        return problems
 
     def _fail(self, ctx: CheckContext, summary: str) -> Observation:
         return self.observe(ctx, Status.CRITICAL, summary, {"up": 0.0})
@@ -209,3 +208,13 @@ class HttpCheck(Check):
                 )
             ]
         return []
+
+
+def _summary(code: int, latency: float, problems: list[tuple[Status, str]]) -> str:
+    """``HTTP 200 in 12 ms`` when all is well, else the problems, led by the status line unless
+    the first problem is the status itself."""
+    head = f"HTTP {code} in {describe_ms(latency)}"
+    summary = "; ".join(text for _, text in problems) if problems else head
+    if problems and not summary.startswith("HTTP"):
+        summary = f"{head}: {summary}"
+    return summary

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status
-from checks.units import Size
+from common.units import Size
 
 _SEVERITY = {"warning": Status.WARNING, "critical": Status.CRITICAL}
 

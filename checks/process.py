@@ -29,7 +29,7 @@ from checks.base import (
     Threshold,
 )
 from checks.thresholds import PercentThreshold, SizeThreshold
-from checks.units import format_duration
+from common.units import format_duration
 
 
 class CountLimits(BaseModel):

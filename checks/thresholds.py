@@ -7,7 +7,7 @@ import os
 from pydantic import Field
 
 from checks.base import Threshold
-from checks.units import Duration, Percent, Size
+from common.units import Duration, Percent, Size
 
 
 class DurationThreshold(Threshold):

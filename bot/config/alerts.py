@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bot.config.base import Section
-from checks.units import Duration
+from common.units import Duration
 
 SeverityName = Literal["info", "warning", "error", "critical"]
 

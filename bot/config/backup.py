@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from bot.config.base import Section
-from checks.units import Duration
+from common.units import Duration
 
 
 class BackupSettings(Section):

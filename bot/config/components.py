@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bot.config.base import Section
-from checks.units import Duration, Size
+from common.units import Duration, Size
 
 
 class HealthSettings(Section):

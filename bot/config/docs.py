@@ -18,7 +18,7 @@ import checks
 from actions.base import ActionSpec
 from bot.config.environment import ENVIRONMENT_VARIABLES
 from bot.config.schema import Settings
-from checks.units import format_duration, format_size, parse_duration, parse_percent, parse_size
+from common.units import format_duration, format_size, parse_duration, parse_percent, parse_size
 
 _UNIT_NAMES = {parse_duration: "duration", parse_percent: "percent", parse_size: "size"}
 _PLAIN = {str: "string", int: "integer", float: "number", bool: "boolean", Any: "any"}

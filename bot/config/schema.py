@@ -19,7 +19,7 @@ from bot.config.backup import BackupSettings
 from bot.config.base import Section
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
-from checks.units import Duration
+from common.units import Duration
 
 
 class WebSettings(Section):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.engine.runner import CheckRunner
-from checks.units import format_duration
+from common.units import format_duration
 
 PREFIX = "checks:"
 

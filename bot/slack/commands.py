@@ -25,7 +25,7 @@ from bot.store import audit
 from bot.store import incidents as rows
 from bot.store.availability import availability
 from bot.store.db import Store
-from checks.units import parse_duration
+from common.units import parse_duration
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on

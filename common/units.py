@@ -1,14 +1,16 @@
 """Units an operator writes in selfreg.toml: durations, percentages and byte sizes.
 
-They live in the leaf package ``checks`` because every plugin kind (checks, actions, models)
-and the core config read them, and leaf packages may not import ``bot``. Each is a pydantic
-``Annotated`` type, so a bad value is rejected with its key path by the config loader.
+They live in the top-level package ``common`` because every part of selfreg reads them: the
+plugin packages (checks, actions, models), which may not import ``bot``, and the core config,
+messages, CLI and Slack. Each is a pydantic ``Annotated`` type, so a bad value is rejected
+with its key path by the config loader. ``format_duration`` and ``format_size`` write values
+back for people; durations in one of two documented styles (see ``format_duration``).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, PlainSerializer
 
@@ -43,16 +45,36 @@ def parse_duration(value: object) -> float:
     return total
 
 
-def format_duration(seconds: float) -> str:
-    """Render seconds the way an operator writes them: ``"90s"`` -> ``"1m30s"``."""
-    if seconds < 1 and seconds != 0:
+DurationStyle = Literal["config", "sentence"]
+"""How ``format_duration`` writes a duration; see there."""
+
+_DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def format_duration(seconds: float, style: DurationStyle = "config") -> str:
+    """Render seconds for people, in one of two styles, both asserted word for word:
+
+    - ``"config"`` (the default): the way an operator writes it in selfreg.toml, so it reads
+      back with ``parse_duration``: every unit, no spaces, milliseconds under a second:
+      ``90`` -> ``"1m30s"``, ``0.25`` -> ``"250ms"``, ``604800`` -> ``"7d"``. Used next to
+      configured values: timeouts, ages, budgets, a run's length.
+    - ``"sentence"``: for a sentence about elapsed time (how long an incident was open, an
+      uptime, a prediction's horizon): the two largest units, spaced, whole seconds (negatives
+      as 0): ``252`` -> ``"4 m 12 s"``, ``7500`` -> ``"2 h 5 m"``, ``0.4`` -> ``"0 s"``.
+    """
+    sentence = style == "sentence"
+    if not sentence and seconds < 1 and seconds != 0:
         return f"{round(seconds * 1000)}ms"
-    rest = round(seconds)
+    rest = max(round(seconds), 0)
     parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    for unit, size in _DURATION_UNITS:
         if rest >= size:
             count, rest = divmod(rest, size)
-            parts.append(f"{count}{unit}")
+            parts.append(f"{count} {unit}" if sentence else f"{count}{unit}")
+            if sentence and len(parts) == 2:
+                break
+    if sentence:
+        return " ".join(parts) or "0 s"
     return "".join(parts) or "0s"
 
 
