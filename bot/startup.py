@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import control, messages, pidfile, prerequisites
+from bot.cli.tables import startup_summary
+from bot.cli.terminal import Spinner, paint, wants_colour
 from bot.config import LoadedConfig
 from bot.engine.supervisor.rows import StoredInstance
 from bot.errors import UserError
 from bot.runtime import AlreadyRunning, Runtime
 from bot.slack.app import check_token, make_client
 from bot.store import backup
-from bot.terminal import Spinner, paint, wants_colour
 from checks.units import format_duration
 
 FIRST_ROUND_MARGIN = 2.0  # the first health check waits for the slowest check's timeout + this
@@ -309,9 +310,7 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
             )
         return 2
     try:
-        print(
-            messages.startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out
-        )
+        print(startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out)
         runtime.announce_started(detached)
         await stop.wait()
     finally:

@@ -1,0 +1,87 @@
+"""Incident events, worded once for every channel (Slack thread, console, email, webhook).
+
+What happened to an incident (opened, resolved, escalated, silenced, a crash loop ...), as the
+line each notifier posts or prints.
+"""
+
+from __future__ import annotations
+
+from bot.messages.common import clock_time, human_duration, mention_user
+
+
+def opened(summary: str) -> str:
+    return f"Opened: {summary}"
+
+
+def reopened(summary: str) -> str:
+    return f"Failing again: {summary}"
+
+
+def status_changed(previous: str, current: str, summary: str) -> str:
+    return f"Now {current} (was {previous}): {summary}"
+
+
+def resolved(after: float, summary: str) -> str:
+    return f"Resolved after {human_duration(after)}: {summary}"
+
+
+def acknowledged(actor: str) -> str:
+    return f"Acknowledged by {mention_user(actor)}; escalation stopped."
+
+
+def escalated(step: int, steps: int, after: float) -> str:
+    return f"Escalation step {step} of {steps}: still open and not acknowledged after {human_duration(after)}."
+
+
+def still_open(after: float) -> str:
+    return f"Reminder: still open after {human_duration(after)}."
+
+
+def ack_reminder(after: float) -> str:
+    return f"Reminder: acknowledged {human_duration(after)} ago and still open."
+
+
+def flapping(changes: int, window: float) -> str:
+    return (
+        f"Flapping: {changes} state changes within {human_duration(window)}. "
+        "One message until it settles."
+    )
+
+
+def console_notice(at: float, severity: str, what: str, text: str) -> str:
+    """One console line per incident event."""
+    return f"{clock_time(at)}  {severity.upper():<8}  {what}  {text}"
+
+
+def silenced(actor: str, until: float | None, reason: str) -> str:
+    end = f"until {clock_time(until)}" if until is not None else "until it resolves"
+    why = f" ({reason})" if reason else ""
+    return f"Silenced by {mention_user(actor)} {end}{why}."
+
+
+def silence_ended() -> str:
+    return "Silence ended; alerting again."
+
+
+def crash_loop(name: str, exits: int, window: float) -> str:
+    return (
+        f"Component {name} exited {exits} times within {human_duration(window)}: automatic "
+        "restarts are stopped. Restart it anyway, or keep it stopped?"
+    )
+
+
+def restarted_anyway(actor: str, detail: str) -> str:
+    return f"Restarted anyway by {mention_user(actor)}: {detail}"
+
+
+def kept_stopped(actor: str) -> str:
+    return f"Kept stopped by {mention_user(actor)}."
+
+
+def removed_from_config(what: str) -> str:
+    return f"Resolved: {what} was removed from the config."
+
+
+def component_reconfigured(name: str) -> str:
+    """A reload changed a crash-looping component: it was restarted with the new config."""
+    return f"Component {name} was restarted with its changed config (live reload)."
