@@ -32,7 +32,7 @@ from bot.cli.terminal import SPINNER_AFTER, SPINNER_FRAMES, paint
 from bot.config import LoadedConfig
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.processes import Identity, still_running
-from bot.runtime import AlreadyRunning
+from bot.errors import AlreadyRunning
 from bot.store import open_store
 
 LOG_FILE = "selfreg.log"

@@ -23,20 +23,11 @@ from typing import Any
 
 import psutil
 
-from bot import __version__, messages
+from bot import __version__
 from bot.engine.supervisor.processes import Identity, identity_of, still_running
-from bot.errors import UserError
+from bot.errors import AlreadyStarted
 
 PID_FILE = "selfreg.pid"
-
-
-class AlreadyStarted(UserError):
-    """Another live selfreg holds the pid file of this data folder."""
-
-    def __init__(self, path: Path, pid: int, since: float | None) -> None:
-        self.path = path
-        self.pid = pid
-        super().__init__(messages.already_running(pid, since, str(path)))
 
 
 def pid_path(data_dir: Path) -> Path:

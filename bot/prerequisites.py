@@ -18,14 +18,10 @@ from pathlib import Path
 from bot import messages
 from bot.config import ComponentSettings, LoadedConfig
 from bot.engine.supervisor import resolve_command
-from bot.errors import UserError, WebTokenMissing
+from bot.errors import PrerequisiteFailed, WebTokenMissing
 from bot.web.app import is_loopback
 
 LOWEST_PYTHON = (3, 11)
-
-
-class PrerequisiteFailed(UserError):
-    """A start-up prerequisite does not hold; the message says which and why."""
 
 
 def python_version(version: tuple[int, ...] | None = None) -> str:

@@ -30,8 +30,8 @@ from bot.cli.tables import startup_summary
 from bot.cli.terminal import Spinner, paint, wants_colour
 from bot.config import LoadedConfig
 from bot.engine.supervisor.rows import StoredInstance
-from bot.errors import UserError
-from bot.runtime import AlreadyRunning, Runtime
+from bot.errors import AlreadyRunning, StepFailed, UserError
+from bot.runtime import Runtime
 from bot.slack.app import check_token, make_client
 from bot.store import backup
 from checks.units import format_duration
@@ -46,15 +46,6 @@ class Outcome:
 
     mark: str
     detail: str
-
-
-class StepFailed(UserError):
-    """A start-up step failed; the sequence stops there."""
-
-    def __init__(self, step: str, reason: str) -> None:
-        self.step = step
-        self.reason = reason
-        super().__init__(messages.start_failed(step, reason))
 
 
 @dataclass(kw_only=True, eq=False)

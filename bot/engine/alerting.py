@@ -21,7 +21,7 @@ from bot.config_alerts import AlertsSettings
 from bot.engine import incidents as life
 from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
-from bot.errors import UserError
+from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
 from bot.records import (
     LOUD,
     SEVERITY_ORDER,
@@ -48,24 +48,6 @@ PREDICTED = frozenset({"anomaly", "risk", "forecast"})
 def prediction_fingerprint(kind: str, check: str, subject: str, metric: str = "") -> str:
     """One prediction incident per (check, subject, kind, metric): never the rule's."""
     return fingerprint_of(check, subject, f"{kind}:{metric}" if metric else kind)
-
-
-class IncidentNotFound(UserError):
-    def __init__(self, incident_id: int) -> None:
-        self.incident_id = incident_id
-        super().__init__(f"there is no incident #{incident_id}")
-
-
-class IncidentClosed(UserError):
-    def __init__(self, incident_id: int) -> None:
-        self.incident_id = incident_id
-        super().__init__(f"incident #{incident_id} is already resolved")
-
-
-class SilenceNotFound(UserError):
-    def __init__(self, silence_id: int) -> None:
-        self.silence_id = silence_id
-        super().__init__(f"there is no active silence #{silence_id}")
 
 
 def incident_snapshot(incident: Incident) -> dict[str, Any]:

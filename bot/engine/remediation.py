@@ -21,7 +21,7 @@ from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import PREDICTED, Alerting
 from bot.engine.policy import Facts, budget_left, decide, may_deny, show_buttons
-from bot.errors import UserError
+from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, Offer, Proposal, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
@@ -31,18 +31,6 @@ from checks.base import Status
 log = logging.getLogger(__name__)
 
 KILL_SWITCH = "actions_paused"
-
-
-class UnknownAction(UserError):
-    def __init__(self, name: str, known: Collection[str]) -> None:
-        super().__init__(
-            f'no action is named "{name}"; configured actions: {", ".join(sorted(known)) or "none"}'
-        )
-
-
-class UnknownProposal(UserError):
-    def __init__(self, proposal_id: int) -> None:
-        super().__init__(messages.refusal_unknown_proposal(f"#{proposal_id}"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

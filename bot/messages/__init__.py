@@ -114,10 +114,28 @@ from bot.messages.delivery import (
 )
 from bot.messages.errors import (
     already_running,
+    already_running_socket,
+    bad_instance_count,
+    config_has_problems,
+    config_problem,
     data_folder_unwritable,
+    delivery_failed,
     executable_missing,
+    file_failed,
+    fit_failed,
+    incident_closed,
+    incident_not_found,
     port_taken,
     python_too_old,
+    restore_while_running,
+    silence_not_found,
+    slack_rejected_token,
+    store_unopenable,
+    unknown_action,
+    unknown_check,
+    unknown_component,
+    unreadable_command,
+    web_token_missing,
 )
 from bot.messages.incidents import (
     ack_reminder,

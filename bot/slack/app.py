@@ -28,10 +28,10 @@ from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
-from bot.errors import UserError
+from bot.errors import BadCommand, SlackRejectedToken, UserError
 from bot.records import Incident
 from bot.slack import render, views
-from bot.slack.commands import BadCommand, Commands, parse
+from bot.slack.commands import Commands, parse
 from bot.store import incidents as rows
 from bot.store import predictions, proposals
 from bot.store.db import Store
@@ -68,15 +68,6 @@ def deny_view(proposal_id: int) -> dict[str, Any]:
 WATCH_EVERY = 10.0
 MAX_BACKOFF = 300.0
 DEFAULT_API_URL = "https://slack.com/api/"
-
-
-class SlackRejectedToken(UserError):
-    def __init__(self, error: str) -> None:
-        self.error = error
-        super().__init__(
-            f"Slack rejected SLACK_BOT_TOKEN ({error}): check the token in the environment "
-            "(it starts with xoxb-) and that the app is installed in the workspace"
-        )
 
 
 def make_client(connection: SlackConnection) -> AsyncWebClient:

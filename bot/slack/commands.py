@@ -17,7 +17,7 @@ from bot.config_alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
 from bot.engine.silences import parse_matcher, parse_time
-from bot.errors import UnknownCheck, UserError
+from bot.errors import BadCommand, UnknownCheck, UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
 from bot.slack.render import Rendered
@@ -40,10 +40,6 @@ USAGE = {
     "history": "/selfreg history [N]",
     "predict": "/selfreg predict [CHECK]",
 }
-
-
-class BadCommand(UserError):
-    """Input that is not a command we understand; answered with the help text."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,7 +11,8 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config_alerts import AlertsSettings
-from bot.engine.alerting import Alerting, IncidentClosed
+from bot.engine.alerting import Alerting
+from bot.errors import IncidentClosed
 from bot.records import IncidentState, Severity, Transition
 from bot.store import Store, open_store
 from bot.store import incidents as rows

@@ -12,8 +12,8 @@ import logging
 
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.core import SupervisorCore, SupervisorEvent
-from bot.engine.supervisor.errors import BadInstanceCount
 from bot.engine.supervisor.state import ComponentState, Instance
+from bot.errors import BadInstanceCount
 
 log = logging.getLogger(__name__)
 

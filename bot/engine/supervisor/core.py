@@ -26,7 +26,6 @@ import aiohttp
 from bot.clock import Clock
 from bot.config import ENVIRONMENT_VARIABLES, ComponentSettings
 from bot.engine.supervisor import rows
-from bot.engine.supervisor.errors import UnknownComponent
 from bot.engine.supervisor.logs import CHECK_EVERY, rotate_if_large
 from bot.engine.supervisor.processes import (
     AdoptedProcess,
@@ -41,6 +40,7 @@ from bot.engine.supervisor.processes import (
 from bot.engine.supervisor.readiness import wait_ready
 from bot.engine.supervisor.restarts import ExitWindow, next_delay, wants_restart
 from bot.engine.supervisor.state import ComponentState, Instance
+from bot.errors import UnknownComponent
 from bot.records import EventKind
 from bot.store.db import Store
 
