@@ -294,10 +294,12 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
         await runtime.stop()
         boot.release()
         if isinstance(exc, StepFailed):
-            print(f"selfreg: {exc}", file=sys.stderr, flush=True)
+            print(messages.cli_error(str(exc)), file=sys.stderr, flush=True)
         else:
             print(
-                f"selfreg: {messages.start_interrupted(boot.current)}", file=sys.stderr, flush=True
+                messages.cli_error(messages.start_interrupted(boot.current)),
+                file=sys.stderr,
+                flush=True,
             )
         return 2
     try:

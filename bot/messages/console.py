@@ -287,3 +287,32 @@ def audit_intact(count: int) -> str:
 def fitted_where(running: bool) -> str:
     """Where ``selfreg models train`` fitted the models (``models_trained``'s ``where``)."""
     return "by the running instance" if running else "here (no instance is running)"
+
+
+# ---- start-up step details (bot.prerequisites, bot.startup) ---------------------------------
+def no_components() -> str:
+    return "no components configured"
+
+
+def executables_found(count: int, names: str) -> str:
+    return f"found for {count} component(s): {names}"
+
+
+def data_folder_writable(path: str, free: int) -> str:
+    return f"{path} is writable ({free / 2**30:.1f} GB free)"
+
+
+def web_loopback(host: str) -> str:
+    return f"{host} is loopback: only this machine reaches it"
+
+
+def web_token_needed(host: str) -> str:
+    return f"{host}: every route but /health needs SELFREG_WEB_TOKEN"
+
+
+def web_any_port(host: str) -> str:
+    return f"{host}: any free port"
+
+
+def web_port_free(host: str, port: int) -> str:
+    return f"{host}:{port} is free"

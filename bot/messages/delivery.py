@@ -82,3 +82,20 @@ def webhook_redirected(host: str, status: int, location: str) -> str:
 
 def webhook_unreachable(host: str, error: str) -> str:
     return f"cannot reach the webhook at {host}: {error}"
+
+
+# ---- why a heartbeat ping failed (never the URL: it may carry a secret) ---------------------
+def ping_http_status(status: int) -> str:
+    return f"HTTP {status}"
+
+
+def ping_timed_out() -> str:
+    return "timed out"
+
+
+def ping_unreachable(host: str, port: int, why: str | None) -> str:
+    return f"cannot connect to {host}:{port} ({why or 'refused'})"
+
+
+def ping_error(kind: str, errno: int | None) -> str:
+    return kind + (f" (errno {errno})" if errno else "")

@@ -129,3 +129,16 @@ def slack_rejected_token(error: str) -> str:
 def unreadable_command(error: str) -> str:
     """A slash command whose quoting cannot be read."""
     return f"cannot read that: {error}"
+
+
+# ---- silence matchers (``/selfreg silence``) ---------------------------------------------------
+def bad_matcher_part(part: str) -> str:
+    return f"cannot read '{part}': use check=GLOB, subject=GLOB or severity=LEVEL"
+
+
+def matcher_needed() -> str:
+    return "a silence needs a matcher, such as check=api-health"
+
+
+def bad_severity() -> str:
+    return "severity is one of info, warning, error, critical"

@@ -85,3 +85,16 @@ def removed_from_config(what: str) -> str:
 def component_reconfigured(name: str) -> str:
     """A reload changed a crash-looping component: it was restarted with the new config."""
     return f"Component {name} was restarted with its changed config (live reload)."
+
+
+# ---- a check that could not judge (the UNKNOWN observation's summary) -----------------------
+def check_returned_nothing() -> str:
+    return "the check returned nothing"
+
+
+def check_timed_out(timeout: float) -> str:
+    return f"timed out after {timeout:g}s"
+
+
+def check_failed(error: str) -> str:
+    return f"check failed: {error}"

@@ -143,3 +143,41 @@ def offer_closing(proposal: object, what: str) -> str:
         else " automatically"
     )
     return f"{what} approved{who}, {'verified' if state == 'verified' else state.replace('_', ' ')}"
+
+
+# ---- what a component control did (shown after "Ran", "Restarted anyway by") ---------------
+def pids_restarted(before: str, after: str) -> str:
+    return f"pid {before} -> {after}"
+
+
+def pids_stopped(before: str) -> str:
+    return f"stopped pid {before}"
+
+
+def pids_already_running(pids: str) -> str:
+    return f"already running, pid {pids}"
+
+
+def pids_started(pids: str) -> str:
+    return f"started pid {pids}"
+
+
+def kept_stopped_detail(running: str | None) -> str:
+    """``kept stopped``, naming the copies still running (of a component with several)."""
+    return f"kept stopped; still running: pid {running}" if running else "kept stopped"
+
+
+def component_restarted(name: str, before: str, after: str) -> str:
+    return f"{name} restarted: pid {before} -> {after}"
+
+
+def component_stopped(name: str, before: str) -> str:
+    return f"{name} stopped (was pid {before})"
+
+
+def component_started(name: str, pids: str) -> str:
+    return f"{name} started: pid {pids}"
+
+
+def component_scaled(name: str, before: int, instances: int) -> str:
+    return f"{name} scaled from {before} to {instances} instances"
