@@ -23,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from bot import __version__
+from bot import __version__, messages
 from bot.engine.supervisor.processes import Identity, identity_of, still_running
 from bot.errors import AlreadyStarted
 
@@ -89,7 +89,7 @@ def claim(path: Path) -> str:
         raise AlreadyStarted(path, pid_of(found), started_at(found))
     if path.exists():
         path.unlink()
-        note = f" (replaced a stale one of pid {pid_of(found)})" if found else " (replaced)"
+        note = messages.pid_file_replaced(pid_of(found) if found else None)
     identity = own_identity()
     body = f"{os.getpid()}\n"
     if identity is not None:

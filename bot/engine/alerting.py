@@ -167,7 +167,7 @@ class Alerting:
                 starts_at=span[0],
                 ends_at=span[1],
                 until_resolved=False,
-                reason=f"maintenance window {window.name}",
+                reason=messages.maintenance_reason(window.name),
                 author="selfreg",
                 now=now,
             )
@@ -344,7 +344,7 @@ class Alerting:
                     incident,
                     self.policy.escalation,
                     self.clock.now(),
-                    "Remediation was not effective.",
+                    messages.remediation_not_effective(),
                 )
             )
 

@@ -316,3 +316,8 @@ def web_any_port(host: str) -> str:
 
 def web_port_free(host: str, port: int) -> str:
     return f"{host}:{port} is free"
+
+
+def pid_file_replaced(stale_pid: int | None) -> str:
+    """Noted when ``selfreg run`` replaces a pid file whose selfreg is gone."""
+    return f" (replaced a stale one of pid {stale_pid})" if stale_pid is not None else " (replaced)"

@@ -98,3 +98,70 @@ def check_timed_out(timeout: float) -> str:
 
 def check_failed(error: str) -> str:
     return f"check failed: {error}"
+
+
+# ---- the Slack incident message (built by bot.slack.render) -----------------------------------
+def title_resolved(after: float, what: str) -> str:
+    return f"✅ RESOLVED after {human_duration(after)}  {what}"
+
+
+def title_silenced(what: str) -> str:
+    return f"🔕 SILENCED  {what} is failing"
+
+
+def title_flapping(what: str) -> str:
+    return f"🔁 FLAPPING  {what}"
+
+
+def title_predicted(word: str, what: str) -> str:
+    return f"🔮 {word}  {what}"
+
+
+def title_failing(icon: str, severity: str, what: str) -> str:
+    return f"{icon} {severity.upper()}  {what} is failing"
+
+
+def runs_failed(count: int) -> str:
+    return f"{count} check{'s' if count != 1 else ''} failed"
+
+
+def times_predicted(count: int) -> str:
+    return f"predicted {count} time{'s' if count != 1 else ''}"
+
+
+def owner_acknowledged(actor: str) -> str:
+    return f"acknowledged by {mention_user(actor)}"
+
+
+OWNER_RESOLVED, OWNER_NOBODY = "resolved", "not acknowledged"
+
+
+def incident_facts(first: str, last: str, failed: str, owner: str, incident_id: int) -> str:
+    """The context line under an incident message; ``first`` and ``last`` are Slack dates."""
+    return f"First seen {first} · last {last} · {failed} · {owner} · #{incident_id}"
+
+
+def last_hour(sparkline: str) -> str:
+    return f"Last hour {sparkline}"
+
+
+def storm_title(count: int, still_open: int) -> str:
+    return f"🌩 {count} incidents opened at once · {still_open} still open"
+
+
+def storm_note() -> str:
+    return "Each incident's own message, with its buttons, is in this thread."
+
+
+def and_more(rest: int) -> str:
+    """The line that sums up what a list had no room for."""
+    return f"…and {rest} more"
+
+
+def maintenance_reason(window: str) -> str:
+    """The reason of the silence a maintenance window makes."""
+    return f"maintenance window {window}"
+
+
+def remediation_not_effective() -> str:
+    return "Remediation was not effective."

@@ -181,3 +181,20 @@ def component_started(name: str, pids: str) -> str:
 
 def component_scaled(name: str, before: int, instances: int) -> str:
     return f"{name} scaled from {before} to {instances} instances"
+
+
+# ---- the offer's buttons on an incident message -----------------------------------------------
+CONFIRM_TITLE, CONFIRM_YES, CONFIRM_NO, DENY_BUTTON = (
+    "High-risk action",
+    "Approve",
+    "Cancel",
+    "Deny",
+)
+
+
+def confirm_second_person(label: str) -> str:
+    return f"{label}: a second person must approve too. Go ahead?"
+
+
+def approve_button(label: str) -> str:
+    return f"Approve: {label}"

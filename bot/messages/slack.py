@@ -265,3 +265,21 @@ def audit_title() -> str:
 
 def nothing_recorded() -> str:
     return "Nothing recorded yet."
+
+
+# ---- why a slash command's arguments are refused (``bad_arguments``' problem) ---------------
+def not_a_number(what: str, text: str) -> str:
+    return f"{what} must be a number, not '{text}'"
+
+
+def not_pause_or_resume(words: str) -> str:
+    return f"'{words}' is not pause or resume"
+
+
+GIVE_INCIDENT_ID = "give one incident id"
+GIVE_MATCHER_AND_DURATION = "give a matcher and a duration"
+DURATION_NOT_POSITIVE = "the duration must be positive"
+GIVE_SILENCE_ID = "give one silence id"
+GIVE_ACTION = "give an action name"
+GIVE_AUDIT_SUBJECT = "give at most one incident id or user"
+GIVE_AT_MOST_ONE_CHECK = "give at most one check"
