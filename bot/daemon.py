@@ -28,12 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot import control, messages, pidfile
+from bot.cli.terminal import SPINNER_AFTER, SPINNER_FRAMES, paint
 from bot.config import LoadedConfig
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.processes import Identity, still_running
-from bot.runtime import AlreadyRunning
+from bot.errors import AlreadyRunning
 from bot.store import open_store
-from bot.terminal import SPINNER_AFTER, SPINNER_FRAMES, paint
 
 LOG_FILE = "selfreg.log"
 LOG_ROTATE_AT = 10_000_000  # bytes; checked at each start

@@ -5,21 +5,39 @@
     │   ├── ConfigError              a config file or environment value is wrong
     │   ├── UnknownCheck             ``selfreg check run NAME`` with no such check
     │   ├── WebTokenMissing          web bound beyond loopback without SELFREG_WEB_TOKEN
-    │   └── BackupError              a backup or restore failed: names the file and why
-    │       └── RestoreRefused       restore while selfreg runs with this data folder
+    │   ├── BackupError              a backup or restore failed: names the file and why
+    │   │   └── RestoreRefused       restore while selfreg runs with this data folder
+    │   ├── PrerequisiteFailed       a start-up prerequisite (Python, a program) does not hold
+    │   ├── StepFailed               a start-up step failed; the start stops there
+    │   ├── AlreadyStarted           a live selfreg holds this data folder's pid file
+    │   ├── AlreadyRunning           a live selfreg answers on this data folder's socket
+    │   ├── SlackRejectedToken       Slack refused SLACK_BOT_TOKEN at start
+    │   ├── BadCommand               a slash command that cannot be read; answered with help
+    │   ├── UnknownComponent         a control named a component that is not configured
+    │   ├── BadInstanceCount         ``scale`` outside 1..most instances
+    │   ├── UnknownAction            ``/selfreg run`` named an action that is not configured
+    │   ├── UnknownProposal          a decision on a proposal that does not exist
+    │   ├── IncidentNotFound         ``ack`` (or a button) named no incident
+    │   ├── IncidentClosed           ``ack`` of an incident already resolved
+    │   ├── SilenceNotFound          ``unsilence`` named no active silence
+    │   └── NotAPrediction           prediction feedback on a rule incident
     ├── StoreError                   the SQLite file cannot be opened or migrated
     ├── FitFailed                    a model fit raised in its worker process
     └── DeliveryError                a notifier could not deliver an outbox row
         └── PermanentDeliveryError   ... and retrying will not help
 
-Each class builds its own message from typed fields. Only ``UserError`` text is shown to
-people in Slack; the rest goes to the log.
+Each class builds its own message from typed fields, with its sentence from
+``bot.messages.errors``. Only ``UserError`` text is shown to people in Slack; the rest goes to
+the log. ``tests/test_errors_tree.py`` keeps this tree complete.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot import messages
 
 
 class SelfregError(Exception):
@@ -30,6 +48,7 @@ class UserError(SelfregError):
     """An error whose message is written for the operator who caused it."""
 
 
+# ---- configuration ----------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ConfigProblem:
     """One bad value: where it is (file and key path), what it is, and what is wrong."""
@@ -41,9 +60,8 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.key}" if self.key else self.file
-        if self.value is _MISSING:
-            return f"{where}: {self.message}"
-        return f"{where} = {_show(self.value)}: {self.message}"
+        shown = None if self.value is _MISSING else _show(self.value)
+        return messages.config_problem(where, shown, self.message)
 
 
 class _Missing:
@@ -66,33 +84,148 @@ class ConfigError(UserError):
 
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
-        count = len(problems)
-        lines = "\n".join(f"  {p}" for p in problems)
-        noun = "problem" if count == 1 else "problems"
-        super().__init__(f"the configuration has {count} {noun}:\n{lines}")
+        super().__init__(messages.config_has_problems([str(p) for p in problems]))
 
 
 class UnknownCheck(UserError):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
-        choices = ", ".join(known) or "none"
-        super().__init__(f'no check is named "{name}"; configured checks: {choices}')
+        super().__init__(messages.unknown_check(name, known))
 
 
 class WebTokenMissing(UserError):
     def __init__(self, host: str) -> None:
         self.host = host
-        super().__init__(
-            f"the web server would listen on {host}, beyond this machine, so every route but "
-            "/health needs a token: set SELFREG_WEB_TOKEN, or bind 127.0.0.1"
-        )
+        super().__init__(messages.web_token_missing(host))
 
 
+# ---- backup and restore -------------------------------------------------------------------
+class BackupError(UserError):
+    """A backup or a restore could not be made; names the file and why, nothing was changed."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(messages.file_failed(str(path), reason))
+
+
+class RestoreRefused(BackupError):
+    """A restore asked for while selfreg runs on the same data folder."""
+
+    def __init__(self, socket_path: Path) -> None:
+        super().__init__(socket_path, messages.restore_while_running())
+
+
+# ---- start-up -----------------------------------------------------------------------------
+class PrerequisiteFailed(UserError):
+    """A start-up prerequisite does not hold; the message says which and why."""
+
+
+class StepFailed(UserError):
+    """A start-up step failed; the sequence stops there."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        self.step = step
+        self.reason = reason
+        super().__init__(messages.start_failed(step, reason))
+
+
+class AlreadyStarted(UserError):
+    """Another live selfreg holds the pid file of this data folder."""
+
+    def __init__(self, path: Path, pid: int, since: float | None) -> None:
+        self.path = path
+        self.pid = pid
+        super().__init__(messages.already_running(pid, since, str(path)))
+
+
+class AlreadyRunning(UserError):
+    """Another live selfreg answers on the control socket of this data folder."""
+
+    def __init__(self, socket_path: str) -> None:
+        super().__init__(messages.already_running_socket(socket_path))
+
+
+class SlackRejectedToken(UserError):
+    """``auth.test`` refused the bot token: selfreg does not start."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+        super().__init__(messages.slack_rejected_token(error))
+
+
+# ---- commands and controls ------------------------------------------------------------------
+class BadCommand(UserError):
+    """Input that is not a command we understand; answered with the help text."""
+
+
+class UnknownComponent(UserError, KeyError):
+    """A control named a component that is not configured."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(messages.unknown_component(name, known))
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class BadInstanceCount(UserError, ValueError):
+    """``scale`` asked for a number of instances outside 1..``most``."""
+
+    def __init__(self, name: str, wanted: int, most: int) -> None:
+        self.name = name
+        self.wanted = wanted
+        super().__init__(messages.bad_instance_count(name, wanted, most))
+
+
+class UnknownAction(UserError):
+    """A run asked for an action that is not configured."""
+
+    def __init__(self, name: str, known: Collection[str]) -> None:
+        super().__init__(messages.unknown_action(name, known))
+
+
+class UnknownProposal(UserError):
+    """A decision on a proposal id that does not exist."""
+
+    def __init__(self, proposal_id: int) -> None:
+        super().__init__(messages.refusal_unknown_proposal(f"#{proposal_id}"))
+
+
+class IncidentNotFound(UserError):
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(messages.incident_not_found(incident_id))
+
+
+class IncidentClosed(UserError):
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(messages.incident_closed(incident_id))
+
+
+class SilenceNotFound(UserError):
+    def __init__(self, silence_id: int) -> None:
+        self.silence_id = silence_id
+        super().__init__(messages.silence_not_found(silence_id))
+
+
+class NotAPrediction(UserError):
+    """Prediction feedback (useful / false alarm) on an incident that is not a prediction."""
+
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(messages.not_a_prediction(incident_id))
+
+
+# ---- not for operators: the log -----------------------------------------------------------
 class StoreError(SelfregError):
     def __init__(self, path: Path, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"cannot open the store {path}: {reason}")
+        super().__init__(messages.store_unopenable(str(path), reason))
 
 
 class DeliveryError(SelfregError):
@@ -102,31 +235,11 @@ class DeliveryError(SelfregError):
         self.channel = channel
         self.reason = reason
         self.retry_after = retry_after
-        super().__init__(f"{channel}: {reason}")
+        super().__init__(messages.delivery_failed(channel, reason))
 
 
 class PermanentDeliveryError(DeliveryError):
     """A delivery failure that retrying cannot fix (bad token, unknown channel)."""
-
-
-class BackupError(UserError):
-    """A backup or a restore could not be made; names the file and why, nothing was changed."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
-
-
-class RestoreRefused(BackupError):
-    """A restore asked for while selfreg runs on the same data folder."""
-
-    def __init__(self, socket_path: Path) -> None:
-        super().__init__(
-            socket_path,
-            "selfreg is running with this data folder; stop it before restoring "
-            "(nothing was changed)",
-        )
 
 
 class FitFailed(SelfregError, RuntimeError):
@@ -138,4 +251,4 @@ class FitFailed(SelfregError, RuntimeError):
 
     def __init__(self, fit: str, pid: int, error: str) -> None:
         self.fit, self.pid, self.error = fit, pid, error
-        super().__init__(f"{fit} failed in worker process {pid}: {error}")
+        super().__init__(messages.fit_failed(fit, pid, error))

@@ -25,18 +25,9 @@ import psutil
 
 from bot import __version__, messages
 from bot.engine.supervisor.processes import Identity, identity_of, still_running
-from bot.errors import UserError
+from bot.errors import AlreadyStarted
 
 PID_FILE = "selfreg.pid"
-
-
-class AlreadyStarted(UserError):
-    """Another live selfreg holds the pid file of this data folder."""
-
-    def __init__(self, path: Path, pid: int, since: float | None) -> None:
-        self.path = path
-        self.pid = pid
-        super().__init__(messages.already_running(pid, since, str(path)))
 
 
 def pid_path(data_dir: Path) -> Path:
@@ -98,7 +89,7 @@ def claim(path: Path) -> str:
         raise AlreadyStarted(path, pid_of(found), started_at(found))
     if path.exists():
         path.unlink()
-        note = f" (replaced a stale one of pid {pid_of(found)})" if found else " (replaced)"
+        note = messages.pid_file_replaced(pid_of(found) if found else None)
     identity = own_identity()
     body = f"{os.getpid()}\n"
     if identity is not None:

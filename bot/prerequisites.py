@@ -18,14 +18,10 @@ from pathlib import Path
 from bot import messages
 from bot.config import ComponentSettings, LoadedConfig
 from bot.engine.supervisor import resolve_command
-from bot.errors import UserError, WebTokenMissing
+from bot.errors import PrerequisiteFailed, WebTokenMissing
 from bot.web.app import is_loopback
 
 LOWEST_PYTHON = (3, 11)
-
-
-class PrerequisiteFailed(UserError):
-    """A start-up prerequisite does not hold; the message says which and why."""
 
 
 def python_version(version: tuple[int, ...] | None = None) -> str:
@@ -56,7 +52,7 @@ def executables(config: LoadedConfig) -> str:
     """Every component's program exists and may be run."""
     components = config.settings.components
     if not components:
-        return "no components configured"
+        return messages.no_components()
     base_dir = config.files[0].parent
     missing = []
     for component in components:
@@ -67,7 +63,7 @@ def executables(config: LoadedConfig) -> str:
     if missing:
         raise PrerequisiteFailed("; ".join(missing))
     names = ", ".join(c.name for c in components)
-    return f"found for {len(components)} component(s): {names}"
+    return messages.executables_found(len(components), names)
 
 
 def data_folder(data_dir: Path) -> str:
@@ -81,24 +77,24 @@ def data_folder(data_dir: Path) -> str:
             messages.data_folder_unwritable(str(data_dir), messages.error_text(exc))
         ) from None
     free = shutil.disk_usage(data_dir).free
-    return f"{data_dir} is writable ({free / 2**30:.1f} GB free)"
+    return messages.data_folder_writable(str(data_dir), free)
 
 
 def web_exposure(config: LoadedConfig) -> str:
     """Bound beyond loopback, every route but /health needs SELFREG_WEB_TOKEN."""
     host = config.settings.web.host
     if is_loopback(host):
-        return f"{host} is loopback: only this machine reaches it"
+        return messages.web_loopback(host)
     if not config.web_token:
         raise PrerequisiteFailed(str(WebTokenMissing(host)))
-    return f"{host}: every route but /health needs SELFREG_WEB_TOKEN"
+    return messages.web_token_needed(host)
 
 
 def web_port(config: LoadedConfig) -> str:
     """The web server's port is free (port 0: any free port will do)."""
     settings = config.settings.web
     if settings.port == 0:
-        return f"{settings.host}: any free port"
+        return messages.web_any_port(settings.host)
     try:
         infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -117,4 +113,4 @@ def web_port(config: LoadedConfig) -> str:
         finally:
             with contextlib.suppress(OSError):
                 probe.close()
-    return f"{settings.host}:{settings.port} is free"
+    return messages.web_port_free(settings.host, settings.port)

@@ -39,7 +39,7 @@ from bot.engine.remediation import Remediation, Verification, verification_from
 from bot.engine.runner import CheckRunner
 from bot.engine.status import build_status
 from bot.engine.supervisor import Supervisor
-from bot.errors import UnknownCheck, UserError, WebTokenMissing
+from bot.errors import AlreadyRunning, UnknownCheck, WebTokenMissing
 from bot.notify.base import Notifier
 from bot.notify.console import ConsoleNotifier
 from bot.notify.email import EmailNotifier
@@ -69,13 +69,6 @@ log = logging.getLogger(__name__)
 LAG_PROBE_EVERY = 2.0  # one wake every 2 s: lag is still seen, at a quarter of a ms per wake
 SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
 ACTIONS_FINISH_WITHIN = 10.0  # at stop, running actions get this long to finish
-
-
-class AlreadyRunning(UserError):
-    def __init__(self, socket_path: str) -> None:
-        super().__init__(
-            f"selfreg already runs with this data folder (control socket {socket_path})"
-        )
 
 
 def build_checks(config: LoadedConfig) -> list[Check]:

@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import control, messages, pidfile, prerequisites
+from bot.cli.tables import startup_summary
+from bot.cli.terminal import Spinner, paint, wants_colour
 from bot.config import LoadedConfig
 from bot.engine.supervisor.rows import StoredInstance
-from bot.errors import UserError
-from bot.runtime import AlreadyRunning, Runtime
+from bot.errors import AlreadyRunning, StepFailed, UserError
+from bot.runtime import Runtime
 from bot.slack.app import check_token, make_client
 from bot.store import backup
-from bot.terminal import Spinner, paint, wants_colour
 from common.units import format_duration
 
 FIRST_ROUND_MARGIN = 2.0  # the first health check waits for the slowest check's timeout + this
@@ -45,15 +46,6 @@ class Outcome:
 
     mark: str
     detail: str
-
-
-class StepFailed(UserError):
-    """A start-up step failed; the sequence stops there."""
-
-    def __init__(self, step: str, reason: str) -> None:
-        self.step = step
-        self.reason = reason
-        super().__init__(messages.start_failed(step, reason))
 
 
 @dataclass(kw_only=True, eq=False)
@@ -302,16 +294,16 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
         await runtime.stop()
         boot.release()
         if isinstance(exc, StepFailed):
-            print(f"selfreg: {exc}", file=sys.stderr, flush=True)
+            print(messages.cli_error(str(exc)), file=sys.stderr, flush=True)
         else:
             print(
-                f"selfreg: {messages.start_interrupted(boot.current)}", file=sys.stderr, flush=True
+                messages.cli_error(messages.start_interrupted(boot.current)),
+                file=sys.stderr,
+                flush=True,
             )
         return 2
     try:
-        print(
-            messages.startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out
-        )
+        print(startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out)
         runtime.announce_started(detached)
         await stop.wait()
     finally:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot import messages
 from bot.clock import Clock
 
 
@@ -42,23 +43,23 @@ class SupervisorControls:
     async def restart(self, name: str) -> str:
         before = self._pids(name)
         await self.supervisor.restart(name)
-        return f"{name} restarted: pid {_pids_text(before)} -> {_pids_text(self._pids(name))}"
+        return messages.component_restarted(name, _pids_text(before), _pids_text(self._pids(name)))
 
     async def stop(self, name: str) -> str:
         before = self._pids(name)
         await self.supervisor.stop_component(name)
-        return f"{name} stopped (was pid {_pids_text(before)})"
+        return messages.component_stopped(name, _pids_text(before))
 
     async def start(self, name: str) -> str:
         await self.supervisor.start_component(name)
-        return f"{name} started: pid {_pids_text(self._pids(name))}"
+        return messages.component_started(name, _pids_text(self._pids(name)))
 
     async def scale(self, name: str, instances: int) -> str:
         before = self.instances(name)
         result = self.supervisor.scale(name, instances)
         if hasattr(result, "__await__"):
             await result
-        return f"{name} scaled from {before} to {instances} instances"
+        return messages.component_scaled(name, before, instances)
 
     def instances(self, name: str) -> int:
         for component in self.supervisor.snapshot():

@@ -20,7 +20,7 @@ from bot.engine import incidents as life
 from bot.engine.alert_messages import SLACK, IncidentMessages, incident_snapshot
 from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
-from bot.errors import UserError
+from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
 from bot.records import (
     Incident,
     IncidentState,
@@ -43,24 +43,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class IncidentNotFound(UserError):
-    def __init__(self, incident_id: int) -> None:
-        self.incident_id = incident_id
-        super().__init__(f"there is no incident #{incident_id}")
-
-
-class IncidentClosed(UserError):
-    def __init__(self, incident_id: int) -> None:
-        self.incident_id = incident_id
-        super().__init__(f"incident #{incident_id} is already resolved")
-
-
-class SilenceNotFound(UserError):
-    def __init__(self, silence_id: int) -> None:
-        self.silence_id = silence_id
-        super().__init__(f"there is no active silence #{silence_id}")
 
 
 class Alerting:
@@ -194,7 +176,7 @@ class Alerting:
                 starts_at=span[0],
                 ends_at=span[1],
                 until_resolved=False,
-                reason=f"maintenance window {window.name}",
+                reason=messages.maintenance_reason(window.name),
                 author="selfreg",
                 now=now,
             )
@@ -292,7 +274,7 @@ class Alerting:
                     incident,
                     self.policy.escalation,
                     self.clock.now(),
-                    "Remediation was not effective.",
+                    messages.remediation_not_effective(),
                 )
             )
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 import aiohttp
 from yarl import URL
 
+from bot import messages
+
 log = logging.getLogger(__name__)
 
 
@@ -93,11 +95,11 @@ class Heartbeat:
 
 def _error(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientResponseError):
-        return f"HTTP {exc.status}"
+        return messages.ping_http_status(exc.status)
     if isinstance(exc, TimeoutError):
-        return "timed out"
+        return messages.ping_timed_out()
     if isinstance(exc, aiohttp.ClientConnectorError):  # host and port only, never the path
-        return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or 'refused'})"
+        return messages.ping_unreachable(exc.host, exc.port, exc.os_error.strerror)
     # the text of a connection error may carry the URL: keep the type and errno only
     errno = getattr(exc, "errno", None)
-    return f"{type(exc).__name__}" + (f" (errno {errno})" if errno else "")
+    return messages.ping_error(type(exc).__name__, errno)

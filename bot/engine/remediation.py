@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.policy import Facts, budget_left, decide, may_deny
 from bot.engine.remediation_runs import ActionRuns, Verification, Verifier, verification_from
-from bot.errors import UserError
+from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, Proposal, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
@@ -38,18 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class UnknownAction(UserError):
-    def __init__(self, name: str, known: Collection[str]) -> None:
-        super().__init__(
-            f'no action is named "{name}"; configured actions: {", ".join(sorted(known)) or "none"}'
-        )
-
-
-class UnknownProposal(UserError):
-    def __init__(self, proposal_id: int) -> None:
-        super().__init__(messages.refusal_unknown_proposal(f"#{proposal_id}"))
 
 
 GroupsOf = Callable[[str], Awaitable[Collection[str]]]

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import aiohttp
 
+from bot import messages
 from bot.clock import Clock
 from bot.engine.context import CheckState, RunContext
 from bot.engine.proctable import ProcessTableCache
@@ -132,9 +133,11 @@ class CheckRunner:
             async with asyncio.timeout(timeout):  # no extra task per run, unlike wait_for
                 observations = await check.run(ctx)
             if not observations:
-                observations = [_unknown(check, self.clock.now(), "the check returned nothing")]
+                observations = [
+                    _unknown(check, self.clock.now(), messages.check_returned_nothing())
+                ]
         except TimeoutError:
-            observations = [_unknown(check, self.clock.now(), f"timed out after {timeout:g}s")]
+            observations = [_unknown(check, self.clock.now(), messages.check_timed_out(timeout))]
         except Exception as exc:  # a check may fail any way at all; the loop must not
             log.debug("check %s raised", check.name, exc_info=True)
             observations = [_unknown(check, self.clock.now(), f"{type(exc).__name__}: {exc}")]
@@ -275,7 +278,7 @@ def _unknown(check: Check, at: float, error: str) -> Observation:
     return Observation(
         check=check.name,
         status=Status.UNKNOWN,
-        summary=f"check failed: {error}",
+        summary=messages.check_failed(error),
         at=at,
         error=error,
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import messages
 from bot.config.alerts import MaintenanceWindow
 
 
@@ -42,14 +43,12 @@ def parse_matcher(text: str) -> dict[str, str]:
             key, value = "check", part
         key = key.strip()
         if key not in ("check", "subject", "severity", "fingerprint") or not value.strip():
-            raise ValueError(
-                f"cannot read '{part}': use check=GLOB, subject=GLOB or severity=LEVEL"
-            )
+            raise ValueError(messages.bad_matcher_part(part))
         matcher[key] = value.strip()
     if not matcher:
-        raise ValueError("a silence needs a matcher, such as check=api-health")
+        raise ValueError(messages.matcher_needed())
     if matcher.get("severity") not in (None, "info", "warning", "error", "critical"):
-        raise ValueError("severity is one of info, warning, error, critical")
+        raise ValueError(messages.bad_severity())
     return matcher
 
 

@@ -28,10 +28,10 @@ from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
-from bot.errors import UserError
+from bot.errors import BadCommand, SlackRejectedToken, UserError
 from bot.records import Incident
 from bot.slack import render, views
-from bot.slack.commands import BadCommand, Commands, parse
+from bot.slack.commands import Commands, parse
 from bot.store import incidents as rows
 from bot.store import predictions, proposals
 from bot.store.db import Store
@@ -41,42 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DENY_VIEW = "proposal.deny_reason"
-
-
-def deny_view(proposal_id: int) -> dict[str, Any]:
-    """The modal that asks why (optional) before a proposal is denied."""
-    return {
-        "type": "modal",
-        "callback_id": DENY_VIEW,
-        "private_metadata": str(proposal_id),
-        "title": {"type": "plain_text", "text": "Deny the fix"},
-        "submit": {"type": "plain_text", "text": "Deny"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "reason",
-                "optional": True,
-                "label": {"type": "plain_text", "text": f"Why deny proposal #{proposal_id}?"},
-                "element": {"type": "plain_text_input", "action_id": "text", "max_length": 500},
-            }
-        ],
-    }
-
-
 WATCH_EVERY = 10.0
 MAX_BACKOFF = 300.0
 DEFAULT_API_URL = "https://slack.com/api/"
-
-
-class SlackRejectedToken(UserError):
-    def __init__(self, error: str) -> None:
-        self.error = error
-        super().__init__(
-            f"Slack rejected SLACK_BOT_TOKEN ({error}): check the token in the environment "
-            "(it starts with xoxb-) and that the app is installed in the workspace"
-        )
 
 
 def make_client(connection: SlackConnection) -> AsyncWebClient:
@@ -153,7 +120,7 @@ class SlackApp:
         self.app.action(render.KEEP_STOPPED)(self._button(self._keep_stopped))
         self.app.action(re.compile(rf"^{re.escape(render.APPROVE_PREFIX)}\d+$"))(self._on_approve)
         self.app.action(re.compile(rf"^{re.escape(render.DENY_PREFIX)}\d+$"))(self._on_deny)
-        self.app.view(DENY_VIEW)(self._on_deny_submitted)
+        self.app.view(views.DENY_VIEW)(self._on_deny_submitted)
         self.app.action(render.USEFUL)(self._button(self._useful))
         self.app.action(render.FALSE_ALARM)(self._button(self._false_alarm))
 
@@ -212,15 +179,15 @@ class SlackApp:
         """Why a click must change nothing, or None when it may proceed."""
         value = str(action.get("value", ""))
         if not value.isdigit():
-            return messages.button_stale("that button is not one of selfreg's")
+            return messages.button_stale(messages.button_not_selfregs())
         incident = rows.get_incident(self.store, int(value))
         if incident is None:
-            return messages.button_stale(f"there is no incident #{value}")
+            return messages.button_stale(messages.incident_not_found(int(value)))
         container = body.get("container", {})
         if container.get("message_ts") != incident.slack_ts:
             return messages.button_not_for_this_message(incident.id)
         if not incident.is_open:
-            return messages.button_stale(f"incident #{incident.id} is already resolved")
+            return messages.button_stale(messages.incident_closed(incident.id))
         return None
 
     # ---- remediation buttons ----------------------------------------------------------------
@@ -229,13 +196,11 @@ class SlackApp:
         value = str(action.get("value", ""))
         proposal = proposals.get(self.store, int(value)) if value.isdigit() else None
         if proposal is None or self.remediation is None:
-            return messages.refusal_unknown_proposal(value or "(none)")
+            return messages.refusal_unknown_proposal(value or messages.NO_PROPOSAL_VALUE)
         incident = rows.get_incident(self.store, proposal.incident_id or 0)
         container = body.get("container", {})
         if incident is None or container.get("message_ts") != incident.slack_ts:
-            return messages.button_stale(
-                f"that button does not belong to proposal #{proposal.id}'s incident message"
-            )
+            return messages.button_stale(messages.button_not_for_proposal(proposal.id))
         return None
 
     async def _on_approve(
@@ -264,7 +229,9 @@ class SlackApp:
         if refusal is not None:
             await respond(response_type="ephemeral", replace_original=False, text=refusal)
             return
-        await client.views_open(trigger_id=body["trigger_id"], view=deny_view(int(action["value"])))
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=views.deny_view(int(action["value"]))
+        )
 
     async def _on_deny_submitted(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any]
@@ -299,7 +266,7 @@ class SlackApp:
         if user not in self.commands.admins:
             raise UserError(messages.admins_only("Restart anyway / Keep stopped"))
         if self.supervisor is None or not incident.check.startswith("component:"):
-            raise UserError("that incident is not about a component")
+            raise UserError(messages.not_about_a_component())
         return incident.check.removeprefix("component:")
 
     async def _useful(self, incident: Incident, user: str) -> None:
@@ -324,7 +291,7 @@ class SlackApp:
 
     async def _unsilence(self, incident: Incident, user: str) -> None:
         if incident.silence_id is None:
-            raise UserError(f"incident #{incident.id} is not silenced")
+            raise UserError(messages.not_silenced(incident.id))
         self.alerting.remove_silence(incident.silence_id, user)
 
     # ---- transports -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from bot.config.alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
 from bot.engine.silences import parse_matcher, parse_time
-from bot.errors import UnknownCheck, UserError
+from bot.errors import BadCommand, UnknownCheck, UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
 from bot.slack.render import Rendered
@@ -42,10 +42,6 @@ USAGE = {
 }
 
 
-class BadCommand(UserError):
-    """Input that is not a command we understand; answered with the help text."""
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ParsedCommand:
     name: str
@@ -57,7 +53,7 @@ def parse(text: str) -> ParsedCommand:
     try:
         words = shlex.split(text or "")
     except ValueError as exc:
-        raise BadCommand(f"cannot read that: {exc}") from None
+        raise BadCommand(messages.unreadable_command(str(exc))) from None
     if not words:
         return ParsedCommand(name="help")
     name, args = words[0].lower(), tuple(words[1:])
@@ -69,7 +65,7 @@ def parse(text: str) -> ParsedCommand:
 def _number(text: str, what: str, usage: str) -> int:
     value = text.lstrip("#")
     if not value.isdigit():
-        raise BadCommand(messages.bad_arguments(usage, f"{what} must be a number, not '{text}'"))
+        raise BadCommand(messages.bad_arguments(usage, messages.not_a_number(what, text)))
     return int(value)
 
 
@@ -152,7 +148,7 @@ class Commands:
 
     async def _ack(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:
-            raise BadCommand(messages.bad_arguments(USAGE["ack"], "give one incident id"))
+            raise BadCommand(messages.bad_arguments(USAGE["ack"], messages.GIVE_INCIDENT_ID))
         incident_id = _number(args[0], "ID", USAGE["ack"])
         self.alerting.acknowledge(incident_id, user)
         return views.text_view(messages.acknowledged_reply(incident_id))
@@ -160,7 +156,7 @@ class Commands:
     async def _silence(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) < 2:
             raise BadCommand(
-                messages.bad_arguments(USAGE["silence"], "give a matcher and a duration")
+                messages.bad_arguments(USAGE["silence"], messages.GIVE_MATCHER_AND_DURATION)
             )
         try:
             matcher = parse_matcher(args[0])
@@ -169,7 +165,7 @@ class Commands:
             raise BadCommand(messages.bad_arguments(USAGE["silence"], str(exc))) from None
         if duration <= 0:
             raise BadCommand(
-                messages.bad_arguments(USAGE["silence"], "the duration must be positive")
+                messages.bad_arguments(USAGE["silence"], messages.DURATION_NOT_POSITIVE)
             )
         rest = list(args[2:])
         starts_at = None
@@ -194,14 +190,14 @@ class Commands:
 
     async def _unsilence(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:
-            raise BadCommand(messages.bad_arguments(USAGE["unsilence"], "give one silence id"))
+            raise BadCommand(messages.bad_arguments(USAGE["unsilence"], messages.GIVE_SILENCE_ID))
         silence_id = _number(args[0], "ID", USAGE["unsilence"])
         self.alerting.remove_silence(silence_id, user)
         return views.text_view(messages.silence_removed(silence_id))
 
     async def _run(self, args: Sequence[str], user: str) -> Rendered:
         if not args or len(args) > 2:
-            raise BadCommand(messages.bad_arguments(USAGE["run"], "give an action name"))
+            raise BadCommand(messages.bad_arguments(USAGE["run"], messages.GIVE_ACTION))
         remediation = self._remediation()
         incident_id = _number(args[1], "INCIDENT", USAGE["run"]) if len(args) == 2 else None
         proposal, decision = await remediation.request(args[0], user, incident_id)
@@ -215,7 +211,7 @@ class Commands:
             if args[0] not in ("pause", "resume") or len(args) != 1:
                 raise BadCommand(
                     messages.bad_arguments(
-                        USAGE["actions"], f"'{' '.join(args)}' is not pause or resume"
+                        USAGE["actions"], messages.not_pause_or_resume(" ".join(args))
                     )
                 )
             if user not in self.admins:
@@ -226,9 +222,7 @@ class Commands:
 
     async def _audit(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) > 1:
-            raise BadCommand(
-                messages.bad_arguments(USAGE["audit"], "give at most one incident id or user")
-            )
+            raise BadCommand(messages.bad_arguments(USAGE["audit"], messages.GIVE_AUDIT_SUBJECT))
         subject = actor = None
         if args:
             word = args[0].lstrip("#")
@@ -241,7 +235,9 @@ class Commands:
 
     async def _predict(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) > 1:
-            raise BadCommand(messages.bad_arguments(USAGE["predict"], "give at most one check"))
+            raise BadCommand(
+                messages.bad_arguments(USAGE["predict"], messages.GIVE_AT_MOST_ONE_CHECK)
+            )
         if self.predictor is None:
             return views.text_view(messages.models_off())
         check = args[0] if args else None

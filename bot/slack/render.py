@@ -79,15 +79,15 @@ def sparkline(values: Sequence[float]) -> str:
 def incident_title(incident: Incident, now: float) -> str:
     what = messages.subject_label(incident.check, incident.subject)
     if incident.state is IncidentState.RESOLVED:
-        return f"✅ RESOLVED after {messages.human_duration((incident.resolved_at or now) - incident.opened_at)}  {what}"
+        return messages.title_resolved((incident.resolved_at or now) - incident.opened_at, what)
     if incident.state is IncidentState.SILENCED:
-        return f"🔕 SILENCED  {what} is failing"
+        return messages.title_silenced(what)
     if incident.state is IncidentState.FLAPPING:
-        return f"🔁 FLAPPING  {what}"
+        return messages.title_flapping(what)
     icon = ICON.get(incident.severity.value, "🔴")
     if incident.kind.predicted:
-        return f"🔮 {messages.prediction_title(incident.kind)}  {what}"
-    return f"{icon} {incident.severity.value.upper()}  {what} is failing"
+        return messages.title_predicted(messages.prediction_title(incident.kind), what)
+    return messages.title_failing(icon, incident.severity.value, what)
 
 
 def incident_text(incident: Incident, now: float) -> str:
@@ -98,16 +98,16 @@ def incident_text(incident: Incident, now: float) -> str:
 def _facts(incident: Incident) -> str:
     first = slack_time(incident.opened_at, messages.clock_time(incident.opened_at))
     last = slack_time(incident.last_seen_at, messages.clock_time(incident.last_seen_at))
-    failed = f"{incident.count} check{'s' if incident.count != 1 else ''} failed"
+    failed = messages.runs_failed(incident.count)
     if incident.kind.predicted:
-        failed = f"predicted {incident.count} time{'s' if incident.count != 1 else ''}"
+        failed = messages.times_predicted(incident.count)
     if incident.state is IncidentState.ACKNOWLEDGED and incident.acked_by:
-        owner = f"acknowledged by {messages.mention_user(incident.acked_by)}"
+        owner = messages.owner_acknowledged(incident.acked_by)
     elif incident.state is IncidentState.RESOLVED:
-        owner = "resolved"
+        owner = messages.OWNER_RESOLVED
     else:
-        owner = "not acknowledged"
-    return f"First seen {first} · last {last} · {failed} · {owner} · #{incident.id}"
+        owner = messages.OWNER_NOBODY
+    return messages.incident_facts(first, last, failed, owner, incident.id)
 
 
 def _buttons(incident: Incident) -> list[ButtonElement]:
@@ -145,20 +145,20 @@ def _offer_buttons(offer: Offer) -> list[ButtonElement]:
     confirm = None
     if offer.confirm:
         confirm = ConfirmObject(
-            title="High-risk action",
-            text=trim(f"{offer.label}: a second person must approve too. Go ahead?", 300),
-            confirm="Approve",
-            deny="Cancel",
+            title=messages.CONFIRM_TITLE,
+            text=trim(messages.confirm_second_person(offer.label), 300),
+            confirm=messages.CONFIRM_YES,
+            deny=messages.CONFIRM_NO,
         )
     approve = ButtonElement(
-        text=trim(f"Approve: {offer.label}", 75),
+        text=trim(messages.approve_button(offer.label), 75),
         action_id=f"{APPROVE_PREFIX}{offer.proposal_id}",
         value=str(offer.proposal_id),
         style="primary",
         confirm=confirm,
     )
     deny = ButtonElement(
-        text="Deny",
+        text=messages.DENY_BUTTON,
         action_id=f"{DENY_PREFIX}{offer.proposal_id}",
         value=str(offer.proposal_id),
         style="danger",
@@ -188,7 +188,7 @@ def render_incident(
         ContextBlock(elements=[MarkdownTextObject(text=_facts(incident))]),
     ]
     if line := sparkline(spark):
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Last hour {line}")]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=messages.last_hour(line))]))
     if incident.state is IncidentState.RESOLVED and notes:
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=trim(" · ".join(notes), 3000))])
@@ -217,7 +217,7 @@ def render_incident(
 def render_digest(incidents: Sequence[Incident], now: float) -> Rendered:
     """The storm digest: one line per incident, newest last, the rest counted."""
     open_count = sum(1 for i in incidents if i.is_open)
-    title = f"🌩 {len(incidents)} incidents opened at once · {open_count} still open"
+    title = messages.storm_title(len(incidents), open_count)
     lines = [
         f"{'✅' if not i.is_open else ICON.get(i.severity.value, '🔴')} #{i.id} {messages.subject_label(i.check, i.subject)}: {trim(i.summary, 120)}"
         for i in incidents
@@ -226,13 +226,7 @@ def render_digest(incidents: Sequence[Incident], now: float) -> Rendered:
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=trim(title, HEADER_MAX), emoji=True)),
         SectionBlock(text=MarkdownTextObject(text=body or " ")),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Each incident's own message, with its buttons, is in this thread."
-                )
-            ]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text=messages.storm_note())]),
     ]
     return Rendered(blocks=[b.to_dict() for b in blocks], text=trim(title, 3000))
 
@@ -243,9 +237,9 @@ def bullet_list(lines: Sequence[str], limit: int) -> str:
     used = 0
     for index, line in enumerate(lines):
         rest = len(lines) - index
-        tail = f"\n…and {rest} more"
+        tail = "\n" + messages.and_more(rest)
         if used + len(line) + 1 + len(tail) > limit:
-            shown.append(f"…and {rest} more")
+            shown.append(messages.and_more(rest))
             break
         shown.append(line)
         used += len(line) + 1

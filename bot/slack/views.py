@@ -1,4 +1,5 @@
-"""Block Kit for command replies: status, health, alerts, history, silences, help (pure)."""
+"""Block Kit for command replies (status, health, alerts, history, actions, audit, help) and the
+Deny modal; pure. The words come from ``bot.messages``."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
 from bot import messages
 from bot.records import Incident, Silence
 from bot.slack.render import ICON, SECTION_MAX, Rendered, bullet_list, slack_time, trim
 
+DENY_VIEW = "proposal.deny_reason"  # the callback id of the Deny modal
 STATUS_ICON = {"ok": "🟢", "warning": "🟠", "critical": "🔴", "unknown": "⚪"}
 
 
@@ -35,16 +40,16 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.2f}%"
 
 
-def status_view(
-    document: Mapping[str, Any],
+def _check_order(check: Mapping[str, Any]) -> tuple[int, str, str]:
+    rank = {"critical": 0, "unknown": 1, "warning": 2}.get(check["status"], 3)
+    return rank, check["check"], check["subject"]
+
+
+def _checks_section(
+    checks: Sequence[Mapping[str, Any]],
     availability: Mapping[str, tuple[float | None, float | None]],
-    incidents: Sequence[Incident],
-    silences: Sequence[Silence],
-    uptime: float,
-    now: float,
-) -> Rendered:
-    """``/selfreg status``: checks by status with availability, incidents, components, silences."""
-    checks = document["checks"]
+) -> str:
+    """Counts by status with their icons, then one line per check with its availability."""
     counts: dict[str, int] = {}
     for c in checks:
         counts[c["status"]] = counts.get(c["status"], 0) + 1
@@ -54,49 +59,56 @@ def status_view(
         if counts.get(s)
     )
     lines = []
-    for c in sorted(
-        checks,
-        key=lambda c: (
-            {"critical": 0, "unknown": 1, "warning": 2}.get(c["status"], 3),
-            c["check"],
-            c["subject"],
-        ),
-    ):
+    for c in sorted(checks, key=_check_order):
         day, week = availability.get(c["check"], (None, None))
         what = messages.subject_label(c["check"], c["subject"])
-        lines.append(
-            f"{STATUS_ICON.get(c['status'], '')} *{what}* {trim(c['summary'], 100)} · 24 h {percent(day)} · 7 d {percent(week)}"
-        )
+        icon = STATUS_ICON.get(c["status"], "")
+        summary = trim(c["summary"], 100)
+        lines.append(messages.check_status_line(icon, what, summary, percent(day), percent(week)))
+    heading = messages.checks_section(len(checks), overall)
+    return heading + "\n" + bullet_list(lines, SECTION_MAX - 100)
+
+
+def status_view(
+    document: Mapping[str, Any],
+    availability: Mapping[str, tuple[float | None, float | None]],
+    incidents: Sequence[Incident],
+    silences: Sequence[Silence],
+    uptime: float,
+    now: float,
+) -> Rendered:
+    """``/selfreg status``: checks by status with availability, incidents, components, silences."""
     incident_lines = [_incident_line(i) for i in incidents]
     component_lines = [
-        f"{'🟢' if c['status'] == 'running' else '🔴'} *{c['name']}* {c['status']} · pid {c.get('pid') or '—'} · up {messages.human_duration(now - c['started_at']) if c.get('started_at') and c['status'] == 'running' else '—'} · {c.get('restarts', 0)} restarts"
-        for c in document.get("components", [])
+        messages.component_status_line(c, now) for c in document.get("components", [])
     ]
     silence_lines = [_silence_line(s) for s in silences]
     sections = [
-        f"*Checks* ({len(checks)}): {overall or 'none yet'}\n"
-        + bullet_list(lines, SECTION_MAX - 100),
-        f"*Open incidents* ({len(incidents)})\n"
-        + (bullet_list(incident_lines, SECTION_MAX - 100) or "None."),
+        _checks_section(document["checks"], availability),
+        messages.open_incidents_section(len(incidents))
+        + "\n"
+        + (bullet_list(incident_lines, SECTION_MAX - 100) or messages.none_open()),
     ]
     if component_lines:
         sections.append(
-            f"*Components* ({len(component_lines)})\n"
+            messages.components_section(len(component_lines))
+            + "\n"
             + bullet_list(component_lines, SECTION_MAX - 100)
         )
     if silence_lines:
         sections.append(
-            f"*Silences* ({len(silence_lines)})\n" + bullet_list(silence_lines, SECTION_MAX - 100)
+            messages.silences_section(len(silence_lines))
+            + "\n"
+            + bullet_list(silence_lines, SECTION_MAX - 100)
         )
-    return _rendered("selfreg status", sections, f"selfreg up {messages.human_duration(uptime)}")
+    return _rendered(messages.status_title(), sections, messages.status_note(uptime))
 
 
 def _incident_line(incident: Incident) -> str:
     icon = ICON.get(incident.severity.value, "🔴")
     what = messages.subject_label(incident.check, incident.subject)
     since = slack_time(incident.opened_at, messages.clock_time(incident.opened_at))
-    owner = f" · acked by {messages.mention_user(incident.acked_by)}" if incident.acked_by else ""
-    return f"{icon} #{incident.id} *{what}* {incident.state.value} since {since}{owner}: {trim(incident.summary, 120)}"
+    return messages.incident_line(icon, incident, what, since, trim(incident.summary, 120))
 
 
 def _silence_line(silence: Silence) -> str:
@@ -104,17 +116,16 @@ def _silence_line(silence: Silence) -> str:
     until = (
         slack_time(silence.ends_at, messages.clock_time(silence.ends_at))
         if silence.ends_at
-        else "resolved"
+        else messages.silence_until_resolved()
     )
-    reason = f" · {silence.reason}" if silence.reason else ""
-    return f"🔕 #{silence.id} {matcher} until {until} by {messages.mention_user(silence.author)}{reason}"
+    return messages.silence_line(silence, matcher, until)
 
 
 def alerts_view(incidents: Sequence[Incident]) -> Rendered:
     lines = [_incident_line(i) for i in incidents]
     return _rendered(
-        f"{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}",
-        [bullet_list(lines, SECTION_MAX) or "Nothing is open. 🎉"],
+        messages.alerts_title(len(incidents)),
+        [bullet_list(lines, SECTION_MAX) or messages.nothing_open()],
     )
 
 
@@ -122,21 +133,21 @@ def history_view(incidents: Sequence[Incident], now: float) -> Rendered:
     lines = []
     for i in incidents:
         what = messages.subject_label(i.check, i.subject)
-        if i.resolved_at is not None:
-            how = f"resolved after {messages.human_duration(i.resolved_at - i.opened_at)}"
-        else:
-            how = f"{i.state.value} for {messages.human_duration(now - i.opened_at)}"
-        lines.append(
-            f"#{i.id} {slack_time(i.opened_at, messages.clock_time(i.opened_at))} *{what}* {i.severity.value}, {how}: {trim(i.summary, 100)}"
-        )
+        opened = slack_time(i.opened_at, messages.clock_time(i.opened_at))
+        lines.append(messages.history_line(i, what, opened, now, trim(i.summary, 100)))
     return _rendered(
-        f"Last {len(incidents)} incidents", [bullet_list(lines, SECTION_MAX) or "No incidents yet."]
+        messages.history_title(len(incidents)),
+        [bullet_list(lines, SECTION_MAX) or messages.no_incidents_yet()],
     )
 
 
 def health_view(observations: Sequence[Mapping[str, Any]]) -> Rendered:
     lines = [
-        f"{STATUS_ICON.get(o['status'], '')} *{messages.subject_label(o['check'], o['subject'])}* {trim(o['summary'], 150)}"
+        messages.health_line(
+            STATUS_ICON.get(o["status"], ""),
+            messages.subject_label(o["check"], o["subject"]),
+            trim(o["summary"], 150),
+        )
         for o in observations
     ]
     counts = messages.health_verdict(
@@ -145,13 +156,11 @@ def health_view(observations: Sequence[Mapping[str, Any]]) -> Rendered:
             for s in ("ok", "warning", "critical", "unknown")
         }
     )
-    return _rendered(
-        "selfreg health: every check, run now", [bullet_list(lines, SECTION_MAX)], counts
-    )
+    return _rendered(messages.health_title(), [bullet_list(lines, SECTION_MAX)], counts)
 
 
 def help_view(problem: str = "") -> Rendered:
-    return _rendered("selfreg commands", [messages.command_help()], problem)
+    return _rendered(messages.commands_title(), [messages.command_help()], problem)
 
 
 def text_view(text: str) -> Rendered:
@@ -163,30 +172,39 @@ def text_view(text: str) -> Rendered:
 
 def actions_view(actions: Sequence[Mapping[str, Any]], paused_by: str | None) -> Rendered:
     """``/selfreg actions``: each action's mode, risk, approvers and budget left."""
-    lines = [
-        f"*{a['name']}* {a['what']} · {a['mode']} · {a['risk']} risk · "
-        f"{a['left']} of {a['budget']} left · approvers: "
-        + (", ".join(messages.mention(x) for x in a["approvers"]) or "nobody")
-        + (
-            f" · shadow: {a['shadow'][1]} of {a['shadow'][0]} later run by a person"
-            if a.get("shadow")
-            else ""
-        )
-        for a in actions
-    ]
-    note = (
-        f"⛔ Paused by {messages.mention_user(paused_by)}" if paused_by else "Actions are enabled."
-    )
+    lines = [messages.action_line(a) for a in actions]
     return _rendered(
-        f"{len(actions)} actions",
-        [bullet_list(lines, SECTION_MAX) or "No actions configured."],
-        note,
+        messages.actions_title(len(actions)),
+        [bullet_list(lines, SECTION_MAX) or messages.no_actions_short()],
+        messages.actions_note(paused_by),
     )
 
 
 def audit_view(trail: Sequence[Mapping[str, Any]]) -> Rendered:
     lines = [
-        f"{slack_time(r['at'], messages.clock_time(r['at']))} {r['kind']} {r['subject']} by {messages.mention_user(r['actor'])}"
-        for r in trail
+        messages.audit_line(slack_time(r["at"], messages.clock_time(r["at"])), r) for r in trail
     ]
-    return _rendered("Audit trail", [bullet_list(lines, SECTION_MAX) or "Nothing recorded yet."])
+    return _rendered(
+        messages.audit_title(), [bullet_list(lines, SECTION_MAX) or messages.nothing_recorded()]
+    )
+
+
+def deny_view(proposal_id: int) -> dict[str, Any]:
+    """The modal that asks why (optional) before a proposal is denied."""
+    view = View(
+        type="modal",
+        callback_id=DENY_VIEW,
+        private_metadata=str(proposal_id),
+        title=PlainTextObject(text=messages.DENY_TITLE),
+        submit=PlainTextObject(text=messages.DENY_SUBMIT),
+        close=PlainTextObject(text=messages.DENY_CLOSE),
+        blocks=[
+            InputBlock(
+                block_id="reason",
+                optional=True,
+                label=PlainTextObject(text=messages.deny_question(proposal_id)),
+                element=PlainTextInputElement(action_id="text", max_length=500),
+            )
+        ],
+    )
+    return view.to_dict()

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from bot.config.alerts import AlertsSettings
-from bot.engine.alerting import Alerting, IncidentClosed
+from bot.engine.alerting import Alerting
+from bot.errors import IncidentClosed
 from bot.records import IncidentState, Severity, Transition
 from bot.store import Store
 from bot.store import incidents as rows

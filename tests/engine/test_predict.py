@@ -20,8 +20,8 @@ from bot.config import ModelsSettings
 from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.predict import Predictor
-from bot.engine.predict.feedback import NotAPrediction
 from bot.engine.runner import CheckRunner, RunResult
+from bot.errors import NotAPrediction
 from bot.records import IncidentState, Severity, Transition
 from bot.store import Store, predictions
 from bot.store import incidents as rows

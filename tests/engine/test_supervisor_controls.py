@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.supervisor import UnknownComponent
+from bot.errors import UnknownComponent
 from tests.engine.test_supervisor_support import SLEEPER, Harness, alive, harness, wait_until
 
 __all__ = ["harness"]

@@ -8,7 +8,7 @@ import signal
 import psutil
 import pytest
 
-from bot.engine.supervisor import BadInstanceCount, UnknownComponent
+from bot.errors import BadInstanceCount, UnknownComponent
 from tests.engine.test_supervisor_support import SLEEPER, Harness, alive, harness, wait_until
 from tests.support.db import scalar
 

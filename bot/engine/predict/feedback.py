@@ -15,7 +15,7 @@ from bot import messages
 from bot.clock import Clock
 from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting
-from bot.errors import UserError
+from bot.errors import NotAPrediction
 from bot.records import PREDICTED
 from bot.store import incidents as rows
 from bot.store import predictions
@@ -24,12 +24,6 @@ from checks.base import CheckSpec
 
 FEEDBACK_EVENT = "prediction.feedback"
 THRESHOLD_EVENT = "prediction.threshold_raised"
-
-
-class NotAPrediction(UserError):
-    def __init__(self, incident_id: int) -> None:
-        self.incident_id = incident_id
-        super().__init__(messages.not_a_prediction(incident_id))
 
 
 def target_of(fingerprint: str) -> str:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from bot.engine.supervisor.controls import Supervisor
 from bot.engine.supervisor.core import CrashLoopHook, SupervisorEvent
-from bot.engine.supervisor.errors import BadInstanceCount, UnknownComponent
 from bot.engine.supervisor.processes import resolve_command
+from bot.errors import BadInstanceCount, UnknownComponent
 
 __all__ = [
     "BadInstanceCount",

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot import messages
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.core import SupervisorCore, SupervisorEvent
-from bot.engine.supervisor.errors import BadInstanceCount
 from bot.engine.supervisor.state import ComponentState, Instance
+from bot.errors import BadInstanceCount
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class Supervisor(SupervisorCore):
                 instance.restarts += 1
                 await self._start_instance(component, instance)
             await self._until_ready(component.instances)
-            return f"pid {before} -> {_pids(component.instances)}"
+            return messages.pids_restarted(before, _pids(component.instances))
 
     async def stop_component(self, name: str) -> str:
         """Stop every instance and keep them stopped until started again."""
@@ -47,7 +48,7 @@ class Supervisor(SupervisorCore):
             before = _pids(component.instances)
             component.held = True
             await self._stop_all(component)
-            return f"stopped pid {before}"
+            return messages.pids_stopped(before)
 
     async def start_component(self, name: str) -> str:
         """Start every instance that is not running (clearing a crash loop); wait until ready."""
@@ -59,8 +60,8 @@ class Supervisor(SupervisorCore):
                 await self._start_instance(component, instance)
             await self._until_ready(started)
         if not started:
-            return f"already running, pid {_pids(component.instances)}"
-        return f"started pid {_pids(started)}"
+            return messages.pids_already_running(_pids(component.instances))
+        return messages.pids_started(_pids(started))
 
     async def restart_anyway(self, name: str) -> str:
         """The crash-loop incident's "Restart anyway": forget the loop and start it again."""
@@ -79,7 +80,7 @@ class Supervisor(SupervisorCore):
                 instance.status = "stopped"
         self._record(component, SupervisorEvent.KEPT_STOPPED)
         running = [i for i in component.instances if i.pid is not None]
-        return f"kept stopped; still running: pid {_pids(running)}" if running else "kept stopped"
+        return messages.kept_stopped_detail(_pids(running) if running else None)
 
     async def scale(self, name: str, instances: int) -> str:
         """Run ``instances`` copies: start the new ones (waiting until ready) or stop the last."""

@@ -25,7 +25,6 @@ import aiohttp
 from bot.clock import Clock
 from bot.config import ENVIRONMENT_VARIABLES, ComponentSettings
 from bot.engine.supervisor import rows
-from bot.engine.supervisor.errors import UnknownComponent
 from bot.engine.supervisor.events import SupervisorEvent
 from bot.engine.supervisor.logs import CHECK_EVERY, rotate_all
 from bot.engine.supervisor.processes import (
@@ -47,6 +46,7 @@ from bot.engine.supervisor.restarts import (
 )
 from bot.engine.supervisor.state import ComponentState, Instance
 from bot.engine.supervisor.strays import stop_strays
+from bot.errors import UnknownComponent
 from bot.records import EventKind, Transition
 from bot.store.db import Store
 

@@ -1,0 +1,43 @@
+"""The ``selfreg`` click group: every command, gathered from its topic module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from dotenv import load_dotenv
+
+from bot import __version__
+from bot.cli import archive, configure, decide, lifecycle, observe, predictors
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="selfreg")
+def cli() -> None:
+    """selfreg: a Slack-first, self-regulating monitor."""
+
+
+for command in (
+    lifecycle.run,
+    lifecycle.start,
+    lifecycle.stop,
+    lifecycle.restart,
+    observe.health,
+    observe.status,
+    observe.check_group,
+    configure.config_group,
+    decide.reload,
+    decide.approve,
+    decide.deny,
+    archive.audit_group,
+    archive.backup_group,
+    archive.restore,
+    predictors.models_group,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point: load ./.env (never overriding the real environment), then run the CLI."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    cli()

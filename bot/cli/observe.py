@@ -1,0 +1,113 @@
+"""``selfreg health``, ``status`` and ``check run``: what the checks say now."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+import click
+
+from bot import control, messages, status_facts
+from bot.cli import tables
+from bot.cli.running import run_checks
+from bot.cli.shell import (
+    EXIT_FAILING,
+    EXIT_OK,
+    EXIT_WARNING,
+    config_option,
+    fail,
+    load,
+    setup_logging,
+)
+from bot.cli.terminal import wants_colour
+from bot.engine.status import status_from_store
+from bot.errors import UserError
+from bot.store import open_store
+
+
+def _exit_code(statuses: Sequence[str]) -> int:
+    if any(s in ("critical", "unknown") for s in statuses):
+        return EXIT_FAILING
+    return EXIT_WARNING if "warning" in statuses else EXIT_OK
+
+
+@click.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def health(config_file: str | None, as_json: bool) -> None:
+    """Run every check once now and print the result; exit 0 ok, 1 warnings, 2 failing.
+
+    Asks the running instance when there is one. Either way nothing is recorded: no log
+    offset advances and no transition is made.
+    """
+    config = load(config_file)
+    setup_logging("WARNING")
+    try:
+        observations = run_checks(config, None)
+    except UserError as exc:
+        fail(str(exc))
+    statuses = [o["status"] for o in observations]
+    if as_json:
+        click.echo(json.dumps({"observations": observations}, indent=2))
+    else:
+        click.echo(tables.observations_table(observations))
+        click.echo(messages.health_verdict(Counter(statuses)))
+    sys.exit(_exit_code(statuses))
+
+
+@click.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def status(config_file: str | None, as_json: bool) -> None:
+    """Show selfreg, its components, checks by state, open incidents and pending approvals.
+
+    Asks the running instance; when none runs, reads what the store last recorded.
+    """
+    config = load(config_file)
+    document = asyncio.run(control.ask(config.control_socket, "GET", "/status"))
+    if document is None:
+        if not config.db_path.exists():
+            click.echo(messages.never_ran(str(config.data_dir)))
+            sys.exit(EXIT_OK)
+        store = open_store(config.db_path, readonly=True)
+        try:
+            document = status_from_store(store, time.time())
+        finally:
+            store.close()
+    document = status_facts.add_facts(document, config)
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+    else:
+        click.echo(tables.status_screen(document, time.time(), wants_colour(sys.stdout)))
+
+
+@click.group("check")
+def check_group() -> None:
+    """Work with single checks."""
+
+
+@check_group.command("run")
+@config_option
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def check_run(config_file: str | None, name: str, as_json: bool) -> None:
+    """Run the check NAME once now and print its observations (records nothing)."""
+    config = load(config_file)
+    setup_logging("WARNING")
+    try:
+        observations = run_checks(config, [name])
+    except UserError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps({"observations": observations}, indent=2))
+    else:
+        click.echo(tables.observations_table(observations))
+        for observation in observations:
+            what = messages.subject_label(observation["check"], observation["subject"])
+            for metric, value in sorted(observation["values"].items()):
+                click.echo(messages.metric_line(what, metric, value))
+    sys.exit(_exit_code([o["status"] for o in observations]))

@@ -1,0 +1,49 @@
+"""The control-socket client: what the CLI asks the running instance of its data folder."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from bot import control
+from bot.cli.shell import fail
+from bot.config import LoadedConfig
+from bot.control import observation_dict
+from bot.errors import UserError
+from bot.runtime import run_checks_alone
+
+
+def ask_running(
+    config: LoadedConfig,
+    method: str,
+    route: str,
+    *,
+    body: dict[str, Any] | None = None,
+    timeout: float = 60.0,
+    not_running: str | None = None,
+) -> dict[str, Any] | None:
+    """The running instance's answer through its control socket. A socket that answers
+    badly exits 2; none running exits 2 with ``not_running`` when given, else is None."""
+    try:
+        answer = asyncio.run(
+            control.ask(config.control_socket, method, route, timeout=timeout, body=body)
+        )
+    except LookupError as exc:
+        fail(str(exc))
+    if answer is None and not_running is not None:
+        fail(not_running)
+    return answer
+
+
+def run_checks(config: LoadedConfig, names: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Ask the running instance to run checks now; run them here when none runs."""
+    route = "/health" if names is None else f"/checks/{names[0]}/run"
+    try:
+        answer = asyncio.run(control.ask(config.control_socket, "POST", route))
+    except LookupError as exc:
+        raise UserError(str(exc)) from None
+    if answer is not None:
+        return list(answer["observations"])
+    observations = asyncio.run(run_checks_alone(config, names))
+    return [observation_dict(o) for o in observations]

@@ -1,0 +1,144 @@
+"""The texts of ``UserError`` and its kin (``bot.errors``): what went wrong, for the operator.
+
+Each error class in ``bot.errors`` builds its message with one function here, from its typed
+fields.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+
+from bot.messages.common import human_duration
+
+
+def python_too_old(found: str, lowest: tuple[int, int]) -> str:
+    return f"Python {found} is too old: selfreg needs {lowest[0]}.{lowest[1]} or later"
+
+
+def executable_missing(component: str, program: str, cwd: str) -> str:
+    if "/" in program:
+        return f'component "{component}": {program} is not an executable file (from {cwd})'
+    return f'component "{component}": "{program}" is not found on PATH'
+
+
+def data_folder_unwritable(path: str, error: str) -> str:
+    return f"cannot write in the data folder {path}: {error}"
+
+
+def port_taken(host: str, port: int, error: str) -> str:
+    return (
+        f"the web server cannot listen on {host}:{port}: {error} "
+        "(another program uses it? set SELFREG_WEB_PORT or [web] port)"
+    )
+
+
+def already_running(pid: int, since: float | None, pid_file: str) -> str:
+    up = f", up {human_duration(time.time() - since)}" if since else ""
+    return (
+        f"selfreg already runs with this data folder (pid {pid}{up}; pid file {pid_file}): "
+        "`selfreg stop` or `selfreg restart` it"
+    )
+
+
+# ---- config problems ---------------------------------------------------------------------
+def config_problem(where: str, shown: str | None, message: str) -> str:
+    """One config problem: ``selfreg.toml: checks[0].interval = "x": not a duration``."""
+    return f"{where}: {message}" if shown is None else f"{where} = {shown}: {message}"
+
+
+def config_has_problems(problems: Sequence[str]) -> str:
+    """``ConfigError``: every problem found, one per indented line."""
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = "\n".join(f"  {p}" for p in problems)
+    return f"the configuration has {len(problems)} {noun}:\n{lines}"
+
+
+# ---- the texts of bot.errors' classes -------------------------------------------------------
+def unknown_check(name: str, known: Sequence[str]) -> str:
+    return f'no check is named "{name}"; configured checks: {", ".join(known) or "none"}'
+
+
+def web_token_missing(host: str) -> str:
+    return (
+        f"the web server would listen on {host}, beyond this machine, so every route but "
+        "/health needs a token: set SELFREG_WEB_TOKEN, or bind 127.0.0.1"
+    )
+
+
+def store_unopenable(path: str, reason: str) -> str:
+    return f"cannot open the store {path}: {reason}"
+
+
+def delivery_failed(channel: str, reason: str) -> str:
+    """A notifier's failure, as the outbox records it: ``slack: ratelimited``."""
+    return f"{channel}: {reason}"
+
+
+def file_failed(path: str, reason: str) -> str:
+    """A backup or restore failure: the file, then why."""
+    return f"{path}: {reason}"
+
+
+def restore_while_running() -> str:
+    return (
+        "selfreg is running with this data folder; stop it before restoring (nothing was changed)"
+    )
+
+
+def fit_failed(fit: str, pid: int, error: str) -> str:
+    return f"{fit} failed in worker process {pid}: {error}"
+
+
+def unknown_component(name: str, known: Sequence[str]) -> str:
+    return f'no component is named "{name}" (configured: {", ".join(known) or "none"})'
+
+
+def bad_instance_count(name: str, wanted: int, most: int) -> str:
+    return f"component {name} can run 1 to {most} instances, not {wanted}"
+
+
+def unknown_action(name: str, known: Collection[str]) -> str:
+    return f'no action is named "{name}"; configured actions: {", ".join(sorted(known)) or "none"}'
+
+
+def incident_not_found(incident_id: int) -> str:
+    return f"there is no incident #{incident_id}"
+
+
+def incident_closed(incident_id: int) -> str:
+    return f"incident #{incident_id} is already resolved"
+
+
+def silence_not_found(silence_id: int) -> str:
+    return f"there is no active silence #{silence_id}"
+
+
+def already_running_socket(socket_path: str) -> str:
+    """A second selfreg on a data folder whose control socket answers."""
+    return f"selfreg already runs with this data folder (control socket {socket_path})"
+
+
+def slack_rejected_token(error: str) -> str:
+    return (
+        f"Slack rejected SLACK_BOT_TOKEN ({error}): check the token in the environment "
+        "(it starts with xoxb-) and that the app is installed in the workspace"
+    )
+
+
+def unreadable_command(error: str) -> str:
+    """A slash command whose quoting cannot be read."""
+    return f"cannot read that: {error}"
+
+
+# ---- silence matchers (``/selfreg silence``) ---------------------------------------------------
+def bad_matcher_part(part: str) -> str:
+    return f"cannot read '{part}': use check=GLOB, subject=GLOB or severity=LEVEL"
+
+
+def matcher_needed() -> str:
+    return "a silence needs a matcher, such as check=api-health"
+
+
+def bad_severity() -> str:
+    return "severity is one of info, warning, error, critical"
