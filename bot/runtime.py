@@ -270,7 +270,11 @@ class Runtime:
         self._runners.append(
             await control.serve(
                 control.build_control_app(
-                    self.status, self.run_checks, self.remediation, self.predictor, self.reloader
+                    self.status,
+                    self.run_checks,
+                    self.remediation,
+                    self.predictor,
+                    self.reloader.reload,
                 ),
                 config.control_socket,
             )
