@@ -88,14 +88,17 @@ class Alerting:
         policy: AlertsSettings,
         specs: Mapping[str, CheckSpec],
         channels: Mapping[str, Severity],
+        *,
+        on_queued: Callable[[], None] = lambda: None,
+        on_opened: Callable[[Incident], None] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy
         self.specs = dict(specs)
         self.channels = dict(channels)
-        self.on_queued = lambda: None
-        self.on_opened: Callable[[Incident], None] | None = None
+        self.on_queued = on_queued  # wakes the outbox worker
+        self.on_opened = on_opened  # remediation hears of each incident opened
 
     # ---- from the runner, inside its transaction -----------------------------------------
     def on_transition(self, transition: Transition) -> None:
@@ -509,3 +512,8 @@ class Alerting:
             (self.clock.now(), channel, kind, ref, json.dumps(payload), due),
         )
         self.on_queued()
+
+    def reconfigure(self, *, specs: Mapping[str, CheckSpec], policy: AlertsSettings) -> None:
+        """A live reload's checks and ``[alerts]`` policy (the channels need a restart)."""
+        self.specs = dict(specs)
+        self.policy = policy
