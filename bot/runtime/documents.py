@@ -45,25 +45,28 @@ def engine_stats(runner: CheckRunner, outbox: OutboxWorker, lag: LagProbe) -> di
     }
 
 
+UNHEALTHY = {"scheduler": "the scheduler is not running", "store": "the store is not writable"}
+
+
+def vitals(scheduler: AsyncIOScheduler, store: Store) -> dict[str, bool]:
+    """What selfreg's own health rests on: its scheduler runs, its store takes writes."""
+    return {"scheduler": scheduler.running, "store": store.is_writable()}
+
+
 def health_reasons(scheduler: AsyncIOScheduler, store: Store) -> list[str]:
-    """Why selfreg is unhealthy (empty: healthy): its scheduler stopped, its store read-only."""
-    reasons = []
-    if not scheduler.running:
-        reasons.append("the scheduler is not running")
-    if not store.is_writable():
-        reasons.append("the store is not writable")
-    return reasons
+    """Why selfreg is unhealthy (empty: healthy); the heartbeat pings ``/fail`` while any."""
+    return [UNHEALTHY[name] for name, ok in vitals(scheduler, store).items() if not ok]
 
 
 def health(parts: Parts) -> tuple[bool, dict[str, Any]]:
     """(alive, body) for ``/health`` and the first health check of the start."""
-    reasons = health_reasons(parts.scheduler, parts.store)
+    found = vitals(parts.scheduler, parts.store)
+    reasons = [UNHEALTHY[name] for name, ok in found.items() if not ok]
     counts = Counter(s.status.value for s in parts.runner.latest.values())
     body = {
         "status": "ok" if not reasons else "failing",
         "reasons": reasons,
-        "scheduler": "the scheduler is not running" not in reasons,
-        "store": "the store is not writable" not in reasons,
+        **found,
         "loop_lag": parts.lag.latest,
         "checks": dict(counts),
         "slack": slack_health(parts),
