@@ -37,6 +37,7 @@ from checks.base import Observation
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from bot.engine.predict import Predictor
     from bot.engine.remediation import Remediation
     from bot.engine.runner import CheckRunner
     from bot.engine.supervisor import Supervisor
@@ -116,6 +117,10 @@ class Runtime:
     @property
     def remediation(self) -> Remediation | None:
         return self.parts.remediation
+
+    @property
+    def predictor(self) -> Predictor | None:
+        return self.parts.predictor
 
     # ---- start ----------------------------------------------------------------------------
     async def start(self) -> None:
