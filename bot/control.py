@@ -10,24 +10,54 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from aiohttp import web
 
 from bot.engine.remediation import Remediation
 from bot.errors import UnknownCheck, UserError
+from bot.socket_probe import socket_in_use
 from checks.base import Observation
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
-    from bot.engine.reload import Reloader
+
+__all__ = [
+    "Reload",
+    "ReloadOutcome",
+    "RunChecks",
+    "ask",
+    "build_control_app",
+    "observation_dict",
+    "remove_socket",
+    "serve",
+    "socket_in_use",
+]
 
 RunChecks = Callable[[Sequence[str] | None], Awaitable[list[Observation]]]
+
+
+class ReloadOutcome(Protocol):
+    """What a reload answers (``bot.engine.reload.ReloadOutcome`` is one)."""
+
+    @property
+    def applied(self) -> bool: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+Reload = Callable[[str], Awaitable[ReloadOutcome]]
+"""Reload the config on behalf of a trigger (``cli:<user>``); never raises."""
+
+NO_MODELS = "every model is off in [models]"
 
 
 def observation_dict(observation: Observation) -> dict[str, Any]:
@@ -42,13 +72,42 @@ def build_control_app(
     run_checks: RunChecks,
     remediation: Remediation | None = None,
     predictor: Predictor | None = None,
-    reloader: Reloader | None = None,
+    reload: Reload | None = None,
 ) -> web.Application:
     """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run,
     POST /proposals/{id}/approve|deny, GET /models, POST /models/train and POST /reload for
     local users (the socket's 0600 mode is the check)."""
     app = web.Application()
+    _add_check_routes(app, status, run_checks)
+    _add_decision_route(app, remediation)
+    _add_model_routes(app, predictor)
+    _add_reload_route(app, reload)
+    return app
 
+
+def _add_check_routes(
+    app: web.Application, status: Callable[[], dict[str, Any]], run_checks: RunChecks
+) -> None:
+    async def get_status(_: web.Request) -> web.Response:
+        return web.json_response(status())
+
+    async def post_health(_: web.Request) -> web.Response:
+        observations = await run_checks(None)
+        return web.json_response({"observations": [observation_dict(o) for o in observations]})
+
+    async def post_check(request: web.Request) -> web.Response:
+        try:
+            observations = await run_checks([request.match_info["name"]])
+        except UnknownCheck as exc:
+            return web.json_response({"error": str(exc)}, status=404)
+        return web.json_response({"observations": [observation_dict(o) for o in observations]})
+
+    app.router.add_get("/status", get_status)
+    app.router.add_post("/health", post_health)
+    app.router.add_post("/checks/{name}/run", post_check)
+
+
+def _add_decision_route(app: web.Application, remediation: Remediation | None) -> None:
     async def post_decision(request: web.Request) -> web.Response:
         if remediation is None:
             return web.json_response({"error": "no actions are configured"}, status=404)
@@ -67,62 +126,34 @@ def build_control_app(
 
     app.router.add_post(r"/proposals/{id:\d+}/{verb:approve|deny}", post_decision)
 
-    async def get_status(_: web.Request) -> web.Response:
-        return web.json_response(status())
 
-    async def post_health(_: web.Request) -> web.Response:
-        observations = await run_checks(None)
-        return web.json_response({"observations": [observation_dict(o) for o in observations]})
-
-    async def post_check(request: web.Request) -> web.Response:
-        try:
-            observations = await run_checks([request.match_info["name"]])
-        except UnknownCheck as exc:
-            return web.json_response({"error": str(exc)}, status=404)
-        return web.json_response({"observations": [observation_dict(o) for o in observations]})
-
+def _add_model_routes(app: web.Application, predictor: Predictor | None) -> None:
     async def get_models(_: web.Request) -> web.Response:
         if predictor is None:
-            return web.json_response({"error": "every model is off in [models]"}, status=404)
+            return web.json_response({"error": NO_MODELS}, status=404)
         return web.json_response({"models": predictor.model_rows()})
 
     async def post_train(_: web.Request) -> web.Response:
         if predictor is None:
-            return web.json_response({"error": "every model is off in [models]"}, status=404)
+            return web.json_response({"error": NO_MODELS}, status=404)
         await predictor.retrain(force=True)
         return web.json_response({"models": predictor.model_rows()})
 
+    app.router.add_get("/models", get_models)
+    app.router.add_post("/models/train", post_train)
+
+
+def _add_reload_route(app: web.Application, reload: Reload | None) -> None:
     async def post_reload(request: web.Request) -> web.Response:
-        if reloader is None:
+        if reload is None:
             return web.json_response({"error": "reload is not available"}, status=404)
         body = await request.json()
-        outcome = await reloader.reload(f"cli:{body.get('actor') or 'unknown'}")
+        outcome = await reload(f"cli:{body.get('actor') or 'unknown'}")
         return web.json_response(
             {"applied": outcome.applied, "ok": outcome.ok, "text": outcome.text}
         )
 
     app.router.add_post("/reload", post_reload)
-    app.router.add_get("/models", get_models)
-    app.router.add_post("/models/train", post_train)
-    app.router.add_get("/status", get_status)
-    app.router.add_post("/health", post_health)
-    app.router.add_post("/checks/{name}/run", post_check)
-    return app
-
-
-def socket_in_use(path: Path) -> bool:
-    """True when something accepts connections on the socket at ``path``."""
-    if not path.exists():
-        return False
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(str(path))
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return True
 
 
 async def serve(app: web.Application, path: Path) -> web.AppRunner:

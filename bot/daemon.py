@@ -121,6 +121,32 @@ def start(
     return _follow(child, log, offset, timeout, echo, echo_err, interactive)
 
 
+class _Progress:
+    """The "starting ..." spinner shown while the child prints nothing (terminals only)."""
+
+    def __init__(self, echo: Echo, interactive: bool) -> None:
+        self.echo = echo
+        self.interactive = interactive
+        self.frames = 0
+        self.last_line = time.monotonic()
+
+    def line(self) -> None:
+        """A line is about to be echoed: the progress line goes first."""
+        self.last_line = time.monotonic()
+        self.erase()
+
+    def erase(self) -> None:
+        if self.frames:
+            self.echo("\r\x1b[K", nl=False)
+            self.frames = 0
+
+    def tick(self) -> None:
+        if self.interactive and time.monotonic() - self.last_line > SPINNER_AFTER:
+            frame = SPINNER_FRAMES[self.frames % len(SPINNER_FRAMES)]
+            self.echo(f"\r  {frame}  starting ...", nl=False)
+            self.frames += 1
+
+
 def _follow(
     child: subprocess.Popen[bytes],
     log: Path,
@@ -133,26 +159,16 @@ def _follow(
     """Repeat the child's new log lines until it runs, exits or overruns ``timeout``."""
     deadline = time.monotonic() + timeout
     pending = b""
-    last_line = time.monotonic()
-    frames = 0
-
-    def erase() -> None:
-        nonlocal frames
-        if frames:
-            echo("\r\x1b[K", nl=False)  # the progress line goes before the next line
-            frames = 0
-
+    progress = _Progress(echo, interactive)
     with log.open("rb") as source:
         source.seek(offset)
         while True:
             exited = child.poll() is not None  # read after this, so no last line is missed
             pending += source.read()
             *lines, pending = pending.split(b"\n")
-            if lines:
-                erase()
             for raw in lines:
                 line = raw.decode(errors="replace")
-                last_line = time.monotonic()
+                progress.line()
                 echo(_painted(line) if interactive else line)
                 if READY_LINE.match(line):
                     child.returncode = 0  # it runs on, on its own: no "still running" warning
@@ -163,14 +179,11 @@ def _follow(
                 echo_err(messages.start_exited(child.returncode, str(log)))
                 return 2
             if time.monotonic() > deadline:
-                erase()
+                progress.erase()
                 _stop_child(child)
                 echo_err(messages.start_timed_out(timeout, str(log)))
                 return 2
-            if interactive and time.monotonic() - last_line > SPINNER_AFTER:
-                frame = SPINNER_FRAMES[frames % len(SPINNER_FRAMES)]
-                echo(f"\r  {frame}  starting ...", nl=False)
-                frames += 1
+            progress.tick()
             time.sleep(FOLLOW_EVERY)
 
 

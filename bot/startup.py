@@ -125,8 +125,7 @@ async def check_slack_token(boot: Boot) -> str | Outcome:
 async def start_services(boot: Boot) -> str:
     runtime = boot.runtime
     await runtime.start_services()
-    assert runtime.supervisor is not None
-    boot.stored = await runtime.supervisor.prepare()
+    boot.stored = await runtime.parts.supervisor.prepare()
     slack = runtime.config.slack.mode if runtime.config.slack.enabled else "off"
     return messages.store_and_servers(
         str(runtime.config.db_path), runtime.web_url, str(runtime.config.control_socket), slack
@@ -137,8 +136,7 @@ def component_step(name: str) -> Step:
     """Adopt or start one component and wait for its health check."""
 
     async def start_component(boot: Boot) -> str | Outcome:
-        supervisor = boot.runtime.supervisor
-        assert supervisor is not None
+        supervisor = boot.runtime.parts.supervisor
         began = time.time()
         await supervisor.start_one(name, boot.stored)
         component = supervisor.components[name]
@@ -176,20 +174,18 @@ def component_steps(boot: Boot) -> list[Step]:
 
 async def start_monitors(boot: Boot) -> str:
     runtime = boot.runtime
-    assert runtime.supervisor is not None and runtime.runner is not None
-    runtime.supervisor.start_housekeeping()
+    parts = runtime.parts
+    parts.supervisor.start_housekeeping()
     runtime.start_monitors()
-    assert runtime.scheduler is not None
-    jobs = [job.id for job in runtime.scheduler.get_jobs()]
-    intervals = [format_duration(i) for i in runtime.runner.intervals()]
-    return messages.monitors_started(len(runtime.runner.checks), intervals, jobs)
+    jobs = [job.id for job in parts.scheduler.get_jobs()]
+    intervals = [format_duration(i) for i in parts.runner.intervals()]
+    return messages.monitors_started(len(parts.runner.checks), intervals, jobs)
 
 
 async def first_health_check(boot: Boot) -> str | Outcome:
     """Wait for the first round of every check (bounded), then ask the runtime's health."""
     runtime = boot.runtime
-    runner = runtime.runner
-    assert runner is not None
+    runner = runtime.parts.runner
     enabled = [c for c in runner.checks.values() if c.spec.enabled]
     limit = max((c.spec.run_timeout for c in enabled), default=0.0) + FIRST_ROUND_MARGIN
     deadline = time.monotonic() + min(limit, FIRST_ROUND_AT_MOST)
@@ -316,7 +312,7 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
 def _configured(runtime: Runtime) -> dict[str, Any]:
     """The status document without checks the store remembers but the config no longer has."""
     document = runtime.status()
-    names = set(runtime.runner.checks) if runtime.runner is not None else set()
+    names = set(runtime.parts.runner.checks)
     for key in ("checks", "failing"):
         document[key] = [c for c in document.get(key, []) if c["check"] in names]
     return document

@@ -354,3 +354,8 @@ class Alerting:
         if queue.queued:
             self.on_queued()
         return incident
+
+    def reconfigure(self, *, specs: Mapping[str, CheckSpec], policy: AlertsSettings) -> None:
+        """A live reload's checks and ``[alerts]`` policy (the channels need a restart)."""
+        self.specs = dict(specs)
+        self.policy = policy

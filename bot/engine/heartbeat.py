@@ -53,14 +53,16 @@ class Heartbeat:
         self.url = url
         self.http = http
         self.healthy = healthy
-        self.every = every  # a config reload may change it and the timeout
+        self.every = every
         self.timeout = timeout
+        self.running = False  # /status names the heartbeat once it pings
         self.sent = 0
         self.failed = 0
         self.last_error: str | None = None
 
     async def run(self) -> None:
         """Ping at once, then every ``every`` seconds, until cancelled."""
+        self.running = True
         while True:
             await self.ping()
             await asyncio.sleep(self.every)
@@ -91,6 +93,11 @@ class Heartbeat:
             log.info("heartbeat to %s works again", redacted(self.url))
         self.last_error = None
         return True
+
+    def reconfigure(self, *, every: float, timeout: float) -> None:
+        """A live reload's ``[heartbeat]`` period and timeout (the URL needs a restart)."""
+        self.every = every
+        self.timeout = timeout
 
 
 def _error(exc: BaseException) -> str:

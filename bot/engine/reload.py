@@ -27,16 +27,24 @@ from typing import TYPE_CHECKING, Any
 import actions
 import checks
 from bot import messages
+from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.engine.check_jobs import sync_check_jobs
 from bot.engine.config_diff import ConfigDiff, diff, names
 from bot.engine.notices import Announcer
 from bot.engine.supervisor import reconfigure
 from bot.errors import ConfigError, UserError
+from bot.store import state
+from bot.store.db import Store
 from bot.store.incidents import open_incidents
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.engine.alerting import Alerting
+    from bot.engine.remediation import Remediation
+    from bot.engine.runner import CheckRunner
+    from bot.engine.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,11 @@ SETTLE = 0.2  # a file must look the same twice this far apart: an editor may st
 COMMAND_WAIT = 2.0  # a Slack command is answered within 3 s; a longer reload answers in the channel
 
 Fingerprint = tuple[tuple[str, int, int, int] | None, ...]
+
+SettingsHook = Callable[[LoadedConfig], None]
+"""Hands one part the live settings it keeps from a newly loaded config (its own
+``reconfigure``); built by the composition root for the parts the engine does not know
+(Slack's permissions and commands, the heartbeat, housekeeping)."""
 
 
 class ReloadEvent(StrEnum):
@@ -61,6 +74,18 @@ class ReloadOutcome:
     ok: bool = True
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReloadTargets:
+    """The parts a reload hands new settings to, each through its own ``reconfigure``."""
+
+    runner: CheckRunner
+    alerting: Alerting
+    supervisor: Supervisor
+    scheduler: AsyncIOScheduler
+    remediation: Remediation | None = None
+    settings: Sequence[SettingsHook] = ()
+
+
 def fingerprint(files: Sequence[Path]) -> Fingerprint:
     """(path, mtime in ns, size, inode) per file; None for a file that is gone. Cheap: a stat."""
     found: list[tuple[str, int, int, int] | None] = []
@@ -75,17 +100,28 @@ def fingerprint(files: Sequence[Path]) -> Fingerprint:
 
 
 class Reloader:
-    """Reloads the runtime's config on request, on SIGHUP and when its files change."""
+    """Reloads the config on request, on SIGHUP and when its files change."""
 
     def __init__(
-        self, runtime: Runtime, announcer: Announcer, load: Callable[[], LoadedConfig]
+        self,
+        config: LoadedConfig,
+        *,
+        load: Callable[[], LoadedConfig],
+        store: Store,
+        clock: Clock,
+        announcer: Announcer,
+        targets: ReloadTargets,
     ) -> None:
-        self.runtime = runtime
-        self.announcer = announcer
+        self.config = config
+        """The config running now: the one selfreg started on until a reload replaces it."""
+        self.booted = config
         self.load = load
-        self.booted = runtime.config
+        self.store = store
+        self.clock = clock
+        self.announcer = announcer
+        self.targets = targets
         self._lock = asyncio.Lock()
-        self._seen = fingerprint(runtime.config.files)
+        self._seen = fingerprint(config.files)
         self._restart_named: tuple[str, ...] = ()
         self._tasks: set[asyncio.Task[ReloadOutcome]] = set()
         self._watcher: asyncio.Task[None] | None = None
@@ -104,12 +140,12 @@ class Reloader:
     async def watch(self) -> None:
         """Compare the files' fingerprints every ``[reload] poll_every``; reload on a change."""
         while True:
-            await asyncio.sleep(self.runtime.config.settings.reload.poll_every)
-            if self.runtime.config.settings.reload.watch:
+            await asyncio.sleep(self.config.settings.reload.poll_every)
+            if self.config.settings.reload.watch:
                 await self.poll()
 
     async def poll(self) -> None:
-        files = self.runtime.config.files
+        files = self.config.files
         now = fingerprint(files)
         if now == self._seen:
             return
@@ -142,7 +178,7 @@ class Reloader:
     async def reload(self, trigger: str) -> ReloadOutcome:
         """Read, validate, compare and apply; never raises (the outcome says what happened)."""
         async with self._lock:
-            seen = fingerprint(self.runtime.config.files)
+            seen = fingerprint(self.config.files)
             try:
                 new = self.load()
             except ConfigError as exc:
@@ -153,13 +189,10 @@ class Reloader:
                 return self._refused(trigger, [str(exc)])
             self._seen = seen
             change = diff(
-                self.runtime.config,
-                new,
-                self.booted,
-                actions_live=self.runtime.remediation is not None,
+                self.config, new, self.booted, actions_live=self.targets.remediation is not None
             )
             if not change.applies_anything and change.restart == self._restart_named:
-                self.runtime.config = new
+                self.config = new
                 return self._finish(trigger, messages.config_unchanged(), change, announce=False)
             try:
                 await self._apply(new, change)
@@ -197,111 +230,64 @@ class Reloader:
         return ReloadOutcome(applied=announce, text=text)
 
     def _record(self, kind: ReloadEvent, trigger: str, **detail: object) -> None:
-        store = self.runtime.store
-        if store is None:
-            return
-        with store.transaction():
-            store.record_event(
+        with self.store.transaction():
+            self.store.record_event(
                 kind,
                 "config",
-                self.runtime.clock.now(),
+                self.clock.now(),
                 by=trigger,
-                files=[str(f) for f in self.runtime.config.files],
+                files=[str(f) for f in self.config.files],
                 **detail,
             )
 
     async def _apply(self, new: LoadedConfig, change: ConfigDiff) -> None:
         """Apply ``change``: checks, actions, jobs, incidents, components, then settings."""
-        rt = self.runtime
-        assert rt.runner is not None and rt.alerting is not None and rt.supervisor is not None
-        assert rt.store is not None
+        targets = self.targets
         settings = new.settings
-        specs = {spec.name: spec for spec in settings.checks}
-        rebuilt = set(change.of("checks", "+")) | set(change.of("checks", "~"))
         removed = change.of("checks", "−")
-        before = rt.runner.checks
-        rt.runner.checks = {
-            name: before[name] if name not in rebuilt else checks.REGISTRY[spec.kind](spec)
-            for name, spec in specs.items()
-        }
-        self._forget_checks(removed)
-        rt.alerting.specs = specs
-        if rt.remediation is not None:
-            self._apply_actions(new, change)
-        if rt.scheduler is not None:
-            sync_check_jobs(rt.scheduler, rt.runner)
+        targets.runner.reconfigure(
+            settings.checks,
+            rebuild={*change.of("checks", "+"), *change.of("checks", "~")},
+            make=lambda spec: checks.REGISTRY[spec.kind](spec),
+            forget=removed,
+        )
+        state.forget_checks(self.store, removed)
+        targets.alerting.reconfigure(
+            specs={spec.name: spec for spec in settings.checks}, policy=settings.alerts
+        )
+        if targets.remediation is not None:
+            targets.remediation.reconfigure(
+                settings.actions,
+                rebuild={*change.of("actions", "+"), *change.of("actions", "~")},
+                make=lambda spec: actions.REGISTRY[spec.kind](spec),
+                remediations={c.name: list(c.remediate) for c in settings.checks if c.remediate},
+                dry_run=settings.remediation.dry_run,
+            )
+        sync_check_jobs(targets.scheduler, targets.runner)
         gone = [*removed, *(f"component:{n}" for n in change.of("components", "−"))]
         self._resolve_incidents_of(gone)
         if any(e.section == "components" for e in change.entries):
-            await reconfigure.apply(rt.supervisor, settings.components)
+            await reconfigure.apply(targets.supervisor, settings.components)
             self._resolve_crash_loops_of(change.of("components", "~"))
-        self._apply_settings(new)
-        rt.config = new
-
-    def _forget_checks(self, removed: Sequence[str]) -> None:
-        """A removed check leaves the status: its latest state in memory and in the store."""
-        rt = self.runtime
-        assert rt.runner is not None and rt.store is not None
-        if not removed:
-            return
-        for key in [k for k in rt.runner.latest if k[0] in removed]:
-            del rt.runner.latest[key]
-        marks = ", ".join("?" for _ in removed)
-        with rt.store.transaction() as conn:
-            conn.execute(f'DELETE FROM state WHERE "check" IN ({marks})', list(removed))
-
-    def _apply_actions(self, new: LoadedConfig, change: ConfigDiff) -> None:
-        rt = self.runtime
-        assert rt.remediation is not None
-        rebuilt = set(change.of("actions", "+")) | set(change.of("actions", "~"))
-        before = rt.remediation.actions
-        rt.remediation.actions = {
-            spec.name: before[spec.name]
-            if spec.name in before and spec.name not in rebuilt
-            else actions.REGISTRY[spec.kind](spec)
-            for spec in new.settings.actions
-        }
-        rt.remediation.remediations = {
-            c.name: list(c.remediate) for c in new.settings.checks if c.remediate
-        }
-        rt.remediation.dry_run = new.settings.remediation.dry_run
-        if rt.slack_notifier is not None:
-            rt.slack_notifier.reconfigure(actions=rt.remediation.actions)
+        for hand_over in targets.settings:
+            hand_over(new)
+        self.config = new
 
     def _resolve_incidents_of(self, checks_gone: Sequence[str]) -> None:
-        rt = self.runtime
-        assert rt.alerting is not None and rt.store is not None
         if not checks_gone:
             return
-        for incident in open_incidents(rt.store):
+        for incident in open_incidents(self.store):
             if incident.check in checks_gone:
                 what = incident.check.replace("component:", "component ", 1)
                 if not incident.check.startswith("component:"):
                     what = f"check {what}"
-                rt.alerting.close(incident.id, messages.removed_from_config(what))
+                self.targets.alerting.close(incident.id, messages.removed_from_config(what))
 
     def _resolve_crash_loops_of(self, changed: Sequence[str]) -> None:
         """A changed component was restarted with its new config: the crash loop that asked
         a person about the old one is answered (a new loop opens a new incident)."""
-        rt = self.runtime
-        assert rt.alerting is not None and rt.store is not None
         checks_changed = {f"component:{name}" for name in changed}
-        for incident in open_incidents(rt.store):
+        for incident in open_incidents(self.store):
             if incident.check in checks_changed:
                 name = incident.check.removeprefix("component:")
-                rt.alerting.close(incident.id, messages.component_reconfigured(name))
-
-    def _apply_settings(self, new: LoadedConfig) -> None:
-        """The live keys outside the named lists: alerting policy, who may do what, heartbeat."""
-        rt = self.runtime
-        settings = new.settings
-        if rt.alerting is not None:
-            rt.alerting.policy = settings.alerts
-        if rt.permissions is not None:
-            rt.permissions.rules = {k: list(v) for k, v in settings.slack.permissions.items()}
-            rt.permissions.admins = set(settings.slack.admins)
-        if rt.slack is not None:
-            rt.slack.commands.admins = set(settings.slack.admins)
-        if rt.heartbeat is not None:
-            rt.heartbeat.every = settings.heartbeat.every
-            rt.heartbeat.timeout = settings.heartbeat.timeout
+                self.targets.alerting.close(incident.id, messages.component_reconfigured(name))

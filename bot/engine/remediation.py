@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
-from actions.base import Action, ActionContext, Mode
+from actions.base import Action, ActionContext, ActionSpec, Mode
 from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import Alerting
@@ -323,3 +323,24 @@ class Remediation:
         """Wait for background runs and verifications (tests and graceful stop)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
+
+    def reconfigure(
+        self,
+        specs: Sequence[ActionSpec],
+        *,
+        rebuild: Collection[str],
+        make: Callable[[ActionSpec], Action],
+        remediations: Mapping[str, list[str]],
+        dry_run: bool,
+    ) -> None:
+        """A live reload's actions: the ``rebuild`` ones (added or changed) are made afresh,
+        every other one keeps its instance; which checks they remediate, and dry-run."""
+        before = self.actions
+        self.actions = {
+            spec.name: before[spec.name]
+            if spec.name in before and spec.name not in rebuild
+            else make(spec)
+            for spec in specs
+        }
+        self.remediations = dict(remediations)
+        self.dry_run = dry_run

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,7 +27,7 @@ from bot.records import EventKind, Incident, LatestState, Transition
 from bot.store.db import Store
 from bot.store.observations import RunRecord, write_runs
 from bot.store.state import load_check_state, load_latest
-from checks.base import Check, Observation, ProcessTable, Status
+from checks.base import Check, CheckSpec, Observation, ProcessTable, Status
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class CheckRunner:
         http: aiohttp.ClientSession,
         alerting: AlertSink | None = None,
         stats: Callable[[], Mapping[str, float]] = dict,
+        on_recorded: Callable[[Sequence[Observation]], None] | None = None,
     ) -> None:
         self.checks = {check.name: check for check in checks}
         self.store = store
@@ -80,7 +81,7 @@ class CheckRunner:
         self._confirming: set[str] = set()
         self._loggers: dict[str, logging.Logger] = {}
         self._written: dict[tuple[str, str], float] = {}
-        self.on_recorded: Callable[[Sequence[Observation]], None] | None = None
+        self.on_recorded = on_recorded
         """Called after each write with the observations just recorded (the predictors)."""
 
     def intervals(self) -> list[float]:
@@ -272,6 +273,27 @@ class CheckRunner:
         ]
         view = self._process_view(chosen)
         return list(await asyncio.gather(*(self.run_one(c, view) for c in chosen)))
+
+    def reconfigure(
+        self,
+        specs: Sequence[CheckSpec],
+        *,
+        rebuild: Collection[str],
+        make: Callable[[CheckSpec], Check],
+        forget: Collection[str] = (),
+    ) -> None:
+        """A live reload's checks, in the new config's order: the ``rebuild`` ones (added or
+        changed) are made afresh, every other one keeps its instance and with it its state.
+        The latest state of the ``forget`` checks (removed ones) leaves memory."""
+        before = self.checks
+        self.checks = {
+            spec.name: before[spec.name]
+            if spec.name in before and spec.name not in rebuild
+            else make(spec)
+            for spec in specs
+        }
+        for key in [k for k in self.latest if k[0] in forget]:
+            del self.latest[key]
 
 
 def _unknown(check: Check, at: float, error: str) -> Observation:

@@ -87,10 +87,11 @@ class SlackApp:
         store: Store,
         remediation: Remediation | None = None,
         supervisor: Any = None,
+        predictor: Predictor | None = None,
     ) -> None:
         self.supervisor = supervisor
         self.remediation = remediation
-        self.predictor: Predictor | None = None  # set by the runtime when [models] is on
+        self.predictor = predictor  # None unless [models] turns a model on
         self.connection = connection
         self.client = client
         self.commands = commands

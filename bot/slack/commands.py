@@ -85,6 +85,7 @@ class Commands:
         remediation: Remediation | None = None,
         admins: Sequence[str] = (),
         reload: Callable[[str], Awaitable[str]] | None = None,
+        predictor: Predictor | None = None,
     ) -> None:
         self.reload = reload
         self.remediation = remediation
@@ -96,7 +97,7 @@ class Commands:
         self.status = status
         self.run_checks = run_checks
         self.started_at = started_at
-        self.predictor: Predictor | None = None
+        self.predictor = predictor
 
     async def allowed(self, command: ParsedCommand, user: str) -> bool:
         return await self.permissions.allows(command.name, user)
@@ -257,3 +258,7 @@ class Commands:
         if self.reload is None:
             raise UserError(messages.reload_unavailable())
         return views.text_view(await self.reload(user))
+
+    def reconfigure(self, *, admins: Sequence[str]) -> None:
+        """A live reload's ``[slack] admins`` (who may reload, pause actions, decide loops)."""
+        self.admins = set(admins)

@@ -54,3 +54,8 @@ class Permissions:
             return cached[1] if cached else set()
         self._groups[group] = (time.monotonic(), users)
         return users
+
+    def reconfigure(self, *, rules: Mapping[str, Sequence[str]], admins: Sequence[str]) -> None:
+        """A live reload's ``[slack] permissions`` and ``admins`` (cached groups stay valid)."""
+        self.rules = {name: list(ids) for name, ids in rules.items()}
+        self.admins = set(admins)

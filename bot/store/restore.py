@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import control
 from bot.config import LoadedConfig
 from bot.errors import BackupError, RestoreRefused
+from bot.socket_probe import socket_in_use
 from bot.store.archive import (
     CONFIG_FOLDER,
     FORMAT,
@@ -176,7 +176,7 @@ def restore_backup(config: LoadedConfig, archive: Path, *, now: float | None = N
     to ``<data>/restored-config-<stamp>/``; the live config files are never written.
     Raises ``RestoreRefused`` or ``BackupError``; either way nothing was changed.
     """
-    if control.socket_in_use(config.control_socket):
+    if socket_in_use(config.control_socket):
         raise RestoreRefused(config.control_socket)
     archive = resolve_archive(config, archive)
     at = time.time() if now is None else now

@@ -1,0 +1,303 @@
+"""``build``: every part of selfreg made from its config, each with what it needs.
+
+Constructor injection in dependency order: the store and the HTTP session, delivery (the
+notifiers and the outbox), alerting, the supervisor, the predictors, the runner,
+remediation, Slack's commands and app, the heartbeat, housekeeping and the reloader. Nothing
+is assigned into a part afterwards.
+
+Three dependencies point at a part made later in the same build, and are passed as functions
+that look that part up when called (never during construction): alerting tells remediation
+of each incident it opens while remediation replies through alerting; the runner's own
+figures (for the selfreg check) read the runner; and Slack's ``/selfreg status`` and
+``reload`` answer from the whole (every part, and the reloader, which hands Slack its new
+admins).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, TextIO
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.clock import Clock
+from bot.config import LoadedConfig, load_settings
+from bot.engine.alerting import Alerting
+from bot.engine.heartbeat import Heartbeat
+from bot.engine.notices import Announcer
+from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
+from bot.engine.remediation import Remediation
+from bot.engine.runner import CheckRunner
+from bot.engine.supervisor import Supervisor
+from bot.notify.outbox import OutboxWorker
+from bot.records import Incident
+from bot.runtime import documents
+from bot.runtime.factories import (
+    ApproverGroups,
+    build_actions,
+    build_checks,
+    build_heartbeat,
+    build_notifiers,
+    build_predictor,
+    build_remediation,
+    build_supervisor,
+    channel_floors,
+    make_http_session,
+)
+from bot.runtime.jobs import Housekeeping, make_scheduler
+from bot.runtime.lag import LagProbe
+from bot.runtime.parts import Parts
+from bot.slack.app import SlackApp, make_client
+from bot.slack.commands import Commands
+from bot.slack.delivery import SlackNotifier
+from bot.slack.permissions import Permissions
+from bot.store import Store, open_store
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor
+
+log = logging.getLogger(__name__)
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def load_again(config: LoadedConfig) -> Callable[[], LoadedConfig]:
+    """How a reload reads the config: the same file and environment as at start."""
+    return lambda: load_settings(str(config.files[0]))
+
+
+def build(
+    config: LoadedConfig,
+    *,
+    clock: Clock,
+    out: TextIO,
+    load: Callable[[], LoadedConfig] | None = None,
+) -> Parts:
+    """Open the store and the HTTP session and make every part; start nothing.
+
+    ``load`` is how a reload reads the config (default: the same file again). On failure the
+    store and session are closed again before the error goes on.
+    """
+    store = open_store(config.db_path)
+    http = make_http_session()
+    try:
+        return _assemble(config, clock, out, store, http, load or load_again(config))
+    except BaseException:
+        store.close()
+        _close_later(http)
+        raise
+
+
+def _close_later(http: aiohttp.ClientSession) -> None:
+    try:
+        task = asyncio.get_running_loop().create_task(http.close())
+    except RuntimeError:  # no loop: the session never connected anything
+        return
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True, eq=False)
+class _Engine:
+    """The parts made first; ``_front`` adds the ones that answer from the whole."""
+
+    config: LoadedConfig
+    clock: Clock
+    out: TextIO
+    store: Store
+    http: aiohttp.ClientSession
+    slack_client: AsyncWebClient | None
+    slack_notifier: SlackNotifier | None
+    outbox: OutboxWorker
+    alerting: Alerting
+    supervisor: Supervisor
+    predictor: Predictor | None
+    lag: LagProbe
+    runner: CheckRunner
+    permissions: Permissions
+    approvers: ApproverGroups
+    remediation: Remediation | None
+    scheduler: AsyncIOScheduler = field(default_factory=make_scheduler)
+
+
+def _assemble(
+    config: LoadedConfig,
+    clock: Clock,
+    out: TextIO,
+    store: Store,
+    http: aiohttp.ClientSession,
+    load: Callable[[], LoadedConfig],
+) -> Parts:
+    settings = config.settings
+    remediation: Remediation | None = None  # made below: alerting and delivery call it later
+
+    def incident_opened(incident: Incident) -> None:
+        if remediation is not None:
+            remediation.on_incident_opened(incident)
+
+    slack_client, slack_notifier, outbox = _delivery(config, clock, out, store, http)
+    alerting = Alerting(
+        store,
+        clock,
+        settings.alerts,
+        {spec.name: spec for spec in settings.checks},
+        channel_floors(config, outbox.notifiers),
+        on_queued=outbox.wake.set,
+        on_opened=incident_opened if settings.actions else None,
+    )
+    supervisor = build_supervisor(config, store, clock, http, alerting)
+    predictor = build_predictor(config, store, clock, alerting)
+    lag = LagProbe()
+    runner = CheckRunner(
+        checks=build_checks(config),
+        store=store,
+        clock=clock,
+        http=http,
+        alerting=alerting,
+        stats=lambda: documents.engine_stats(runner, outbox, lag),
+        on_recorded=predictor.observe if predictor is not None else None,
+    )
+    permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
+    approvers = ApproverGroups(permissions, config)
+    remediation = build_remediation(config, http, alerting, supervisor, runner, approvers)
+    engine = _Engine(
+        config=config, clock=clock, out=out, store=store, http=http,
+        slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
+        alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
+        runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
+    )  # fmt: skip
+    return _front(engine, load)
+
+
+def _delivery(
+    config: LoadedConfig,
+    clock: Clock,
+    out: TextIO,
+    store: Store,
+    http: aiohttp.ClientSession,
+) -> tuple[AsyncWebClient | None, SlackNotifier | None, OutboxWorker]:
+    """The Slack client (when Slack is on), every notifier, and the outbox that feeds them."""
+    notifiers = build_notifiers(config, out, http, clock)
+    if not config.slack.enabled:
+        return None, None, OutboxWorker(store, notifiers, clock)
+    client = make_client(config.slack)
+    notifiers["slack"] = notifier = SlackNotifier(
+        client,
+        store,
+        clock,
+        config.slack.channel or "",
+        actions=build_actions(config),
+        interactive=config.slack.interactive,
+    )
+    return client, notifier, OutboxWorker(store, notifiers, clock)
+
+
+def _front(engine: _Engine, load: Callable[[], LoadedConfig]) -> Parts:
+    """The parts that answer from the whole (Slack's commands and app, the heartbeat), then
+    housekeeping and the reloader, which hands each part its new settings."""
+    config, store, clock = engine.config, engine.store, engine.clock
+    commands, slack = build_slack(
+        engine,
+        status=lambda: documents.status(parts),
+        reload=lambda user: parts.reloader.from_command(user),
+    )
+    heartbeat = build_heartbeat(config, engine.http, engine.scheduler, store)
+    housekeeping = Housekeeping(
+        config, store=store, clock=clock, alerting=engine.alerting, remediation=engine.remediation
+    )
+    announcer = Announcer(store, clock, engine.alerting.channels, engine.outbox.wake.set)
+    targets = ReloadTargets(
+        runner=engine.runner,
+        alerting=engine.alerting,
+        supervisor=engine.supervisor,
+        scheduler=engine.scheduler,
+        remediation=engine.remediation,
+        settings=settings_hooks(engine, commands, heartbeat, housekeeping),
+    )
+    reloader = Reloader(
+        config, load=load, store=store, clock=clock, announcer=announcer, targets=targets
+    )
+    parts = Parts(
+        config=config, clock=clock, out=engine.out, store=store, http=engine.http,
+        lag=engine.lag, scheduler=engine.scheduler, outbox=engine.outbox,
+        announcer=announcer, alerting=engine.alerting, supervisor=engine.supervisor,
+        runner=engine.runner, permissions=engine.permissions, housekeeping=housekeeping,
+        reloader=reloader, slack_client=engine.slack_client,
+        slack_notifier=engine.slack_notifier, predictor=engine.predictor,
+        remediation=engine.remediation, commands=commands, slack=slack, heartbeat=heartbeat,
+    )  # fmt: skip
+    return parts
+
+
+def build_slack(
+    engine: _Engine,
+    *,
+    status: Callable[[], dict[str, Any]],
+    reload: Callable[[str], Awaitable[str]],
+) -> tuple[Commands | None, SlackApp | None]:
+    """Slack's commands and app: only when Slack is on and interactive (not in post mode)."""
+    config = engine.config
+    if engine.slack_client is None or not config.slack.interactive:
+        if engine.slack_client is not None:
+            log.info(messages.slack_post_mode())
+        return None, None
+    commands = Commands(
+        alerting=engine.alerting,
+        store=engine.store,
+        clock=engine.clock,
+        permissions=engine.permissions,
+        status=status,
+        run_checks=partial(documents.observation_dicts, engine.runner),
+        started_at=engine.clock.now(),
+        remediation=engine.remediation,
+        admins=config.settings.slack.admins,
+        reload=reload,
+        predictor=engine.predictor,
+    )
+    slack = SlackApp(
+        config.slack,
+        engine.slack_client,
+        commands,
+        engine.alerting,
+        engine.store,
+        engine.remediation,
+        engine.supervisor,
+        predictor=engine.predictor,
+    )
+    return commands, slack
+
+
+def settings_hooks(
+    engine: _Engine,
+    commands: Commands | None,
+    heartbeat: Heartbeat | None,
+    housekeeping: Housekeeping,
+) -> list[SettingsHook]:
+    """How a reload hands its live settings to the parts outside the engine."""
+
+    def slack_people(new: LoadedConfig) -> None:
+        slack = new.settings.slack
+        engine.permissions.reconfigure(rules=slack.permissions, admins=slack.admins)
+        if commands is not None:
+            commands.reconfigure(admins=slack.admins)
+
+    hooks: list[SettingsHook] = [slack_people, engine.approvers.reconfigure]
+    if heartbeat is not None:
+        beat = heartbeat
+        hooks.append(
+            lambda new: beat.reconfigure(
+                every=new.settings.heartbeat.every, timeout=new.settings.heartbeat.timeout
+            )
+        )
+    if engine.slack_notifier is not None and engine.remediation is not None:
+        notifier, remediation = engine.slack_notifier, engine.remediation
+        hooks.append(lambda new: notifier.reconfigure(actions=remediation.actions))
+    hooks.append(housekeeping.reconfigure)
+    return hooks

@@ -1,0 +1,201 @@
+"""Makers of single parts, each from the config and the parts it needs (``build`` calls
+them in order): checks, notifiers, the HTTP session, the heartbeat, remediation and the
+approver groups it asks about, the predictors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import partial
+from typing import TYPE_CHECKING, TextIO
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+import actions
+import checks
+from actions.base import Action
+from bot.clock import Clock
+from bot.config import LoadedConfig
+from bot.engine.action_context import EngineActionContext, SupervisorControls
+from bot.engine.alerting import Alerting
+from bot.engine.heartbeat import Heartbeat
+from bot.engine.remediation import Remediation, Verification, verification_from
+from bot.engine.runner import CheckRunner
+from bot.engine.supervisor import Supervisor
+from bot.notify.base import Notifier
+from bot.notify.console import ConsoleNotifier
+from bot.notify.email import EmailNotifier
+from bot.notify.jsonlog import JsonLogNotifier
+from bot.notify.webhook import WebhookNotifier
+from bot.records import Severity
+from bot.runtime import documents
+from bot.slack.permissions import Permissions
+from bot.store import Store
+from checks.base import Check
+
+if TYPE_CHECKING:
+    from bot.engine.predict import Predictor
+
+
+def build_checks(config: LoadedConfig) -> list[Check]:
+    """One check instance per configured entry, from the registry."""
+    return [checks.REGISTRY[spec.kind](spec) for spec in config.settings.checks]
+
+
+def build_notifiers(
+    config: LoadedConfig, out: TextIO, http: aiohttp.ClientSession, clock: Clock
+) -> dict[str, Notifier]:
+    """The delivery channels the config turns on (Slack is added by ``build``)."""
+    alerts = config.settings.alerts
+    notifiers: dict[str, Notifier] = {}
+    if alerts.console:
+        notifiers["console"] = ConsoleNotifier(out)
+    if alerts.log is not None:
+        notifiers["log"] = JsonLogNotifier(config.data_dir / alerts.log.path, clock=clock)
+    if alerts.email is not None:
+        notifiers["email"] = EmailNotifier(alerts.email, config.smtp_password, clock=clock)
+    if alerts.webhook is not None:
+        notifiers["webhook"] = WebhookNotifier(
+            alerts.webhook, config.webhook_secret, http, clock=clock
+        )
+    return notifiers
+
+
+def channel_floors(config: LoadedConfig, notifiers: Mapping[str, Notifier]) -> dict[str, Severity]:
+    """Each channel's minimum severity for loud notices (console and Slack hear everything)."""
+    alerts = config.settings.alerts
+    floors = {name: Severity.INFO for name in notifiers}
+    for name in ("log", "email", "webhook"):
+        section = getattr(alerts, name)
+        if name in notifiers and section is not None:
+            floors[name] = Severity(section.min_severity)
+    return floors
+
+
+def make_http_session() -> aiohttp.ClientSession:
+    """The one shared HTTP client: pooled keep-alive connections, no proxy from the environment."""
+    connector = aiohttp.TCPConnector(limit=200, limit_per_host=50, ttl_dns_cache=300)
+    return aiohttp.ClientSession(connector=connector, trust_env=False)
+
+
+def build_actions(config: LoadedConfig) -> dict[str, Action]:
+    """One action instance per configured ``[[actions]]`` entry, from the registry."""
+    return {spec.name: actions.REGISTRY[spec.kind](spec) for spec in config.settings.actions}
+
+
+def build_supervisor(
+    config: LoadedConfig,
+    store: Store,
+    clock: Clock,
+    http: aiohttp.ClientSession,
+    alerting: Alerting,
+) -> Supervisor:
+    """The supervisor of ``[[components]]``; a crash loop opens an incident in alerting."""
+    return Supervisor(
+        config.settings.components,
+        store,
+        clock,
+        log_dir=config.data_dir / "logs",
+        base_dir=config.files[0].parent,
+        http=http,
+        on_crash_loop=alerting.handle,
+    )
+
+
+def build_heartbeat(
+    config: LoadedConfig, http: aiohttp.ClientSession, scheduler: AsyncIOScheduler, store: Store
+) -> Heartbeat | None:
+    """The heartbeat, with SELFREG_HEARTBEAT_URL: it pings ``/fail`` while unhealthy."""
+    if config.heartbeat_url is None:
+        return None
+    return Heartbeat(
+        config.heartbeat_url,
+        http,
+        lambda: not documents.health_reasons(scheduler, store),
+        every=config.settings.heartbeat.every,
+        timeout=config.settings.heartbeat.timeout,
+    )
+
+
+class ApproverGroups:
+    """Remediation's ``groups_of``: the approver user groups (``S…`` in any action's
+    ``approvers``) a person belongs to, asked of Slack through the permissions' cache."""
+
+    def __init__(self, permissions: Permissions, config: LoadedConfig) -> None:
+        self.permissions = permissions
+        self.groups = _approver_groups(config)
+
+    async def __call__(self, user: str) -> set[str]:
+        return {g for g in self.groups if user in await self.permissions.members(g)}
+
+    def reconfigure(self, config: LoadedConfig) -> None:
+        """A live reload's actions, and with them their approvers."""
+        self.groups = _approver_groups(config)
+
+
+def _approver_groups(config: LoadedConfig) -> set[str]:
+    return {a for spec in config.settings.actions for a in spec.approvers if a.startswith("S")}
+
+
+async def verify_check(runner: CheckRunner, name: str) -> Verification:
+    """Re-run the check now and record it like any run (so a pass resolves the incident)."""
+    check = runner.checks[name]
+    result = await runner.run_one(check)
+    runner.record([result])
+    return verification_from(list(result.observations), name)
+
+
+def build_remediation(
+    config: LoadedConfig,
+    http: aiohttp.ClientSession,
+    alerting: Alerting,
+    supervisor: Supervisor,
+    runner: CheckRunner,
+    approvers: ApproverGroups,
+) -> Remediation | None:
+    """Actions exist only if configured: no [[actions]], no remediation at all."""
+    settings = config.settings
+    if not settings.actions:
+        return None
+    context = EngineActionContext(
+        components=SupervisorControls(supervisor),
+        http=http,
+        logger=logging.getLogger("actions"),
+        clock=runner.clock,
+        check_state=lambda name: runner.committed.get(name, {}),
+    )
+    return Remediation(
+        store=runner.store,
+        clock=runner.clock,
+        actions=build_actions(config),
+        remediations={c.name: list(c.remediate) for c in settings.checks if c.remediate},
+        alerting=alerting,
+        context=context,
+        verify=partial(verify_check, runner),
+        groups_of=approvers,
+        dry_run=settings.remediation.dry_run,
+    )
+
+
+def build_predictor(
+    config: LoadedConfig, store: Store, clock: Clock, alerting: Alerting
+) -> Predictor | None:
+    """The predictors, fed by the runner after each write; none when [models] turns all off."""
+    settings = config.settings.models
+    if not (settings.anomaly or settings.failure_risk or settings.forecast):
+        return None
+    # imported only now: a selfreg with every model off needs none of it (scikit-learn
+    # is never imported here at all: fits run in a worker process, see predict_fit)
+    from bot.engine.predict import Predictor
+
+    predictor = Predictor(
+        settings=settings,
+        specs={spec.name: spec for spec in config.settings.checks},
+        store=store,
+        clock=clock,
+        alerting=alerting,
+        model_dir=config.data_dir / "models",
+    )
+    predictor.load()
+    return predictor

@@ -1,0 +1,146 @@
+"""The scheduler and its jobs besides the checks: rollup, prune, backup, the alerts sweep and
+retraining the models.
+
+``make_scheduler`` builds the scheduler (not started: ``/health`` says "not running" until the
+monitors step); ``start_scheduler`` adds every job and starts it. ``Housekeeping`` holds the
+jobs' own work and the settings they read, which a reload hands over through
+``reconfigure`` (retention and backup keys are live).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from bot.config import LoadedConfig
+from bot.engine.check_jobs import add_check_job
+from bot.records import EventKind
+from bot.store import Store
+from bot.store.backup import create_backup
+from bot.store.retention import prune, roll_up
+
+if TYPE_CHECKING:
+    from bot.engine.alerting import Alerting
+    from bot.engine.predict import Predictor
+    from bot.engine.remediation import Remediation
+    from bot.engine.runner import CheckRunner
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
+RETRAIN_AT_MOST_EVERY = 600.0  # the job wakes this often; the predictor decides what is due
+
+
+class Housekeeping:
+    """The scheduled jobs' work: roll up and prune the store, back it up, sweep alerts."""
+
+    def __init__(
+        self,
+        config: LoadedConfig,
+        *,
+        store: Store,
+        clock: Clock,
+        alerting: Alerting,
+        remediation: Remediation | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.alerting = alerting
+        self.remediation = remediation
+
+    async def rollup(self) -> None:
+        roll_up(self.store, self.clock.now())
+
+    async def prune(self) -> None:
+        retention = self.config.settings.store
+        prune(
+            self.store,
+            self.clock.now(),
+            samples_for=retention.metrics_retention,
+            rollups_for=retention.rollup_retention,
+            events_for=retention.events_retention,
+        )
+
+    async def sweep(self) -> None:
+        """Escalation steps, reminders, expired silences and proposals that are due."""
+        self.alerting.sweep()
+        if self.remediation is not None:
+            self.remediation.sweep()
+
+    async def backup(self) -> None:
+        """Write one archive in a worker thread: the copy and gzip never stall the loop."""
+        made = await asyncio.to_thread(create_backup, self.config)
+        log.info(
+            "backup written: %s (%d bytes, %.2f s)%s",
+            made.path,
+            made.size,
+            made.seconds,
+            f", copied to {made.copied_to}" if made.copied_to else "",
+        )
+
+    def job_failed(self, event: JobExecutionEvent) -> None:
+        """A job raised or missed its time: logged, and a failure is an event row."""
+        if isinstance(event.exception, asyncio.CancelledError):
+            return  # a round cut short by a stop: not a failure
+        if event.exception is None:
+            log.warning("scheduled job %s missed its run time", event.job_id)
+            return
+        log.error("scheduled job %s failed: %r", event.job_id, event.exception)
+        with self.store.transaction():
+            self.store.record_event(
+                EventKind.JOB_FAILED, event.job_id, self.clock.now(), error=repr(event.exception)
+            )
+
+    def reconfigure(self, config: LoadedConfig) -> None:
+        """A live reload's config: retention and backup settings are read at each run."""
+        self.config = config
+
+
+def make_scheduler() -> AsyncIOScheduler:
+    return AsyncIOScheduler(timezone="UTC")
+
+
+def start_scheduler(
+    scheduler: AsyncIOScheduler,
+    runner: CheckRunner,
+    housekeeping: Housekeeping,
+    predictor: Predictor | None,
+) -> None:
+    """Add one job per check interval and the housekeeping jobs, then start the scheduler."""
+    for interval in runner.intervals():
+        add_check_job(scheduler, runner, interval)
+    every: dict[str, Any] = {"coalesce": True, "max_instances": 1}
+    scheduler.add_job(
+        housekeeping.rollup, "interval", seconds=60, id="housekeeping:rollup",
+        misfire_grace_time=60, **every,
+    )  # fmt: skip
+    scheduler.add_job(
+        housekeeping.sweep, "interval", seconds=SWEEP_EVERY, id="alerts:sweep",
+        misfire_grace_time=60, **every,
+    )  # fmt: skip
+    scheduler.add_job(
+        housekeeping.prune, "interval", minutes=15, id="housekeeping:prune",
+        misfire_grace_time=600, next_run_time=datetime.now(UTC), **every,
+    )  # fmt: skip
+    backup_every = housekeeping.config.settings.backup.every
+    if backup_every is not None:  # one backup per period, the first one period after start
+        scheduler.add_job(
+            housekeeping.backup, "interval", seconds=backup_every, id="housekeeping:backup",
+            misfire_grace_time=max(int(backup_every), 60), **every,
+        )  # fmt: skip
+    if predictor is not None:
+        retrain_every = housekeeping.config.settings.models.retrain_every
+        scheduler.add_job(
+            predictor.retrain, "interval", seconds=min(retrain_every, RETRAIN_AT_MOST_EVERY),
+            id="models:retrain", misfire_grace_time=600, next_run_time=datetime.now(UTC),
+            **every,
+        )  # fmt: skip
+    scheduler.add_listener(housekeeping.job_failed, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    scheduler.start()
