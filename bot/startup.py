@@ -161,7 +161,7 @@ async def back_up_store(boot: Boot) -> str | Outcome:
     config = boot.config
     if not config.settings.backup.on_start:
         return Outcome(mark="skip", detail=messages.backup_step_off())
-    made = await asyncio.to_thread(backup.backup_before_start, config)
+    made = await asyncio.to_thread(backup.backup_before_start, config.backup_place)
     if made is None:
         return Outcome(mark="skip", detail=messages.backup_skipped_no_store(str(config.db_path)))
     return messages.backup_made_at_start(str(made.path), made.size, made.seconds)

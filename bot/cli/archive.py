@@ -74,7 +74,7 @@ def backup_group(ctx: click.Context, config_file: str | None, to: str | None) ->
         return
     config = load(config_file)
     try:
-        made = backup.create_backup(config, Path(to) if to else None)
+        made = backup.create_backup(config.backup_place, Path(to) if to else None)
     except UserError as exc:
         fail(str(exc))
     click.echo(
@@ -97,10 +97,11 @@ def backup_group(ctx: click.Context, config_file: str | None, to: str | None) ->
 def backup_list(parent_config: str | None, config_file: str | None) -> None:
     """List the archives in the backup folder, newest first: name, time (UTC), size."""
     config = load(config_file or parent_config)
-    found = backup.list_backups(config)
+    found = backup.list_backups(config.backup_place)
     click.echo(
         tables.backups_table(
-            str(backup.backup_folder(config)), [(b.name, b.created_at, b.size) for b in found]
+            str(backup.backup_folder(config.backup_place)),
+            [(b.name, b.created_at, b.size) for b in found],
         )
     )
 
@@ -117,7 +118,7 @@ def restore(config_file: str | None, archive: str) -> None:
     """
     config = load(config_file)
     try:
-        done = backup.restore_backup(config, Path(archive))
+        done = backup.restore_backup(config.backup_place, Path(archive))
     except UserError as exc:
         fail(str(exc))
     click.echo(

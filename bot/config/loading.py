@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config.backup import BackupPlace
 from bot.config.environment import (
     SlackConnection,
     environment_overrides,
@@ -48,6 +49,16 @@ class LoadedConfig:
     @property
     def control_socket(self) -> Path:
         return self.data_dir / "selfreg.sock"
+
+    @property
+    def backup_place(self) -> BackupPlace:
+        return BackupPlace(
+            db_path=self.db_path,
+            data_dir=self.data_dir,
+            control_socket=self.control_socket,
+            config_files=self.files,
+            settings=self.settings.backup,
+        )
 
     def check_specs(self) -> list[CheckSpec]:
         return list(self.settings.checks)

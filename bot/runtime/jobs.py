@@ -76,7 +76,7 @@ class Housekeeping:
 
     async def backup(self) -> None:
         """Write one archive in a worker thread: the copy and gzip never stall the loop."""
-        made = await asyncio.to_thread(create_backup, self.config)
+        made = await asyncio.to_thread(create_backup, self.config.backup_place)
         log.info(
             "backup written: %s (%d bytes, %.2f s)%s",
             made.path,

@@ -19,7 +19,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bot.config import LoadedConfig
+from bot.config.backup import BackupPlace
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -34,9 +34,9 @@ def stamp(at: float) -> str:
     return time.strftime(STAMP_FORMAT, time.gmtime(at))
 
 
-def backup_folder(config: LoadedConfig) -> Path:
+def backup_folder(place: BackupPlace) -> Path:
     """``[backup] folder`` under the data folder (an absolute folder stays as it is)."""
-    return config.data_dir / config.settings.backup.folder
+    return place.data_dir / place.settings.folder
 
 
 def archive_key(path: Path) -> tuple[str, int] | None:

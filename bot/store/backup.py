@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import __version__
-from bot.config import LoadedConfig
+from bot.config.backup import BackupPlace
 from bot.errors import BackupError
 from bot.store.archive import (
     CONFIG_FOLDER,
@@ -92,10 +92,10 @@ class BackupFile:
         return self.path.name
 
 
-def list_backups(config: LoadedConfig, folder: Path | None = None) -> list[BackupFile]:
+def list_backups(place: BackupPlace, folder: Path | None = None) -> list[BackupFile]:
     """The archives in the backup folder (or ``folder``), newest first."""
     result = []
-    for path in archives(folder or backup_folder(config)):
+    for path in archives(folder or backup_folder(place)):
         key = archive_key(path)
         assert key is not None
         created = float(calendar.timegm(time.strptime(key[0], STAMP_FORMAT)))
@@ -232,7 +232,7 @@ def _write_archive(
 
 
 def create_backup(
-    config: LoadedConfig,
+    place: BackupPlace,
     to: Path | None = None,
     keep: int | None = None,
     *,
@@ -245,10 +245,10 @@ def create_backup(
     ``[backup] copy_to``, copies the new one there. Safe while selfreg runs and writes.
     Raises ``BackupError`` naming the file and why; then no archive is left behind.
     """
-    settings, source = config.settings.backup, config.db_path
+    settings, source = place.settings, place.db_path
     if not source.is_file():
         raise BackupError(source, "there is no store to back up yet (selfreg has not run here)")
-    folder = to if to is not None else backup_folder(config)
+    folder = to if to is not None else backup_folder(place)
     if keep is None and to is None:
         keep = settings.keep
     started = time.monotonic()
@@ -261,15 +261,15 @@ def create_backup(
     try:
         copy = work / STORE_MEMBER
         integrity, rows = _copy_store(source, copy)
-        manifest = _manifest(source, copy, config.files, at, integrity, rows)
-        target = _write_archive(work, folder, manifest, config.files, at)
+        manifest = _manifest(source, copy, place.config_files, at, integrity, rows)
+        target = _write_archive(work, folder, manifest, place.config_files, at)
     except OSError as exc:
         raise BackupError(folder, f"cannot write the archive: {exc}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if keep is not None:
         _prune(folder, keep)
-    elsewhere = config.data_dir / settings.copy_to if to is None and settings.copy_to else None
+    elsewhere = place.data_dir / settings.copy_to if to is None and settings.copy_to else None
     copied = _copy_elsewhere(target, elsewhere, settings.keep) if elsewhere else None
     return Backup(
         path=target,
@@ -277,7 +277,7 @@ def create_backup(
         size=target.stat().st_size,
         rows=rows,
         integrity=integrity,
-        config_files=tuple(str(p) for p in config.files),
+        config_files=tuple(str(p) for p in place.config_files),
         copied_to=copied,
         seconds=time.monotonic() - started,
     )
@@ -299,7 +299,7 @@ def _copy_elsewhere(archive: Path, folder: Path, keep: int) -> Path:
     return target
 
 
-def backup_before_start(config: LoadedConfig) -> Backup | None:
+def backup_before_start(place: BackupPlace) -> Backup | None:
     """The start-up backup: None when turned off or there is no store yet.
 
     Meant to run at every start, before the store is opened for writing: a bad migration or a
@@ -307,8 +307,8 @@ def backup_before_start(config: LoadedConfig) -> Backup | None:
     empty; measured 3.5-4 s for 53 MB). Raises ``BackupError`` like ``create_backup``: the
     caller decides whether a failed backup stops the start.
     """
-    if not config.settings.backup.on_start:
+    if not place.settings.on_start:
         return None
-    if not config.db_path.exists():
+    if not place.db_path.exists():
         return None  # the start-up step says so
-    return create_backup(config)
+    return create_backup(place)

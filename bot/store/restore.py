@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import LoadedConfig
+from bot.config.backup import BackupPlace
 from bot.errors import BackupError, RestoreRefused
 from bot.socket_probe import socket_in_use
 from bot.store.archive import (
@@ -59,11 +59,11 @@ class Restored:
         return sum(self.rows.values())
 
 
-def resolve_archive(config: LoadedConfig, archive: Path) -> Path:
+def resolve_archive(place: BackupPlace, archive: Path) -> Path:
     """An archive path as given, or a bare name looked up in the backup folder."""
     if archive.exists() or archive.parent != Path("."):
         return archive
-    in_folder = backup_folder(config) / archive.name
+    in_folder = backup_folder(place) / archive.name
     return in_folder if in_folder.exists() else archive
 
 
@@ -167,7 +167,7 @@ def _set_aside(store: Path, label: str) -> Path | None:
     return replaced
 
 
-def restore_backup(config: LoadedConfig, archive: Path, *, now: float | None = None) -> Restored:
+def restore_backup(place: BackupPlace, archive: Path, *, now: float | None = None) -> Restored:
     """Put the store from ``archive`` in place of the current one; never while selfreg runs.
 
     The archive is checked in full first (its store's sha256 and integrity_check); only then is
@@ -176,12 +176,12 @@ def restore_backup(config: LoadedConfig, archive: Path, *, now: float | None = N
     to ``<data>/restored-config-<stamp>/``; the live config files are never written.
     Raises ``RestoreRefused`` or ``BackupError``; either way nothing was changed.
     """
-    if socket_in_use(config.control_socket):
-        raise RestoreRefused(config.control_socket)
-    archive = resolve_archive(config, archive)
+    if socket_in_use(place.control_socket):
+        raise RestoreRefused(place.control_socket)
+    archive = resolve_archive(place, archive)
     at = time.time() if now is None else now
     label = stamp(at)
-    store = config.db_path
+    store = place.db_path
     try:
         store.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".restore-", dir=store.parent))
@@ -193,7 +193,7 @@ def restore_backup(config: LoadedConfig, archive: Path, *, now: float | None = N
         os.replace(extracted, store)
         config_dir = None
         if configs:
-            config_dir = config.data_dir / f"restored-config-{label}"
+            config_dir = place.data_dir / f"restored-config-{label}"
             config_dir.mkdir(parents=True, exist_ok=True)
             for name, data in configs:
                 (config_dir / name).write_bytes(data)

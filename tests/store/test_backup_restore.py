@@ -11,7 +11,8 @@ import tarfile
 import time
 from pathlib import Path
 
-from bot.config import LoadedConfig, load_settings
+from bot.config import load_settings
+from bot.config.backup import BackupPlace
 from bot.store import open_store
 from bot.store.backup import backup_before_start, create_backup, list_backups
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
@@ -38,8 +39,8 @@ def setup(tmp_path: Path, keep: int = 10, extra: str = "") -> tuple[Path, dict[s
     return config, selfreg_env(tmp_path / "data")
 
 
-def loaded(config: Path, env: dict[str, str]) -> LoadedConfig:
-    return load_settings(str(config), environ=env)
+def loaded(config: Path, env: dict[str, str]) -> BackupPlace:
+    return load_settings(str(config), environ=env).backup_place
 
 
 def add_event(db: Path, subject: str) -> None:
