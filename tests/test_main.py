@@ -1,0 +1,44 @@
+"""bot/__main__.py: ``python -m bot`` is the ``selfreg`` command, run here in-process."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import __version__
+
+
+def test_python_dash_m_bot_runs_the_selfreg_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # main() reads ./.env: an empty folder has none
+    monkeypatch.setattr(sys, "argv", ["selfreg", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("bot", run_name="__main__")
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"selfreg, version {__version__}"
+
+
+def test_main_loads_dot_env_without_overriding_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "selfreg.toml").write_text('[[checks]]\nkind = "tcp"\nname = "db"\nport = 1\n')
+    (tmp_path / ".env").write_text(
+        "SELFREG_CONFIG=selfreg.toml\nSELFREG_DATA_DIR=from-dot-env\nSELFREG_LOG_LEVEL=DEBUG\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SELFREG_DATA_DIR", str(tmp_path / "from-environment"))
+    for loaded_from_dot_env in ("SELFREG_CONFIG", "SELFREG_LOG_LEVEL"):
+        monkeypatch.setenv(loaded_from_dot_env, "")  # so that the test's end removes it again
+        monkeypatch.delenv(loaded_from_dot_env)
+    monkeypatch.setattr(sys, "argv", ["selfreg", "status"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("bot", run_name="__main__")
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert f"has not run with the data folder {tmp_path / 'from-environment'} yet" in out
+    assert os.environ["SELFREG_CONFIG"] == "selfreg.toml", ".env filled what was unset"
