@@ -165,14 +165,7 @@ class SlackNotifier:
             slack_posts.incident_posted(self.store, incident.id, key, channel, ts, now)
             if fresh:
                 return ts, channel
-        await self._call(
-            "chat_update",
-            channel,
-            channel=channel,
-            ts=ts,
-            blocks=rendered.blocks,
-            text=rendered.text,
-        )
+        await self._update(channel, ts, rendered)
         slack_posts.incident_synced(self.store, incident.id, now)
         return incident.slack_ts, channel
 
@@ -183,6 +176,17 @@ class SlackNotifier:
         if incident.slack_ts is not None:
             return incident.slack_ts, incident.slack_channel or self.channel
         return await self._sync(incident_id)
+
+    async def _update(self, channel: str, ts: str, rendered: render.Rendered) -> None:
+        """chat.update: the message at ``ts`` (an incident's or a digest's) shows ``rendered``."""
+        await self._call(
+            "chat_update",
+            channel,
+            channel=channel,
+            ts=ts,
+            blocks=rendered.blocks,
+            text=rendered.text,
+        )
 
     async def _post(
         self,
@@ -245,14 +249,7 @@ class SlackNotifier:
             slack_posts.digest_posted(self.store, digest_id, key, channel, ts)
             if fresh:
                 return str(ts)
-        await self._call(
-            "chat_update",
-            channel,
-            channel=channel,
-            ts=ts,
-            blocks=rendered.blocks,
-            text=rendered.text,
-        )
+        await self._update(channel, str(ts), rendered)
         return str(ts)
 
     async def _post_once(
