@@ -10,6 +10,7 @@
     backups      backup, backup list, restore and the start-up backup step
     predictions  anomaly, risk and forecast summaries, feedback, the models
     errors       the texts of ``bot.errors``' classes and config problems
+    config       what is wrong in a config file or the environment (each problem's message)
 
 Small pure functions, so wording is reviewed here and tests assert on it. Layout (column
 widths, padding, colours) is not wording: it lives in ``bot.cli.tables``. This package
@@ -42,6 +43,26 @@ from bot.messages.common import (
     plural,
     subject_label,
     utc_time,
+)
+from bot.messages.config import (
+    auto_needs_low_risk,
+    bundled_example_missing,
+    escalation_out_of_order,
+    expected_http_url,
+    expected_log_level,
+    expected_port,
+    expected_slack_mode,
+    maintenance_one_form,
+    name_used_twice,
+    no_such_file,
+    not_valid_toml,
+    one_health_probe,
+    remediate_unknown,
+    slack_channel_needed,
+    slack_mode_needs_it,
+    unknown_action_kind,
+    unknown_kind,
+    unknown_permission_commands,
 )
 from bot.messages.console import (
     CHECK_COLUMNS,
