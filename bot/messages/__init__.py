@@ -24,13 +24,21 @@ from __future__ import annotations
 
 from bot.messages.backups import (
     BACKUP_COLUMNS,
+    archive_unwritten,
     backup_created,
     backup_made_at_start,
     backup_skipped_no_store,
     backup_step_off,
     backups_heading,
+    config_file_unreadable,
+    copy_elsewhere_failed,
+    copy_not_intact,
+    folder_unwritable,
     no_backups,
+    no_store_yet,
+    online_backup_failed,
     restored,
+    store_unopened,
 )
 from bot.messages.common import (
     clock_time,
