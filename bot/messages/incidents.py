@@ -165,3 +165,12 @@ def maintenance_reason(window: str) -> str:
 
 def remediation_not_effective() -> str:
     return "Remediation was not effective."
+
+
+# ---- why selfreg stopped a component (the reason of a component_stopped event) ---------------
+def stopped_unconfigured() -> str:
+    return "no longer configured"
+
+
+def stopped_command_changed() -> str:
+    return "command changed"

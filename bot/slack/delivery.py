@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from actions.base import Action
+from bot import messages
 from bot.clock import Clock
 from bot.engine.offers import budget_windows, offers_for
 from bot.errors import DeliveryError, PermanentDeliveryError
@@ -131,7 +132,7 @@ class SlackNotifier:
             text = message.payload["text"]
             await self._call("chat_postMessage", self.channel, channel=self.channel, text=text)
         else:
-            log.warning("slack: outbox row %s has unknown kind %s; skipped", message.id, kind)
+            log.warning(messages.slack_row_unknown_kind(message.id, kind))
 
     async def _sync(self, incident_id: int) -> tuple[str | None, str]:
         """Post or update the incident's message; returns (ts, channel).
@@ -209,9 +210,7 @@ class SlackNotifier:
         except SlackApiError as exc:
             if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format"):
                 raise
-            log.error(
-                "slack rejected a message's blocks (%s); sent as text", exc.response.get("errors")
-            )
+            log.error(messages.slack_blocks_rejected(exc.response.get("errors")))
             return await self._call(
                 "chat_postMessage",
                 channel,
@@ -267,7 +266,7 @@ class SlackNotifier:
             pending_channel, started_at = pending
             found = await self._find_post(pending_channel, key, started_at, thread_ts)
             if found is not None:
-                log.info("slack: %s was posted before a restart; found it again", key)
+                log.info(messages.slack_post_found_again(key))
                 return found, pending_channel, False
         # wall-clock time on purpose: it is compared with the ts Slack gives the message
         slack_posts.begin_post(self.store, key, self.channel, time.time())
@@ -307,11 +306,7 @@ class SlackNotifier:
         except SlackApiError as exc:
             if not isinstance(classify(exc), PermanentDeliveryError):
                 raise
-            log.warning(
-                "slack: cannot look for %s after a restart (%s); posting it again",
-                key,
-                exc.response.get("error"),
-            )
+            log.warning(messages.slack_post_not_looked_up(key, exc.response.get("error")))
             return None
         for message in response.get("messages", []):
             metadata = message.get("metadata") or {}
