@@ -1,20 +1,13 @@
-"""Every sentence an operator reads, in one place, split by who reads it.
+"""Every sentence an operator reads, in one place, split by who reads it (each module's
+docstring says more): ``common`` (times, durations, mentions, sizes every audience shares),
+``incidents`` (incident events, worded once for every channel), ``slack`` (command answers,
+refusals, button and modal text), ``proposals`` (remediation), ``delivery`` (email, webhook,
+why a delivery failed), ``logs`` (the lines logged for the operator), ``notices`` (selfreg
+itself), ``console`` (terminal lines), ``backups``, ``predictions`` (anomaly, risk, forecast,
+the models) and ``errors`` (``bot.errors``' texts, config problems).
 
-    common       times, durations, mentions, counts and sizes every audience shares
-    incidents    incident events, worded once for every channel
-    slack        slash-command answers, ephemeral refusals, button and modal text
-    proposals    remediation: refusals, approvals, results, the offer line
-    delivery     email and webhook wording, and why a delivery failed
-    logs         the lines selfreg logs for the operator: components, deliveries, Slack
-    notices      selfreg itself: started, stopping, recovered, config reloads
-    console      terminal lines: start-up, start / stop, the status screen's words
-    backups      backup, backup list, restore and the start-up backup step
-    predictions  anomaly, risk and forecast summaries, feedback, the models
-    errors       the texts of ``bot.errors``' classes, and each config problem's message
-
-Small pure functions: wording is reviewed here and tests assert on it. Layout (column widths,
-padding, colours) is not wording: it lives in ``bot.cli.tables``. Every public name is
-re-exported here, so ``messages.opened(...)`` works whichever module holds the sentence.
+Small pure functions, reviewed here and asserted on by tests; layout is in ``bot.cli.tables``.
+Every public name is re-exported here: ``messages.opened(...)`` works wherever it is defined.
 """
 
 # ruff: noqa: F401 (the imports below are this package's public names)
@@ -59,6 +52,7 @@ from bot.messages.console import (
     STEP_MARK,
     ago,
     audit_intact,
+    audit_row_changed,
     audit_tampered,
     bad_option,
     checks_heading,
@@ -123,6 +117,7 @@ from bot.messages.delivery import (
     ping_http_status,
     ping_timed_out,
     ping_unreachable,
+    short_write,
     smtp_password_missing,
     smtp_recipients_refused,
     smtp_refused,
@@ -182,6 +177,7 @@ from bot.messages.errors import (
 from bot.messages.incidents import (
     OWNER_NOBODY,
     OWNER_RESOLVED,
+    STABLE_AGAIN,
     ack_reminder,
     acknowledged,
     and_more,
@@ -339,6 +335,7 @@ from bot.messages.slack import (
     DENY_SUBMIT,
     DENY_TITLE,
     DURATION_NOT_POSITIVE,
+    FROM_NEEDS_TIME,
     GIVE_ACTION,
     GIVE_AT_MOST_ONE_CHECK,
     GIVE_AUDIT_SUBJECT,
@@ -346,6 +343,8 @@ from bot.messages.slack import (
     GIVE_MATCHER_AND_DURATION,
     GIVE_SILENCE_ID,
     NO_PROPOSAL_VALUE,
+    USAGE,
+    IncidentButtons,
     acknowledged_reply,
     action_line,
     actions_note,
@@ -386,6 +385,7 @@ from bot.messages.slack import (
     nothing_open,
     nothing_recorded,
     open_incidents_section,
+    original_message_link,
     reload_in_progress,
     reload_unavailable,
     silence_added,

@@ -21,6 +21,9 @@ def status_changed(previous: str, current: str, summary: str) -> str:
     return f"Now {current} (was {previous}): {summary}"
 
 
+STABLE_AGAIN = "stable again"  # why a flapping incident resolved (``resolved``'s summary)
+
+
 def resolved(after: float, summary: str) -> str:
     return f"Resolved after {human_duration(after)}: {summary}"
 

@@ -264,7 +264,7 @@ class SlackApp:
     def _component_of(self, incident: Incident, user: str) -> str:
         """The crash-looping component an incident is about; only admins decide."""
         if user not in self.commands.admins:
-            raise UserError(messages.admins_only("Restart anyway / Keep stopped"))
+            raise UserError(messages.admins_only(messages.IncidentButtons.crash_loop_choice))
         if self.supervisor is None or not incident.check.startswith("component:"):
             raise UserError(messages.not_about_a_component())
         return incident.check.removeprefix("component:")

@@ -227,7 +227,7 @@ class SlackNotifier:
         if ts is not None:
             try:
                 permalink = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
-                link = f" <{permalink['permalink']}|original message>"
+                link = messages.original_message_link(permalink["permalink"])
             except SlackApiError:
                 link = ""
         text = render.reply_text(
