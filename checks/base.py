@@ -10,14 +10,15 @@ imports ``bot``.
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from common.units import Duration
 
@@ -60,6 +61,19 @@ class Observation:
     values: Mapping[str, float] = field(default_factory=dict)
     at: float
     error: str | None = None
+
+
+def _compiles(value: str) -> str:
+    """A pattern in a spec must compile: refused when the config loads, not at the first run."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+"""A spec field holding a regular expression (every check that takes one uses this type)."""
 
 
 class Threshold(BaseModel):

@@ -13,7 +13,15 @@ from typing import Any, Literal
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from checks.base import Check, CheckContext, CheckSpec, Observation, Status, Threshold
+from checks.base import (
+    Check,
+    CheckContext,
+    CheckSpec,
+    Observation,
+    Regex,
+    Status,
+    Threshold,
+)
 from checks.certificates import CertificateWatch
 from checks.thresholds import DurationThreshold, describe_ms, os_reason
 
@@ -42,7 +50,7 @@ class HttpSpec(CheckSpec):
     expect_status: list[int] = Field(
         default_factory=list, description="Accepted status codes; default any 2xx or 3xx."
     )
-    body_regex: str | None = Field(default=None, description="A regex the body must match.")
+    body_regex: Regex | None = Field(default=None, description="A regex the body must match.")
     json_field: JsonExpectation | None = Field(
         default=None, description="A JSON field the body must hold."
     )
@@ -64,16 +72,6 @@ class HttpSpec(CheckSpec):
     def _ca_file_exists(cls, value: str | None) -> str | None:
         if value is not None and not Path(value).is_file():
             raise ValueError("no such file")
-        return value
-
-    @field_validator("body_regex")
-    @classmethod
-    def _regex_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
         return value
 
 

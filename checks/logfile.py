@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from checks.base import Check, CheckContext, CheckSpec, Observation, Status
+from checks.base import Check, CheckContext, CheckSpec, Observation, Regex, Status
 from common.units import Size
 
 _SEVERITY = {"warning": Status.WARNING, "critical": Status.CRITICAL}
@@ -31,22 +31,13 @@ class LogPattern(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    regex: str = Field(description="Searched in each line, e.g. 'ERROR|Traceback'.")
+    regex: Regex = Field(description="Searched in each line, e.g. 'ERROR|Traceback'.")
     severity: Literal["warning", "critical"] = Field(
         default="warning", description="The check's status when a line matches."
     )
     name: str | None = Field(
         default=None, description="A label for the pattern, shown with the last matching line."
     )
-
-    @field_validator("regex")
-    @classmethod
-    def _regex_compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
 
 
 class LogfileSpec(CheckSpec):

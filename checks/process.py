@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from checks.base import (
     Check,
@@ -25,6 +25,7 @@ from checks.base import (
     Observation,
     ProcessEntry,
     ProcessStats,
+    Regex,
     Status,
     Threshold,
 )
@@ -50,7 +51,7 @@ class ProcessSpec(CheckSpec):
     process_name: str | None = Field(
         default=None, description="Exact process name, e.g. 'nginx' (as ps -o comm shows it)."
     )
-    cmdline: str | None = Field(
+    cmdline: Regex | None = Field(
         default=None, description="Regex searched in the command line joined by spaces."
     )
     pidfile: str | None = Field(default=None, description="File holding the pid to watch.")
@@ -71,16 +72,6 @@ class ProcessSpec(CheckSpec):
         default_factory=Threshold, description="Open file descriptors of each process."
     )
     threads: Threshold = Field(default_factory=Threshold, description="Threads of each process.")
-
-    @field_validator("cmdline")
-    @classmethod
-    def _regex_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
 
     @model_validator(mode="after")
     def _has_a_criterion(self) -> ProcessSpec:

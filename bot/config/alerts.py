@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from bot import messages
 from bot.config.base import Section
 from common.units import Duration
 
@@ -108,7 +109,7 @@ class MaintenanceWindow(Section):
         fixed = self.start is not None and self.end is not None
         recurring = self.cron is not None and self.duration is not None
         if fixed == recurring:
-            raise ValueError("give either start and end, or cron and duration")
+            raise ValueError(messages.maintenance_one_form())
         return self
 
 
@@ -146,7 +147,7 @@ class AlertsSettings(Section):
     def _steps_in_order(self) -> AlertsSettings:
         afters = [step.after for step in self.escalation]
         if afters != sorted(afters):
-            raise ValueError("escalation steps must be in order of `after`")
+            raise ValueError(messages.escalation_out_of_order())
         return self
 
 
@@ -169,5 +170,5 @@ class SlackSettings(Section):
     def _known_commands(self) -> SlackSettings:
         unknown = sorted(set(self.permissions) - set(COMMANDS))
         if unknown:
-            raise ValueError(f"unknown commands in permissions: {', '.join(unknown)}")
+            raise ValueError(messages.unknown_permission_commands(unknown))
         return self

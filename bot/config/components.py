@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from bot import messages
 from bot.config.base import Section
 from common.units import Duration, Size
 
@@ -41,7 +42,7 @@ class HealthSettings(Section):
         if self.process:
             chosen.append("process")
         if len(chosen) != 1:
-            raise ValueError("give exactly one of http, tcp or process = true")
+            raise ValueError(messages.one_health_probe())
         return self
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import messages
 from bot.config.schema import Settings
 from bot.errors import MISSING, ConfigProblem
 
@@ -76,7 +77,7 @@ def slack_mode(env: Mapping[str, str]) -> tuple[str, list[ConfigProblem]]:
         return ("socket" if app else "http" if secret else "post" if bot else "off"), []
     if mode not in SLACK_MODES:
         problem = ConfigProblem(
-            "environment", "SELFREG_SLACK_MODE", mode, "expected socket, http, post or off"
+            "environment", "SELFREG_SLACK_MODE", mode, messages.expected_slack_mode()
         )
         return "off", [problem]
     return mode, []
@@ -90,7 +91,7 @@ def _slack_needs(env: Mapping[str, str], mode: str) -> list[ConfigProblem]:
         "post": ("SLACK_BOT_TOKEN",),
     }
     return [
-        ConfigProblem("environment", name, MISSING, f"Slack {mode} mode needs it")
+        ConfigProblem("environment", name, MISSING, messages.slack_mode_needs_it(mode))
         for name in needs.get(mode, ())
         if _value(env, name) is None
     ]
@@ -109,7 +110,7 @@ def slack_connection(
                 "environment",
                 "SLACK_CHANNEL",
                 MISSING,
-                "Slack needs an alert channel: set SLACK_CHANNEL or [slack] channel",
+                messages.slack_channel_needed(),
             )
         )
     connection = SlackConnection(
@@ -137,9 +138,7 @@ def environment_overrides(
             web["port"] = int(port)
         else:
             problems.append(
-                ConfigProblem(
-                    "environment", "SELFREG_WEB_PORT", port, "expected a port number 0-65535"
-                )
+                ConfigProblem("environment", "SELFREG_WEB_PORT", port, messages.expected_port())
             )
     return ({"web": web} if web else {}), problems
 
@@ -150,7 +149,7 @@ def log_level(environ: Mapping[str, str]) -> tuple[str, list[ConfigProblem]]:
     if level in ("DEBUG", "INFO", "WARNING", "ERROR"):
         return level, []
     problem = ConfigProblem(
-        "environment", "SELFREG_LOG_LEVEL", level, "expected DEBUG, INFO, WARNING or ERROR"
+        "environment", "SELFREG_LOG_LEVEL", level, messages.expected_log_level()
     )
     return level, [problem]
 
@@ -161,7 +160,7 @@ def heartbeat_url(environ: Mapping[str, str]) -> tuple[str | None, list[ConfigPr
     if heartbeat is not None and not heartbeat.startswith(("http://", "https://")):
         # the value is a secret-ish URL: name the variable, never echo it
         problem = ConfigProblem(
-            "environment", "SELFREG_HEARTBEAT_URL", MISSING, "expected an http(s) URL"
+            "environment", "SELFREG_HEARTBEAT_URL", MISSING, messages.expected_http_url()
         )
         return heartbeat, [problem]
     return heartbeat, []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import messages
 from bot.config.backup import BackupPlace
 from bot.config.environment import (
     SlackConnection,
@@ -70,7 +71,7 @@ def bundled_example() -> Path:
     for candidate in (here.parent / "examples" / "selfreg.toml", here / "example.toml"):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError("the bundled example config is missing from this installation")
+    raise FileNotFoundError(messages.bundled_example_missing())
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
@@ -92,10 +93,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(str(path), "", MISSING, "no such file")]) from None
+        raise ConfigError(
+            [ConfigProblem(str(path), "", MISSING, messages.no_such_file())]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            [ConfigProblem(str(path), "", MISSING, f"not valid TOML: {exc}")]
+            [ConfigProblem(str(path), "", MISSING, messages.not_valid_toml(str(exc)))]
         ) from None
 
 

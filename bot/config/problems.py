@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 import actions
 import checks
+from bot import messages
 from bot.config.schema import Settings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 
@@ -82,6 +83,6 @@ def validate(document: Mapping[str, Any], files: list[tuple[Path, Mapping[str, A
                 registry = actions.REGISTRY if key.startswith("actions") else checks.REGISTRY
                 noun = "action" if key.startswith("actions") else "check"
                 key, value = f"{key}.kind", error["ctx"]["tag"]
-                message = f"unknown {noun} kind; known kinds: {', '.join(sorted(registry))}"
+                message = messages.unknown_kind(noun, sorted(registry))
             problems.append(ConfigProblem(source, key, value, message))
         raise ConfigError(problems) from None

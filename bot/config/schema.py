@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 import actions
 import checks
 from actions.base import ActionSpec, Mode, Risk
+from bot import messages
 from bot.config.alerts import AlertsSettings, SlackSettings
 from bot.config.backup import BackupSettings
 from bot.config.base import Section
@@ -161,27 +162,19 @@ class Settings(Section):
             seen: set[str] = set()
             for entry in getattr(self, section):
                 if entry.name in seen:
-                    problems.append(f'{section}: the name "{entry.name}" is used twice')
+                    problems.append(messages.name_used_twice(section, entry.name))
                 seen.add(entry.name)
         for action in self.actions:
             if action.kind not in actions.REGISTRY:
-                known = ", ".join(sorted(actions.REGISTRY)) or "none yet"
-                problems.append(
-                    f'actions "{action.name}": unknown kind "{action.kind}" (known: {known})'
-                )
+                known = sorted(actions.REGISTRY)
+                problems.append(messages.unknown_action_kind(action.name, action.kind, known))
             if action.mode is Mode.AUTO and action.risk is not Risk.LOW:
-                problems.append(
-                    f'actions "{action.name}": mode "auto" needs risk "low" '
-                    "(medium and high risk need a person)"
-                )
+                problems.append(messages.auto_needs_low_risk(action.name))
         action_names = {a.name for a in self.actions}
         for check in self.checks:
             for wanted in check.remediate:
                 if wanted not in action_names:
-                    problems.append(
-                        f'checks "{check.name}": remediate names "{wanted}", '
-                        "which is not an [[actions]] entry"
-                    )
+                    problems.append(messages.remediate_unknown(check.name, wanted))
         if problems:
             raise ValueError("; ".join(problems))
         return self

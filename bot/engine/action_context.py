@@ -38,7 +38,7 @@ class SupervisorControls:
             if component["name"] == name:
                 instances = component.get("instances") or [component]
                 return [i["pid"] for i in instances if i.get("pid")]
-        raise LookupError(f'no component is named "{name}"')
+        raise LookupError(messages.no_component_named(name))
 
     async def restart(self, name: str) -> str:
         before = self._pids(name)
@@ -65,7 +65,7 @@ class SupervisorControls:
         for component in self.supervisor.snapshot():
             if component["name"] == name:
                 return len(component.get("instances") or [component])
-        raise LookupError(f'no component is named "{name}"')
+        raise LookupError(messages.no_component_named(name))
 
 
 def _pids_text(pids: Sequence[int]) -> str:

@@ -193,7 +193,7 @@ def settle_flapping(
         return settled, [
             Notice(
                 kind=NoticeKind.RESOLVED,
-                text=messages.resolved(now - incident.opened_at, "stable again"),
+                text=messages.resolved(now - incident.opened_at, messages.STABLE_AGAIN),
             )
         ]
     return replace(incident, state=IncidentState.OPEN, changes=()), []

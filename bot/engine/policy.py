@@ -46,9 +46,9 @@ def decide(
 ) -> Decision:
     """May ``actor`` approve ``proposal`` now? (``dry_run``: only asking, e.g. to draw a button.)"""
     if proposal.state is not ProposalState.PROPOSED:
-        who = f" by {messages.mention_user(proposal.decided_by)}" if proposal.decided_by else ""
         return Decision(
-            allowed=False, reason=messages.refusal_used(proposal.id, proposal.state.value, who)
+            allowed=False,
+            reason=messages.refusal_used(proposal.id, proposal.state.value, proposal.decided_by),
         )
     if facts.now >= proposal.expires_at:
         return Decision(
@@ -83,7 +83,7 @@ def may_deny(proposal: Proposal, spec: ActionSpec, actor: str, facts: Facts) -> 
     """Denying needs the same standing as approving, on a proposal still open."""
     if proposal.state is not ProposalState.PROPOSED:
         return Decision(
-            allowed=False, reason=messages.refusal_used(proposal.id, proposal.state.value, "")
+            allowed=False, reason=messages.refusal_used(proposal.id, proposal.state.value)
         )
     if facts.now >= proposal.expires_at:
         return Decision(

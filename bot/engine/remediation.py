@@ -151,7 +151,7 @@ class Remediation:
                 return Decision(
                     allowed=False,
                     reason=messages.refusal_used(
-                        proposal.id, current.state.value if current else "gone", ""
+                        proposal.id, current.state.value if current else "gone"
                     ),
                 )
             if not decision.runs:
@@ -169,9 +169,7 @@ class Remediation:
                 decided_at=now,
             )
             if claimed is None:
-                return Decision(
-                    allowed=False, reason=messages.refusal_used(proposal.id, "taken", "")
-                )
+                return Decision(allowed=False, reason=messages.refusal_used(proposal.id, "taken"))
             self._tell(claimed, decision.reason)
         self._later(self._runs.run(claimed, self._action(claimed.action), actor, self.dry_run))
         return decision
@@ -203,9 +201,7 @@ class Remediation:
                 reason=reason,
             )
             if claimed is None:
-                return Decision(
-                    allowed=False, reason=messages.refusal_used(proposal.id, "taken", "")
-                )
+                return Decision(allowed=False, reason=messages.refusal_used(proposal.id, "taken"))
             self._tell(claimed, messages.denied_with_reason(actor, reason))
         return decision
 
@@ -302,7 +298,7 @@ class Remediation:
             try:
                 await work
             except Exception:  # logged: a background remediation step must not vanish silently
-                log.exception("remediation step failed")
+                log.exception(messages.remediation_step_failed())
 
         task = asyncio.get_running_loop().create_task(runner())
         self._tasks.add(task)

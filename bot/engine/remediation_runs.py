@@ -51,7 +51,7 @@ def verification_from(observations: list[Observation], check: str) -> Verificati
     """A check's fresh observations as a verification: ok only when every subject is ok."""
     failing = [o for o in observations if o.status is not Status.OK]
     first = (failing or observations or [None])[0]
-    summary = first.summary if first is not None else f"{check} returned nothing"
+    summary = first.summary if first is not None else messages.verify_returned_nothing(check)
     return Verification(ok=not failing and bool(observations), summary=summary)
 
 
@@ -63,7 +63,7 @@ async def execute(action: Action, context: ActionContext, dry: bool) -> Outcome:
     except TimeoutError:
         return Outcome(ok=False, summary=messages.action_timed_out(action.spec.timeout))
     except Exception as exc:  # an action bug is a failed run, never a crash of selfreg
-        log.exception("action %s raised", action.spec.name)
+        log.exception(messages.action_raised(action.spec.name))
         return Outcome(ok=False, summary=f"{type(exc).__name__}: {exc}")
     return Outcome(
         ok=result.ok, summary=result.summary, output=result.output, exit_code=result.exit_code
@@ -205,7 +205,7 @@ class ActionRuns:
                     state=ProposalState.APPROVED,
                     decided_by=actor,
                     decided_at=now,
-                    reason="a person ran it later",
+                    reason=messages.shadow_run_later(),
                 )
                 store_proposals.save(self.store, confirmed)
                 detail = {"run_by_proposal": proposal.id}

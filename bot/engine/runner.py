@@ -96,7 +96,7 @@ class CheckRunner:
         for check in due:
             if check.name in self.in_flight:
                 self.skipped += 1
-                log.warning("check %s is still running; skipping this turn", check.name)
+                log.warning(messages.check_overran(check.name))
                 with self.store.transaction():
                     self.store.record_event(EventKind.CHECK_SKIPPED, check.name, self.clock.now())
                 continue

@@ -1,20 +1,13 @@
-"""Every sentence an operator reads, in one place, split by who reads it.
+"""Every sentence an operator reads, in one place, split by who reads it (each module's
+docstring says more): ``common`` (times, durations, mentions, sizes every audience shares),
+``incidents`` (incident events, worded once for every channel), ``slack`` (command answers,
+refusals, button and modal text), ``proposals`` (remediation), ``delivery`` (email, webhook,
+why a delivery failed), ``logs`` (the lines logged for the operator), ``notices`` (selfreg
+itself), ``console`` (terminal lines), ``backups``, ``predictions`` (anomaly, risk, forecast,
+the models) and ``errors`` (``bot.errors``' texts, config problems).
 
-    common       times, durations, mentions, counts and sizes every audience shares
-    incidents    incident events, worded once for every channel
-    slack        slash-command answers, ephemeral refusals, button and modal text
-    proposals    remediation: refusals, approvals, results, the offer line
-    delivery     email and webhook wording, and why a delivery failed
-    notices      selfreg itself: started, stopping, recovered, config reloads
-    console      terminal lines: start-up, start / stop, the status screen's words
-    backups      backup, backup list, restore and the start-up backup step
-    predictions  anomaly, risk and forecast summaries, feedback, the models
-    errors       the texts of ``bot.errors``' classes and config problems
-
-Small pure functions, so wording is reviewed here and tests assert on it. Layout (column
-widths, padding, colours) is not wording: it lives in ``bot.cli.tables``. This package
-re-exports every public name, so ``from bot import messages; messages.opened(...)`` works
-whichever module holds the sentence.
+Small pure functions, reviewed here and asserted on by tests; layout is in ``bot.cli.tables``.
+Every public name is re-exported here: ``messages.opened(...)`` works wherever it is defined.
 """
 
 # ruff: noqa: F401 (the imports below are this package's public names)
@@ -23,13 +16,21 @@ from __future__ import annotations
 
 from bot.messages.backups import (
     BACKUP_COLUMNS,
+    archive_unwritten,
     backup_created,
     backup_made_at_start,
     backup_skipped_no_store,
     backup_step_off,
     backups_heading,
+    config_file_unreadable,
+    copy_elsewhere_failed,
+    copy_not_intact,
+    folder_unwritable,
     no_backups,
+    no_store_yet,
+    online_backup_failed,
     restored,
+    store_unopened,
 )
 from bot.messages.common import (
     clock_time,
@@ -51,6 +52,7 @@ from bot.messages.console import (
     STEP_MARK,
     ago,
     audit_intact,
+    audit_row_changed,
     audit_tampered,
     bad_option,
     checks_heading,
@@ -115,6 +117,7 @@ from bot.messages.delivery import (
     ping_http_status,
     ping_timed_out,
     ping_unreachable,
+    short_write,
     smtp_password_missing,
     smtp_recipients_refused,
     smtp_refused,
@@ -127,34 +130,54 @@ from bot.messages.delivery import (
 from bot.messages.errors import (
     already_running,
     already_running_socket,
+    auto_needs_low_risk,
     bad_instance_count,
     bad_matcher_part,
     bad_severity,
+    bundled_example_missing,
     config_has_problems,
     config_problem,
     data_folder_unwritable,
     delivery_failed,
+    escalation_out_of_order,
     executable_missing,
+    expected_http_url,
+    expected_log_level,
+    expected_port,
+    expected_slack_mode,
     file_failed,
     fit_failed,
     incident_closed,
     incident_not_found,
+    maintenance_one_form,
     matcher_needed,
+    name_used_twice,
+    no_component_named,
+    no_such_file,
+    not_valid_toml,
+    one_health_probe,
     port_taken,
     python_too_old,
+    remediate_unknown,
     restore_while_running,
     silence_not_found,
+    slack_channel_needed,
+    slack_mode_needs_it,
     slack_rejected_token,
     store_unopenable,
     unknown_action,
+    unknown_action_kind,
     unknown_check,
     unknown_component,
+    unknown_kind,
+    unknown_permission_commands,
     unreadable_command,
     web_token_missing,
 )
 from bot.messages.incidents import (
     OWNER_NOBODY,
     OWNER_RESOLVED,
+    STABLE_AGAIN,
     ack_reminder,
     acknowledged,
     and_more,
@@ -182,6 +205,8 @@ from bot.messages.incidents import (
     silenced,
     status_changed,
     still_open,
+    stopped_command_changed,
+    stopped_unconfigured,
     storm_note,
     storm_title,
     times_predicted,
@@ -190,6 +215,44 @@ from bot.messages.incidents import (
     title_predicted,
     title_resolved,
     title_silenced,
+)
+from bot.messages.logs import (
+    action_raised,
+    check_overran,
+    component_adopted,
+    component_command_changed,
+    component_crash_looping,
+    component_not_restarted,
+    component_restarted_after,
+    component_spawned,
+    component_start_failed,
+    component_unconfigured,
+    component_unready,
+    crash_loop_hook_failed,
+    model_state_unsaved,
+    output_not_rotated,
+    output_rotated,
+    pid_polled,
+    remediation_step_failed,
+    retrain_failed,
+    row_failed_for_good,
+    row_mailed,
+    row_posted,
+    row_raised,
+    row_recipients_refused,
+    row_retrying,
+    sigkill_after,
+    slack_asked_reconnect,
+    slack_auth_failed,
+    slack_blocks_rejected,
+    slack_post_found_again,
+    slack_post_not_looked_up,
+    slack_reconnect_failed,
+    slack_row_unknown_kind,
+    slack_socket_down,
+    slack_unreachable_log,
+    supervisor_task_failed,
+    user_group_unlisted,
 )
 from bot.messages.notices import (
     config_changes,
@@ -202,11 +265,14 @@ from bot.messages.notices import (
     slack_post_mode,
 )
 from bot.messages.predictions import (
+    anomaly_note,
     anomaly_summary,
     feedback_recorded,
+    forecast_note,
     forecast_summary,
     group_anomaly_summary,
     model_failed,
+    model_failed_this_run,
     model_refused,
     models_off,
     models_status,
@@ -216,6 +282,8 @@ from bot.messages.predictions import (
     prediction_cleared,
     prediction_title,
     prediction_unreported,
+    risk_learning,
+    risk_ready,
     risk_summary,
     threshold_raised,
 )
@@ -236,6 +304,7 @@ from bot.messages.proposals import (
     denied_by,
     denied_with_reason,
     first_approval,
+    instances_scaled,
     kept_stopped_detail,
     not_effective,
     offer_closing,
@@ -255,15 +324,18 @@ from bot.messages.proposals import (
     refusal_same_person,
     refusal_unknown_proposal,
     refusal_used,
+    shadow_run_later,
     shadow_would_run,
     suggested,
     verified,
+    verify_returned_nothing,
 )
 from bot.messages.slack import (
     DENY_CLOSE,
     DENY_SUBMIT,
     DENY_TITLE,
     DURATION_NOT_POSITIVE,
+    FROM_NEEDS_TIME,
     GIVE_ACTION,
     GIVE_AT_MOST_ONE_CHECK,
     GIVE_AUDIT_SUBJECT,
@@ -271,6 +343,8 @@ from bot.messages.slack import (
     GIVE_MATCHER_AND_DURATION,
     GIVE_SILENCE_ID,
     NO_PROPOSAL_VALUE,
+    USAGE,
+    IncidentButtons,
     acknowledged_reply,
     action_line,
     actions_note,
@@ -311,6 +385,7 @@ from bot.messages.slack import (
     nothing_open,
     nothing_recorded,
     open_incidents_section,
+    original_message_link,
     reload_in_progress,
     reload_unavailable,
     silence_added,

@@ -78,3 +78,36 @@ def no_backups(folder: str) -> str:
 def backups_heading(count: int, folder: str) -> str:
     """The line above ``selfreg backup list``'s table."""
     return f"{count} backups in {folder}, newest first:"
+
+
+# ---- why a backup failed (``BackupError``'s reason; ``errors.file_failed`` names the file) ----
+def store_unopened(error: str) -> str:
+    return f"cannot open the store: {error}"
+
+
+def online_backup_failed(error: str) -> str:
+    return f"the online backup failed: {error}"
+
+
+def copy_not_intact(integrity: str) -> str:
+    return f"the copy fails PRAGMA integrity_check: {integrity}"
+
+
+def config_file_unreadable(error: str) -> str:
+    return f"cannot read the config file: {error}"
+
+
+def no_store_yet() -> str:
+    return "there is no store to back up yet (selfreg has not run here)"
+
+
+def folder_unwritable(error: str) -> str:
+    return f"cannot write there: {error}"
+
+
+def archive_unwritten(error: str) -> str:
+    return f"cannot write the archive: {error}"
+
+
+def copy_elsewhere_failed(archive: str, error: str) -> str:
+    return f"the backup {archive} could not be copied here: {error}"

@@ -99,3 +99,8 @@ def ping_unreachable(host: str, port: int, why: str | None) -> str:
 
 def ping_error(kind: str, errno: int | None) -> str:
     return kind + (f" (errno {errno})" if errno else "")
+
+
+def short_write(written: int, total: int) -> str:
+    """The JSON-lines channel wrote part of a line (a disk that filled up during the write)."""
+    return f"wrote {written} of {total} bytes"

@@ -54,6 +54,84 @@ def config_has_problems(problems: Sequence[str]) -> str:
     return f"the configuration has {len(problems)} {noun}:\n{lines}"
 
 
+# ---- config problems: reading the files ------------------------------------------------------
+def no_such_file() -> str:
+    return "no such file"
+
+
+def not_valid_toml(error: str) -> str:
+    return f"not valid TOML: {error}"
+
+
+def bundled_example_missing() -> str:
+    return "the bundled example config is missing from this installation"
+
+
+# ---- config problems: the environment --------------------------------------------------------
+def expected_slack_mode() -> str:
+    return "expected socket, http, post or off"
+
+
+def slack_mode_needs_it(mode: str) -> str:
+    """A token the chosen Slack mode needs, missing from the environment."""
+    return f"Slack {mode} mode needs it"
+
+
+def slack_channel_needed() -> str:
+    return "Slack needs an alert channel: set SLACK_CHANNEL or [slack] channel"
+
+
+def expected_port() -> str:
+    return "expected a port number 0-65535"
+
+
+def expected_log_level() -> str:
+    return "expected DEBUG, INFO, WARNING or ERROR"
+
+
+def expected_http_url() -> str:
+    return "expected an http(s) URL"
+
+
+# ---- config problems: sections ---------------------------------------------------------------
+def maintenance_one_form() -> str:
+    return "give either start and end, or cron and duration"
+
+
+def escalation_out_of_order() -> str:
+    return "escalation steps must be in order of `after`"
+
+
+def unknown_permission_commands(unknown: Sequence[str]) -> str:
+    return f"unknown commands in permissions: {', '.join(unknown)}"
+
+
+def one_health_probe() -> str:
+    return "give exactly one of http, tcp or process = true"
+
+
+def unknown_kind(noun: str, known: Sequence[str]) -> str:
+    """A ``[[checks]]`` or ``[[actions]]`` entry whose ``kind`` no plugin has."""
+    return f"unknown {noun} kind; known kinds: {', '.join(known)}"
+
+
+# ---- config problems: what spans sections ----------------------------------------------------
+def name_used_twice(section: str, name: str) -> str:
+    return f'{section}: the name "{name}" is used twice'
+
+
+def unknown_action_kind(action: str, kind: str, known: Sequence[str]) -> str:
+    return f'actions "{action}": unknown kind "{kind}" (known: {", ".join(known) or "none yet"})'
+
+
+def auto_needs_low_risk(action: str) -> str:
+    return f'actions "{action}": mode "auto" needs risk "low" (medium and high risk need a person)'
+
+
+def remediate_unknown(check: str, wanted: str) -> str:
+    return f'checks "{check}": remediate names "{wanted}", which is not an [[actions]] entry'
+
+
 # ---- the texts of bot.errors' classes -------------------------------------------------------
 def unknown_check(name: str, known: Sequence[str]) -> str:
     return f'no check is named "{name}"; configured checks: {", ".join(known) or "none"}'
@@ -142,3 +220,8 @@ def matcher_needed() -> str:
 
 def bad_severity() -> str:
     return "severity is one of info, warning, error, critical"
+
+
+def no_component_named(name: str) -> str:
+    """An action asked about a component the supervisor does not have."""
+    return f'no component is named "{name}"'

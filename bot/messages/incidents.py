@@ -21,6 +21,9 @@ def status_changed(previous: str, current: str, summary: str) -> str:
     return f"Now {current} (was {previous}): {summary}"
 
 
+STABLE_AGAIN = "stable again"  # why a flapping incident resolved (``resolved``'s summary)
+
+
 def resolved(after: float, summary: str) -> str:
     return f"Resolved after {human_duration(after)}: {summary}"
 
@@ -165,3 +168,12 @@ def maintenance_reason(window: str) -> str:
 
 def remediation_not_effective() -> str:
     return "Remediation was not effective."
+
+
+# ---- why selfreg stopped a component (the reason of a component_stopped event) ---------------
+def stopped_unconfigured() -> str:
+    return "no longer configured"
+
+
+def stopped_command_changed() -> str:
+    return "command changed"

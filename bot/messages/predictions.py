@@ -173,3 +173,25 @@ def models_trained(rows: Sequence[Mapping[str, Any]], where: str) -> str:
 
 def models_off() -> str:
     return "Every model is off: turn them on in [models] (anomaly, failure_risk, forecast)."
+
+
+# ---- the notes of ``selfreg models status`` (one per model) ----------------------------------
+def model_failed_this_run(kind: str) -> str:
+    """A model listed as off because it failed since selfreg started."""
+    return f"{kind} (failed this run)"
+
+
+def anomaly_note(metrics: int, forests: int) -> str:
+    return f"{metrics} metrics, {forests} group forests"
+
+
+def risk_learning(check: str, samples: int, failures: int) -> str:
+    return f"{check} (learning: {samples} samples, {failures} failures)"
+
+
+def risk_ready(checks: Sequence[str]) -> str:
+    return f"ready: {', '.join(checks)}"
+
+
+def forecast_note(series: int) -> str:
+    return f"{series} series"

@@ -8,7 +8,9 @@ from __future__ import annotations
 from bot.messages.common import clock_time, human_duration, mention_user
 
 
-def refusal_used(proposal_id: int, state: str, who: str) -> str:
+def refusal_used(proposal_id: int, state: str, by: str | None = None) -> str:
+    """A click on a proposal decided already (``by`` whom, when that is known)."""
+    who = f" by {mention_user(by)}" if by else ""
     return f"Proposal #{proposal_id} is already {state}{who}; nothing changed."
 
 
@@ -198,3 +200,19 @@ def confirm_second_person(label: str) -> str:
 
 def approve_button(label: str) -> str:
     return f"Approve: {label}"
+
+
+# ---- runs and their verification -------------------------------------------------------------
+def verify_returned_nothing(check: str) -> str:
+    """A verification whose check produced no observation at all."""
+    return f"{check} returned nothing"
+
+
+def shadow_run_later() -> str:
+    """The reason a shadow proposal is marked approved: a person ran the same action later."""
+    return "a person ran it later"
+
+
+def instances_scaled(before: int, instances: int, pids: str) -> str:
+    """What ``Supervisor.scale`` reports: ``1 -> 3 instances, pid 10, 11, 12``."""
+    return f"{before} -> {instances} instances, pid {pids}"

@@ -283,3 +283,37 @@ GIVE_SILENCE_ID = "give one silence id"
 GIVE_ACTION = "give an action name"
 GIVE_AUDIT_SUBJECT = "give at most one incident id or user"
 GIVE_AT_MOST_ONE_CHECK = "give at most one check"
+FROM_NEEDS_TIME = "from= takes a time like 2026-12-01T02:00Z"
+
+# each command's usage line (``bad_arguments``' ``usage``), by command
+USAGE = {
+    "run": "/selfreg run ACTION [INCIDENT]",
+    "actions": "/selfreg actions [pause|resume]",
+    "audit": "/selfreg audit [INCIDENT|USER]",
+    "ack": "/selfreg ack ID",
+    "silence": "/selfreg silence MATCHER DURATION [from=TIME] [reason]",
+    "unsilence": "/selfreg unsilence ID",
+    "history": "/selfreg history [N]",
+    "predict": "/selfreg predict [CHECK]",
+}
+
+
+# ---- the incident message's buttons and its cross-posts --------------------------------------
+class IncidentButtons:
+    """The labels of the buttons under an incident message (``bot.slack.render``)."""
+
+    restart_anyway = "Restart anyway"
+    keep_stopped = "Keep stopped"
+    crash_loop_choice = "Restart anyway / Keep stopped"  # what only admins may click
+    acknowledge = "Acknowledge"
+    unsilence = "Unsilence"
+    silence_hour = "Silence 1 h"
+    silence_resolved = "Silence until resolved"
+    useful = "Useful"
+    false_alarm = "False alarm"
+    runbook = "Runbook"
+
+
+def original_message_link(permalink: str) -> str:
+    """Appended to a cross-post: a link back to the incident message."""
+    return f" <{permalink}|original message>"

@@ -64,8 +64,8 @@ class EmailNotifier:
         except (smtplib.SMTPException, OSError) as exc:
             raise self._classify(exc) from None  # the scrubbed reason says it all
         if refused:  # some recipients took it; retrying would send them a duplicate
-            log.warning("outbox row %s: recipients refused: %s", message.id, sorted(refused))
-        log.info("outbox row %s mailed to %s", message.id, ", ".join(self.settings.to))
+            log.warning(messages.row_recipients_refused(message.id, sorted(refused)))
+        log.info(messages.row_mailed(message.id, self.settings.to))
 
     def build(self, message: OutboxMessage) -> EmailMessage:
         """The mail for one notice.

@@ -72,4 +72,4 @@ class JsonLogNotifier:
         finally:
             os.close(fd)
         if written != len(data):  # only on a disk that filled up during the write
-            raise OSError(f"wrote {written} of {len(data)} bytes")
+            raise OSError(messages.short_write(written, len(data)))

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Mapping
 
+from bot import messages
 from bot.clock import Clock
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import Notifier, OutboxMessage
@@ -124,9 +125,7 @@ class OutboxWorker:
         try:
             await notifier.deliver(message)
         except PermanentDeliveryError as exc:
-            log.error(
-                "outbox row %s to %s failed for good: %s", message.id, message.channel, exc.reason
-            )
+            log.error(messages.row_failed_for_good(message.id, message.channel, exc.reason))
             now = self.clock.now()
             with self.store.transaction():
                 rows.mark_failed(self.store, message.id, now, exc.reason)
@@ -140,17 +139,11 @@ class OutboxWorker:
             return True  # recorded for good: later rows are not held back by it
         except DeliveryError as exc:
             delay = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
-            log.warning(
-                "outbox row %s to %s: %s; retrying in %.0fs",
-                message.id,
-                message.channel,
-                exc.reason,
-                delay,
-            )
+            log.warning(messages.row_retrying(message.id, message.channel, exc.reason, delay))
             self._retry(message.id, delay, exc.reason)
             return False
         except Exception as exc:  # an unexpected bug in a notifier must not stop delivery
-            log.exception("outbox row %s to %s raised", message.id, message.channel)
+            log.exception(messages.row_raised(message.id, message.channel))
             self._retry(message.id, backoff(message.attempts), f"{type(exc).__name__}: {exc}")
             return False
         else:

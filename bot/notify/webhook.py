@@ -89,7 +89,7 @@ class WebhookNotifier:
                 allow_redirects=False,
             ) as response:
                 if 200 <= response.status < 300:
-                    log.info("outbox row %s posted to %s", message.id, self.where)
+                    log.info(messages.row_posted(message.id, self.where))
                     return
                 raise await self._refused(response)
         except aiohttp.ClientConnectorCertificateError as exc:

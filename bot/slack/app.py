@@ -67,10 +67,10 @@ async def check_token(client: AsyncWebClient) -> dict[str, Any] | None:
             "token_expired",
         ):
             raise SlackRejectedToken(error) from None
-        log.warning("Slack auth.test failed (%s); messages wait in the outbox", error)
+        log.warning(messages.slack_auth_failed(error))
         return None
     except Exception as exc:  # network down at start: the outbox holds messages until it is back
-        log.warning("Slack is unreachable (%s); messages wait in the outbox", exc)
+        log.warning(messages.slack_unreachable_log(str(exc)))
         return None
     return dict(response.data) if isinstance(response.data, dict) else None
 
@@ -265,7 +265,7 @@ class SlackApp:
     def _component_of(self, incident: Incident, user: str) -> str:
         """The crash-looping component an incident is about; only admins decide."""
         if user not in self.commands.admins:
-            raise UserError(messages.admins_only("Restart anyway / Keep stopped"))
+            raise UserError(messages.admins_only(messages.IncidentButtons.crash_loop_choice))
         if self.supervisor is None or not incident.check.startswith("component:"):
             raise UserError(messages.not_about_a_component())
         return incident.check.removeprefix("component:")
@@ -314,7 +314,7 @@ class SlackApp:
             frame = json.loads(message.data)
             if frame.get("type") == "disconnect":
                 self.last_disconnect = frame.get("reason")
-                log.info("Slack asked to reconnect: %s", self.last_disconnect)
+                log.info(messages.slack_asked_reconnect(self.last_disconnect))
 
     async def _watch(self) -> None:
         """Rebuild a socket that stays down; back off, and longer after link_disabled."""
@@ -331,11 +331,7 @@ class SlackApp:
             down += 1
             if down < 2 and self.last_disconnect != "link_disabled":
                 continue  # the client reconnects by itself; give it a turn
-            log.warning(
-                "Slack socket down (%s); reconnecting in %.0fs",
-                self.last_disconnect or "no reason given",
-                backoff,
-            )
+            log.warning(messages.slack_socket_down(self.last_disconnect, backoff))
             with contextlib.suppress(Exception):
                 if handler is not None:
                     await handler.close_async()
@@ -345,7 +341,7 @@ class SlackApp:
                 await self._connect()
                 self.last_disconnect = None
             except Exception as exc:  # any failure to connect is retried after the back-off
-                log.warning("Slack reconnect failed: %s", exc)
+                log.warning(messages.slack_reconnect_failed(str(exc)))
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         """``POST /slack/events``: Bolt checks the signature and the timestamp."""

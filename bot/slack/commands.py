@@ -30,17 +30,6 @@ from common.units import parse_duration
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
 
-USAGE = {
-    "run": "/selfreg run ACTION [INCIDENT]",
-    "actions": "/selfreg actions [pause|resume]",
-    "audit": "/selfreg audit [INCIDENT|USER]",
-    "ack": "/selfreg ack ID",
-    "silence": "/selfreg silence MATCHER DURATION [from=TIME] [reason]",
-    "unsilence": "/selfreg unsilence ID",
-    "history": "/selfreg history [N]",
-    "predict": "/selfreg predict [CHECK]",
-}
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ParsedCommand:
@@ -142,31 +131,35 @@ class Commands:
         return views.alerts_view(rows.open_incidents(self.store))
 
     async def _history(self, args: Sequence[str], user: str) -> Rendered:
-        count = _number(args[0], "N", USAGE["history"]) if args else 10
+        count = _number(args[0], "N", messages.USAGE["history"]) if args else 10
         return views.history_view(
             rows.recent_incidents(self.store, min(max(count, 1), 50)), self.clock.now()
         )
 
     async def _ack(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:
-            raise BadCommand(messages.bad_arguments(USAGE["ack"], messages.GIVE_INCIDENT_ID))
-        incident_id = _number(args[0], "ID", USAGE["ack"])
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["ack"], messages.GIVE_INCIDENT_ID)
+            )
+        incident_id = _number(args[0], "ID", messages.USAGE["ack"])
         self.alerting.acknowledge(incident_id, user)
         return views.text_view(messages.acknowledged_reply(incident_id))
 
     async def _silence(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) < 2:
             raise BadCommand(
-                messages.bad_arguments(USAGE["silence"], messages.GIVE_MATCHER_AND_DURATION)
+                messages.bad_arguments(
+                    messages.USAGE["silence"], messages.GIVE_MATCHER_AND_DURATION
+                )
             )
         try:
             matcher = parse_matcher(args[0])
             duration = parse_duration(args[1])
         except ValueError as exc:
-            raise BadCommand(messages.bad_arguments(USAGE["silence"], str(exc))) from None
+            raise BadCommand(messages.bad_arguments(messages.USAGE["silence"], str(exc))) from None
         if duration <= 0:
             raise BadCommand(
-                messages.bad_arguments(USAGE["silence"], messages.DURATION_NOT_POSITIVE)
+                messages.bad_arguments(messages.USAGE["silence"], messages.DURATION_NOT_POSITIVE)
             )
         rest = list(args[2:])
         starts_at = None
@@ -175,9 +168,7 @@ class Commands:
                 starts_at = parse_time(rest.pop(0).removeprefix("from="))
             except ValueError:
                 raise BadCommand(
-                    messages.bad_arguments(
-                        USAGE["silence"], "from= takes a time like 2026-12-01T02:00Z"
-                    )
+                    messages.bad_arguments(messages.USAGE["silence"], messages.FROM_NEEDS_TIME)
                 ) from None
         silence = self.alerting.add_silence(matcher, duration, " ".join(rest), user, starts_at)
         text = ", ".join(f"{k}={v}" for k, v in matcher.items())
@@ -191,16 +182,20 @@ class Commands:
 
     async def _unsilence(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:
-            raise BadCommand(messages.bad_arguments(USAGE["unsilence"], messages.GIVE_SILENCE_ID))
-        silence_id = _number(args[0], "ID", USAGE["unsilence"])
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["unsilence"], messages.GIVE_SILENCE_ID)
+            )
+        silence_id = _number(args[0], "ID", messages.USAGE["unsilence"])
         self.alerting.remove_silence(silence_id, user)
         return views.text_view(messages.silence_removed(silence_id))
 
     async def _run(self, args: Sequence[str], user: str) -> Rendered:
         if not args or len(args) > 2:
-            raise BadCommand(messages.bad_arguments(USAGE["run"], messages.GIVE_ACTION))
+            raise BadCommand(messages.bad_arguments(messages.USAGE["run"], messages.GIVE_ACTION))
         remediation = self._remediation()
-        incident_id = _number(args[1], "INCIDENT", USAGE["run"]) if len(args) == 2 else None
+        incident_id = (
+            _number(args[1], "INCIDENT", messages.USAGE["run"]) if len(args) == 2 else None
+        )
         proposal, decision = await remediation.request(args[0], user, incident_id)
         return views.text_view(
             messages.manual_run(proposal.id, args[0], decision.reason, decision.allowed)
@@ -212,7 +207,7 @@ class Commands:
             if args[0] not in ("pause", "resume") or len(args) != 1:
                 raise BadCommand(
                     messages.bad_arguments(
-                        USAGE["actions"], messages.not_pause_or_resume(" ".join(args))
+                        messages.USAGE["actions"], messages.not_pause_or_resume(" ".join(args))
                     )
                 )
             if user not in self.admins:
@@ -223,7 +218,9 @@ class Commands:
 
     async def _audit(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) > 1:
-            raise BadCommand(messages.bad_arguments(USAGE["audit"], messages.GIVE_AUDIT_SUBJECT))
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["audit"], messages.GIVE_AUDIT_SUBJECT)
+            )
         subject = actor = None
         if args:
             word = args[0].lstrip("#")
@@ -237,7 +234,7 @@ class Commands:
     async def _predict(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) > 1:
             raise BadCommand(
-                messages.bad_arguments(USAGE["predict"], messages.GIVE_AT_MOST_ONE_CHECK)
+                messages.bad_arguments(messages.USAGE["predict"], messages.GIVE_AT_MOST_ONE_CHECK)
             )
         if self.predictor is None:
             return views.text_view(messages.models_off())

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from actions.base import Action
+from bot import messages
 from bot.clock import Clock
 from bot.engine.offers import budget_windows, offers_for
 from bot.errors import DeliveryError, PermanentDeliveryError
@@ -131,7 +132,7 @@ class SlackNotifier:
             text = message.payload["text"]
             await self._call("chat_postMessage", self.channel, channel=self.channel, text=text)
         else:
-            log.warning("slack: outbox row %s has unknown kind %s; skipped", message.id, kind)
+            log.warning(messages.slack_row_unknown_kind(message.id, kind))
 
     async def _sync(self, incident_id: int) -> tuple[str | None, str]:
         """Post or update the incident's message; returns (ts, channel).
@@ -165,14 +166,7 @@ class SlackNotifier:
             slack_posts.incident_posted(self.store, incident.id, key, channel, ts, now)
             if fresh:
                 return ts, channel
-        await self._call(
-            "chat_update",
-            channel,
-            channel=channel,
-            ts=ts,
-            blocks=rendered.blocks,
-            text=rendered.text,
-        )
+        await self._update(channel, ts, rendered)
         slack_posts.incident_synced(self.store, incident.id, now)
         return incident.slack_ts, channel
 
@@ -183,6 +177,17 @@ class SlackNotifier:
         if incident.slack_ts is not None:
             return incident.slack_ts, incident.slack_channel or self.channel
         return await self._sync(incident_id)
+
+    async def _update(self, channel: str, ts: str, rendered: render.Rendered) -> None:
+        """chat.update: the message at ``ts`` (an incident's or a digest's) shows ``rendered``."""
+        await self._call(
+            "chat_update",
+            channel,
+            channel=channel,
+            ts=ts,
+            blocks=rendered.blocks,
+            text=rendered.text,
+        )
 
     async def _post(
         self,
@@ -205,9 +210,7 @@ class SlackNotifier:
         except SlackApiError as exc:
             if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format"):
                 raise
-            log.error(
-                "slack rejected a message's blocks (%s); sent as text", exc.response.get("errors")
-            )
+            log.error(messages.slack_blocks_rejected(exc.response.get("errors")))
             return await self._call(
                 "chat_postMessage",
                 channel,
@@ -224,7 +227,7 @@ class SlackNotifier:
         if ts is not None:
             try:
                 permalink = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
-                link = f" <{permalink['permalink']}|original message>"
+                link = messages.original_message_link(permalink["permalink"])
             except SlackApiError:
                 link = ""
         text = render.reply_text(
@@ -245,14 +248,7 @@ class SlackNotifier:
             slack_posts.digest_posted(self.store, digest_id, key, channel, ts)
             if fresh:
                 return str(ts)
-        await self._call(
-            "chat_update",
-            channel,
-            channel=channel,
-            ts=ts,
-            blocks=rendered.blocks,
-            text=rendered.text,
-        )
+        await self._update(channel, str(ts), rendered)
         return str(ts)
 
     async def _post_once(
@@ -270,7 +266,7 @@ class SlackNotifier:
             pending_channel, started_at = pending
             found = await self._find_post(pending_channel, key, started_at, thread_ts)
             if found is not None:
-                log.info("slack: %s was posted before a restart; found it again", key)
+                log.info(messages.slack_post_found_again(key))
                 return found, pending_channel, False
         # wall-clock time on purpose: it is compared with the ts Slack gives the message
         slack_posts.begin_post(self.store, key, self.channel, time.time())
@@ -310,11 +306,7 @@ class SlackNotifier:
         except SlackApiError as exc:
             if not isinstance(classify(exc), PermanentDeliveryError):
                 raise
-            log.warning(
-                "slack: cannot look for %s after a restart (%s); posting it again",
-                key,
-                exc.response.get("error"),
-            )
+            log.warning(messages.slack_post_not_looked_up(key, exc.response.get("error")))
             return None
         for message in response.get("messages", []):
             metadata = message.get("metadata") or {}

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
+
 log = logging.getLogger(__name__)
 
 GROUP_CACHE_FOR = 300.0  # seconds a user group's members are trusted before asking again
@@ -50,7 +52,7 @@ class Permissions:
             response = await self.client.usergroups_users_list(usergroup=group)
             users = set(response.get("users", []))
         except SlackApiError as exc:
-            log.warning("cannot list user group %s: %s", group, exc.response.get("error"))
+            log.warning(messages.user_group_unlisted(group, exc.response.get("error")))
             return cached[1] if cached else set()
         self._groups[group] = (time.monotonic(), users)
         return users

@@ -110,33 +110,38 @@ def _facts(incident: Incident) -> str:
     return messages.incident_facts(first, last, failed, owner, incident.id)
 
 
+BUTTONS = messages.IncidentButtons
+
+
 def _buttons(incident: Incident) -> list[ButtonElement]:
     value = str(incident.id)
     if incident.kind is IncidentKind.CRASH_LOOP:
         return [
             ButtonElement(
-                text="Restart anyway", action_id=RESTART_ANYWAY, value=value, style="primary"
+                text=BUTTONS.restart_anyway, action_id=RESTART_ANYWAY, value=value, style="primary"
             ),
-            ButtonElement(text="Keep stopped", action_id=KEEP_STOPPED, value=value),
+            ButtonElement(text=BUTTONS.keep_stopped, action_id=KEEP_STOPPED, value=value),
         ]
     buttons = []
     if incident.state in (IncidentState.OPEN, IncidentState.FLAPPING):
         buttons.append(
-            ButtonElement(text="Acknowledge", action_id=ACK, value=value, style="primary")
+            ButtonElement(text=BUTTONS.acknowledge, action_id=ACK, value=value, style="primary")
         )
     if incident.state is IncidentState.SILENCED:
-        buttons.append(ButtonElement(text="Unsilence", action_id=UNSILENCE, value=value))
+        buttons.append(ButtonElement(text=BUTTONS.unsilence, action_id=UNSILENCE, value=value))
     else:
-        buttons.append(ButtonElement(text="Silence 1 h", action_id=SILENCE_HOUR, value=value))
         buttons.append(
-            ButtonElement(text="Silence until resolved", action_id=SILENCE_RESOLVED, value=value)
+            ButtonElement(text=BUTTONS.silence_hour, action_id=SILENCE_HOUR, value=value)
+        )
+        buttons.append(
+            ButtonElement(text=BUTTONS.silence_resolved, action_id=SILENCE_RESOLVED, value=value)
         )
     if incident.kind.predicted:
-        buttons.append(ButtonElement(text="Useful", action_id=USEFUL, value=value))
-        buttons.append(ButtonElement(text="False alarm", action_id=FALSE_ALARM, value=value))
+        buttons.append(ButtonElement(text=BUTTONS.useful, action_id=USEFUL, value=value))
+        buttons.append(ButtonElement(text=BUTTONS.false_alarm, action_id=FALSE_ALARM, value=value))
     if incident.runbook_url:
         buttons.append(
-            ButtonElement(text="Runbook", action_id=RUNBOOK, url=incident.runbook_url[:3000])
+            ButtonElement(text=BUTTONS.runbook, action_id=RUNBOOK, url=incident.runbook_url[:3000])
         )
     return buttons
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from bot import messages
 from bot.store.db import Store
 
 GENESIS = "0" * 64
@@ -56,14 +57,14 @@ def verify(store: Store) -> tuple[int, Tampered | None]:
         if row["previous"] != previous:
             return count, Tampered(
                 id=row["id"],
-                reason="its link to the previous row is broken (a row was removed or changed)",
+                reason=messages.audit_row_changed(link_broken=True),
             )
         expected = _digest(
             previous, row["at"], row["kind"], row["actor"], row["subject"], row["detail"]
         )
         if row["digest"] != expected:
             return count, Tampered(
-                id=row["id"], reason="its content does not match its digest (the row was changed)"
+                id=row["id"], reason=messages.audit_row_changed(link_broken=False)
             )
         previous = row["digest"]
     return count, None

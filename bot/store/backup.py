@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, messages
 from bot.config.backup import BackupPlace
 from bot.errors import BackupError
 from bot.store.archive import (
@@ -136,7 +136,7 @@ def _copy_store(source: Path, target: Path) -> tuple[str, dict[str, int]]:
     try:
         src = sqlite3.connect(f"file:{source}?mode=rw", uri=True, timeout=10)
     except sqlite3.Error as exc:
-        raise BackupError(source, f"cannot open the store: {exc}") from None
+        raise BackupError(source, messages.store_unopened(str(exc))) from None
     try:
         dst = sqlite3.connect(target)
         try:
@@ -147,11 +147,11 @@ def _copy_store(source: Path, target: Path) -> tuple[str, dict[str, int]]:
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise BackupError(source, f"the online backup failed: {exc}") from None
+        raise BackupError(source, messages.online_backup_failed(str(exc))) from None
     finally:
         src.close()
     if integrity != "ok":
-        raise BackupError(source, f"the copy fails PRAGMA integrity_check: {integrity}")
+        raise BackupError(source, messages.copy_not_intact(integrity))
     return integrity, rows
 
 
@@ -224,7 +224,7 @@ def _write_archive(
             try:
                 _add_bytes(tar, member, path.read_bytes(), at)
             except OSError as exc:
-                raise BackupError(path, f"cannot read the config file: {exc}") from None
+                raise BackupError(path, messages.config_file_unreadable(str(exc))) from None
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, target)
@@ -247,7 +247,7 @@ def create_backup(
     """
     settings, source = place.settings, place.db_path
     if not source.is_file():
-        raise BackupError(source, "there is no store to back up yet (selfreg has not run here)")
+        raise BackupError(source, messages.no_store_yet())
     folder = to if to is not None else backup_folder(place)
     if keep is None and to is None:
         keep = settings.keep
@@ -257,14 +257,14 @@ def create_backup(
         folder.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".backup-", dir=folder))
     except OSError as exc:
-        raise BackupError(folder, f"cannot write there: {exc.strerror or exc}") from None
+        raise BackupError(folder, messages.folder_unwritable(str(exc.strerror or exc))) from None
     try:
         copy = work / STORE_MEMBER
         integrity, rows = _copy_store(source, copy)
         manifest = _manifest(source, copy, place.config_files, at, integrity, rows)
         target = _write_archive(work, folder, manifest, place.config_files, at)
     except OSError as exc:
-        raise BackupError(folder, f"cannot write the archive: {exc}") from None
+        raise BackupError(folder, messages.archive_unwritten(str(exc))) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if keep is not None:
@@ -294,7 +294,7 @@ def _copy_elsewhere(archive: Path, folder: Path, keep: int) -> Path:
     except OSError as exc:
         with contextlib.suppress(OSError):
             partial.unlink()
-        raise BackupError(folder, f"the backup {archive} could not be copied here: {exc}") from None
+        raise BackupError(folder, messages.copy_elsewhere_failed(str(archive), str(exc))) from None
     _prune(folder, keep)
     return target
 

@@ -37,10 +37,16 @@ def enqueue(
 
 
 def hasten_pending(store: Store, *, channel: str, kind: str, ref: int, due: float) -> bool:
-    """Bring forward a row of the same (channel, kind, ref) nobody holds yet; True if one was
-    found (the new change coalesces into it instead of queuing another row)."""
+    """Coalesce into a pending row of the same (channel, kind, ref) nobody holds; True if one
+    was found (the new change rides on it instead of queuing another row).
+
+    A row never tried yet is brought forward to ``due``. A row that has failed at least once
+    keeps its ``next_attempt_at``: that is a Retry-After or a back-off, and a new change must
+    not make it due at once (it would hammer a rate-limited or unreachable channel).
+    """
     cursor = store._conn.execute(
-        "UPDATE outbox SET next_attempt_at = min(next_attempt_at, ?) WHERE channel = ? "
+        "UPDATE outbox SET next_attempt_at = CASE WHEN attempts = 0 "
+        "THEN min(next_attempt_at, ?) ELSE next_attempt_at END WHERE channel = ? "
         f"AND kind = ? AND ref = ? AND {_PENDING} AND claimed_until IS NULL",
         (due, channel, kind, ref),
     )

@@ -54,14 +54,18 @@ async def test_a_429_delays_the_row_by_retry_after_and_then_delivers_it(
     assert row["next_attempt_at"] == selfreg.clock.now() + 1.0, "Retry-After is honoured"
     assert selfreg.notifier.last_error == "ratelimited"
 
+    with selfreg.store.transaction():  # a new notice on the incident while the row waits
+        selfreg.alerting.reply(selfreg.incident().id, "looking into it")
+    [row, _reply] = selfreg.outbox_rows()
+    assert row["next_attempt_at"] == selfreg.clock.now() + 1.0, "still Retry-After"
     await selfreg.deliver()  # not due yet: no second call
     assert [c.status for c in selfreg.emu.calls("chat.postMessage")] == [429]
 
     selfreg.clock.advance(1.0)
     await selfreg.deliver()
     assert len(selfreg.top_level()) == 1
-    [row] = selfreg.outbox_rows()
-    assert row["delivered_at"] is not None and row["last_error"] is None
+    assert all(r["delivered_at"] is not None for r in selfreg.outbox_rows())
+    assert selfreg.outbox_rows()[0]["last_error"] is None
     assert selfreg.notifier.last_error is None
 
 
@@ -75,7 +79,8 @@ async def test_slack_down_then_back_delays_but_loses_and_reorders_nothing(
     await selfreg.deliver()  # the reply waits behind the message it belongs under
     assert selfreg.emu.messages(CHANNEL) == []
     sync, reply = selfreg.outbox_rows()
-    assert sync["attempts"] >= 1 and sync["last_error"] and sync["failed_at"] is None
+    assert sync["attempts"] == 1 and sync["last_error"] and sync["failed_at"] is None
+    assert sync["next_attempt_at"] > selfreg.clock.now(), "the back-off holds after the reply"
     assert reply["attempts"] == 0, "held back behind the failed row: order is kept"
 
     for _ in range(4):  # back-off 1 s, then 2 s: bounded, on the fake clock

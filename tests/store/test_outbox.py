@@ -43,6 +43,19 @@ def test_a_pending_row_is_hastened_instead_of_queued_twice(store: Store) -> None
     assert [r["next_attempt_at"] for r in rows(store, "SELECT * FROM outbox")] == [T0]
 
 
+def test_a_row_that_failed_keeps_its_retry_time_when_a_change_coalesces_into_it(
+    store: Store,
+) -> None:
+    queue(store, due=T0)
+    [row] = outbox.unclaimed(store, ["slack"], T0)
+    assert outbox.claim(store, row["id"], T0, T0 + 60)
+    outbox.retry_at(store, row["id"], T0 + 30, "ratelimited")  # Retry-After: 30 s
+    assert outbox.hasten_pending(store, channel="slack", kind="incident.sync", ref=1, due=T0)
+    [kept] = rows(store, "SELECT * FROM outbox")
+    assert kept["next_attempt_at"] == T0 + 30, "the retry time is not brought forward"
+    assert outbox.pending_count(store) == 1, "coalesced: still one row"
+
+
 def test_a_claim_is_taken_once_and_released_at_start(store: Store) -> None:
     queue(store)
     [row] = outbox.unclaimed(store, ["slack"], T0)

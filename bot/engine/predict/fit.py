@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from bot import messages
 from bot.config import ModelsSettings
 from bot.engine.predict.history import fit_risk_models
 from bot.errors import FitFailed
@@ -112,7 +113,7 @@ async def refit_anomaly(pool: FitPool, detector: AnomalyDetector, now: float) ->
         states = await pool.run(anomaly_states, snapshot, params)
         detector.install(group_models_from_states(states))
     except Exception:  # keep the old forests; the next fit_due tries again
-        log.exception("anomaly retrain failed; the previous models stay")
+        log.exception(messages.retrain_failed("anomaly"))
 
 
 async def refit_risks(
@@ -130,6 +131,6 @@ async def refit_risks(
             model.load_state_dict(arrays, meta)
             risks[check] = model
     except Exception:
-        log.exception("failure-risk retrain failed; the previous models stay")
+        log.exception(messages.retrain_failed("failure-risk"))
         return None
     return risks

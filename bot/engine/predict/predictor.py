@@ -137,7 +137,7 @@ class Predictor:
         try:
             save_all(self.files, self.detector, self.forecaster, self.risks)
         except Exception as exc:  # a state that cannot be saved must not break a stop
-            log.error("cannot save model state: %s", exc)
+            log.error(messages.model_state_unsaved(str(exc)))
 
     # ---- every interval, on the loop -----------------------------------------------------
     def observe(self, observations: Sequence[Observation]) -> None:

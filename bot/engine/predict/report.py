@@ -77,7 +77,7 @@ def prediction_report(predictor: PredictorView, check: str | None = None) -> dic
         )
         if not on
     ]
-    off += [f"{kind} (failed this run)" for kind in sorted(predictor.failed)]
+    off += [messages.model_failed_this_run(kind) for kind in sorted(predictor.failed)]
     return {"anomalies": anomalies, "risks": risks, "forecasts": forecasts, "off": off}
 
 
@@ -127,7 +127,7 @@ def _anomaly_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
         True,
         any(s.n > predictor.settings.warmup for s in series.values()),
         sum(s.n for s in series.values()),
-        f"{len(series)} metrics, {len(detector.group_models_)} group forests",
+        messages.anomaly_note(len(series), len(detector.group_models_)),
     )
 
 
@@ -136,7 +136,7 @@ def _risk_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
     statuses = {name: model.status() for name, model in predictor.risks.items()}
     ready = sorted(n for n, s in statuses.items() if s.state is RiskState.READY)
     learning = [
-        f"{n} (learning: {s.n_samples} samples, {s.n_failures} failures)"
+        messages.risk_learning(n, s.n_samples, s.n_failures)
         for n, s in sorted(statuses.items())
         if s.state is not RiskState.READY
     ]
@@ -144,7 +144,7 @@ def _risk_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
         predictor.settings.failure_risk,
         bool(ready),
         sum(s.n_samples for s in statuses.values()),
-        "; ".join(([f"ready: {', '.join(ready)}"] if ready else []) + learning[:5]),
+        "; ".join(([messages.risk_ready(ready)] if ready else []) + learning[:5]),
     )
 
 
@@ -158,5 +158,5 @@ def _forecast_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
         True,
         any(len(p) >= forecaster.min_points for p in points.values()),
         sum(len(p) for p in points.values()),
-        f"{len(points)} series",
+        messages.forecast_note(len(points)),
     )

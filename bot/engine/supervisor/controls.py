@@ -101,7 +101,7 @@ class Supervisor(SupervisorCore):
                 for instance in removed:
                     rows.forget(self.store, name, instance.index)
             self._record(component, SupervisorEvent.SCALED, before=before, after=instances)
-        return f"{before} -> {instances} instances, pid {_pids(component.instances)}"
+        return messages.instances_scaled(before, instances, _pids(component.instances))
 
     def _release(self, component: ComponentState) -> None:
         """Lift a hold and a crash loop: the operator asked for the component to run."""

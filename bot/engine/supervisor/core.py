@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import messages
 from bot.clock import Clock
 from bot.config import ENVIRONMENT_VARIABLES, ComponentSettings
 from bot.engine.supervisor import rows
@@ -178,7 +179,7 @@ class SupervisorCore:
             )
         except OSError as exc:
             instance.handle, instance.status = None, "failed"
-            log.error("component %s could not start: %s", settings.name, exc)
+            log.error(messages.component_start_failed(settings.name, str(exc)))
             failed = (SupervisorEvent.START_FAILED, {"instance": instance.index, "error": str(exc)})
             self._save(component, instance, [*events, failed])
             return False
@@ -186,7 +187,7 @@ class SupervisorCore:
         instance.identity = identity_of(handle.pid, argv)
         started = (EventKind.COMPONENT_STARTED, {"instance": instance.index, "pid": handle.pid})
         self._save(component, instance, [*events, started])
-        log.info("component %s started, pid %s", instance.label, handle.pid)
+        log.info(messages.component_spawned(instance.label, handle.pid))
         return True
 
     def _running(
@@ -219,23 +220,21 @@ class SupervisorCore:
         if handle is None:
             return False
         if list(stored.identity.argv) != self._argv(component):
-            log.warning(
-                "component %s: the command changed, stopping old pid %s", component.name, handle.pid
-            )
+            log.warning(messages.component_command_changed(component.name, handle.pid))
             code = await terminate(handle, component.settings.stop_timeout)
             self._record(
                 component,
                 EventKind.COMPONENT_STOPPED,
                 pid=handle.pid,
                 code=code,
-                reason="command changed",
+                reason=messages.stopped_command_changed(),
             )
             return False
         instance.identity, instance.restarts = stored.identity, stored.restarts
         self._running(component, instance, handle, started_at=stored.started_at or self.clock.now())
         adopted = (SupervisorEvent.ADOPTED, {"instance": instance.index, "pid": handle.pid})
         self._save(component, instance, [adopted])
-        log.info("component %s adopted, pid %s", instance.label, handle.pid)
+        log.info(messages.component_adopted(instance.label, handle.pid))
         return True
 
     async def _watch(
@@ -255,7 +254,7 @@ class SupervisorCore:
         if component.held or component.crash_looped or not wants_restart(component.settings, code):
             instance.status = "crash-loop" if component.crash_looped else "exited"
             self._save(component, instance, [exited])
-            log.warning("component %s exited with %s; not restarted", instance.label, code)
+            log.warning(messages.component_not_restarted(instance.label, code))
             return
         if component.exits.add(now):
             self._crash_looped(component, instance, exited)
@@ -271,13 +270,7 @@ class SupervisorCore:
                 return
         instance.restarts += 1
         await self._start_instance(component, instance, events)
-        log.warning(
-            "component %s exited with %s after %.1fs; restarted after %.1fs",
-            instance.label,
-            code,
-            lived,
-            instance.delay,
-        )
+        log.warning(messages.component_restarted_after(instance.label, code, lived, instance.delay))
 
     def _crash_looped(
         self, component: ComponentState, instance: Instance, exited: rows.Event
@@ -286,16 +279,14 @@ class SupervisorCore:
         exits, window = component.exits.count(), component.settings.crash_loop.window
         looped = (SupervisorEvent.CRASH_LOOPED, {"exits": exits, "window": window})
         self._save(component, instance, [exited, looped])
-        log.error(
-            "component %s: %s exits within %.0fs, restarts stopped", component.name, exits, window
-        )
+        log.error(messages.component_crash_looping(component.name, exits, window))
         if self.on_crash_loop is not None:
             try:
                 self.on_crash_loop(
                     crash_loop_transition(component.name, exits, window, self.clock.now())
                 )
             except Exception:
-                log.exception("the crash-loop hook failed for component %s", component.name)
+                log.exception(messages.crash_loop_hook_failed(component.name))
 
     async def _become_ready(
         self, component: ComponentState, instance: Instance, handle: ProcessHandle
@@ -319,7 +310,7 @@ class SupervisorCore:
             [(kind, {"instance": instance.index, "pid": handle.pid, "after": took})],
         )
         if not ready:
-            log.warning("component %s is not ready after %.1fs", instance.label, took)
+            log.warning(messages.component_unready(instance.label, took))
 
     async def _until_ready(self, instances: list[Instance]) -> None:
         """Wait for the readiness probes of ``instances`` (each bounded by its timeout)."""
@@ -393,4 +384,4 @@ class SupervisorCore:
 
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("supervisor task %s failed", task.get_name(), exc_info=exc)
+        log.error(messages.supervisor_task_failed(task.get_name()), exc_info=exc)

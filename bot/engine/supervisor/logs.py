@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import messages
+
 if TYPE_CHECKING:
     from bot.engine.supervisor.state import ComponentState
 
@@ -52,7 +54,7 @@ def rotate_if_large(path: Path, max_bytes: float, keep: int) -> bool:
             older.rename(rotated(path, number + 1))
     rotated(path, keep + 1).unlink(missing_ok=True)
     _copy_then_truncate(path, rotated(path, 1))
-    log.info("rotated %s", path)
+    log.info(messages.output_rotated(str(path)))
     return True
 
 
@@ -76,4 +78,4 @@ async def rotate_all(components: Iterable[ComponentState]) -> None:
                         rotate_if_large, path, settings.log_max_bytes, settings.log_keep
                     )
             except OSError as exc:
-                log.warning("could not rotate %s: %s", path, exc)
+                log.warning(messages.output_not_rotated(str(path), str(exc)))

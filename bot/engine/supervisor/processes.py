@@ -27,6 +27,8 @@ from typing import Protocol
 
 import psutil
 
+from bot import messages
+
 log = logging.getLogger(__name__)
 
 POLL_EVERY = 1.0  # only when pidfd_open is unavailable
@@ -188,7 +190,7 @@ class AdoptedProcess:
                 os.close(pidfd)
             return None
         if pidfd is None:
-            log.warning("pidfd_open is unavailable: pid %s is polled every second", identity.pid)
+            log.warning(messages.pid_polled(identity.pid))
         return cls(identity, pidfd)
 
     async def wait(self) -> int | None:
@@ -243,6 +245,6 @@ async def terminate(handle: ProcessHandle, timeout: float) -> int | None:
     try:
         return await asyncio.wait_for(handle.wait(), timeout)
     except TimeoutError:
-        log.warning("pid %s ignored SIGTERM for %.1fs: SIGKILL", handle.pid, timeout)
+        log.warning(messages.sigkill_after(handle.pid, timeout))
         handle.send(signal.SIGKILL)
         return await handle.wait()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from bot import messages
 from bot.clock import Clock
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.processes import AdoptedProcess, terminate
@@ -35,12 +36,7 @@ async def stop_strays(
             continue
         handle = AdoptedProcess.adopt(row.identity) if row.identity else None
         if handle is not None:
-            log.warning(
-                "component %s-%s is no longer configured: stopping pid %s",
-                name,
-                index,
-                handle.pid,
-            )
+            log.warning(messages.component_unconfigured(name, index, handle.pid))
             code = await terminate(handle, STRAY_STOP_TIMEOUT)
             with store.transaction():
                 store.record_event(
@@ -50,7 +46,7 @@ async def stop_strays(
                     instance=index,
                     pid=handle.pid,
                     code=code,
-                    reason="no longer configured",
+                    reason=messages.stopped_unconfigured(),
                 )
         rows.forget(store, name, index)
     rows.forget_components(store, keep=list(components))
