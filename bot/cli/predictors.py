@@ -23,21 +23,12 @@ def _offline_predictor(config: LoadedConfig, store: Any) -> Any:
     """A predictor over the store and saved state, for when no instance is running."""
     from bot.clock import SystemClock
     from bot.engine.alerting import Alerting
-    from bot.engine.predict import Predictor
+    from bot.runtime.factories import make_predictor
 
     specs = {spec.name: spec for spec in config.settings.checks}
     clock = SystemClock()
     alerting = Alerting(store, clock, config.settings.alerts, specs, {})
-    predictor = Predictor(
-        settings=config.settings.models,
-        specs=specs,
-        store=store,
-        clock=clock,
-        alerting=alerting,
-        model_dir=config.data_dir / "models",
-    )
-    predictor.load()
-    return predictor
+    return make_predictor(config, store, clock, alerting)
 
 
 def _models(config_file: str | None, route: str) -> None:

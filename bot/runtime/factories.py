@@ -185,12 +185,19 @@ def build_predictor(
     settings = config.settings.models
     if not (settings.anomaly or settings.failure_risk or settings.forecast):
         return None
+    return make_predictor(config, store, clock, alerting)
+
+
+def make_predictor(
+    config: LoadedConfig, store: Store, clock: Clock, alerting: Alerting
+) -> Predictor:
+    """A predictor over ``store`` with its saved state loaded (also ``selfreg models`` alone)."""
     # imported only now: a selfreg with every model off needs none of it (scikit-learn
-    # is never imported here at all: fits run in a worker process, see predict_fit)
+    # is never imported here at all: fits run in a worker process, see bot/engine/predict/fit.py)
     from bot.engine.predict import Predictor
 
     predictor = Predictor(
-        settings=settings,
+        settings=config.settings.models,
         specs={spec.name: spec for spec in config.settings.checks},
         store=store,
         clock=clock,
