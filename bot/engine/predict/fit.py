@@ -22,6 +22,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -42,8 +44,23 @@ from models.failure import FailureRisk
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+PARENT_CHECK_EVERY = 1.0
+"""How often a worker looks whether selfreg is still its parent (one wake a second)."""
 RiskStates = dict[str, tuple[dict[str, np.ndarray], dict[str, Any]]]
 """Fitted failure-risk models as ``FailureRisk.state_dict`` output, by check."""
+
+
+def _exit_with(parent: int) -> None:
+    """Worker initializer: end the worker once selfreg is gone. A ``kill -9`` of selfreg never
+    shuts the pool down, and the worker would wait on its call queue for ever (it holds that
+    queue's write end itself, so it never reads end-of-file)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_EVERY)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _with_pid(fit: Callable[..., T], *args: Any) -> tuple[int, T | None, str | None]:
@@ -74,7 +91,10 @@ class FitPool:
 
     def __init__(self) -> None:
         self._pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with,
+            initargs=(os.getpid(),),
         )
         self.pids: list[int] = []
 
