@@ -32,7 +32,6 @@ from bot.config import LoadedConfig
 from bot.engine.check_jobs import sync_check_jobs
 from bot.engine.config_diff import ConfigDiff, diff, names
 from bot.engine.notices import Announcer
-from bot.engine.supervisor import reconfigure
 from bot.errors import ConfigError, UserError
 from bot.store import state
 from bot.store.db import Store
@@ -267,7 +266,7 @@ class Reloader:
         gone = [*removed, *(f"component:{n}" for n in change.of("components", "−"))]
         self._resolve_incidents_of(gone)
         if any(e.section == "components" for e in change.entries):
-            await reconfigure.apply(targets.supervisor, settings.components)
+            await targets.supervisor.reconfigure(settings.components)
             self._resolve_crash_loops_of(change.of("components", "~"))
         for hand_over in targets.settings:
             hand_over(new)
