@@ -240,9 +240,15 @@ class Reloader:
             )
 
     async def _apply(self, new: LoadedConfig, change: ConfigDiff) -> None:
-        """Apply ``change``: checks, actions, jobs, incidents, components, then settings."""
+        """Apply ``change``: checks, actions, jobs, incidents, components, then settings.
+
+        The new ``[alerts]`` policy comes with the settings, last: removed checks' incidents
+        close under the policy they opened under, and a reload that fails part-way leaves
+        the running policy in place.
+        """
         targets = self.targets
         settings = new.settings
+        specs = {spec.name: spec for spec in settings.checks}
         removed = change.of("checks", "−")
         targets.runner.reconfigure(
             settings.checks,
@@ -251,9 +257,8 @@ class Reloader:
             forget=removed,
         )
         state.forget_checks(self.store, removed)
-        targets.alerting.reconfigure(
-            specs={spec.name: spec for spec in settings.checks}, policy=settings.alerts
-        )
+        # the checks now; the policy stays the running one until the settings' turn, below
+        targets.alerting.reconfigure(specs=specs, policy=self.config.settings.alerts)
         if targets.remediation is not None:
             targets.remediation.reconfigure(
                 settings.actions,
@@ -268,6 +273,7 @@ class Reloader:
         if any(e.section == "components" for e in change.entries):
             await targets.supervisor.reconfigure(settings.components)
             self._resolve_crash_loops_of(change.of("components", "~"))
+        targets.alerting.reconfigure(specs=specs, policy=settings.alerts)
         for hand_over in targets.settings:
             hand_over(new)
         self.config = new

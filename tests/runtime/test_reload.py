@@ -208,6 +208,26 @@ async def test_settings_reach_each_part_through_its_reconfigure(
     assert parts.housekeeping.config is parts.reloader.config
 
 
+async def test_the_alerts_policy_is_applied_last_and_kept_when_a_reload_fails(
+    parts: Parts, config_path: Path, closed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail(parts, "old-api")  # its incident is closed when the reload removes the check
+    policies = []
+
+    def close(incident_id: int, note: str) -> None:
+        policies.append(parts.alerting.policy.cooldown)
+        raise RuntimeError("cannot close")
+
+    monkeypatch.setattr(parts.alerting, "close", close)
+    write(config_path, AFTER, closed)
+    outcome = await parts.reloader.reload("test")
+
+    assert not outcome.ok and "cannot close" in outcome.text
+    assert policies == [600.0]  # removed checks' incidents close under the running policy
+    assert parts.alerting.policy.cooldown == 600.0  # failed part-way: the old policy runs on
+    assert parts.heartbeat is not None and parts.heartbeat.every == 60.0
+
+
 async def test_an_invalid_config_is_refused_and_the_old_one_runs_on(
     parts: Parts, config_path: Path
 ) -> None:
