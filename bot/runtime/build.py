@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
@@ -26,6 +26,7 @@ import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from actions.base import Action
 from bot import messages
 from bot.clock import Clock
 from bot.config import LoadedConfig, load_settings
@@ -42,13 +43,13 @@ from bot.runtime import documents
 from bot.runtime.factories import (
     ApproverGroups,
     build_actions,
+    build_alerting,
     build_checks,
     build_heartbeat,
     build_notifiers,
     build_predictor,
     build_remediation,
     build_supervisor,
-    channel_floors,
     make_http_session,
 )
 from bot.runtime.jobs import Housekeeping, make_scheduler
@@ -142,16 +143,11 @@ def _assemble(
         if remediation is not None:
             remediation.on_incident_opened(incident)
 
-    slack_client, slack_notifier, outbox = _delivery(config, clock, out, store, http)
-    alerting = Alerting(
-        store,
-        clock,
-        settings.alerts,
-        {spec.name: spec for spec in settings.checks},
-        channel_floors(config, outbox.notifiers),
-        on_queued=outbox.wake.set,
-        on_opened=incident_opened if settings.actions else None,
+    configured_actions = build_actions(config)  # one instance each: delivery and remediation
+    slack_client, slack_notifier, outbox = _delivery(
+        config, clock, out, store, http, configured_actions
     )
+    alerting = build_alerting(config, store, clock, outbox, incident_opened)
     supervisor = build_supervisor(config, store, clock, http, alerting)
     predictor = build_predictor(config, store, clock, alerting)
     lag = LagProbe()
@@ -166,7 +162,9 @@ def _assemble(
     )
     permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
     approvers = ApproverGroups(permissions, config)
-    remediation = build_remediation(config, http, alerting, supervisor, runner, approvers)
+    remediation = build_remediation(
+        config, http, alerting, supervisor, runner, approvers, configured_actions
+    )
     engine = _Engine(
         config=config, clock=clock, out=out, store=store, http=http,
         slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
@@ -182,6 +180,7 @@ def _delivery(
     out: TextIO,
     store: Store,
     http: aiohttp.ClientSession,
+    configured_actions: Mapping[str, Action],
 ) -> tuple[AsyncWebClient | None, SlackNotifier | None, OutboxWorker]:
     """The Slack client (when Slack is on), every notifier, and the outbox that feeds them."""
     notifiers = build_notifiers(config, out, http, clock)
@@ -193,7 +192,7 @@ def _delivery(
         store,
         clock,
         config.slack.channel or "",
-        actions=build_actions(config),
+        actions=configured_actions,
         interactive=config.slack.interactive,
     )
     return client, notifier, OutboxWorker(store, notifiers, clock)
@@ -297,6 +296,7 @@ def settings_hooks(
             )
         )
     if engine.slack_notifier is not None and engine.remediation is not None:
+        # a reload remakes remediation's actions: delivery offers those same instances again
         notifier, remediation = engine.slack_notifier, engine.remediation
         hooks.append(lambda new: notifier.reconfigure(actions=remediation.actions))
     hooks.append(housekeeping.reconfigure)

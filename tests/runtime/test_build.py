@@ -102,6 +102,8 @@ async def test_hooks_are_given_to_the_constructors(full: Parts) -> None:
         full.scheduler,
     )
     assert targets.remediation is full.remediation
+    assert full.remediation is not None and full.slack_notifier is not None
+    assert full.slack_notifier.actions == full.remediation.actions  # one instance per action
     assert full.runner.stats()["checks_in_flight"] == 0.0  # the late-bound figures work
 
 

@@ -201,6 +201,8 @@ async def test_settings_reach_each_part_through_its_reconfigure(
     assert set(parts.alerting.specs) == {"keep", "disk-data"}
     assert parts.remediation.dry_run is True
     assert parts.remediation.actions["tidy"] is tidy  # unchanged action: same instance
+    assert parts.slack_notifier is not None
+    assert parts.slack_notifier.actions == parts.remediation.actions
     assert parts.permissions.admins == {"U1", "U2"}
     assert parts.permissions.rules == {"ack": ["U3"]}
     assert parts.commands.admins == {"U1", "U2"}
