@@ -55,7 +55,8 @@ Fingerprint = tuple[tuple[str, int, int, int] | None, ...]
 SettingsHook = Callable[[LoadedConfig], None]
 """Hands one part the live settings it keeps from a newly loaded config (its own
 ``reconfigure``); built by the composition root for the parts the engine does not know
-(Slack's permissions and commands, the heartbeat, housekeeping)."""
+(Slack's permissions and commands, the approver groups, the Slack notifier's actions, the
+heartbeat, housekeeping). They run last, after the new ``[alerts]`` policy."""
 
 
 class ReloadEvent(StrEnum):

@@ -1,9 +1,10 @@
 """``build``: every part of selfreg made from its config, each with what it needs.
 
-Constructor injection in dependency order: the store and the HTTP session, delivery (the
-notifiers and the outbox), alerting, the supervisor, the predictors, the runner,
-remediation, Slack's commands and app, the heartbeat, housekeeping and the reloader. Nothing
-is assigned into a part afterwards.
+Constructor injection in dependency order: the store and the HTTP session, the configured
+actions, delivery (the Slack client, the notifiers and the outbox), alerting, the supervisor,
+the predictors, the lag probe, the runner, Slack's permissions and the approver groups,
+remediation, the scheduler; then Slack's commands and app, the heartbeat, housekeeping, the
+announcer and the reloader. Nothing is assigned into a part afterwards.
 
 Three dependencies point at a part made later in the same build, and are passed as functions
 that look that part up when called (never during construction): alerting tells remediation
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -125,7 +126,7 @@ class _Engine:
     permissions: Permissions
     approvers: ApproverGroups
     remediation: Remediation | None
-    scheduler: AsyncIOScheduler = field(default_factory=make_scheduler)
+    scheduler: AsyncIOScheduler
 
 
 def _assemble(
@@ -137,7 +138,7 @@ def _assemble(
     load: Callable[[], LoadedConfig],
 ) -> Parts:
     settings = config.settings
-    remediation: Remediation | None = None  # made below: alerting and delivery call it later
+    remediation: Remediation | None = None  # made below: alerting calls it later
 
     def incident_opened(incident: Incident) -> None:
         if remediation is not None:
@@ -165,11 +166,13 @@ def _assemble(
     remediation = build_remediation(
         config, http, alerting, supervisor, runner, approvers, configured_actions
     )
+    scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
     engine = _Engine(
         config=config, clock=clock, out=out, store=store, http=http,
         slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
         alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
         runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
+        scheduler=scheduler,
     )  # fmt: skip
     return _front(engine, load)
 
