@@ -5,8 +5,9 @@ the supervisor control they call and the words they report, so one class, ``Comp
 runs all three. Each kind keeps its own module, ``actions.<kind>`` (the registry's rule: a kind
 is a module), which declares just its ``Spec`` and its verb.
 
-A control that fails raises ``ComponentActionError`` (the supervisor's own errors: an unknown
-name, a start that failed), and ``execute`` reports it as a failed run with its text.
+A control that fails (the supervisor's own errors: an unknown name, a start that failed) is
+the action's declared error, ``ComponentActionError``; ``execute`` calls the control named by
+the verb and reports such a failure as a failed run whose summary is the error's text.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from actions.base import Action, ActionContext, ActionResult, ActionSpec, ComponentControls
+from actions.base import Action, ActionContext, ActionResult, ActionSpec
 
 Verb = Literal["restart", "start", "stop"]
-"""What a component action asks of the supervisor: also the name of its control."""
+"""What a component action asks of the supervisor: also the name of its control
+(``ComponentControls.restart`` / ``start`` / ``stop``)."""
 
 PAST: dict[Verb, str] = {"restart": "restarted", "start": "started", "stop": "stopped"}
 
@@ -53,30 +55,16 @@ class ComponentAction(Action):
     def describe(self) -> str:
         return f"{self.verb} {self.spec.component}"
 
-    def _control(self, controls: ComponentControls) -> Callable[[str], Awaitable[str]]:
-        return {"restart": controls.restart, "start": controls.start, "stop": controls.stop}[
-            self.verb
-        ]
-
-    async def control(self, ctx: ActionContext) -> str:
-        """Run the control; returns what happened (e.g. "pid 41 -> 57").
-
-        Raises ``ComponentActionError`` whatever way the supervisor's control fails.
-        """
-        name = self.spec.component
-        try:
-            return await self._control(ctx.components)(name)
-        # The controls are the supervisor's and may fail in their own ways (unknown name,
-        # a start that failed); any of them is this action's declared error.
-        except Exception as exc:
-            raise ComponentActionError(self.verb, name, exc) from exc
-
     async def execute(self, ctx: ActionContext, *, dry_run: bool) -> ActionResult:
         name = self.spec.component
         if dry_run:
             return ActionResult(ok=True, summary=f"would {self.verb} component {name}")
+        control: Callable[[str], Awaitable[str]] = getattr(ctx.components, self.verb)
         try:
-            what = await self.control(ctx)
-        except ComponentActionError as exc:
-            return ActionResult(ok=False, summary=str(exc))
+            what = await control(name)
+        # The controls are the supervisor's and fail in their own ways (an unknown name, a
+        # start that failed): any of them is this action's declared error.
+        except Exception as exc:
+            failed = ComponentActionError(self.verb, name, exc)
+            return ActionResult(ok=False, summary=str(failed))
         return ActionResult(ok=True, summary=f"{PAST[self.verb]} component {name}: {what}")

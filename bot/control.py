@@ -13,11 +13,12 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
+from bot import messages
 from bot.engine.remediation import Remediation
 from bot.errors import UnknownCheck, UserError
 from bot.socket_probe import socket_in_use
@@ -25,10 +26,10 @@ from checks.base import Observation
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.reload import ReloadOutcome
 
 __all__ = [
     "Reload",
-    "ReloadOutcome",
     "RunChecks",
     "ask",
     "build_control_app",
@@ -41,23 +42,8 @@ __all__ = [
 RunChecks = Callable[[Sequence[str] | None], Awaitable[list[Observation]]]
 
 
-class ReloadOutcome(Protocol):
-    """What a reload answers (``bot.engine.reload.ReloadOutcome`` is one)."""
-
-    @property
-    def applied(self) -> bool: ...
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def text(self) -> str: ...
-
-
-Reload = Callable[[str], Awaitable[ReloadOutcome]]
+Reload = Callable[[str], Awaitable["ReloadOutcome"]]
 """Reload the config on behalf of a trigger (``cli:<user>``); never raises."""
-
-NO_MODELS = "every model is off in [models]"
 
 
 def observation_dict(observation: Observation) -> dict[str, Any]:
@@ -110,7 +96,7 @@ def _add_check_routes(
 def _add_decision_route(app: web.Application, remediation: Remediation | None) -> None:
     async def post_decision(request: web.Request) -> web.Response:
         if remediation is None:
-            return web.json_response({"error": "no actions are configured"}, status=404)
+            return web.json_response({"error": messages.control_no_actions()}, status=404)
         body = await request.json()
         actor = f"cli:{body.get('actor') or 'unknown'}"
         proposal_id = int(request.match_info["id"])
@@ -130,12 +116,12 @@ def _add_decision_route(app: web.Application, remediation: Remediation | None) -
 def _add_model_routes(app: web.Application, predictor: Predictor | None) -> None:
     async def get_models(_: web.Request) -> web.Response:
         if predictor is None:
-            return web.json_response({"error": NO_MODELS}, status=404)
+            return web.json_response({"error": messages.control_models_off()}, status=404)
         return web.json_response({"models": predictor.model_rows()})
 
     async def post_train(_: web.Request) -> web.Response:
         if predictor is None:
-            return web.json_response({"error": NO_MODELS}, status=404)
+            return web.json_response({"error": messages.control_models_off()}, status=404)
         await predictor.retrain(force=True)
         return web.json_response({"models": predictor.model_rows()})
 
@@ -146,7 +132,7 @@ def _add_model_routes(app: web.Application, predictor: Predictor | None) -> None
 def _add_reload_route(app: web.Application, reload: Reload | None) -> None:
     async def post_reload(request: web.Request) -> web.Response:
         if reload is None:
-            return web.json_response({"error": "reload is not available"}, status=404)
+            return web.json_response({"error": messages.control_no_reload()}, status=404)
         body = await request.json()
         outcome = await reload(f"cli:{body.get('actor') or 'unknown'}")
         return web.json_response(

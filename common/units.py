@@ -5,6 +5,16 @@ plugin packages (checks, actions, models), which may not import ``bot``, and the
 messages, CLI and Slack. Each is a pydantic ``Annotated`` type, so a bad value is rejected
 with its key path by the config loader. ``format_duration`` and ``format_size`` write values
 back for people; durations in one of two documented styles (see ``format_duration``).
+
+Bytes are written in three styles, each asserted word for word by tests, and no two give the
+same text for every size, so each stays where it is used:
+
+- ``format_size`` here: config notation, ``"512MB"``, ``"1.5kB"`` (cleanup summaries, the
+  config reference);
+- ``bot.messages.file_size``: one decimal and a space, up to GB, ``"2.0 kB"``, ``"29.3 MB"``
+  (backups);
+- ``checks.system.human_bytes``: whole numbers from 10 up, up to TB, ``"29 GB"``,
+  ``"1.2 kB"`` (the system check's summaries).
 """
 
 from __future__ import annotations

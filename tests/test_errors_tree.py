@@ -1,7 +1,8 @@
 """The class tree drawn in ``bot/errors.py``'s docstring is complete and true.
 
 Every ``SelfregError`` subclass anywhere in ``bot/`` must appear in the tree, under its
-parent: a new error class without its line in the tree fails here.
+parent: a new error class without its line in the tree fails here. Each name is one class:
+a second class under a name already in the tree (a copy that ``except`` would miss) fails too.
 """
 
 from __future__ import annotations
@@ -68,3 +69,12 @@ def test_every_drawn_name_is_a_class() -> None:
     _import_every_bot_module()
     names = {c.__name__ for c in _subclasses(errors.SelfregError)} | {"SelfregError"}
     assert set(_drawn_tree()) <= names
+
+
+def test_each_error_name_is_one_class() -> None:
+    _import_every_bot_module()
+    by_name: dict[str, list[str]] = {}
+    for cls in _subclasses(errors.SelfregError):
+        by_name.setdefault(cls.__name__, []).append(f"{cls.__module__}.{cls.__qualname__}")
+    twice = {name: sorted(where) for name, where in by_name.items() if len(where) > 1}
+    assert not twice, f"one class per name, raise the one in bot/errors.py: {twice}"

@@ -32,7 +32,6 @@ from bot.config import LoadedConfig
 from bot.engine.check_jobs import sync_check_jobs
 from bot.engine.config_diff import ConfigDiff, diff, names
 from bot.engine.notices import Announcer
-from bot.engine.supervisor import reconfigure
 from bot.errors import ConfigError, UserError
 from bot.store import state
 from bot.store.db import Store
@@ -56,7 +55,8 @@ Fingerprint = tuple[tuple[str, int, int, int] | None, ...]
 SettingsHook = Callable[[LoadedConfig], None]
 """Hands one part the live settings it keeps from a newly loaded config (its own
 ``reconfigure``); built by the composition root for the parts the engine does not know
-(Slack's permissions and commands, the heartbeat, housekeeping)."""
+(Slack's permissions and commands, the approver groups, the Slack notifier's actions, the
+heartbeat, housekeeping). They run last, after the new ``[alerts]`` policy."""
 
 
 class ReloadEvent(StrEnum):
@@ -241,9 +241,15 @@ class Reloader:
             )
 
     async def _apply(self, new: LoadedConfig, change: ConfigDiff) -> None:
-        """Apply ``change``: checks, actions, jobs, incidents, components, then settings."""
+        """Apply ``change``: checks, actions, jobs, incidents, components, then settings.
+
+        The new ``[alerts]`` policy comes with the settings, last: removed checks' incidents
+        close under the policy they opened under, and a reload that fails part-way leaves
+        the running policy in place.
+        """
         targets = self.targets
         settings = new.settings
+        specs = {spec.name: spec for spec in settings.checks}
         removed = change.of("checks", "−")
         targets.runner.reconfigure(
             settings.checks,
@@ -252,9 +258,8 @@ class Reloader:
             forget=removed,
         )
         state.forget_checks(self.store, removed)
-        targets.alerting.reconfigure(
-            specs={spec.name: spec for spec in settings.checks}, policy=settings.alerts
-        )
+        # the checks now; the policy stays the running one until the settings' turn, below
+        targets.alerting.reconfigure(specs=specs, policy=self.config.settings.alerts)
         if targets.remediation is not None:
             targets.remediation.reconfigure(
                 settings.actions,
@@ -267,8 +272,9 @@ class Reloader:
         gone = [*removed, *(f"component:{n}" for n in change.of("components", "−"))]
         self._resolve_incidents_of(gone)
         if any(e.section == "components" for e in change.entries):
-            await reconfigure.apply(targets.supervisor, settings.components)
+            await targets.supervisor.reconfigure(settings.components)
             self._resolve_crash_loops_of(change.of("components", "~"))
+        targets.alerting.reconfigure(specs=specs, policy=settings.alerts)
         for hand_over in targets.settings:
             hand_over(new)
         self.config = new

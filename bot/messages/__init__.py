@@ -3,16 +3,14 @@ docstring says more): ``common`` (times, durations, mentions, sizes every audien
 ``incidents`` (incident events, worded once for every channel), ``slack`` (command answers,
 refusals, button and modal text), ``proposals`` (remediation), ``delivery`` (email, webhook,
 why a delivery failed), ``logs`` (the lines logged for the operator), ``notices`` (selfreg
-itself), ``console`` (terminal lines), ``backups``, ``predictions`` (anomaly, risk, forecast,
-the models) and ``errors`` (``bot.errors``' texts, config problems).
-
-Small pure functions, reviewed here and asserted on by tests; layout is in ``bot.cli.tables``.
-Every public name is re-exported here: ``messages.opened(...)`` works wherever it is defined.
+itself), ``console`` (terminal lines), ``control`` (the control socket's refusals),
+``backups``, ``predictions`` (anomaly, risk, forecast, the models) and ``errors``
+(``bot.errors``' texts, config problems). Small pure functions, reviewed here and asserted on
+by tests; layout is in ``bot.cli.tables``. Every public name is re-exported here:
+``messages.opened(...)`` works wherever it is defined.
 """
 
 # ruff: noqa: F401 (the imports below are this package's public names)
-
-from __future__ import annotations
 
 from bot.messages.backups import (
     BACKUP_COLUMNS,
@@ -108,6 +106,7 @@ from bot.messages.console import (
     web_port_free,
     web_token_needed,
 )
+from bot.messages.control import control_models_off, control_no_actions, control_no_reload
 from bot.messages.delivery import (
     certificate_untrusted,
     email_body,
@@ -187,6 +186,7 @@ from bot.messages.incidents import (
     component_reconfigured,
     console_notice,
     crash_loop,
+    digest_line,
     escalated,
     flapping,
     incident_facts,

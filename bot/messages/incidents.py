@@ -156,6 +156,11 @@ def storm_note() -> str:
     return "Each incident's own message, with its buttons, is in this thread."
 
 
+def digest_line(icon: str, incident_id: int, what: str, summary: str) -> str:
+    """One incident in the storm digest: its state's icon, number, check and summary."""
+    return f"{icon} #{incident_id} {what}: {summary}"
+
+
 def and_more(rest: int) -> str:
     """The line that sums up what a list had no room for."""
     return f"…and {rest} more"

@@ -12,11 +12,10 @@
 from bot.runtime.alone import run_checks_alone
 from bot.runtime.build import build
 from bot.runtime.factories import build_checks, make_http_session
-from bot.runtime.lifecycle import AlreadyRunning, NotBuilt, Runtime
+from bot.runtime.lifecycle import NotBuilt, Runtime
 from bot.runtime.parts import Parts
 
 __all__ = [
-    "AlreadyRunning",
     "NotBuilt",
     "Parts",
     "Runtime",

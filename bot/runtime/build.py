@@ -1,9 +1,10 @@
 """``build``: every part of selfreg made from its config, each with what it needs.
 
-Constructor injection in dependency order: the store and the HTTP session, delivery (the
-notifiers and the outbox), alerting, the supervisor, the predictors, the runner,
-remediation, Slack's commands and app, the heartbeat, housekeeping and the reloader. Nothing
-is assigned into a part afterwards.
+Constructor injection in dependency order: the store and the HTTP session, the configured
+actions, delivery (the Slack client, the notifiers and the outbox), alerting, the supervisor,
+the predictors, the lag probe, the runner, Slack's permissions and the approver groups,
+remediation, the scheduler; then Slack's commands and app, the heartbeat, housekeeping, the
+announcer and the reloader. Nothing is assigned into a part afterwards.
 
 Three dependencies point at a part made later in the same build, and are passed as functions
 that look that part up when called (never during construction): alerting tells remediation
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -26,6 +27,7 @@ import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from actions.base import Action
 from bot import messages
 from bot.clock import Clock
 from bot.config import LoadedConfig, load_settings
@@ -42,13 +44,13 @@ from bot.runtime import documents
 from bot.runtime.factories import (
     ApproverGroups,
     build_actions,
+    build_alerting,
     build_checks,
     build_heartbeat,
     build_notifiers,
     build_predictor,
     build_remediation,
     build_supervisor,
-    channel_floors,
     make_http_session,
 )
 from bot.runtime.jobs import Housekeeping, make_scheduler
@@ -124,7 +126,7 @@ class _Engine:
     permissions: Permissions
     approvers: ApproverGroups
     remediation: Remediation | None
-    scheduler: AsyncIOScheduler = field(default_factory=make_scheduler)
+    scheduler: AsyncIOScheduler
 
 
 def _assemble(
@@ -136,22 +138,17 @@ def _assemble(
     load: Callable[[], LoadedConfig],
 ) -> Parts:
     settings = config.settings
-    remediation: Remediation | None = None  # made below: alerting and delivery call it later
+    remediation: Remediation | None = None  # made below: alerting calls it later
 
     def incident_opened(incident: Incident) -> None:
         if remediation is not None:
             remediation.on_incident_opened(incident)
 
-    slack_client, slack_notifier, outbox = _delivery(config, clock, out, store, http)
-    alerting = Alerting(
-        store,
-        clock,
-        settings.alerts,
-        {spec.name: spec for spec in settings.checks},
-        channel_floors(config, outbox.notifiers),
-        on_queued=outbox.wake.set,
-        on_opened=incident_opened if settings.actions else None,
+    configured_actions = build_actions(config)  # one instance each: delivery and remediation
+    slack_client, slack_notifier, outbox = _delivery(
+        config, clock, out, store, http, configured_actions
     )
+    alerting = build_alerting(config, store, clock, outbox, incident_opened)
     supervisor = build_supervisor(config, store, clock, http, alerting)
     predictor = build_predictor(config, store, clock, alerting)
     lag = LagProbe()
@@ -166,12 +163,16 @@ def _assemble(
     )
     permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
     approvers = ApproverGroups(permissions, config)
-    remediation = build_remediation(config, http, alerting, supervisor, runner, approvers)
+    remediation = build_remediation(
+        config, http, alerting, supervisor, runner, approvers, configured_actions
+    )
+    scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
     engine = _Engine(
         config=config, clock=clock, out=out, store=store, http=http,
         slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
         alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
         runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
+        scheduler=scheduler,
     )  # fmt: skip
     return _front(engine, load)
 
@@ -182,6 +183,7 @@ def _delivery(
     out: TextIO,
     store: Store,
     http: aiohttp.ClientSession,
+    configured_actions: Mapping[str, Action],
 ) -> tuple[AsyncWebClient | None, SlackNotifier | None, OutboxWorker]:
     """The Slack client (when Slack is on), every notifier, and the outbox that feeds them."""
     notifiers = build_notifiers(config, out, http, clock)
@@ -193,7 +195,7 @@ def _delivery(
         store,
         clock,
         config.slack.channel or "",
-        actions=build_actions(config),
+        actions=configured_actions,
         interactive=config.slack.interactive,
     )
     return client, notifier, OutboxWorker(store, notifiers, clock)
@@ -297,6 +299,7 @@ def settings_hooks(
             )
         )
     if engine.slack_notifier is not None and engine.remediation is not None:
+        # a reload remakes remediation's actions: delivery offers those same instances again
         notifier, remediation = engine.slack_notifier, engine.remediation
         hooks.append(lambda new: notifier.reconfigure(actions=remediation.actions))
     hooks.append(housekeeping.reconfigure)

@@ -7,7 +7,7 @@ Functions of the parts, read-only: nothing here changes a part.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot import control
@@ -55,13 +55,17 @@ def vitals(scheduler: AsyncIOScheduler, store: Store) -> dict[str, bool]:
 
 def health_reasons(scheduler: AsyncIOScheduler, store: Store) -> list[str]:
     """Why selfreg is unhealthy (empty: healthy); the heartbeat pings ``/fail`` while any."""
-    return [UNHEALTHY[name] for name, ok in vitals(scheduler, store).items() if not ok]
+    return _reasons(vitals(scheduler, store))
+
+
+def _reasons(found: Mapping[str, bool]) -> list[str]:
+    return [UNHEALTHY[name] for name, ok in found.items() if not ok]
 
 
 def health(parts: Parts) -> tuple[bool, dict[str, Any]]:
     """(alive, body) for ``/health`` and the first health check of the start."""
     found = vitals(parts.scheduler, parts.store)
-    reasons = [UNHEALTHY[name] for name, ok in found.items() if not ok]
+    reasons = _reasons(found)
     counts = Counter(s.status.value for s in parts.runner.latest.values())
     body = {
         "status": "ok" if not reasons else "failing",

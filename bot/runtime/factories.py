@@ -5,7 +5,7 @@ approver groups it asks about, the predictors."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
@@ -27,8 +27,9 @@ from bot.notify.base import Notifier
 from bot.notify.console import ConsoleNotifier
 from bot.notify.email import EmailNotifier
 from bot.notify.jsonlog import JsonLogNotifier
+from bot.notify.outbox import OutboxWorker
 from bot.notify.webhook import WebhookNotifier
-from bot.records import Severity
+from bot.records import Incident, Severity
 from bot.runtime import documents
 from bot.slack.permissions import Permissions
 from bot.store import Store
@@ -71,6 +72,27 @@ def channel_floors(config: LoadedConfig, notifiers: Mapping[str, Notifier]) -> d
         if name in notifiers and section is not None:
             floors[name] = Severity(section.min_severity)
     return floors
+
+
+def build_alerting(
+    config: LoadedConfig,
+    store: Store,
+    clock: Clock,
+    outbox: OutboxWorker,
+    incident_opened: Callable[[Incident], None],
+) -> Alerting:
+    """Alerting over the configured checks and channels; it wakes the outbox for each notice
+    and, when ``[[actions]]`` are configured, tells remediation of each incident it opens."""
+    settings = config.settings
+    return Alerting(
+        store,
+        clock,
+        settings.alerts,
+        {spec.name: spec for spec in settings.checks},
+        channel_floors(config, outbox.notifiers),
+        on_queued=outbox.wake.set,
+        on_opened=incident_opened if settings.actions else None,
+    )
 
 
 def make_http_session() -> aiohttp.ClientSession:
@@ -153,8 +175,12 @@ def build_remediation(
     supervisor: Supervisor,
     runner: CheckRunner,
     approvers: ApproverGroups,
+    configured_actions: Mapping[str, Action],
 ) -> Remediation | None:
-    """Actions exist only if configured: no [[actions]], no remediation at all."""
+    """Actions exist only if configured: no [[actions]], no remediation at all.
+
+    ``configured_actions`` are ``build_actions``'s instances, the ones Slack delivery offers too.
+    """
     settings = config.settings
     if not settings.actions:
         return None
@@ -168,7 +194,7 @@ def build_remediation(
     return Remediation(
         store=runner.store,
         clock=runner.clock,
-        actions=build_actions(config),
+        actions=configured_actions,
         remediations={c.name: list(c.remediate) for c in settings.checks if c.remediate},
         alerting=alerting,
         context=context,

@@ -24,7 +24,7 @@ from bot import control, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
-from bot.errors import UserError, WebTokenMissing
+from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
 from bot.runtime import documents, jobs
 from bot.runtime.build import build
@@ -47,13 +47,6 @@ log = logging.getLogger(__name__)
 
 ACTIONS_FINISH_WITHIN = 10.0  # at stop, running actions get this long to finish
 OUTBOX_FLUSH_WITHIN = 10.0  # at stop, the outbox worker gets this long to deliver what is due
-
-
-class AlreadyRunning(UserError):
-    def __init__(self, socket_path: str) -> None:
-        super().__init__(
-            f"selfreg already runs with this data folder (control socket {socket_path})"
-        )
 
 
 class NotBuilt(RuntimeError):

@@ -224,7 +224,12 @@ def render_digest(incidents: Sequence[Incident], now: float) -> Rendered:
     open_count = sum(1 for i in incidents if i.is_open)
     title = messages.storm_title(len(incidents), open_count)
     lines = [
-        f"{'✅' if not i.is_open else ICON.get(i.severity.value, '🔴')} #{i.id} {messages.subject_label(i.check, i.subject)}: {trim(i.summary, 120)}"
+        messages.digest_line(
+            "✅" if not i.is_open else ICON.get(i.severity.value, "🔴"),
+            i.id,
+            messages.subject_label(i.check, i.subject),
+            trim(i.summary, 120),
+        )
         for i in incidents
     ]
     body = bullet_list(lines, SECTION_MAX)

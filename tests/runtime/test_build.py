@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot import control, errors
 from bot.config import load_settings
-from bot.runtime import Parts, build
+from bot.runtime import Parts, Runtime, build
 from tests.runtime.test_reload import BEFORE, environment, write
 from tests.support.clock import FakeClock
 from tests.support.servers import free_port
@@ -101,12 +102,25 @@ async def test_hooks_are_given_to_the_constructors(full: Parts) -> None:
         full.scheduler,
     )
     assert targets.remediation is full.remediation
+    assert full.remediation is not None and full.slack_notifier is not None
+    assert full.slack_notifier.actions == full.remediation.actions  # one instance per action
     assert full.runner.stats()["checks_in_flight"] == 0.0  # the late-bound figures work
 
 
 async def test_parts_are_a_frozen_record(minimal: Parts) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         minimal.runner = minimal.runner  # type: ignore[misc]
+
+
+async def test_start_on_a_live_socket_raises_the_one_already_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "selfreg.toml").write_text(MINIMAL)
+    env = {"SELFREG_DATA_DIR": str(tmp_path / "data"), "SELFREG_WEB_PORT": "0"}
+    monkeypatch.setattr(control, "socket_in_use", lambda path: True)
+    runtime = Runtime(load_settings(str(tmp_path / "selfreg.toml"), env), out=io.StringIO())
+    with pytest.raises(errors.AlreadyRunning):
+        await runtime.start()
 
 
 def assigned_attributes(path: Path) -> list[str]:
@@ -127,5 +141,6 @@ def assigned_attributes(path: Path) -> list[str]:
 
 
 def test_neither_the_runtime_nor_the_reload_assigns_into_a_part() -> None:
-    files = [*sorted((ROOT / "bot" / "runtime").glob("*.py")), ROOT / "bot/engine/reload.py"]
+    reload = [ROOT / "bot/engine/reload.py", ROOT / "bot/engine/supervisor/reconfigure.py"]
+    files = [*sorted((ROOT / "bot" / "runtime").glob("*.py")), *reload]
     assert [hit for path in files for hit in assigned_attributes(path)] == []

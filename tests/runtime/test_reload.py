@@ -201,11 +201,33 @@ async def test_settings_reach_each_part_through_its_reconfigure(
     assert set(parts.alerting.specs) == {"keep", "disk-data"}
     assert parts.remediation.dry_run is True
     assert parts.remediation.actions["tidy"] is tidy  # unchanged action: same instance
+    assert parts.slack_notifier is not None
+    assert parts.slack_notifier.actions == parts.remediation.actions
     assert parts.permissions.admins == {"U1", "U2"}
     assert parts.permissions.rules == {"ack": ["U3"]}
     assert parts.commands.admins == {"U1", "U2"}
     assert (parts.heartbeat.every, parts.heartbeat.timeout) == (120.0, 7.0)
     assert parts.housekeeping.config is parts.reloader.config
+
+
+async def test_the_alerts_policy_is_applied_last_and_kept_when_a_reload_fails(
+    parts: Parts, config_path: Path, closed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail(parts, "old-api")  # its incident is closed when the reload removes the check
+    policies = []
+
+    def close(incident_id: int, note: str) -> None:
+        policies.append(parts.alerting.policy.cooldown)
+        raise RuntimeError("cannot close")
+
+    monkeypatch.setattr(parts.alerting, "close", close)
+    write(config_path, AFTER, closed)
+    outcome = await parts.reloader.reload("test")
+
+    assert not outcome.ok and "cannot close" in outcome.text
+    assert policies == [600.0]  # removed checks' incidents close under the running policy
+    assert parts.alerting.policy.cooldown == 600.0  # failed part-way: the old policy runs on
+    assert parts.heartbeat is not None and parts.heartbeat.every == 60.0
 
 
 async def test_an_invalid_config_is_refused_and_the_old_one_runs_on(

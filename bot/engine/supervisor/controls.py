@@ -3,16 +3,23 @@
 Each control takes a configured component name (an unknown one raises ``UnknownComponent``)
 and returns a short sentence saying what happened, e.g. ``"pid 41 -> 57"``. Controls of one
 component run one at a time (a lock per component), so two clicks cannot interleave.
+
+``reconfigure`` is a live reload's: it runs the plan of ``reconfigure.py`` (start added
+components, stop removed ones, restart changed ones, scale where only ``instances`` changed)
+and leaves every other component, and its pids, alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from bot import messages
+from bot.config import ComponentSettings
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.core import SupervisorCore, SupervisorEvent
+from bot.engine.supervisor.reconfigure import Step, plan
 from bot.engine.supervisor.state import ComponentState, Instance
 from bot.errors import BadInstanceCount
 
@@ -102,6 +109,41 @@ class Supervisor(SupervisorCore):
                     rows.forget(self.store, name, instance.index)
             self._record(component, SupervisorEvent.SCALED, before=before, after=instances)
         return messages.instances_scaled(before, instances, _pids(component.instances))
+
+    async def reconfigure(self, wanted: Sequence[ComponentSettings]) -> None:
+        """Run exactly ``wanted``, in its order, touching only the components that differ."""
+        current = self.components
+        change = plan({name: c.settings for name, c in current.items()}, wanted)
+        for name in change.removed:
+            await self._retire(current[name], keep=0)
+            log.info("component %s removed from the config: stopped", name)
+        components: dict[str, ComponentState] = {}
+        fresh: list[str] = []
+        for settings, step in change.steps:
+            old = current.get(settings.name)
+            if old is not None and step in (Step.KEEP, Step.SCALE):
+                components[settings.name] = old
+                if step is Step.SCALE:
+                    old.settings = settings
+                    await self.scale(settings.name, settings.instances)
+                continue
+            if old is not None:  # changed: stop the old copies, start afresh on the new settings
+                await self._retire(old, keep=settings.instances)
+                log.info("component %s changed in the config: restarting", settings.name)
+            components[settings.name] = ComponentState.of(settings)
+            fresh.append(settings.name)
+        self.components = components
+        rows.forget_components(self.store, keep=list(components))
+        for name in fresh:
+            await self.start_one(name, {})
+
+    async def _retire(self, component: ComponentState, *, keep: int) -> None:
+        """Stop every copy for good (no restart races the stop); forget the rows past ``keep``."""
+        async with component.lock:
+            component.held = True
+            await self._stop_all(component)
+            for instance in component.instances[keep:]:
+                rows.forget(self.store, component.name, instance.index)
 
     def _release(self, component: ComponentState) -> None:
         """Lift a hold and a crash loop: the operator asked for the component to run."""

@@ -39,12 +39,7 @@ from bot.engine.supervisor.processes import (
     terminate,
 )
 from bot.engine.supervisor.readiness import wait_ready
-from bot.engine.supervisor.restarts import (
-    ExitWindow,
-    crash_loop_transition,
-    next_delay,
-    wants_restart,
-)
+from bot.engine.supervisor.restarts import crash_loop_transition, next_delay, wants_restart
 from bot.engine.supervisor.state import ComponentState, Instance
 from bot.engine.supervisor.strays import stop_strays
 from bot.errors import UnknownComponent
@@ -79,12 +74,7 @@ class SupervisorCore:
         self.base_dir = base_dir
         self.on_crash_loop = on_crash_loop
         self.log_check_every = log_check_every
-        self.components = {
-            c.name: ComponentState(
-                settings=c, exits=ExitWindow(c.crash_loop.exits, c.crash_loop.window)
-            )
-            for c in components
-        }
+        self.components = {c.name: ComponentState.of(c) for c in components}
         self._http = http
         self._own_http: aiohttp.ClientSession | None = None
         self._environ = environ

@@ -1,82 +1,51 @@
-"""A live config reload's changes to the supervisor: start added components, stop removed ones,
-restart changed ones, and leave every other component (and its pid) alone.
+"""A live config reload's plan for the supervisor: which components to stop, which to leave
+alone, which to scale, which to restart and which to start (``Supervisor.reconfigure`` carries
+it out).
 
 A component whose only change is ``instances`` is scaled instead of restarted: the copies it
-keeps keep their pids.
+keeps keep their pids. Pure: settings in, a plan out.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.config import ComponentSettings
-from bot.engine.supervisor import rows
-from bot.engine.supervisor.controls import Supervisor
-from bot.engine.supervisor.restarts import ExitWindow
-from bot.engine.supervisor.state import ComponentState
-
-log = logging.getLogger(__name__)
 
 
-def _state(settings: ComponentSettings) -> ComponentState:
-    return ComponentState(
-        settings=settings,
-        exits=ExitWindow(settings.crash_loop.exits, settings.crash_loop.window),
+class Step(StrEnum):
+    """What a reload does to one component of the new config."""
+
+    KEEP = "keep"  # unchanged: left alone, pids and all
+    SCALE = "scale"  # only ``instances`` changed: copies added or the last ones stopped
+    RESTART = "restart"  # changed: the old copies stop, new ones start on the new settings
+    ADD = "add"  # new to the config: started
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """``removed``: components no longer configured; ``steps``: the new config's, in order."""
+
+    removed: tuple[str, ...]
+    steps: tuple[tuple[ComponentSettings, Step], ...]
+
+
+def plan(current: Mapping[str, ComponentSettings], wanted: Sequence[ComponentSettings]) -> Plan:
+    """How to go from the components running on ``current`` to exactly ``wanted``."""
+    wanted_names = {c.name for c in wanted}
+    return Plan(
+        removed=tuple(name for name in current if name not in wanted_names),
+        steps=tuple((settings, _step(current.get(settings.name), settings)) for settings in wanted),
     )
 
 
-async def _start(supervisor: Supervisor, component: ComponentState) -> None:
-    """Start every instance of a component new to the supervisor; wait until ready."""
-    started = []
-    for index in range(component.settings.instances):
-        instance = supervisor._new_instance(component, index)
-        component.instances.append(instance)
-        if await supervisor._start_instance(component, instance):
-            started.append(instance)
-    await supervisor._until_ready(started)
-
-
-async def _remove(supervisor: Supervisor, component: ComponentState) -> None:
-    async with component.lock:
-        component.held = True  # no restart of an exit that races the stop
-        await supervisor._stop_all(component)
-        for instance in component.instances:
-            rows.forget(supervisor.store, component.name, instance.index)
-    log.info("component %s removed from the config: stopped", component.name)
-
-
-def _only_instances_changed(old: ComponentSettings, new: ComponentSettings) -> bool:
-    return old.model_copy(update={"instances": new.instances}) == new
-
-
-async def apply(supervisor: Supervisor, wanted: Sequence[ComponentSettings]) -> None:
-    """Make the supervisor run exactly ``wanted``, in its order, touching only what differs."""
-    current = supervisor.components
-    wanted_names = {c.name for c in wanted}
-    for name in [n for n in current if n not in wanted_names]:
-        await _remove(supervisor, current[name])
-    rebuilt: dict[str, ComponentState] = {}
-    fresh: list[ComponentState] = []
-    for settings in wanted:
-        old = current.get(settings.name)
-        if old is not None and old.settings == settings:
-            rebuilt[settings.name] = old
-        elif old is not None and _only_instances_changed(old.settings, settings):
-            old.settings = settings
-            rebuilt[settings.name] = old
-            await supervisor.scale(settings.name, settings.instances)
-        else:
-            if old is not None:  # changed: stop the old copies, start afresh on the new settings
-                async with old.lock:
-                    old.held = True
-                    await supervisor._stop_all(old)
-                    for instance in old.instances[settings.instances :]:
-                        rows.forget(supervisor.store, old.name, instance.index)
-                log.info("component %s changed in the config: restarting", settings.name)
-            rebuilt[settings.name] = component = _state(settings)
-            fresh.append(component)
-    supervisor.components = rebuilt
-    rows.forget_components(supervisor.store, keep=list(rebuilt))
-    for component in fresh:
-        await _start(supervisor, component)
+def _step(old: ComponentSettings | None, new: ComponentSettings) -> Step:
+    if old is None:
+        return Step.ADD
+    if old == new:
+        return Step.KEEP
+    if old.model_copy(update={"instances": new.instances}) == new:
+        return Step.SCALE
+    return Step.RESTART

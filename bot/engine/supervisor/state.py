@@ -74,6 +74,14 @@ class ComponentState:
     held: bool = False  # stopped on purpose (stop, keep stopped): no automatic restarts
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)  # one control at a time
 
+    @classmethod
+    def of(cls, settings: ComponentSettings) -> ComponentState:
+        """A component not started yet, with a crash-loop window of its settings."""
+        return cls(
+            settings=settings,
+            exits=ExitWindow(settings.crash_loop.exits, settings.crash_loop.window),
+        )
+
     @property
     def name(self) -> str:
         return self.settings.name
