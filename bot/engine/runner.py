@@ -195,16 +195,18 @@ class CheckRunner:
                 self.committed[result.check.name] = merged
 
     def _write(self, records: Sequence[RunRecord]) -> None:
-        """Write the runs, then hand each transition and repeat to alerting: one transaction,
-        so the incidents and outbox rows commit with the runs that caused them, or nothing."""
+        """Write the runs, then hand alerting each run's transitions and then its repeats,
+        run by run: one transaction, so the incidents and outbox rows commit with the runs
+        that caused them, or nothing."""
         with self.store.transaction():
-            written = write_runs(self.store, records)
+            write_runs(self.store, records)
             if self.alerting is None:
                 return
-            for transition in written.transitions:
-                self.alerting.handle(transition)
-            for observation in written.repeats:
-                self.alerting.repeat(observation)
+            for record in records:
+                for transition in record.transitions:
+                    self.alerting.handle(transition)
+                for observation in record.repeats:
+                    self.alerting.repeat(observation)
 
     def _worth_writing(
         self, previous: LatestState | None, state: LatestState, check: Check
