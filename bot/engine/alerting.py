@@ -34,13 +34,7 @@ from bot.store import incidents as rows
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation
 
-__all__ = [
-    "Alerting",
-    "IncidentClosed",
-    "IncidentNotFound",
-    "SilenceNotFound",
-    "incident_snapshot",
-]
+__all__ = ["Alerting", "incident_snapshot"]
 
 log = logging.getLogger(__name__)
 

@@ -27,14 +27,7 @@ from bot.store import proposals as store_proposals
 from bot.store.db import Store
 from bot.store.proposals import KILL_SWITCH
 
-__all__ = [
-    "KILL_SWITCH",
-    "Remediation",
-    "UnknownAction",
-    "UnknownProposal",
-    "Verification",
-    "verification_from",
-]
+__all__ = ["Remediation", "Verification", "verification_from"]
 
 log = logging.getLogger(__name__)
 
