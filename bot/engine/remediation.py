@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.policy import Facts, budget_left, decide, may_deny
 from bot.engine.remediation_runs import ActionRuns, Verification, Verifier, verification_from
+from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, Proposal, ProposalState
 from bot.store import audit
@@ -327,12 +328,6 @@ class Remediation:
     ) -> None:
         """A live reload's actions: the ``rebuild`` ones (added or changed) are made afresh,
         every other one keeps its instance; which checks they remediate, and dry-run."""
-        before = self.actions
-        self.actions = {
-            spec.name: before[spec.name]
-            if spec.name in before and spec.name not in rebuild
-            else make(spec)
-            for spec in specs
-        }
+        self.actions = reuse_or_make(self.actions, specs, rebuild=rebuild, make=make)
         self.remediations = dict(remediations)
         self.dry_run = dry_run

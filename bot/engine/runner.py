@@ -22,6 +22,7 @@ from bot import messages
 from bot.clock import Clock
 from bot.engine.context import CheckState, RunContext
 from bot.engine.proctable import ProcessTableCache
+from bot.engine.reuse import reuse_or_make
 from bot.engine.transitions import consider
 from bot.records import EventKind, Incident, LatestState, Transition
 from bot.store.db import Store
@@ -287,13 +288,7 @@ class CheckRunner:
         """A live reload's checks, in the new config's order: the ``rebuild`` ones (added or
         changed) are made afresh, every other one keeps its instance and with it its state.
         The latest state of the ``forget`` checks (removed ones) leaves memory."""
-        before = self.checks
-        self.checks = {
-            spec.name: before[spec.name]
-            if spec.name in before and spec.name not in rebuild
-            else make(spec)
-            for spec in specs
-        }
+        self.checks = reuse_or_make(self.checks, specs, rebuild=rebuild, make=make)
         for key in [k for k in self.latest if k[0] in forget]:
             del self.latest[key]
 
