@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from actions.base import Mode, Risk
@@ -252,3 +253,26 @@ class Offer:
     buttons: bool = False
     confirm: bool = False
     closing_note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BackupPlace:
+    """What backing up or restoring one selfreg needs: its files and its ``[backup]`` section.
+
+    Plain values, folders already resolved under the data folder (an absolute one stays as
+    it is): the store's backup and restore take this, never the config, so the store imports
+    nothing of how a config is read (``LoadedConfig.backup_place`` makes it).
+    """
+
+    db_path: Path
+    data_dir: Path
+    control_socket: Path
+    config_files: tuple[Path, ...]
+    folder: Path
+    """``[backup] folder``: where archives are written."""
+    keep: int
+    """``[backup] keep``: archives kept in the folder and in ``copy_to``."""
+    copy_to: Path | None
+    """``[backup] copy_to``: where each new archive is copied too; None: nowhere."""
+    on_start: bool
+    """``[backup] on_start``: back up the store before every start."""

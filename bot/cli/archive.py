@@ -100,7 +100,7 @@ def backup_list(parent_config: str | None, config_file: str | None) -> None:
     found = backup.list_backups(config.backup_place)
     click.echo(
         tables.backups_table(
-            str(backup.backup_folder(config.backup_place)),
+            str(config.backup_place.folder),
             [(b.name, b.created_at, b.size) for b in found],
         )
     )

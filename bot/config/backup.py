@@ -5,9 +5,6 @@ A module of its own like ``alerts``; ``schema`` assembles it into the whole file
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from pydantic import Field
 
 from bot.config.base import Section
@@ -42,18 +39,3 @@ class BackupSettings(Section):
         description="Also copy each new archive into this folder (a mounted share, another "
         "disk); use a folder of its own: keep prunes it too.",
     )
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class BackupPlace:
-    """What backing up or restoring one selfreg needs: its files and its ``[backup]`` section.
-
-    The store's backup and restore take this value, never the whole loaded config, so the
-    store does not depend on how a config is read (``LoadedConfig.backup_place`` makes it).
-    """
-
-    db_path: Path
-    data_dir: Path
-    control_socket: Path
-    config_files: tuple[Path, ...]
-    settings: BackupSettings

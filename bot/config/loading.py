@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from bot import messages
-from bot.config.backup import BackupPlace
 from bot.config.environment import (
     SlackConnection,
     environment_overrides,
@@ -26,6 +25,7 @@ from bot.config.environment import (
 from bot.config.problems import validate
 from bot.config.schema import Settings
 from bot.errors import MISSING, ConfigError, ConfigProblem
+from bot.records import BackupPlace
 from checks.base import CheckSpec
 
 
@@ -53,12 +53,17 @@ class LoadedConfig:
 
     @property
     def backup_place(self) -> BackupPlace:
+        """The ``[backup]`` section with its folders resolved under the data folder."""
+        backup = self.settings.backup
         return BackupPlace(
             db_path=self.db_path,
             data_dir=self.data_dir,
             control_socket=self.control_socket,
             config_files=self.files,
-            settings=self.settings.backup,
+            folder=self.data_dir / backup.folder,
+            keep=backup.keep,
+            copy_to=self.data_dir / backup.copy_to if backup.copy_to else None,
+            on_start=backup.on_start,
         )
 
     def check_specs(self) -> list[CheckSpec]:

@@ -8,9 +8,9 @@ severity (the console hears every notice). Rows are written in the caller's tran
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.records import (
     LOUD,
@@ -37,79 +37,96 @@ def incident_snapshot(incident: Incident) -> dict[str, Any]:
     return data
 
 
-class IncidentMessages:
-    """Queues an incident's messages for every channel; counts what it queued."""
+class _Row(NamedTuple):
+    """One outbox row to queue; a ``coalesce`` one only hastens a pending row of its kind."""
 
-    def __init__(
-        self, store: Store, channels: Mapping[str, Severity], now: float, update_every: float
-    ) -> None:
-        self.store = store
-        self.channels = channels
-        self.now = now
-        self.update_every = update_every
-        self.queued = 0
+    channel: str
+    kind: str
+    ref: int
+    payload: Mapping[str, Any]
+    due: float
+    coalesce: bool = False
 
-    def queue(self, incident: Incident, notices: Sequence[Notice]) -> None:
-        """Slack's message and replies, then every other channel's notices."""
-        posted_or_postable = (
-            incident.slack_ts is not None or incident.state is not IncidentState.SILENCED
-        )
-        if SLACK in self.channels and posted_or_postable:
-            self._slack(incident, notices)
-        if incident.state is IncidentState.SILENCED and incident.slack_ts is None:
-            notices = [n for n in notices if n.kind not in LOUD]  # recorded, not announced
-        for channel, floor in self.channels.items():
-            if channel == SLACK:
-                continue
-            for notice in notices:
-                if channel != "console" and (
-                    notice.kind not in LOUD
-                    or SEVERITY_ORDER.index(incident.severity) < SEVERITY_ORDER.index(floor)
-                ):
-                    continue
-                payload = {**_notice_payload(notice), "incident": incident_snapshot(incident)}
-                self._row(channel, "incident.notice", incident.id, payload, self.now)
 
-    def _slack(self, incident: Incident, notices: Sequence[Notice]) -> None:
-        now = self.now
-        if incident.digest_id is not None:
-            self._row(SLACK, "digest.sync", incident.digest_id, {}, now, coalesce=True)
-        # a change people must see goes out now; a repeat waits for the pace
-        paced = now if notices else max(now, (incident.synced_at or 0) + self.update_every)
-        self._row(SLACK, "incident.sync", incident.id, {}, paced, coalesce=True)
-        for notice in notices:
-            if notice.kind in (NoticeKind.OPENED,):
-                continue  # the message itself says it opened
-            payload = _notice_payload(notice)
-            self._row(SLACK, "incident.reply", incident.id, payload, now)
-            if notice.crosspost:
-                crosspost = {**payload, "channel": notice.crosspost}
-                self._row(SLACK, "incident.crosspost", incident.id, crosspost, now)
-
-    def _row(
-        self,
-        channel: str,
-        kind: str,
-        ref: int,
-        payload: Mapping[str, Any],
-        due: float,
-        *,
-        coalesce: bool = False,
-    ) -> None:
-        self.queued += 1
-        if coalesce and outbox.hasten_pending(
-            self.store, channel=channel, kind=kind, ref=ref, due=due
+def queue_messages(
+    store: Store,
+    channels: Mapping[str, Severity],
+    incident: Incident,
+    notices: Sequence[Notice],
+    *,
+    now: float,
+    update_every: float,
+) -> int:
+    """Queue an incident's messages for every channel, in the caller's transaction: Slack's
+    message and replies, then every other channel's notices. Returns how many rows it queued
+    (a row that hastened a pending one counts)."""
+    planned = [
+        *_slack_rows(channels, incident, notices, now, update_every),
+        *_notice_rows(channels, incident, notices, now),
+    ]
+    for row in planned:
+        if row.coalesce and outbox.hasten_pending(
+            store, channel=row.channel, kind=row.kind, ref=row.ref, due=row.due
         ):
-            return
+            continue
         outbox.enqueue(
-            self.store,
-            channel=channel,
-            kind=kind,
-            ref=ref,
-            payload=payload,
-            due=due,
-            now=self.now,
+            store,
+            channel=row.channel,
+            kind=row.kind,
+            ref=row.ref,
+            payload=row.payload,
+            due=row.due,
+            now=now,
         )
+    return len(planned)
+
+
+def _slack_rows(
+    channels: Mapping[str, Severity],
+    incident: Incident,
+    notices: Sequence[Notice],
+    now: float,
+    update_every: float,
+) -> Iterator[_Row]:
+    """Slack's one message per incident (paced for repeats), its replies and cross-posts."""
+    posted_or_postable = (
+        incident.slack_ts is not None or incident.state is not IncidentState.SILENCED
+    )
+    if SLACK not in channels or not posted_or_postable:
+        return
+    if incident.digest_id is not None:
+        yield _Row(SLACK, "digest.sync", incident.digest_id, {}, now, coalesce=True)
+    # a change people must see goes out now; a repeat waits for the pace
+    paced = now if notices else max(now, (incident.synced_at or 0) + update_every)
+    yield _Row(SLACK, "incident.sync", incident.id, {}, paced, coalesce=True)
+    for notice in notices:
+        if notice.kind in (NoticeKind.OPENED,):
+            continue  # the message itself says it opened
+        payload = _notice_payload(notice)
+        yield _Row(SLACK, "incident.reply", incident.id, payload, now)
+        if notice.crosspost:
+            crosspost = {**payload, "channel": notice.crosspost}
+            yield _Row(SLACK, "incident.crosspost", incident.id, crosspost, now)
+
+
+def _notice_rows(
+    channels: Mapping[str, Severity], incident: Incident, notices: Sequence[Notice], now: float
+) -> Iterator[_Row]:
+    """Every other channel's notices: the loud ones at or above its floor (the console hears
+    every notice); a silenced incident not yet posted is recorded, not announced."""
+    if incident.state is IncidentState.SILENCED and incident.slack_ts is None:
+        notices = [n for n in notices if n.kind not in LOUD]
+    for channel, floor in channels.items():
+        if channel == SLACK:
+            continue
+        for notice in notices:
+            if channel != "console" and (
+                notice.kind not in LOUD
+                or SEVERITY_ORDER.index(incident.severity) < SEVERITY_ORDER.index(floor)
+            ):
+                continue
+            payload = {**_notice_payload(notice), "incident": incident_snapshot(incident)}
+            yield _Row(channel, "incident.notice", incident.id, payload, now)
 
 
 def _notice_payload(notice: Notice) -> dict[str, Any]:

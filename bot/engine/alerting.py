@@ -17,7 +17,7 @@ from bot import messages
 from bot.clock import Clock
 from bot.config.alerts import AlertsSettings
 from bot.engine import incidents as life
-from bot.engine.alert_messages import SLACK, IncidentMessages, incident_snapshot
+from bot.engine.alert_messages import SLACK, incident_snapshot, queue_messages
 from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
@@ -34,13 +34,7 @@ from bot.store import incidents as rows
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation
 
-__all__ = [
-    "Alerting",
-    "IncidentClosed",
-    "IncidentNotFound",
-    "SilenceNotFound",
-    "incident_snapshot",
-]
+__all__ = ["Alerting", "incident_snapshot"]
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +69,8 @@ class Alerting:
 
         Called inside the caller's transaction (the runner's, with the runs that caused it);
         opens one of its own otherwise. A recovery resolves the open incident; a failing
-        transition updates the open incident, or opens one (reopening a rule incident
-        resolved within the cooldown; every predicted episode is a new incident)."""
+        transition updates the open incident, or opens one (reopening a rule or crash-loop
+        incident resolved within the cooldown; every predicted episode is a new incident)."""
         with self.store.transaction():
             current = rows.latest_for(self.store, transition.fingerprint)
             if transition.is_recovery:
@@ -347,11 +341,15 @@ class Alerting:
     def _apply(self, incident: Incident, notices: Sequence[Notice]) -> Incident:
         """Save the incident and queue its messages, in the caller's transaction."""
         incident = rows.save_incident(self.store, incident)
-        queue = IncidentMessages(
-            self.store, self.channels, self.clock.now(), self.policy.update_every
+        queued = queue_messages(
+            self.store,
+            self.channels,
+            incident,
+            notices,
+            now=self.clock.now(),
+            update_every=self.policy.update_every,
         )
-        queue.queue(incident, notices)
-        if queue.queued:
+        if queued:
             self.on_queued()
         return incident
 

@@ -14,7 +14,7 @@ from actions.base import Action, Mode, Risk
 from bot import messages
 from bot.engine.policy import Facts, budget_left, show_buttons
 from bot.records import Offer
-from bot.store.proposals import ActionUse, IncidentProposals
+from bot.store.proposals import IncidentProposals
 
 
 def budget_windows(actions: Mapping[str, Action]) -> dict[str, float]:
@@ -31,7 +31,7 @@ def offers_for(stored: IncidentProposals, actions: Mapping[str, Action], now: fl
         if action is None or proposal.mode is Mode.SHADOW:
             continue
         spec = action.spec
-        use = stored.use.get(proposal.action, ActionUse(runs_in_window=0, last_run_at=None))
+        use = stored.use[proposal.action]
         facts = Facts(
             now=now,
             runs_in_window=use.runs_in_window,

@@ -1,11 +1,10 @@
-"""Steps 6 to 9: propose, decide, act, verify, close.
+"""Steps 6 and 7: propose, and decide.
 
 A rule incident whose check names remediations gets one proposal per action. ``auto`` runs
 at once (low risk only), ``approve`` waits for the buttons, ``suggest`` is shown as advice,
 ``shadow`` only records what it would have done. Every decision passes ``policy.decide``;
-every proposal, decision, run and verification is an audit row. A run is verified by
-re-running the triggering check after the action's settle time: verified resolves the
-incident through the normal flow; not effective counts against the budget and escalates.
+every proposal and decision is an audit row. A proposal the gate lets run is handed to
+``remediation_runs.ActionRuns``, which runs the action, verifies it and closes it.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.policy import Facts, budget_left, decide, may_deny
 from bot.engine.remediation_runs import ActionRuns, Verification, Verifier, verification_from
+from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, Proposal, ProposalState
 from bot.store import audit
@@ -28,14 +28,7 @@ from bot.store import proposals as store_proposals
 from bot.store.db import Store
 from bot.store.proposals import KILL_SWITCH
 
-__all__ = [
-    "KILL_SWITCH",
-    "Remediation",
-    "UnknownAction",
-    "UnknownProposal",
-    "Verification",
-    "verification_from",
-]
+__all__ = ["Remediation", "Verification", "verification_from"]
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +57,16 @@ class Remediation:
         self.actions = dict(actions)
         self.remediations = dict(remediations)
         self.alerting = alerting
-        self.context = context
-        self.verify = verify
         self.groups_of = groups_of
         self.dry_run = dry_run
         self._tasks: set[asyncio.Task[None]] = set()
         self._runs = ActionRuns(
-            store=store, clock=clock, alerting=alerting, context=context, verify=verify
+            store=store,
+            clock=clock,
+            alerting=alerting,
+            context=context,
+            verify=verify,
+            tell=self._tell,
         )
 
     # ---- from alerting, inside its transaction -------------------------------------------
@@ -115,8 +111,8 @@ class Remediation:
                 self._later(self.approve(proposal.id, "selfreg", trusted=True))
 
     # ---- people (Slack, CLI) and selfreg itself -------------------------------------------
-    async def facts(self, proposal: Proposal, actor: str, trusted: bool) -> Facts:
-        spec = self._action(proposal.action).spec
+    async def facts(self, proposal: Proposal, spec: ActionSpec, actor: str, trusted: bool) -> Facts:
+        """What the gate weighs about a proposal's action (``spec``) and the one asking."""
         now = self.clock.now()
         return Facts(
             now=now,
@@ -132,8 +128,9 @@ class Remediation:
     async def approve(self, proposal_id: int, actor: str, *, trusted: bool = False) -> Decision:
         """One approval; runs the action when the gate says so. First valid click wins."""
         proposal = self._proposal(proposal_id)
-        spec = self._action(proposal.action).spec
-        decision = decide(proposal, spec, actor, await self.facts(proposal, actor, trusted))
+        action = self._action(proposal.action)
+        facts = await self.facts(proposal, action.spec, actor, trusted)
+        decision = decide(proposal, action.spec, actor, facts)
         now = self.clock.now()
         with self.store.transaction():
             audit.append(
@@ -171,7 +168,7 @@ class Remediation:
             if claimed is None:
                 return Decision(allowed=False, reason=messages.refusal_used(proposal.id, "taken"))
             self._tell(claimed, decision.reason)
-        self._later(self._runs.run(claimed, self._action(claimed.action), actor, self.dry_run))
+        self._later(self._runs.run(claimed, action, actor, self.dry_run))
         return decision
 
     async def deny(
@@ -179,7 +176,7 @@ class Remediation:
     ) -> Decision:
         proposal = self._proposal(proposal_id)
         spec = self._action(proposal.action).spec
-        decision = may_deny(proposal, spec, actor, await self.facts(proposal, actor, trusted))
+        decision = may_deny(proposal, spec, actor, await self.facts(proposal, spec, actor, trusted))
         now = self.clock.now()
         with self.store.transaction():
             audit.append(
@@ -331,12 +328,6 @@ class Remediation:
     ) -> None:
         """A live reload's actions: the ``rebuild`` ones (added or changed) are made afresh,
         every other one keeps its instance; which checks they remediate, and dry-run."""
-        before = self.actions
-        self.actions = {
-            spec.name: before[spec.name]
-            if spec.name in before and spec.name not in rebuild
-            else make(spec)
-            for spec in specs
-        }
+        self.actions = reuse_or_make(self.actions, specs, rebuild=rebuild, make=make)
         self.remediations = dict(remediations)
         self.dry_run = dry_run

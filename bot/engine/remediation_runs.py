@@ -35,6 +35,8 @@ class Verification:
 
 
 Verifier = Callable[[str], Awaitable[Verification]]
+Tell = Callable[[Proposal, str], None]
+"""Say something in the thread of a proposal's incident (``Remediation._tell``)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,12 +83,14 @@ class ActionRuns:
         alerting: Alerting,
         context: ActionContext,
         verify: Verifier,
+        tell: Tell,
     ) -> None:
         self.store = store
         self.clock = clock
         self.alerting = alerting
         self.context = context
         self.verify = verify
+        self._tell = tell
 
     async def run(self, proposal: Proposal, action: Action, actor: str, dry: bool) -> None:
         """Record the start, execute, record the end, then verify a real success."""
@@ -212,7 +216,3 @@ class ActionRuns:
                 audit.append(
                     self.store, now, "shadow.confirmed", actor, f"proposal:{shadow.id}", detail
                 )
-
-    def _tell(self, proposal: Proposal, text: str) -> None:
-        if proposal.incident_id is not None:
-            self.alerting.reply(proposal.incident_id, text)

@@ -22,6 +22,7 @@ from bot import messages
 from bot.clock import Clock
 from bot.engine.context import CheckState, RunContext
 from bot.engine.proctable import ProcessTableCache
+from bot.engine.reuse import reuse_or_make
 from bot.engine.transitions import consider
 from bot.records import EventKind, Incident, LatestState, Transition
 from bot.store.db import Store
@@ -195,16 +196,18 @@ class CheckRunner:
                 self.committed[result.check.name] = merged
 
     def _write(self, records: Sequence[RunRecord]) -> None:
-        """Write the runs, then hand each transition and repeat to alerting: one transaction,
-        so the incidents and outbox rows commit with the runs that caused them, or nothing."""
+        """Write the runs, then hand alerting each run's transitions and then its repeats,
+        run by run: one transaction, so the incidents and outbox rows commit with the runs
+        that caused them, or nothing."""
         with self.store.transaction():
-            written = write_runs(self.store, records)
+            write_runs(self.store, records)
             if self.alerting is None:
                 return
-            for transition in written.transitions:
-                self.alerting.handle(transition)
-            for observation in written.repeats:
-                self.alerting.repeat(observation)
+            for record in records:
+                for transition in record.transitions:
+                    self.alerting.handle(transition)
+                for observation in record.repeats:
+                    self.alerting.repeat(observation)
 
     def _worth_writing(
         self, previous: LatestState | None, state: LatestState, check: Check
@@ -285,13 +288,7 @@ class CheckRunner:
         """A live reload's checks, in the new config's order: the ``rebuild`` ones (added or
         changed) are made afresh, every other one keeps its instance and with it its state.
         The latest state of the ``forget`` checks (removed ones) leaves memory."""
-        before = self.checks
-        self.checks = {
-            spec.name: before[spec.name]
-            if spec.name in before and spec.name not in rebuild
-            else make(spec)
-            for spec in specs
-        }
+        self.checks = reuse_or_make(self.checks, specs, rebuild=rebuild, make=make)
         for key in [k for k in self.latest if k[0] in forget]:
             del self.latest[key]
 

@@ -19,8 +19,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bot.config.backup import BackupPlace
-
 FORMAT = 1
 MANIFEST = "manifest.json"
 STORE_MEMBER = "selfreg.db"
@@ -32,11 +30,6 @@ STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 def stamp(at: float) -> str:
     """``20261129T101500Z``: the UTC time in archive and ``replaced-`` names."""
     return time.strftime(STAMP_FORMAT, time.gmtime(at))
-
-
-def backup_folder(place: BackupPlace) -> Path:
-    """``[backup] folder`` under the data folder (an absolute folder stays as it is)."""
-    return place.data_dir / place.settings.folder
 
 
 def archive_key(path: Path) -> tuple[str, int] | None:

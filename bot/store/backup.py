@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import __version__, messages
-from bot.config.backup import BackupPlace
 from bot.errors import BackupError
+from bot.records import BackupPlace
 from bot.store.archive import (
     CONFIG_FOLDER,
     FORMAT,
@@ -40,7 +40,6 @@ from bot.store.archive import (
     STORE_MEMBER,
     archive_key,
     archives,
-    backup_folder,
     integrity_check,
     sha256,
     stamp,
@@ -52,7 +51,6 @@ __all__ = [
     "BackupFile",
     "Restored",
     "backup_before_start",
-    "backup_folder",
     "create_backup",
     "list_backups",
     "restore_backup",
@@ -95,7 +93,7 @@ class BackupFile:
 def list_backups(place: BackupPlace, folder: Path | None = None) -> list[BackupFile]:
     """The archives in the backup folder (or ``folder``), newest first."""
     result = []
-    for path in archives(folder or backup_folder(place)):
+    for path in archives(folder or place.folder):
         key = archive_key(path)
         assert key is not None
         created = float(calendar.timegm(time.strptime(key[0], STAMP_FORMAT)))
@@ -245,12 +243,12 @@ def create_backup(
     ``[backup] copy_to``, copies the new one there. Safe while selfreg runs and writes.
     Raises ``BackupError`` naming the file and why; then no archive is left behind.
     """
-    settings, source = place.settings, place.db_path
+    source = place.db_path
     if not source.is_file():
         raise BackupError(source, messages.no_store_yet())
-    folder = to if to is not None else backup_folder(place)
+    folder = to if to is not None else place.folder
     if keep is None and to is None:
-        keep = settings.keep
+        keep = place.keep
     started = time.monotonic()
     at = time.time() if now is None else now
     try:
@@ -269,8 +267,8 @@ def create_backup(
         shutil.rmtree(work, ignore_errors=True)
     if keep is not None:
         _prune(folder, keep)
-    elsewhere = place.data_dir / settings.copy_to if to is None and settings.copy_to else None
-    copied = _copy_elsewhere(target, elsewhere, settings.keep) if elsewhere else None
+    elsewhere = place.copy_to if to is None else None
+    copied = _copy_elsewhere(target, elsewhere, place.keep) if elsewhere else None
     return Backup(
         path=target,
         created_at=at,
@@ -307,7 +305,7 @@ def backup_before_start(place: BackupPlace) -> Backup | None:
     empty; measured 3.5-4 s for 53 MB). Raises ``BackupError`` like ``create_backup``: the
     caller decides whether a failed backup stops the start.
     """
-    if not place.settings.on_start:
+    if not place.on_start:
         return None
     if not place.db_path.exists():
         return None  # the start-up step says so

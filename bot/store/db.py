@@ -26,6 +26,7 @@ class Store:
         self.path = path
         self._conn = conn
         self._series: dict[tuple[str, str, str], int] = {}
+        """Series ids already known, by (check, subject, metric): ``samples.series_id``'s."""
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -47,21 +48,6 @@ class Store:
             "INSERT INTO events (at, kind, subject, detail) VALUES (?, ?, ?, ?)",
             (at, kind, subject, json.dumps(detail, default=str)),
         )
-
-    def series_id(self, check: str, subject: str, metric: str) -> int:
-        """The id of a metric series, created on first use and cached."""
-        key = (check, subject, metric)
-        if (found := self._series.get(key)) is not None:
-            return found
-        row = self._conn.execute(
-            'SELECT id FROM series WHERE "check" = ? AND subject = ? AND metric = ?', key
-        ).fetchone()
-        if row is None:
-            row = self._conn.execute(
-                'INSERT INTO series ("check", subject, metric) VALUES (?, ?, ?) RETURNING id', key
-            ).fetchone()
-        self._series[key] = row[0]
-        return row[0]
 
     def trace(self, callback: Callable[[str], object] | None) -> None:
         """Hand every statement the writer connection runs to ``callback`` (None: stop);

@@ -1,7 +1,8 @@
 """The events table, read back: how the previous run ended, what happened since an event.
 
 Rows are appended with ``Store.record_event`` (every state change and internal event gets
-one); these are the reads the engine and the CLI make of them.
+one); these are the reads the engine and the CLI make of them. Pruning old rows is
+``retention``'s.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def since(store: Store, kind: str, after_id: int) -> list[tuple[str, dict[str, A
             (kind, after_id),
         )
     ]
+
+
+def last_event_times(store: Store, kind: str) -> dict[str, float]:
+    """When each subject last had an event of ``kind`` (the predictor's last fit per model)."""
+    return {
+        row[0]: row[1]
+        for row in store._conn.execute(
+            "SELECT subject, max(at) FROM events WHERE kind = ? GROUP BY subject", (kind,)
+        )
+    }
 
 
 def last_backup_at(store: Store) -> float | None:

@@ -171,3 +171,15 @@ def in_digest(store: Store, digest_id: int) -> list[Incident]:
         "SELECT * FROM incidents WHERE digest_id = ? ORDER BY id", (digest_id,)
     ).fetchall()
     return [incident_from_row(r) for r in rows]
+
+
+def rule_incident_spans(store: Store, check: str) -> list[tuple[float, float | None]]:
+    """(opened, resolved) of the check's rule incidents: the failures a risk model learns.
+    Prediction incidents never count."""
+    return [
+        (r[0], r[1])
+        for r in store._conn.execute(
+            'SELECT opened_at, resolved_at FROM incidents WHERE "check" = ? AND kind = ?',
+            (check, IncidentKind.RULE.value),
+        )
+    ]

@@ -1,7 +1,10 @@
-"""Writing one interval's results in one transaction, and reading them back at start.
+"""Writing one interval's results in one transaction.
 
 What one run changes (latest state, metric samples, the check's own state such as log
-offsets, transitions with their outbox rows and event rows) commits together or not at all.
+offsets, transition rows and their event rows) commits together or not at all. Incidents and
+outbox rows are not written here: the caller hands the runs' transitions and repeats to
+alerting inside the same transaction (``CheckRunner.record``). Reading back at start is
+``bot.store.state``.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from typing import Any
 from bot.records import EventKind, LatestState, Transition
 from bot.store.db import Store
 from bot.store.samples import add_samples
-from bot.store.state import load_check_state, load_latest, save_check_state, save_latest
+from bot.store.state import save_check_state, save_latest
 from checks.base import Observation
 
-__all__ = ["RunRecord", "Written", "load_check_state", "load_latest", "write_runs"]
+__all__ = ["RunRecord", "write_runs"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,19 +35,9 @@ class RunRecord:
     state_writes: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Written:
-    """What ``write_runs`` wrote that alerting must hear of, in the order it was written."""
-
-    transitions: tuple[Transition, ...] = ()
-    repeats: tuple[Observation, ...] = ()
-
-
-def write_runs(store: Store, runs: Iterable[RunRecord]) -> Written:
-    """Write runs in one transaction (the caller's, if one is open); return the transitions
-    and repeats written, for the caller to hand to alerting in the same transaction."""
-    transitions: list[Transition] = []
-    repeats: list[Observation] = []
+def write_runs(store: Store, runs: Iterable[RunRecord]) -> None:
+    """Write runs in one transaction (the caller's, if one is open). Their transitions and
+    repeats are the caller's to hand to alerting, run by run, in the same transaction."""
     with store.transaction():
         states: list[LatestState] = []
         observations: list[Observation] = []
@@ -55,11 +48,8 @@ def write_runs(store: Store, runs: Iterable[RunRecord]) -> Written:
                 save_check_state(store, run.check, run.state_writes)
             for transition in run.transitions:
                 _record_transition(store, transition)
-                transitions.append(transition)
-            repeats.extend(run.repeats)
         save_latest(store, states)
         add_samples(store, observations)
-    return Written(transitions=tuple(transitions), repeats=tuple(repeats))
 
 
 def _record_transition(store: Store, transition: Transition) -> None:

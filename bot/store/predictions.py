@@ -5,18 +5,17 @@ crossing inside the horizon, a risk over its threshold): scores under the thresh
 memory, so a quiet fleet writes nothing here. ``target`` names what a threshold belongs to:
 ``check|subject|metric`` for anomalies and forecasts, ``check|subject`` for a risk.
 
-The readers at the end give the predictors the history they are fitted and warmed on (samples,
-series, rule incidents) and when each model was last fitted.
+The history the predictors are fitted and warmed on is read where its tables are: samples and
+series in ``samples``, rule incidents in ``incidents``, the last fit of each model in ``events``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.records import IncidentKind
 from bot.store.db import Store
 
 USEFUL = "useful"
@@ -137,56 +136,3 @@ def save_threshold(store: Store, raised: RaisedThreshold) -> None:
         "level = excluded.level, value = excluded.value, raised_at = excluded.raised_at",
         (raised.kind, raised.target, raised.level, raised.value, raised.raised_at),
     )
-
-
-# ---- the history the predictors learn from ------------------------------------------------
-def last_event_times(store: Store, kind: str) -> dict[str, float]:
-    """When each subject last had an event of ``kind`` (the predictor's last fit per model)."""
-    return {
-        row[0]: row[1]
-        for row in store._conn.execute(
-            "SELECT subject, max(at) FROM events WHERE kind = ? GROUP BY subject", (kind,)
-        )
-    }
-
-
-def check_samples(
-    store: Store, check: str, since: float = 0.0
-) -> Iterator[tuple[str, str, float, float]]:
-    """A check's stored samples since ``since`` as (subject, metric, at, value), oldest first."""
-    return store._conn.execute(
-        "SELECT s.subject, s.metric, m.at, m.value FROM samples m JOIN series s ON m.series = s.id "
-        'WHERE s."check" = ? AND m.at >= ? ORDER BY m.at',
-        (check, since),
-    )
-
-
-def samples_since(store: Store, since: float) -> Iterator[tuple[str, str, str, float, float]]:
-    """Every stored sample since ``since`` as (check, subject, metric, at, value), oldest first."""
-    return store._conn.execute(
-        'SELECT s."check", s.subject, s.metric, m.at, m.value FROM samples m '
-        "JOIN series s ON m.series = s.id WHERE m.at >= ? ORDER BY m.at",
-        (since,),
-    )
-
-
-def check_series(store: Store, check: str) -> list[tuple[str, str]]:
-    """The (subject, metric) pairs a check has stored samples under."""
-    return [
-        (r[0], r[1])
-        for r in store._conn.execute(
-            'SELECT subject, metric FROM series WHERE "check" = ?', (check,)
-        )
-    ]
-
-
-def rule_incident_spans(store: Store, check: str) -> list[tuple[float, float | None]]:
-    """(opened, resolved) of the check's rule incidents: the failures a risk model learns.
-    Prediction incidents never count."""
-    return [
-        (r[0], r[1])
-        for r in store._conn.execute(
-            'SELECT opened_at, resolved_at FROM incidents WHERE "check" = ? AND kind = ?',
-            (check, IncidentKind.RULE.value),
-        )
-    ]

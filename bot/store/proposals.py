@@ -71,11 +71,15 @@ def for_incident(store: Store, incident_id: int) -> list[Proposal]:
     return [_from_row(r) for r in rows]
 
 
-def open_proposals(store: Store) -> list[Proposal]:
-    rows = store._conn.execute(
+def _open_rows(store: Store) -> list[sqlite3.Row]:
+    return store._conn.execute(
         "SELECT * FROM proposals WHERE state = 'proposed' ORDER BY id"
     ).fetchall()
-    return [_from_row(r) for r in rows]
+
+
+def open_proposals(store: Store) -> list[Proposal]:
+    """Proposals waiting for a decision, oldest first."""
+    return [_from_row(r) for r in _open_rows(store)]
 
 
 def runs_since(store: Store, action: str, since: float) -> int:
@@ -147,11 +151,9 @@ def paused_by(store: Store) -> str | None:
 
 
 def pending_rows(store: Store, wanted: Sequence[str]) -> list[dict[str, Any]]:
-    """Proposals waiting for a decision as plain rows of ``fields`` (those the store has:
-    ``selfreg status`` may read a store older than some columns)."""
-    rows = store._conn.execute(
-        "SELECT * FROM proposals WHERE state = 'proposed' ORDER BY id"
-    ).fetchall()
+    """Proposals waiting for a decision as plain rows of the ``wanted`` columns (those the
+    store has: ``selfreg status`` may read a store older than some columns)."""
+    rows = _open_rows(store)
     columns = set(rows[0].keys()) if rows else set()  # a Row's `in` looks at values, not keys
     return [{k: row[k] for k in wanted if k in columns} for row in rows]
 

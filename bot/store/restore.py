@@ -26,15 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config.backup import BackupPlace
 from bot.errors import BackupError, RestoreRefused
+from bot.records import BackupPlace
 from bot.socket_probe import socket_in_use
 from bot.store.archive import (
     CONFIG_FOLDER,
     FORMAT,
     MANIFEST,
     STORE_MEMBER,
-    backup_folder,
     integrity_check,
     sha256,
     stamp,
@@ -63,7 +62,7 @@ def resolve_archive(place: BackupPlace, archive: Path) -> Path:
     """An archive path as given, or a bare name looked up in the backup folder."""
     if archive.exists() or archive.parent != Path("."):
         return archive
-    in_folder = backup_folder(place) / archive.name
+    in_folder = place.folder / archive.name
     return in_folder if in_folder.exists() else archive
 
 

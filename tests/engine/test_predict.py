@@ -23,7 +23,7 @@ from bot.engine.predict import Predictor
 from bot.engine.runner import CheckRunner, RunResult
 from bot.errors import NotAPrediction
 from bot.records import IncidentState, Severity, Transition
-from bot.store import Store, predictions
+from bot.store import Store, predictions, samples
 from bot.store import incidents as rows
 from checks.base import Observation, Status
 from checks.http import HttpCheck, HttpSpec
@@ -319,7 +319,7 @@ def record_history(rig: Rig, hours: float, seed: int = 5) -> None:
     climb ends in a rule incident every 2 hours (down 5 minutes), flat noise otherwise."""
     rnd = random.Random(seed)
     store, start = rig.store, rig.clock.now() - hours * 3600
-    series = store.series_id("api", "", "latency")
+    series = samples.series_id(store, "api", "", "latency")
     rows_, failures = [], []
     t = start
     while t < rig.clock.now() - 600:

@@ -108,6 +108,37 @@ async def test_an_interval_is_written_in_one_transaction(store, http) -> None:
     assert samples == 20
 
 
+async def test_an_interval_with_transitions_and_repeats_is_one_transaction(store, http) -> None:
+    """New failures open incidents (with their outbox rows) and an open incident gets a
+    repeat, all in the same single transaction as the interval's runs."""
+    await runner_for(store, http, script("down", behaviour="fail", interval=1)).run_interval(1)
+    checks = [
+        script("down", behaviour="fail", interval=1),
+        script("a", behaviour="fail", interval=1),
+        script("b", behaviour="fail", interval=1),
+        *(script(f"ok{i}", interval=1) for i in range(3)),
+    ]
+    runner = runner_for(store, http, *checks)
+    statements: list[str] = []
+    store.trace(statements.append)
+    await runner.run_interval(1)
+    store.trace(None)
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
+    assert [s for s in statements if s in ("COMMIT", "ROLLBACK")] == ["COMMIT"]
+    incidents = rows(store, 'SELECT "check", state, count FROM incidents ORDER BY "check"')
+    assert [tuple(r) for r in incidents] == [
+        ("a", "open", 1),
+        ("b", "open", 1),
+        ("down", "open", 2),
+    ]
+    outbox = rows(store, "SELECT channel, kind, ref FROM outbox")
+    ids = {r[0]: r[1] for r in rows(store, 'SELECT "check", id FROM incidents')}
+    assert sorted(tuple(r) for r in outbox) == sorted(
+        ("console", "incident.notice", ids[check]) for check in ("down", "a", "b")
+    ), "the open incident's notice from before, one for each new incident"
+    assert scalar(store, "SELECT count(*) FROM transitions") == 3
+
+
 async def test_a_transition_opens_an_incident_with_its_outbox_row_and_event(store, http) -> None:
     runner = runner_for(store, http, script("api", behaviour="fail", interval=1))
     await runner.run_interval(1)

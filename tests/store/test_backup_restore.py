@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bot.config import load_settings
-from bot.config.backup import BackupPlace
+from bot.records import BackupPlace
 from bot.store import open_store
 from bot.store.backup import backup_before_start, create_backup, list_backups
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env

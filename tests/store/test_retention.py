@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from bot.store import open_store
 from bot.store.migrations import MIGRATIONS
 from bot.store.retention import prune, roll_up
+from bot.store.samples import series_id
 from tests.support.db import execute, executemany, rows, scalar
 
 T0 = 1_700_000_040.0  # a whole minute
@@ -16,7 +17,7 @@ T0 = 1_700_000_040.0  # a whole minute
 
 def test_samples_roll_up_per_finished_minute_and_rerunning_changes_nothing(tmp_path: Path) -> None:
     store = open_store(tmp_path / "selfreg.db")
-    series = store.series_id("api", "", "latency")
+    series = series_id(store, "api", "", "latency")
     samples = [
         (series, T0 + offset, value)
         for offset, value in ((0, 1.0), (20, 3.0), (50, 2.0), (61, 9.0))
@@ -31,7 +32,7 @@ def test_samples_roll_up_per_finished_minute_and_rerunning_changes_nothing(tmp_p
 
 def test_prune_removes_only_what_is_past_its_window(tmp_path: Path) -> None:
     store = open_store(tmp_path / "selfreg.db")
-    series = store.series_id("api", "", "latency")
+    series = series_id(store, "api", "", "latency")
     day = 86400.0
     executemany(
         store,

@@ -10,6 +10,6 @@
 - ``report``: what the predictors know, as plain data for people.
 """
 
-from bot.engine.predict.predictor import GROUP_ROWS, Predictor, metric_limits
+from bot.engine.predict.predictor import GROUP_ROWS, Predictor
 
-__all__ = ["GROUP_ROWS", "Predictor", "metric_limits"]
+__all__ = ["GROUP_ROWS", "Predictor"]

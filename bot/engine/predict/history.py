@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from bot.store import open_store, predictions
+from bot.store import incidents, open_store, samples
 from bot.store.db import Store
 from models import anomaly, forecast
 from models.failure import FailureRisk, Sample, build_dataset, feature_names
@@ -26,7 +26,7 @@ def check_samples(store: Store, check: str, since: float = 0.0) -> list[Sample]:
     """A check's stored samples as failure-risk rows: one per time, oldest first."""
     rows: list[Sample] = []
     last_at, values = math.nan, {}
-    for subject, metric, at, value in predictions.check_samples(store, check, since):
+    for subject, metric, at, value in samples.check_samples(store, check, since):
         if at != last_at:
             values = {}
             rows.append((at, values))
@@ -44,9 +44,9 @@ def fit_risk_models(
     try:
         fitted = {}
         for check in checks:
-            samples = check_samples(store, check)
-            failures = predictions.rule_incident_spans(store, check)
-            data = build_dataset(samples, failures, horizon=horizon)
+            history = check_samples(store, check)
+            failures = incidents.rule_incident_spans(store, check)
+            data = build_dataset(history, failures, horizon=horizon)
             model = FailureRisk(horizon=horizon, threshold=threshold)
             fitted[check] = model.fit(data.X, data.y, data.feature_names, times=data.times)
         return fitted
@@ -56,7 +56,7 @@ def fit_risk_models(
 
 def stored_risk_names(store: Store, check: str) -> tuple[str, ...]:
     """The feature names a check's risk model is fitted with, from the metrics stored."""
-    series = predictions.check_series(store, check)
+    series = samples.check_series(store, check)
     return feature_names([risk_metric(subject, metric) for subject, metric in series])
 
 
@@ -64,7 +64,7 @@ def stored_intervals(store: Store, since: float) -> Iterator[tuple[float, list[t
     """Every stored sample since ``since`` grouped by time, as ``score_interval`` takes them:
     how ``selfreg models train`` replays history into a cold detector."""
     last_at, batch = math.nan, []
-    for check, subject, metric, at, value in predictions.samples_since(store, since):
+    for check, subject, metric, at, value in samples.samples_since(store, since):
         if at != last_at and batch:
             yield last_at, batch
             batch = []

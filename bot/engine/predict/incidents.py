@@ -28,7 +28,7 @@ from checks.base import Status
 class Active:
     """An open prediction incident and since when its condition has been clear."""
 
-    kind: str
+    kind: IncidentKind
     check: str
     subject: str
     metric: str
@@ -72,12 +72,13 @@ class PredictionIncidents:
         now: float,
     ) -> None:
         """A prediction over its threshold: open its incident, or refresh the open one."""
-        fingerprint = fingerprint_of(check, subject, IncidentKind(kind), metric)
+        incident_kind = IncidentKind(kind)
+        fingerprint = fingerprint_of(check, subject, incident_kind, metric)
         active = self.active.get(fingerprint)
         if active is not None:
             active.calm_since = None
             active.seen_at = now
-            if kind == "anomaly":
+            if incident_kind is IncidentKind.ANOMALY:
                 return  # one episode, one incident: the first detection said it
         else:
             self.found.append(
@@ -86,11 +87,13 @@ class PredictionIncidents:
                 )
             )
             self.active[fingerprint] = Active(
-                kind=kind, check=check, subject=subject, metric=metric, seen_at=now
+                kind=incident_kind, check=check, subject=subject, metric=metric, seen_at=now
             )
         values = {metric or kind: float(detail.get("value", score))}
         self.alerting.handle(
-            _transition(kind, check, subject, metric, Status.WARNING, summary, values, now)
+            _transition(
+                fingerprint, incident_kind, check, subject, Status.WARNING, summary, values, now
+            )
         )
 
     def calm(self, fingerprint: str, calm: bool, now: float) -> None:
@@ -124,10 +127,10 @@ class PredictionIncidents:
         active = self.active.pop(fingerprint)
         self.alerting.handle(
             _transition(
+                fingerprint,
                 active.kind,
                 active.check,
                 active.subject,
-                active.metric,
                 Status.OK,
                 summary,
                 {},
@@ -144,22 +147,21 @@ class PredictionIncidents:
 
 
 def _transition(
-    kind: str,
+    fingerprint: str,
+    kind: IncidentKind,
     check: str,
     subject: str,
-    metric: str,
     current: Status,
     summary: str,
     values: Mapping[str, float],
     at: float,
 ) -> Transition:
     """A prediction over its threshold (warning) or clear again (ok), as alerting hears it."""
-    incident_kind = IncidentKind(kind)
     return Transition(
-        fingerprint=fingerprint_of(check, subject, incident_kind, metric),
+        fingerprint=fingerprint,
         check=check,
         subject=subject,
-        kind=incident_kind,
+        kind=kind,
         previous=Status.OK if current is Status.WARNING else Status.WARNING,
         current=current,
         severity=Severity.WARNING,

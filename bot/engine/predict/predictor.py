@@ -32,7 +32,7 @@ from bot.engine.predict.report import model_rows, prediction_report
 from bot.engine.predict.state import ModelFiles, save_all
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.records import IncidentKind
-from bot.store import predictions
+from bot.store import events, predictions
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status, Threshold
 from models import anomaly
@@ -130,7 +130,7 @@ class Predictor:
                     names = stored_risk_names(self.store, check)
                     if self.files.restore(f"risk-{check}", model, names):
                         self.risks[check] = model
-        self.last_fit.update(predictions.last_event_times(self.store, RETRAINED_EVENT))
+        self.last_fit.update(events.last_event_times(self.store, RETRAINED_EVENT))
         self.incidents.load(self.clock.now())
 
     def save(self) -> None:
