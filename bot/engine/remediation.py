@@ -19,7 +19,7 @@ from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.policy import Facts, budget_left, decide, may_deny
-from bot.engine.remediation_runs import ActionRuns, Verification, Verifier, verification_from
+from bot.engine.remediation_runs import ActionRuns, Verifier
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, Proposal, ProposalState
@@ -27,8 +27,6 @@ from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
 from bot.store.proposals import KILL_SWITCH
-
-__all__ = ["Remediation", "Verification", "verification_from"]
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from bot.config import LoadedConfig
 from bot.engine.action_context import EngineActionContext, SupervisorControls
 from bot.engine.alerting import Alerting
 from bot.engine.heartbeat import Heartbeat
-from bot.engine.remediation import Remediation, Verification, verification_from
+from bot.engine.remediation import Remediation
+from bot.engine.remediation_runs import Verification, verification_from
 from bot.engine.runner import CheckRunner
 from bot.engine.supervisor import Supervisor
 from bot.notify.base import Notifier

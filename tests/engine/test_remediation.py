@@ -17,7 +17,8 @@ from bot.clock import SystemClock
 from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.offers import budget_windows, offers_for
-from bot.engine.remediation import Remediation, Verification
+from bot.engine.remediation import Remediation
+from bot.engine.remediation_runs import Verification
 from bot.engine.transitions import fingerprint
 from bot.records import Incident, IncidentKind, ProposalState, Severity, Transition
 from bot.store import Store, open_store
