@@ -1,7 +1,7 @@
 """Every ``messages.x`` that product code calls exists in the ``bot.messages`` package.
 
-The package re-exports its modules' names by hand; a sentence added to a module but not to
-``bot/messages/__init__.py`` would fail only when that line first runs.
+The package star-imports its modules; a module left out of ``bot/messages/__init__.py``, or a
+misspelt name, would otherwise fail only when that line first runs.
 """
 
 from __future__ import annotations
