@@ -12,7 +12,7 @@ from bot import messages
 from bot.cli import tables
 from bot.cli.shell import EXIT_FAILING, config_option, duration, fail, load
 from bot.errors import UserError
-from bot.store import audit, backup, open_store
+from bot.store import audit, audit_anchors, backup, open_store
 
 
 @click.group("audit")
@@ -23,20 +23,22 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @config_option
 def audit_verify(config_file: str | None) -> None:
-    """Check every audit row's digest chain; name the first tampered row; exit 2 if any."""
+    """Check the keyed chain and its anchors; name the first thing wrong; exit 2 if any."""
     config = load(config_file)
     if not config.db_path.exists():
         click.echo(messages.nothing_to_verify())
         return
+    anchors = audit_anchors.from_file(audit_anchors.anchors_path(config.db_path))
+    anchors += audit_anchors.from_backups(config.backup_place.folder)
     store = open_store(config.db_path, readonly=True)
     try:
-        count, tampered = audit.verify(store)
+        found = audit.verify(store, anchors)
     finally:
         store.close()
-    if tampered is not None:
-        click.echo(messages.audit_tampered(tampered.id, tampered.reason), err=True)
+    if found.tampered is not None:
+        click.echo(messages.audit_tampered(found.tampered.id, found.tampered.reason), err=True)
         sys.exit(EXIT_FAILING)
-    click.echo(messages.audit_intact(count))
+    click.echo(messages.audit_verified(found.rows, found.anchors, found.unkeyed))
 
 
 @audit_group.command("export")

@@ -28,6 +28,7 @@ from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
 from bot.runtime import documents, jobs
 from bot.runtime.build import build
+from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
 from bot.slack.app import check_token
 from bot.web.app import build_app, is_loopback
@@ -146,6 +147,7 @@ class Runtime:
                 EventKind.STARTED, "", self.started_at, files=[str(f) for f in self.booted.files]
             )
         self._events_since = last_event_id(store)
+        anchor_audit(store, self.started_at, "start")
         if parts.slack_client is not None and not self.slack_token_checked:
             await check_token(parts.slack_client)
         if released := parts.outbox.release_claims():
@@ -276,6 +278,7 @@ class Runtime:
             parts.predictor.save()
         with parts.store.transaction():
             parts.store.record_event(EventKind.STOPPED, "", self.clock.now())
+        anchor_audit(parts.store, self.clock.now(), "stop")
         parts.store.close()
 
     # ---- what the web server, the control socket and the start-up steps ask --------------
