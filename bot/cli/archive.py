@@ -28,8 +28,7 @@ def audit_verify(config_file: str | None) -> None:
     if not config.db_path.exists():
         click.echo(messages.nothing_to_verify())
         return
-    anchors = audit_anchors.from_file(audit_anchors.anchors_path(config.db_path))
-    anchors += audit_anchors.from_backups(config.backup_place.folder)
+    anchors = audit_anchors.gather(config.db_path, config.backup_place.folder)
     store = open_store(config.db_path, readonly=True)
     try:
         found = audit.verify(store, anchors)

@@ -6,6 +6,10 @@ also written where an intruder in the database does not reach: ``audit-anchors.j
 beside the store (a line at start, at stop, whenever the head moved since the last line
 (checked every minute) and once a day), and each backup's manifest. ``verify`` then checks
 every anchor against the rows it names.
+
+A restore puts an older store back on purpose: ``restore`` writes a line saying so, and the
+anchors written between that archive's creation and the restore (the history the operator
+chose to drop) are no longer held against the trail.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.store.archive import MANIFEST, archives
 from bot.store.db import Store
@@ -57,17 +62,32 @@ def anchor(store: Store, at: float, why: str, *, only_if_moved: bool = False) ->
         last = _last(path)
         if last is not None and last.id == found[0] and at - last.at < DAY:
             return None
-    line = json.dumps({"at": at, "id": found[0], "digest": found[1], "why": why})
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.write(fd, (line + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _append(path, {"at": at, "id": found[0], "digest": found[1], "why": why})
     return Anchor(id=found[0], digest=found[1], at=at, where=path.name)
 
 
-def from_file(path: Path) -> list[Anchor]:
+def _append(path: Path, data: dict[str, object]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, (json.dumps(data) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def mark_restored(db_path: Path, at: float, archive_created_at: float) -> None:
+    """Note that the store was put back as it was at ``archive_created_at``."""
+    _append(anchors_path(db_path), {"at": at, "restored_from": archive_created_at})
+
+
+def gather(db_path: Path, backup_folder: Path) -> list[Anchor]:
+    """Every anchor of the store at ``db_path`` that still holds after the restores noted."""
+    found = from_file(anchors_path(db_path)) + from_backups(backup_folder)
+    dropped = _restores(anchors_path(db_path))
+    return [a for a in found if not any(old < a.at <= at for old, at in dropped)]
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
     """Every readable line of an anchors file (a torn last line is skipped)."""
     try:
         text = path.read_text(errors="replace")
@@ -75,8 +95,27 @@ def from_file(path: Path) -> list[Anchor]:
         return []
     found = []
     for line in text.splitlines():
-        with contextlib.suppress(ValueError, KeyError, TypeError):
+        with contextlib.suppress(ValueError):
             data = json.loads(line)
+            if isinstance(data, dict):
+                found.append(data)
+    return found
+
+
+def _restores(path: Path) -> list[tuple[float, float]]:
+    """(archive created at, restored at) for each restore noted in the anchors file."""
+    found = []
+    for data in _lines(path):
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            found.append((float(data["restored_from"]), float(data["at"])))
+    return found
+
+
+def from_file(path: Path) -> list[Anchor]:
+    """Every anchor line of an anchors file."""
+    found = []
+    for data in _lines(path):
+        with contextlib.suppress(ValueError, KeyError, TypeError):
             found.append(
                 Anchor(
                     id=int(data["id"]),

@@ -77,6 +77,13 @@ def test_audit_verify_checks_the_anchors_of_the_backups_and_the_anchors_file(
     assert result.exit_code == 2
     assert result.stderr.startswith("audit row 4 is tampered: the anchor written ")
     assert "(the trail ends at row 3): the newest rows were removed" in result.stderr
+    archive = next((data_dir / "backups").glob("*.tar.gz"))
+    assert invoke(data_dir, "restore", str(archive), "--config", str(config)).exit_code == 0
+    result = invoke(data_dir, "audit", "verify", "--config", str(config))  # put back on purpose:
+    assert (
+        result.stdout.strip()
+        == "audit trail intact: 4 rows verified, 1 anchor outside the store agrees."
+    )
 
 
 def test_audit_export_writes_the_rows_since_the_window_as_csv(
