@@ -1,7 +1,8 @@
 """``selfreg start`` and ``selfreg stop``: selfreg in the background, found again by its pid file.
 
 ``start`` launches ``python -m bot run --detached`` in its own session (a closed terminal
-does not reach it) with its output appended to ``<data>/selfreg.log``, then follows that log
+does not reach it) with its output appended to ``<data>/selfreg.log`` (rotated at start and
+while it runs: ``bot.runtime.own_log``), then follows that log
 and repeats the start-up steps as they come, until the child says "selfreg is running" (exit
 0), exits (its start failed: exit 2), or takes longer than ``--timeout`` (it is stopped again:
 exit 2). The child writes and removes the pid file itself, as every ``selfreg run`` does.
@@ -33,11 +34,9 @@ from bot.config import LoadedConfig
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.processes import Identity, still_running
 from bot.errors import AlreadyRunning
+from bot.runtime import own_log
 from bot.store import open_store
 
-LOG_FILE = "selfreg.log"
-LOG_ROTATE_AT = 10_000_000  # bytes; checked at each start
-LOG_KEEP = 3
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 KILL_WAIT = 10.0  # after SIGKILL, how long to wait for the process to be gone
@@ -49,20 +48,7 @@ Echo = Callable[..., None]  # click.echo: (text, nl=True)
 
 
 def log_path(config: LoadedConfig) -> Path:
-    return config.data_dir / LOG_FILE
-
-
-def rotate_log(log: Path, limit: int = LOG_ROTATE_AT, keep: int = LOG_KEEP) -> None:
-    """At start, a log past ``limit`` bytes becomes ``selfreg.log.1`` (older ones shift up to
-    ``keep``), so a long-lived data folder never grows one file without bound. The running
-    process writes to its inherited file: rotation happens only here, between runs."""
-    if not log.exists() or log.stat().st_size < limit:
-        return
-    for n in range(keep - 1, 0, -1):
-        older = log.with_name(f"{log.name}.{n}")
-        if older.exists():
-            older.replace(log.with_name(f"{log.name}.{n + 1}"))
-    log.replace(log.with_name(f"{log.name}.1"))
+    return own_log.log_file(config.data_dir)
 
 
 def running_pid(config: LoadedConfig) -> int | None:
@@ -103,7 +89,7 @@ def start(
         return 2
     config.data_dir.mkdir(parents=True, exist_ok=True)
     log = log_path(config)
-    rotate_log(log)
+    own_log.rotate(log)
     argv = [sys.executable, "-m", "bot", "run", "--detached"]
     if config_file:
         argv += ["--config", config_file]

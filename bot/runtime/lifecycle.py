@@ -26,7 +26,7 @@ from bot.config import LoadedConfig
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
 from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
-from bot.runtime import documents, jobs
+from bot.runtime import documents, jobs, own_log
 from bot.runtime.build import build
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
@@ -206,6 +206,9 @@ class Runtime:
             notice = recovery_notice(parts.store, self._previous_run, self._events_since)
             parts.announcer.post(notice, "selfreg")
         self._announced_start = True
+        if detached:  # its output is selfreg.log, which only selfreg itself can keep small
+            log_file = own_log.log_file(self.booted.data_dir)
+            self._tasks.append(asyncio.create_task(own_log.keep_rotated(log_file), name="own-log"))
         files = [str(f) for f in self.booted.files]
         print(
             messages.started(files, checks, components, self.web_url, detached),
