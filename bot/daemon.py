@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import re
 import select
@@ -25,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bot import control, messages, pidfile
@@ -37,6 +38,7 @@ from bot.errors import AlreadyRunning
 from bot.runtime import own_log
 from bot.store import open_store
 
+START_LOCK = "selfreg.start.lock"
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 KILL_WAIT = 10.0  # after SIGKILL, how long to wait for the process to be gone
@@ -88,6 +90,38 @@ def start(
         echo_err(str(AlreadyRunning(str(config.control_socket))))
         return 2
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    with _start_lock(config.data_dir) as alone:
+        if not alone:
+            echo_err(messages.start_in_progress(str(config.data_dir)))
+            return 2
+        return _launch(config, config_file, echo, echo_err, timeout, interactive)
+
+
+@contextlib.contextmanager
+def _start_lock(data_dir: Path) -> Iterator[bool]:
+    """One ``selfreg start`` at a time per data folder (a kernel flock, held while it follows
+    its child): a second one at the same instant is refused instead of following the first
+    one's lines in the shared log and reporting its success as its own."""
+    fd = os.open(data_dir / START_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _launch(
+    config: LoadedConfig,
+    config_file: str | None,
+    echo: Echo,
+    echo_err: Echo,
+    timeout: float,
+    interactive: bool,
+) -> int:
     log = log_path(config)
     own_log.rotate(log)
     argv = [sys.executable, "-m", "bot", "run", "--detached"]
@@ -156,7 +190,7 @@ def _follow(
                 line = raw.decode(errors="replace")
                 progress.line()
                 echo(_painted(line) if interactive else line)
-                if READY_LINE.match(line):
+                if READY_LINE.match(line) and _runs_as(log.parent, child.pid):
                     child.returncode = 0  # it runs on, on its own: no "still running" warning
                     return 0
             if exited:
@@ -171,6 +205,12 @@ def _follow(
                 return 2
             progress.tick()
             time.sleep(FOLLOW_EVERY)
+
+
+def _runs_as(data_dir: Path, pid: int) -> bool:
+    """The data folder's pid file names ``pid``: the ready line is this child's own."""
+    found = pidfile.read(pidfile.pid_path(data_dir))
+    return found is not None and pidfile.pid_of(found) == pid
 
 
 def _painted(line: str) -> str:

@@ -194,6 +194,14 @@ def silence_not_found(silence_id: int) -> str:
     return f"there is no active silence #{silence_id}"
 
 
+def start_in_progress(data_dir: str) -> str:
+    """A ``selfreg start`` while another one is still starting selfreg in the same folder."""
+    return (
+        f"another `selfreg start` is starting selfreg with data folder {data_dir} right now: "
+        "`selfreg status` tells when it runs"
+    )
+
+
 def already_running_socket(socket_path: str) -> str:
     """A second selfreg on a data folder whose control socket answers."""
     return f"selfreg already runs with this data folder (control socket {socket_path})"
