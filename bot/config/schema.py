@@ -175,6 +175,11 @@ class Settings(Section):
             for wanted in check.remediate:
                 if wanted not in action_names:
                     problems.append(messages.remediate_unknown(check.name, wanted))
+        component_names = {c.name for c in self.components}
+        for check in self.checks:
+            component = getattr(check, "component", None)  # the tunnel kinds name their agent's
+            if component is not None and component not in component_names:
+                problems.append(messages.component_unknown(check.name, component))
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -36,6 +36,13 @@ async def http_server() -> AsyncIterator[str]:
     app.router.add_get("/error", _error)
     app.router.add_get("/slow", _slow)
     app.router.add_get("/redirect", _redirect)
+    async with serve_app(app) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served on a free port of 127.0.0.1 for the block; yields its base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
