@@ -6,8 +6,10 @@ tunnels with their public URL, protocol, forwarding address and connection / req
 counts). ``GET /api/status`` says whether the agent's session is ``online``. Then each public
 URL is fetched (``checks.tunnels``): an ngrok error code on the answer is the tunnel's summary.
 
-One observation per tunnel (subject: its name). An agent that does not answer is one
-observation for the agent (subject ""): nothing about its tunnels can be known.
+One observation per tunnel (subject: its name), plus one for the agent itself (subject ""):
+reachable, session online, at least one tunnel. An agent that does not answer, or whose session
+is not online, makes only that one (critical): one cause, one incident, and its recovery
+resolves it; the tunnels keep their last state until the agent can tell about them again.
 """
 
 from __future__ import annotations
@@ -109,23 +111,28 @@ class NgrokCheck(Check):
             return [self.observe(ctx, Status.CRITICAL, f"{exc}{note}", {"agent_up": 0.0})]
         by_name = {t.name: t for t in tunnels}
         wanted = self.spec.tunnels or list(by_name)
+        values = {"agent_up": 1.0, "tunnels": float(len(tunnels))}
+        if session != "online":
+            summary = f"ngrok agent session at {self._api} is {session!r}, not online{note}"
+            return [self.observe(ctx, Status.CRITICAL, summary, values)]
         if not wanted:
             summary = f"the ngrok agent at {self._api} reports no tunnels{note}"
-            return [self.observe(ctx, Status.CRITICAL, summary, {"agent_up": 1.0, "tunnels": 0})]
-        return [await self._one(ctx, name, by_name.get(name), session, note) for name in wanted]
+            return [self.observe(ctx, Status.CRITICAL, summary, values)]
+        agent = f"ngrok agent at {self._api} online with {len(tunnels)} tunnel(s)"
+        observations = [self.observe(ctx, Status.OK, agent, values)]
+        for name in wanted:
+            observations.append(await self._one(ctx, name, by_name.get(name), note))
+        return observations
 
     async def _one(
-        self, ctx: CheckContext, name: str, tunnel: Tunnel | None, session: str, note: str
+        self, ctx: CheckContext, name: str, tunnel: Tunnel | None, note: str
     ) -> Observation:
-        """The observation of one tunnel: present, the agent online, the public URL answering."""
+        """The observation of one tunnel: present on the agent, its public URL answering."""
         if tunnel is None:
             summary = f"tunnel {name} is not running on the ngrok agent at {self._api}{note}"
             return self.observe(ctx, Status.CRITICAL, summary, {"up": 0.0}, subject=name)
         route = f"{tunnel.public_url} -> {tunnel.addr} ({tunnel.proto})"
         values = {"up": 1.0, **tunnel.values}
-        if session != "online":
-            summary = f"ngrok agent session is {session!r}, not online; tunnel {route}{note}"
-            return self.observe(ctx, Status.CRITICAL, summary, values, subject=name)
         if not self.spec.probe.enabled:
             return self.observe(ctx, Status.OK, f"{route}{_counts(tunnel)}", values, subject=name)
         result = await fetch_public(ctx, tunnel.public_url, self.spec.probe, self._limit)

@@ -35,7 +35,8 @@ async def observe(
 
 async def test_each_tunnel_is_one_observation_fetched_end_to_end(http, agent) -> None:
     seen = await observe(http, agent)
-    assert set(seen) == {"dashboard", "ssh"}
+    assert set(seen) == {"", "dashboard", "ssh"}
+    assert seen[""].status is Status.OK and seen[""].summary.endswith("online with 2 tunnel(s)")
     dashboard = seen["dashboard"]
     assert dashboard.status is Status.OK
     assert dashboard.summary.startswith(f"{PUBLIC} -> http://127.0.0.1:")
@@ -82,14 +83,15 @@ async def test_no_tunnels_at_all_is_critical(http, agent) -> None:
     agent[0].remove("dashboard")
     agent[0].remove("ssh")
     [only] = (await observe(http, agent)).values()
-    assert only.status is Status.CRITICAL and "reports no tunnels" in only.summary
+    assert only.subject == "" and only.status is Status.CRITICAL
+    assert "reports no tunnels" in only.summary
 
 
-async def test_a_session_that_is_not_online_fails_every_tunnel(http, agent) -> None:
+async def test_a_session_that_is_not_online_is_one_critical_for_the_agent(http, agent) -> None:
     agent[0].status = "reconnecting"
-    seen = await observe(http, agent)
-    assert all(o.status is Status.CRITICAL for o in seen.values())
-    assert "session is 'reconnecting', not online" in seen["dashboard"].summary
+    [only] = (await observe(http, agent)).values()
+    assert only.subject == "" and only.status is Status.CRITICAL
+    assert "is 'reconnecting', not online" in only.summary
 
 
 async def test_an_agent_that_is_down_is_one_critical_naming_its_component(http) -> None:
@@ -123,11 +125,11 @@ async def test_an_unexpected_status_fails_the_probe_and_expect_status_accepts_it
     _, api, edge = agent
     probe = {"path": "/error", "probe_origin": edge}
     spec = NgrokSpec(kind="ngrok", name="t", api_url=api, tunnels=["dashboard"], probe=probe)
-    [failing] = await NgrokCheck(spec).run(make_context(http))
+    _, failing = await NgrokCheck(spec).run(make_context(http))
     assert failing.status is Status.CRITICAL
     assert failing.summary.startswith(f"HTTP 500 from {PUBLIC}/error; tunnel dashboard")
     accepting = spec.model_copy(
         update={"probe": spec.probe.model_copy(update={"expect_status": [500]})}
     )
-    [passing] = await NgrokCheck(accepting).run(make_context(http))
+    _, passing = await NgrokCheck(accepting).run(make_context(http))
     assert passing.status is Status.OK
