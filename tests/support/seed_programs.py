@@ -8,6 +8,7 @@ even when an assertion failed half-way.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import uuid
 from pathlib import Path
@@ -52,10 +53,8 @@ def pids_with(*words: str) -> set[int]:
 def kill_all(marker: str) -> None:
     """SIGKILL every process carrying ``marker``."""
     for pid in pids_with(marker):
-        try:
+        with contextlib.suppress(psutil.Error):
             psutil.Process(pid).kill()
-        except psutil.Error:
-            pass
 
 
 def approve_id(message: Message) -> str:
