@@ -25,7 +25,7 @@ from pydantic import Field
 
 from checks.base import Check, CheckContext, CheckSpec, Deploy, Observation, Status, Threshold
 from checks.fly_api import (
-    DEFAULT_BASE_URL,
+    FlyAccess,
     FlyApi,
     FlyError,
     FlyNotFound,
@@ -43,7 +43,7 @@ CURRENT_KEY = "release"
 _HISTORY_KEEP = 10
 
 
-class FlySpec(CheckSpec):
+class FlySpec(CheckSpec, FlyAccess):
     """An ``[[checks]]`` entry of kind ``fly``."""
 
     kind: Literal["fly"]
@@ -53,15 +53,6 @@ class FlySpec(CheckSpec):
     )
     regions: list[str] = Field(
         default_factory=list, description="Only machines in these regions; empty: every region."
-    )
-    base_url: str = Field(
-        default=DEFAULT_BASE_URL,
-        pattern=r"^https?://\S+$",
-        description="The Machines API's base URL, /v1 included.",
-    )
-    token_env: str = Field(
-        default="FLY_API_TOKEN",
-        description="The environment variable holding the Fly token (Bearer or FlyV1 form).",
     )
     health_url: str | None = Field(
         default=None,

@@ -21,12 +21,30 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_BASE_URL = "https://api.machines.dev/v1"
 LEASE_HEADER = "fly-machine-lease-nonce"
 _MACAROON_MARKS = ("fm1r_", "fm1a_", "fm2_")
 _RATE_LIMIT_TRIES = 3
 _WAIT_CAP = 60  # the /wait endpoint's own maximum, in seconds
+
+
+class FlyAccess(BaseModel):
+    """The keys every Fly entry (the check and each action) has: where the API is, and which
+    environment variable holds the token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(
+        default=DEFAULT_BASE_URL,
+        pattern=r"^https?://\S+$",
+        description="The Machines API's base URL, /v1 included.",
+    )
+    token_env: str = Field(
+        default="FLY_API_TOKEN",
+        description="The environment variable holding the Fly token (Bearer or FlyV1 form).",
+    )
 
 
 def authorization(secret: str) -> str:
@@ -218,7 +236,8 @@ class FlyApi:
                 )
                 return
             except FlyWaitTimeout:
-                continue
+                # a pause, so a server answering 408 at once is not asked in a tight loop
+                await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
         raise FlyWaitTimeout(408, f"machine {machine_id} did not reach {state}")
 
     @contextlib.asynccontextmanager

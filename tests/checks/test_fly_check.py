@@ -14,17 +14,14 @@ from checks.fly import FlyCheck, FlySpec
 from checks.fly_api import authorization
 from tests.support.check_context import commit, make_context
 from tests.support.clock import FakeClock
-from tests.support.fly_standin import APP, TOKEN, WEB, WORKER, FlyStandin
+from tests.support.fly_standin import APP, TOKEN, WEB, WORKER, FlyStandin, fly_api
 from tests.support.servers import http_server
 
 
 @pytest.fixture
 async def fly(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FlyStandin]:
-    standin = FlyStandin()
-    await standin.start()
-    monkeypatch.setenv("FLY_API_TOKEN", TOKEN)
-    yield standin
-    await standin.stop()
+    async with fly_api(monkeypatch) as standin:
+        yield standin
 
 
 def check(fly: FlyStandin, **keys: Any) -> FlyCheck:

@@ -15,21 +15,37 @@ The app is ``selfreg-bot`` with two machines: ``148ed193b95d89`` (worker, with a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import itertools
 import json
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 SAMPLES = Path(__file__).parent / "fly_samples"
 APP = "selfreg-bot"
 TOKEN = "fly-test-token"
 WORKER, WEB = "148ed193b95d89", "e784079b449483"
+
+
+@contextlib.asynccontextmanager
+async def fly_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FlyStandin]:
+    """A started stand-in with ``FLY_API_TOKEN`` set to its token; stopped afterwards."""
+    standin = FlyStandin()
+    await standin.start()
+    monkeypatch.setenv("FLY_API_TOKEN", TOKEN)
+    try:
+        yield standin
+    finally:
+        await standin.stop()
 
 
 def sample(name: str) -> Any:
@@ -255,6 +271,7 @@ class FlyStandin:
         machine_id = request.match_info["id"]
         wanted = request.query.get("state", "started")
         if machine_id in self.unready or self.machines[machine_id]["state"] != wanted:
+            await asyncio.sleep(min(0.2, float(request.query.get("timeout", "1"))))
             return web.json_response({"error": "deadline_exceeded"}, status=408)
         return web.json_response(sample("ok_true"))
 
