@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from checks.base import Check
 from checks.cloudflared import CloudflaredCheck
+from checks.fly import FlyCheck
 from checks.http import HttpCheck
 from checks.logfile import LogfileCheck
 from checks.ngrok import NgrokCheck
@@ -14,6 +15,7 @@ from checks.tcp import TcpCheck
 
 REGISTRY: dict[str, type[Check]] = {
     "cloudflared": CloudflaredCheck,
+    "fly": FlyCheck,
     "http": HttpCheck,
     "logfile": LogfileCheck,
     "ngrok": NgrokCheck,

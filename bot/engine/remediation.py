@@ -14,12 +14,12 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
-from actions.base import Action, ActionContext, ActionSpec, Mode
+from actions.base import Action, ActionSpec, Mode
 from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.policy import Facts, budget_left, decide, may_deny
-from bot.engine.remediation_runs import ActionRuns, Verifier
+from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, Proposal, ProposalState
@@ -45,7 +45,7 @@ class Remediation:
         actions: Mapping[str, Action],
         remediations: Mapping[str, list[str]],
         alerting: Alerting,
-        context: ActionContext,
+        context: RunContext,
         verify: Verifier,
         groups_of: GroupsOf,
         dry_run: bool = False,
