@@ -8,19 +8,17 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.seed_programs import (
     SEED,
     approve_id,
     fake_ngrok_argv,
-    kill_all,
-    new_marker,
+    marker,
     pids_with,
 )
+
+__all__ = ["marker"]  # a fixture
 from tests.support.servers import free_port
 from tests.support.slack_selfreg import (
     ALICE,
@@ -79,13 +77,6 @@ command = {restart}
 approvers = ["{alice}"]
 verify_after = "2s"
 """
-
-
-@pytest.fixture
-def marker() -> Iterator[str]:
-    made = new_marker()
-    yield made
-    kill_all(made)
 
 
 def ports() -> dict[str, int]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.support.slack_standin import Message
 
@@ -21,8 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "examples" / "seed"
 
 
-def new_marker() -> str:
-    return f"selfreg-test-{uuid.uuid4().hex[:12]}"
+@pytest.fixture
+def marker() -> Iterator[str]:
+    """A marker word for this test's processes; every process carrying it is killed after."""
+    made = f"selfreg-test-{uuid.uuid4().hex[:12]}"
+    yield made
+    kill_all(made)
 
 
 def fake_ngrok_argv(api: int, edge: int, upstream: int, marker: str) -> list[str]:
