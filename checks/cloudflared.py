@@ -14,6 +14,7 @@ One observation per connector, which serves one tunnel (subject: the hostname, o
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -27,6 +28,7 @@ from checks.tunnels import (
     fetch_public,
     parse_json,
     read_agent,
+    time_left,
 )
 
 HA_CONNECTIONS = "cloudflared_tunnel_ha_connections"
@@ -77,20 +79,21 @@ class CloudflaredCheck(Check):
     async def run(self, ctx: CheckContext) -> list[Observation]:
         spec, note = self.spec, component_note(self.spec.component)
         subject = spec.hostname or ""
+        ends = time.monotonic() + self._limit
         try:
-            ready_code, ready = await self._get(ctx, "/ready")
-            _, text = await self._get(ctx, "/metrics", as_text=True)
+            ready_code, ready = await self._get(ctx, "/ready", ends)
+            _, text = await self._get(ctx, "/metrics", ends, as_text=True)
             figures = _figures(text)
         except AgentUnreachable as exc:
             return [self.observe(ctx, Status.CRITICAL, f"{exc}{note}", {"up": 0.0}, subject)]
         values = {"up": 1.0, "ready_connections": float(ready.get("readyConnections", 0))}
         values.update(figures)
         problems = self._problems(ready_code, values)
-        hostname = spec.hostname or await self._quick_tunnel(ctx)
+        hostname = spec.hostname or await self._quick_tunnel(ctx, ends)
         head = f"{values.get('ha_connections', 0):.0f} of {spec.ha_connections} HA connections"
         probed = ""
         if hostname and spec.probe.enabled and values.get("ha_connections", 0) > 0:
-            result = await fetch_public(ctx, f"https://{hostname}", spec.probe, self._limit)
+            result = await fetch_public(ctx, f"https://{hostname}", spec.probe, time_left(ends))
             values.update(result.values)
             probed = f"; {result.text}"
             if result.status is not Status.OK:
@@ -124,18 +127,20 @@ class CloudflaredCheck(Check):
                     problems.append((error_status, text))
         return problems
 
-    async def _quick_tunnel(self, ctx: CheckContext) -> str:
+    async def _quick_tunnel(self, ctx: CheckContext, ends: float) -> str:
         """The quick tunnel's hostname (``/quicktunnel``); "" for a named tunnel or no answer."""
         try:
-            _, document = await self._get(ctx, "/quicktunnel")
+            _, document = await self._get(ctx, "/quicktunnel", ends)
         except AgentUnreachable:
             return ""
         return str(document.get("hostname") or "")
 
-    async def _get(self, ctx: CheckContext, route: str, *, as_text: bool = False) -> Any:
+    async def _get(
+        self, ctx: CheckContext, route: str, ends: float, *, as_text: bool = False
+    ) -> Any:
         """(HTTP status, JSON document or text) of one route of the metrics server."""
         url = self._base + route
-        status, body = await read_agent(ctx, url, SERVER, self._limit)
+        status, body = await read_agent(ctx, url, SERVER, time_left(ends))
         if status not in (200, 503):
             raise AgentUnreachable(f"{SERVER} {url} answered HTTP {status}")
         return status, body if as_text else parse_json(body, url, SERVER)

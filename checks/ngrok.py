@@ -15,6 +15,7 @@ resolves it; the tunnels keep their last state until the agent can tell about th
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ from checks.tunnels import (
     fetch_public,
     parse_json,
     read_agent,
+    time_left,
 )
 
 AGENT = "ngrok agent API"
@@ -104,9 +106,10 @@ class NgrokCheck(Check):
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
         note = component_note(self.spec.component)
+        ends = time.monotonic() + self._limit
         try:
-            session = await self._session_status(ctx)
-            tunnels = await self._tunnels(ctx)
+            session = await self._session_status(ctx, ends)
+            tunnels = await self._tunnels(ctx, ends)
         except AgentUnreachable as exc:
             return [self.observe(ctx, Status.CRITICAL, f"{exc}{note}", {"agent_up": 0.0})]
         by_name = {t.name: t for t in tunnels}
@@ -121,11 +124,11 @@ class NgrokCheck(Check):
         agent = f"ngrok agent at {self._api} online with {len(tunnels)} tunnel(s)"
         observations = [self.observe(ctx, Status.OK, agent, values)]
         for name in wanted:
-            observations.append(await self._one(ctx, name, by_name.get(name), note))
+            observations.append(await self._one(ctx, name, by_name.get(name), note, ends))
         return observations
 
     async def _one(
-        self, ctx: CheckContext, name: str, tunnel: Tunnel | None, note: str
+        self, ctx: CheckContext, name: str, tunnel: Tunnel | None, note: str, ends: float
     ) -> Observation:
         """The observation of one tunnel: present on the agent, its public URL answering."""
         if tunnel is None:
@@ -135,7 +138,7 @@ class NgrokCheck(Check):
         values = {"up": 1.0, **tunnel.values}
         if not self.spec.probe.enabled:
             return self.observe(ctx, Status.OK, f"{route}{_counts(tunnel)}", values, subject=name)
-        result = await fetch_public(ctx, tunnel.public_url, self.spec.probe, self._limit)
+        result = await fetch_public(ctx, tunnel.public_url, self.spec.probe, time_left(ends))
         values.update(result.values)
         if result.status is not Status.OK:
             summary = f"{result.text}; tunnel {name} {route}{note}"
@@ -143,23 +146,23 @@ class NgrokCheck(Check):
             summary = f"{route}: {result.text}{_counts(tunnel)}"
         return self.observe(ctx, result.status, summary, values, subject=name)
 
-    async def _session_status(self, ctx: CheckContext) -> str:
+    async def _session_status(self, ctx: CheckContext, ends: float) -> str:
         """``/api/status``'s ``status``; "online" when the agent does not serve that route."""
-        document = await self._get(ctx, "/status", missing_ok=True)
+        document = await self._get(ctx, "/status", ends, missing_ok=True)
         return str(document.get("status", "online")) if document is not None else "online"
 
-    async def _tunnels(self, ctx: CheckContext) -> list[Tunnel]:
+    async def _tunnels(self, ctx: CheckContext, ends: float) -> list[Tunnel]:
         """The agent's tunnels, from ``/api/tunnels``, else from ``/api/endpoints``."""
-        document = await self._get(ctx, "/tunnels", missing_ok=True)
+        document = await self._get(ctx, "/tunnels", ends, missing_ok=True)
         if document is not None:
             return [Tunnel.from_tunnel(t) for t in document.get("tunnels") or []]
-        document = await self._get(ctx, "/endpoints", missing_ok=False) or {}
+        document = await self._get(ctx, "/endpoints", ends, missing_ok=False) or {}
         return [Tunnel.from_endpoint(e) for e in document.get("endpoints") or []]
 
-    async def _get(self, ctx: CheckContext, route: str, *, missing_ok: bool) -> Any:
+    async def _get(self, ctx: CheckContext, route: str, ends: float, *, missing_ok: bool) -> Any:
         """One JSON document of the API; None for a 404 when ``missing_ok``."""
         url = self._api + route
-        status, body = await read_agent(ctx, url, AGENT, self._limit)
+        status, body = await read_agent(ctx, url, AGENT, time_left(ends))
         if status == 404 and missing_ok:
             return None
         if status != 200:

@@ -164,6 +164,13 @@ def _down(text: str) -> ProbeResult:
     return ProbeResult(status=Status.CRITICAL, text=text, values={"probe_up": 0.0})
 
 
+def time_left(ends: float) -> float:
+    """Seconds left until ``ends`` (a ``time.monotonic()`` value), at least 50 ms: the requests
+    of one run share 90 % of its timeout, so a slow answer ends as the endpoint's failure
+    (critical) rather than as the engine's timeout (unknown)."""
+    return max(ends - time.monotonic(), 0.05)
+
+
 class AgentUnreachable(Exception):
     """A tunnel agent's local server (ngrok's API, cloudflared's metrics) did not answer
     usefully; the text is the observation's summary."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from checks.base import Observation, Status
 from checks.ngrok import NgrokCheck, NgrokSpec
 from tests.support.check_context import make_context
 from tests.support.ngrok_standin import NgrokStandin, ngrok_standin
-from tests.support.servers import free_port, http_server
+from tests.support.servers import free_port, http_server, silent_listener
 
 PUBLIC = "https://3f2a-203-0-113-7.ngrok-free.app"
 
@@ -133,3 +134,17 @@ async def test_an_unexpected_status_fails_the_probe_and_expect_status_accepts_it
     )
     _, passing = await NgrokCheck(accepting).run(make_context(http))
     assert passing.status is Status.OK
+
+
+async def test_a_silent_public_url_is_critical_within_the_runs_timeout(http, agent) -> None:
+    _, api, _ = agent
+    with silent_listener() as sock:
+        edge = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        probe = {"path": "/ok", "probe_origin": edge}
+        spec = NgrokSpec(
+            kind="ngrok", name="t", api_url=api, tunnels=["dashboard"], probe=probe, timeout="1s"
+        )
+        # as the engine runs it: under the check's timeout, which would make it unknown
+        _, silent = await asyncio.wait_for(NgrokCheck(spec).run(make_context(http)), 1.0)
+    assert silent.status is Status.CRITICAL
+    assert silent.summary.startswith(f"no answer from {PUBLIC}/ok within")
