@@ -5,7 +5,8 @@ only in the verb they POST and the state they wait for, so one class, ``FlyMachi
 runs all three; each kind keeps its own module, which declares its ``Spec`` and its verb.
 
 The machine is the entry's ``machine`` when set, else the one the incident's subject names
-(the fly check's subjects are ``"<machine id> (<region>)"``). A run takes the machine's lease,
+(the fly check's subjects are ``"<machine id> (<region>)"``). A restart of a stopped machine
+starts it. A run takes the machine's lease,
 POSTs the verb with the lease nonce, releases the lease, then waits for the state through the
 API's wait endpoint; the engine's verification then re-runs the check.
 """
@@ -19,7 +20,7 @@ from pydantic import Field
 from actions.base import ActionContext, ActionResult
 from actions.fly_common import FlyAction, FlyActionSpec, FlyRefused
 from checks.fly_api import FlyApi
-from checks.fly_machines import machine_id_of
+from checks.fly_machines import STOPPED, machine_id_of
 
 MachineVerb = Literal["restart", "start", "stop"]
 REACHES: dict[MachineVerb, str] = {"restart": "started", "start": "started", "stop": "stopped"}
@@ -64,8 +65,11 @@ class FlyMachineAction(FlyAction):
         return await self._act(api, machine_id)
 
     async def _act(self, api: FlyApi, machine_id: str) -> ActionResult:
-        spec, verb = self.spec, self.verb
+        spec = self.spec
         before = await api.machine(machine_id)
+        verb = self.verb
+        if verb == "restart" and before.get("state") in STOPPED:
+            verb = "start"  # a stopped machine is restarted by starting it
         async with api.lease(machine_id, f"selfreg: {verb}", int(spec.lease_ttl)) as nonce:
             await api.post(machine_id, verb, nonce)
         state = REACHES[verb]
