@@ -24,3 +24,13 @@ def after_deploy(version: str, after: float) -> str:
 def roll_back_to(version: str) -> str:
     """The rollback offer's label on such an incident."""
     return f"roll back to {version}"
+
+
+def deploy_affects_unknown(check: str, name: str) -> str:
+    """A config problem: ``deploy_affects`` names no check."""
+    return f'checks "{check}": deploy_affects names "{name}", which is not a [[checks]] entry'
+
+
+def rollback_check_unknown(action: str, check: str) -> str:
+    """A config problem: a rollback's ``check`` is not a fly check."""
+    return f'actions "{action}": check "{check}" is not a [[checks]] entry of kind "fly"'
