@@ -59,7 +59,7 @@ class FlySpec(CheckSpec, FlyAccess):
         pattern=r"^https?://\S+$",
         description="The app's health endpoint, fetched each run for its response time.",
     )
-    response_ms: DurationThreshold = Field(
+    response_time: DurationThreshold = Field(
         default_factory=DurationThreshold, description="Limits on health_url's response time."
     )
     min_started: int = Field(
@@ -200,7 +200,7 @@ class FlyCheck(Check):
         except aiohttp.ClientError as exc:
             return Status.CRITICAL, f"health: {type(exc).__name__}", None
         elapsed = time.perf_counter() - started
-        timing = spec.response_ms.status(elapsed)
+        timing = spec.response_time.status(elapsed)
         status = timing if 200 <= code < 300 else Status.CRITICAL
         return status, f"health HTTP {code} in {describe_ms(elapsed)}", elapsed
 

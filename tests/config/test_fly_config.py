@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,21 @@ def test_names_a_fly_entry_points_at_must_exist(tmp_path: Path) -> None:
         'actions "runner-rollback": check "runner-port" is not a [[checks]] entry of kind "fly"'
         in text
     )
+
+
+def test_the_readme_fly_examples_are_one_valid_config(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Fly.io apps", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```toml\n(.*?)```", section, flags=re.DOTALL)
+    path = tmp_path / "selfreg.toml"
+    health = '[[checks]]\nkind = "http"\nname = "runner-health"\nurl = "https://x.example/"\n'
+    path.write_text("\n".join([*blocks, health]))
+    settings = load_settings(str(path), {}).settings
+    kinds = {a.kind for a in settings.actions}
+    assert kinds == {
+        "fly_restart_machine",
+        "fly_start_machine",
+        "fly_scale_vm",
+        "fly_scale_count",
+        "fly_rollback",
+    }
