@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import replace
 from typing import Any, Literal
 
 import aiohttp
@@ -182,9 +183,7 @@ class FlyCheck(Check):
             values.update(health.values)
         deploy = self._track_release(ctx, machines, version)
         observation = self.observe(ctx, status, f"{spec.app}: " + "; ".join(parts), values)
-        if deploy is None:
-            return observation
-        return Observation(**{**_fields(observation), "deploy": deploy})
+        return observation if deploy is None else replace(observation, deploy=deploy)
 
     def _track_release(
         self, ctx: CheckContext, machines: list[Machine], version: str
@@ -235,7 +234,3 @@ def _remember(ctx: CheckContext, machines: list[Machine], version: str) -> None:
         }
     )
     ctx.state.set(HISTORY_KEY, history[-_HISTORY_KEEP:])
-
-
-def _fields(observation: Observation) -> dict[str, Any]:
-    return {name: getattr(observation, name) for name in Observation.__dataclass_fields__}
