@@ -16,8 +16,8 @@ last few versions and their images) is kept too: the ``fly_rollback`` action rea
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any, Literal
 
 import aiohttp
@@ -32,9 +32,10 @@ from checks.fly_api import (
     FlyRateLimited,
     FlyUnauthorized,
 )
+from checks.fly_health import fetch_health
 from checks.fly_machines import GONE, Machine, parse
 from checks.fly_status import judge_machine, machine_values
-from checks.thresholds import DurationThreshold, describe_ms
+from checks.thresholds import DurationThreshold
 from common.units import Duration, format_duration
 
 HISTORY_KEY = "releases"
@@ -59,8 +60,13 @@ class FlySpec(CheckSpec, FlyAccess):
         pattern=r"^https?://\S+$",
         description="The app's health endpoint, fetched each run for its response time.",
     )
-    response_ms: DurationThreshold = Field(
+    response_time: DurationThreshold = Field(
         default_factory=DurationThreshold, description="Limits on health_url's response time."
+    )
+    health_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="Numbers to record from health_url's JSON body: value name = dotted path "
+        "(e.g. memory_mb = 'memory.rss_mb').",
     )
     min_started: int = Field(
         default=1, ge=0, description="Fewer started machines than this: the app is critical."
@@ -169,40 +175,15 @@ class FlyCheck(Check):
         if version:
             parts.append(f"release {version}")
         if spec.health_url:
-            health_status, health_text, elapsed = await self._health(ctx)
-            status = Status.worst([status, health_status])
-            parts.append(health_text)
-            if elapsed is not None:
-                values["response_ms"] = elapsed * 1000
+            health = await fetch_health(
+                ctx.http, spec.health_url, self._timeout(), spec.response_time, spec.health_fields
+            )
+            status = Status.worst([status, health.status])
+            parts.append(health.text)
+            values.update(health.values)
         deploy = self._track_release(ctx, machines, version)
         observation = self.observe(ctx, status, f"{spec.app}: " + "; ".join(parts), values)
-        if deploy is None:
-            return observation
-        return Observation(**{**_fields(observation), "deploy": deploy})
-
-    async def _health(self, ctx: CheckContext) -> tuple[Status, str, float | None]:
-        """GET ``health_url``: (status, words, seconds) from its answer and response time."""
-        spec = self.spec
-        url = spec.health_url or ""
-        started = time.perf_counter()
-        try:
-            async with ctx.http.get(
-                url, timeout=aiohttp.ClientTimeout(total=self._timeout()), allow_redirects=False
-            ) as response:
-                await response.read()
-                code = response.status
-        except TimeoutError:
-            return (
-                Status.CRITICAL,
-                f"health: no answer within {format_duration(self._timeout())}",
-                None,
-            )
-        except aiohttp.ClientError as exc:
-            return Status.CRITICAL, f"health: {type(exc).__name__}", None
-        elapsed = time.perf_counter() - started
-        timing = spec.response_ms.status(elapsed)
-        status = timing if 200 <= code < 300 else Status.CRITICAL
-        return status, f"health HTTP {code} in {describe_ms(elapsed)}", elapsed
+        return observation if deploy is None else replace(observation, deploy=deploy)
 
     def _track_release(
         self, ctx: CheckContext, machines: list[Machine], version: str
@@ -253,7 +234,3 @@ def _remember(ctx: CheckContext, machines: list[Machine], version: str) -> None:
         }
     )
     ctx.state.set(HISTORY_KEY, history[-_HISTORY_KEEP:])
-
-
-def _fields(observation: Observation) -> dict[str, Any]:
-    return {name: getattr(observation, name) for name in Observation.__dataclass_fields__}

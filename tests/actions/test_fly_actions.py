@@ -90,13 +90,24 @@ async def test_a_wait_that_times_out_says_so(fly: FlyStandin, ctx: RealActionCon
 async def test_a_refused_token_and_a_missing_machine_are_clear(
     fly: FlyStandin, ctx: RealActionContext
 ) -> None:
+    action = FlyStopMachine(FlyStopMachineSpec(kind="fly_stop_machine", **keys(fly)))
+    result = await action.execute(ctx, dry_run=False)  # the app's incident: no machine named
+    assert not result.ok and result.summary.startswith("no machine to stop")
     action = FlyRestartMachine(FlyRestartMachineSpec(kind="fly_restart_machine", **keys(fly)))
-    result = await action.execute(ctx, dry_run=False)  # a run that names no incident
-    assert not result.ok and result.summary.startswith("no machine to restart")
     fly.refuse_token()
     result = await action.execute(ctx.for_subject(f"{WEB} (ams)"), dry_run=False)
     assert result.summary == f"Fly rejected FLY_API_TOKEN for app {APP} (HTTP 401)"
     assert TOKEN not in result.summary
+
+
+async def test_on_the_apps_own_incident_a_restart_takes_every_idle_machine(
+    fly: FlyStandin, ctx: RealActionContext
+) -> None:
+    fly.crash(WORKER)
+    action = FlyRestartMachine(FlyRestartMachineSpec(kind="fly_restart_machine", **keys(fly)))
+    result = await action.execute(ctx.for_subject(""), dry_run=False)
+    assert result.summary == f"started Fly machine {WORKER} of {APP} (was stopped, now started)"
+    assert not [r for r in fly.requests if r.path.endswith(f"{WEB}/restart")]
 
 
 async def test_dry_run_changes_nothing(fly: FlyStandin, ctx: RealActionContext) -> None:

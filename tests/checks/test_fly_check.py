@@ -163,15 +163,28 @@ async def test_a_deploy_is_reported_once_and_the_first_sighting_is_not_one(
     assert seen[""].deploy is None
 
 
-async def test_health_url_gives_the_response_time(
+async def test_health_url_gives_the_response_time_and_the_apps_own_numbers(
     fly: FlyStandin, http: aiohttp.ClientSession
 ) -> None:
+    health = fly.url.removesuffix("/v1") + "/app/health"
+    fields = {"memory_mb": "memory.rss_mb", "cpu_percent": "cpu", "absent": "no.such"}
+    seen, _ = await run(check(fly, health_url=health, health_fields=fields), http)
+    app = seen[""]
+    assert app.values["response_ms"] >= 0 and "health HTTP 200 in " in app.summary
+    assert (app.values["memory_mb"], app.values["cpu_percent"]) == (181.5, 12)
+    assert "absent" not in app.values
     async with http_server() as base:
-        seen, _ = await run(check(fly, health_url=f"{base}/ok"), http)
-        assert seen[""].values["response_ms"] >= 0
-        assert "health HTTP 200 in " in seen[""].summary
         seen, _ = await run(check(fly, health_url=f"{base}/error"), http)
-        assert seen[""].status is Status.CRITICAL
+    assert seen[""].status is Status.CRITICAL
+
+
+async def test_an_api_slower_than_the_timeout_is_unknown(
+    fly: FlyStandin, http: aiohttp.ClientSession
+) -> None:
+    fly.delay = 1.5
+    seen, _ = await run(check(fly, interval=1), http)
+    assert seen[""].status is Status.UNKNOWN
+    assert seen[""].summary == "Fly API did not answer within 900ms"
 
 
 def test_token_forms_become_the_right_scheme() -> None:

@@ -176,7 +176,9 @@ def test_a_stopped_fly_machine_is_restarted_on_approval_and_its_message_turns_gr
             lambda: "✅ RESOLVED" in block_text(emu.message(CHANNEL, message.ts)), timeout=30
         )
         assert loop.call(lambda: standin.state_of(WEB)) == "started"
-        restarts = [r for r in standin.requests if r.path.endswith(f"{WEB}/restart")]
-        assert len(restarts) == 1 and restarts[0].nonce  # once, under the machine's lease
+        # a restart of a stopped machine starts it: once, under the machine's lease
+        verbs = (f"{WEB}/restart", f"{WEB}/start")
+        acted = [r for r in standin.requests if r.method == "POST" and r.path.endswith(verbs)]
+        assert len(acted) == 1 and acted[0].nonce
         assert [m.ts for m in top_level(emu)] == [message.ts]  # the only incident
         assert set(status(selfreg.url).values()) == {"ok"}

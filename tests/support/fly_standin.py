@@ -6,7 +6,8 @@ at runtime; the stand-in keeps the machines' state and changes it as the API wou
 crashes (``crash``), a health check fails (``fail_check``), a deploy happens (``deploy``), the
 token is refused (``refuse_token``), the next requests are rate-limited (``rate_limit``), a
 lease is held by someone else (``hold_lease``), a machine is stuck in ``replacing``
-(``stick``), a wait never succeeds (``never_ready``). Every request is logged in ``requests``
+(``stick``), a wait never succeeds (``never_ready``), the API answers slowly (``delay``).
+``/app/health`` stands for the app's own health endpoint (``health``: its JSON body). Every request is logged in ``requests``
 (method, path, and whether a lease nonce came with it) for the tests to assert on.
 
 The app is ``selfreg-bot`` with two machines: ``148ed193b95d89`` (worker, with a volume) and
@@ -76,6 +77,8 @@ class FlyStandin:
         self.stuck: set[str] = set()
         self.unready: set[str] = set()
         self.leases: dict[str, str] = {}
+        self.delay = 0.0
+        self.health: dict[str, Any] = {"status": "ok", "memory": {"rss_mb": 181.5}, "cpu": 12}
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -129,6 +132,7 @@ class FlyStandin:
     async def start(self) -> str:
         app = web.Application(middlewares=[self._gate])
         prefix = "/v1/apps/{app}"
+        app.router.add_get("/app/health", self._health)
         app.router.add_get(prefix, self._app)
         app.router.add_get(f"{prefix}/machines", self._list)
         app.router.add_post(f"{prefix}/machines", self._create)
@@ -152,8 +156,11 @@ class FlyStandin:
     @web.middleware
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
         """Log, rate-limit, check the token and the app before any handler."""
+        if not request.path.startswith("/v1/"):
+            return await handler(request)
         nonce = request.headers.get("fly-machine-lease-nonce")
         self.requests.append(Requested(request.method, request.path, nonce, dict(request.query)))
+        await asyncio.sleep(self.delay)
         if self.limited > 0:
             self.limited -= 1
             return web.json_response(
@@ -181,6 +188,10 @@ class FlyStandin:
         return None
 
     # ---- handlers ---------------------------------------------------------------------------
+    async def _health(self, _: web.Request) -> web.Response:
+        """The app's own health endpoint (what a check's ``health_url`` points at)."""
+        return web.json_response(self.health)
+
     async def _app(self, _: web.Request) -> web.Response:
         body = sample("app_get")
         body["name"] = self.app_name
