@@ -121,7 +121,7 @@ class NgrokCheck(Check):
         if not wanted:
             summary = f"the ngrok agent at {self._api} reports no tunnels{note}"
             return [self.observe(ctx, Status.CRITICAL, summary, values)]
-        agent = f"ngrok agent at {self._api} online with {len(tunnels)} tunnel(s)"
+        agent = f"ngrok agent at {self._api} online with {_many(len(tunnels), 'tunnel')}"
         observations = [self.observe(ctx, Status.OK, agent, values)]
         for name in wanted:
             observations.append(await self._one(ctx, name, by_name.get(name), note, ends))
@@ -175,9 +175,14 @@ def _counts(tunnel: Tunnel) -> str:
     if not tunnel.values:
         return ""
     return (
-        f"; {tunnel.values['connections']:.0f} connections, "
-        f"{tunnel.values['requests']:.0f} requests"
+        f"; {_many(tunnel.values['connections'], 'connection')}, "
+        f"{_many(tunnel.values['requests'], 'request')}"
     )
+
+
+def _many(count: float, noun: str) -> str:
+    """``1 request``, ``57 requests``."""
+    return f"{count:.0f} {noun}" + ("" if count == 1 else "s")
 
 
 def _error_text(body: str) -> str:
@@ -188,6 +193,7 @@ def _error_text(body: str) -> str:
         return body.strip()[:200]
     if not isinstance(document, dict):
         return body.strip()[:200]
-    detail = (document.get("details") or {}).get("err")
+    details = document.get("details")
+    detail = details.get("err") if isinstance(details, dict) else None
     msg = document.get("msg", "")
     return f"{msg}: {detail}" if detail else str(msg)

@@ -37,7 +37,7 @@ async def observe(
 async def test_each_tunnel_is_one_observation_fetched_end_to_end(http, agent) -> None:
     seen = await observe(http, agent)
     assert set(seen) == {"", "dashboard", "ssh"}
-    assert seen[""].status is Status.OK and seen[""].summary.endswith("online with 2 tunnel(s)")
+    assert seen[""].status is Status.OK and seen[""].summary.endswith("online with 2 tunnels")
     dashboard = seen["dashboard"]
     assert dashboard.status is Status.OK
     assert dashboard.summary.startswith(f"{PUBLIC} -> http://127.0.0.1:")
