@@ -1,8 +1,8 @@
 """examples/seed-system.toml, end to end: the example as shipped (copied with its stand-in
 programs), with an overlay that only moves its ports onto free ones and points the Fly parts at
-the Fly stand-in. Every check passes against the stand-ins; then a Fly machine stops, its
-incident proposes a restart, an approval through the Slack stand-in restarts it, and the
-message turns green."""
+the Fly stand-in. Every check passes against the stand-ins; a deploy is announced; then a Fly
+machine stops, its incident names the deploy and proposes a restart (and the rollback), an
+approval through the Slack stand-in restarts it, and the message turns green."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from tests.support.slack_selfreg import (
 __all__ = ["marker"]  # a fixture
 
 APP = "gpt-cursor-runner"
+DEPLOYED = "gpt-cursor-runner v18 deployed to sea, 2 machines (was v17)"
 
 # Only what a test must change: ports (the example's fixed ones may be taken), intervals,
 # the Fly API's address, and the marker word that lets the test find its processes.
@@ -142,7 +143,7 @@ def test_the_example_config_is_valid_as_shipped() -> None:
     assert "valid (6 checks, 4 components, 8 actions)" in done.stdout
 
 
-def test_a_stopped_fly_machine_is_restarted_on_approval_and_its_message_turns_green(
+def test_a_machine_stopped_after_a_deploy_is_restarted_on_approval_and_turns_green(
     emu, tmp_path: Path, marker: str, fly
 ) -> None:
     loop, standin = fly
@@ -164,14 +165,17 @@ def test_a_stopped_fly_machine_is_restarted_on_approval_and_its_message_turns_gr
             ),
             timeout=20,
         )
+        loop.call(lambda: standin.deploy(18))
+        emu.wait_for(lambda: deploy_notice(emu), timeout=20)
         loop.call(lambda: standin.crash(WEB))
         message = emu.wait_for(
-            lambda: next((m for m in top_level(emu) if "Approve" in block_text(m)), None),
+            lambda: next((m for m in incidents(emu) if "Approve" in block_text(m)), None),
             timeout=20,
         )
-        assert "runner-fly" in block_text(message) and WEB in block_text(message)
-        assert "restart" in block_text(message)
-        emu.click(CHANNEL, message.ts, approve_id(message), user=ALICE)
+        text = block_text(message)
+        assert "runner-fly" in text and WEB in text and "restart" in text
+        assert "after v18 was deployed" in text and "roll back to v17" in text
+        emu.click(CHANNEL, message.ts, approve_id(message, "restart"), user=ALICE)
         emu.wait_for(
             lambda: "✅ RESOLVED" in block_text(emu.message(CHANNEL, message.ts)), timeout=30
         )
@@ -180,5 +184,14 @@ def test_a_stopped_fly_machine_is_restarted_on_approval_and_its_message_turns_gr
         verbs = (f"{WEB}/restart", f"{WEB}/start")
         acted = [r for r in standin.requests if r.method == "POST" and r.path.endswith(verbs)]
         assert len(acted) == 1 and acted[0].nonce
-        assert [m.ts for m in top_level(emu)] == [message.ts]  # the only incident
+        assert [m.ts for m in incidents(emu)] == [message.ts]  # the only incident
         assert set(status(selfreg.url).values()) == {"ok"}
+
+
+def deploy_notice(emu) -> bool:
+    return any(DEPLOYED in m.text for m in top_level(emu))
+
+
+def incidents(emu) -> list:
+    """The bot's incident messages: top-level messages but the deploy notice."""
+    return [m for m in top_level(emu) if DEPLOYED not in m.text]

@@ -63,12 +63,13 @@ def kill_all(marker: str) -> None:
             psutil.Process(pid).kill()
 
 
-def approve_id(message: Message) -> str:
-    """The action id of the first Approve button on an incident message."""
+def approve_id(message: Message, label: str = "") -> str:
+    """The action id of the first Approve button on an incident message whose text holds
+    ``label`` (e.g. "restart" when a rollback is offered beside it)."""
     return next(
         e["action_id"]
         for b in message.blocks
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["action_id"].startswith("proposal.approve.")
+        if e["action_id"].startswith("proposal.approve.") and label in str(e.get("text"))
     )
