@@ -31,6 +31,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SLACK_CHANNEL": "Alert channel id or #name; overrides [slack] channel.",
     "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
     "SELFREG_HEARTBEAT_URL": "Dead-man's switch URL (e.g. healthchecks.io) selfreg GETs every minute.",
+    "FLY_API_TOKEN": "Fly.io token for the fly check and actions (Bearer or FlyV1 form; token_env may name another).",
 }
 """Every environment variable selfreg reads, with what it does."""
 

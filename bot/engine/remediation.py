@@ -14,12 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
-from actions.base import Action, ActionContext, ActionSpec, Mode
+from actions.base import Action, ActionSpec, Mode
 from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import Alerting
+from bot.engine.deploys import deploy_before, rollbacks_for
 from bot.engine.policy import Facts, budget_left, decide, may_deny
-from bot.engine.remediation_runs import ActionRuns, Verifier
+from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, Proposal, ProposalState
@@ -45,7 +46,7 @@ class Remediation:
         actions: Mapping[str, Action],
         remediations: Mapping[str, list[str]],
         alerting: Alerting,
-        context: ActionContext,
+        context: RunContext,
         verify: Verifier,
         groups_of: GroupsOf,
         dry_run: bool = False,
@@ -75,7 +76,7 @@ class Remediation:
         waits for a person like an ``approve`` one, whatever its mode."""
         now = self.clock.now()
         predicted = incident.kind.predicted
-        for name in self.remediations.get(incident.check, []):
+        for name in self._names_for(incident):
             action = self.actions.get(name)
             if action is None:
                 continue
@@ -107,6 +108,23 @@ class Remediation:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
                 self._later(self.approve(proposal.id, "selfreg", trusted=True))
+
+    def _names_for(self, incident: Incident) -> list[str]:
+        """The actions an opened incident proposes: its check's ``remediate`` list, where a
+        rollback stands only within a deploy's window, plus, within one, every action that
+        undoes deploys of the deployed app (configured or not in ``remediate``)."""
+        deploy = None
+        if not incident.kind.predicted:
+            deploy = deploy_before(self.store, incident.check, incident.last_seen_at)
+        rollbacks = rollbacks_for(deploy, self.actions) if deploy is not None else []
+        listed = [
+            name
+            for name in self.remediations.get(incident.check, [])
+            if name in rollbacks
+            or name not in self.actions
+            or self.actions[name].undoes_deploys_of() is None
+        ]
+        return [*listed, *(name for name in rollbacks if name not in listed)]
 
     # ---- people (Slack, CLI) and selfreg itself -------------------------------------------
     async def facts(self, proposal: Proposal, spec: ActionSpec, actor: str, trusted: bool) -> Facts:

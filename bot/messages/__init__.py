@@ -20,9 +20,11 @@ from bot.messages.console import *
 from bot.messages.control import *
 from bot.messages.delivery import *
 from bot.messages.errors import *
+from bot.messages.fly import *
 from bot.messages.incidents import *
 from bot.messages.logs import *
 from bot.messages.notices import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
 from bot.messages.slack import *
+from bot.messages.tunnels import *
