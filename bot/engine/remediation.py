@@ -23,7 +23,7 @@ from bot.engine.policy import Facts, budget_left, decide, may_deny
 from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
-from bot.records import Decision, Incident, Proposal, ProposalState
+from bot.records import Decision, Incident, IncidentKind, Proposal, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
@@ -114,7 +114,7 @@ class Remediation:
         rollback stands only within a deploy's window, plus, within one, every action that
         undoes deploys of the deployed app (configured or not in ``remediate``)."""
         deploy = None
-        if not incident.kind.predicted:
+        if incident.kind is IncidentKind.RULE:
             deploy = deploy_before(self.store, incident.check, incident.last_seen_at)
         rollbacks = rollbacks_for(deploy, self.actions) if deploy is not None else []
         listed = [

@@ -6,13 +6,14 @@ says so and proposes the rollback to the release before, which needs two people.
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.config import LoadedConfig, load_settings
 from bot.records import ProposalState
 from bot.runtime import Parts, build
 from bot.slack import delivery
@@ -73,9 +74,10 @@ async def fly(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FlyStandin]:
 
 
 @pytest.fixture
-async def selfreg(
+def configured(
     emu: SlackEmulator, fly: FlyStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[Selfreg, Parts]]:
+) -> tuple[LoadedConfig, FakeClock]:
+    """The config (the Fly and Slack stand-ins, a data folder) and the clock selfreg runs on."""
     monkeypatch.setattr(delivery, "PACE", 0.0)
     path = tmp_path / "selfreg.toml"
     path.write_text(CONFIG.format(app=APP, base=fly.url, alice=ALICE, bob=BOB))
@@ -87,8 +89,15 @@ async def selfreg(
         "SLACK_API_URL": emu.base_url,
         "SLACK_CHANNEL": CHANNEL,
     }
-    config = load_settings(str(path), env)
-    clock = FakeClock(time.time())
+    return load_settings(str(path), env), FakeClock(time.time())
+
+
+@pytest.fixture
+async def selfreg(
+    emu: SlackEmulator, configured: tuple[LoadedConfig, FakeClock]
+) -> AsyncIterator[tuple[Selfreg, Parts]]:
+    """selfreg as ``build`` makes it, driven through the in-process Slack helper."""
+    config, clock = configured
     parts = build(config, clock=clock, out=io.StringIO())
     assert parts.slack_client and parts.slack_notifier and parts.commands and parts.slack
     driver = Selfreg(
@@ -181,3 +190,27 @@ async def test_an_incident_after_a_deploy_says_so_and_offers_a_two_person_rollba
     await settle(driver, parts)
     assert versions(fly) == {"v17"}
     assert store_proposals.get(parts.store, rollback).state is ProposalState.VERIFIED
+
+
+async def test_a_restarted_selfreg_does_not_announce_the_release_again(
+    selfreg: tuple[Selfreg, Parts], fly: FlyStandin, configured: tuple[LoadedConfig, FakeClock]
+) -> None:
+    driver, parts = selfreg
+    await run_checks(driver)
+    fly.deploy(18)
+    await run_checks(driver)
+    parts.store.close()
+    config, clock = configured
+    again = build(config, clock=clock, out=io.StringIO())  # the check state is read back
+    try:
+        await again.runner.run_interval(5.0)
+        fly.deploy(19)
+        await again.runner.run_interval(5.0)
+        stored = read_rows(
+            again.store, "SELECT detail FROM events WHERE kind = 'release.deployed' ORDER BY id"
+        )
+    finally:
+        await again.http.close()
+        again.store.close()
+    deploys = [(d["version"], d["previous"]) for d in (json.loads(r["detail"]) for r in stored)]
+    assert deploys == [("v18", "v17"), ("v19", "v18")]  # v18 once, then only the new one

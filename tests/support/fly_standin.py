@@ -10,8 +10,8 @@ lease is held by someone else (``hold_lease``), a machine is stuck in ``replacin
 ``/app/health`` stands for the app's own health endpoint (``health``: its JSON body). Every request is logged in ``requests``
 (method, path, and whether a lease nonce came with it) for the tests to assert on.
 
-The app is ``selfreg-bot`` with two machines: ``148ed193b95d89`` (worker, with a volume) and
-``e784079b449483`` (web). Both ``Bearer`` and ``FlyV1`` tokens are accepted.
+The app is ``selfreg-bot`` (or ``app``) with two machines in ``ams`` (or ``region``):
+``148ed193b95d89`` (worker, with a volume) and ``e784079b449483`` (web). Both ``Bearer`` and ``FlyV1`` tokens are accepted.
 """
 
 from __future__ import annotations
@@ -65,10 +65,13 @@ class Requested:
 class FlyStandin:
     """The Machines API of one app; start with ``await standin.start()``."""
 
-    def __init__(self, app: str = APP, token: str = TOKEN) -> None:
+    def __init__(self, app: str = APP, token: str = TOKEN, region: str = "ams") -> None:
         self.app_name = app
         self.token = token
         self.machines: dict[str, dict[str, Any]] = {m["id"]: m for m in sample("machines_list")}
+        for machine in self.machines.values():  # the samples' machines, in the app and region
+            machine["region"] = region
+            machine["image_ref"]["repository"] = app
         self.requests: list[Requested] = []
         self.refused = False
         self.limited = 0
