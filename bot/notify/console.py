@@ -57,10 +57,14 @@ class ConsoleNotifier:
             )
         texts = [text]
         if notice in _ASKS_FOR_APPROVAL:
-            texts += [
-                messages.console_proposal(p.id, p.action, p.risk.value, p.expires_at)
+            waiting = {  # the newest per action: an older one left from before a reopening
+                p.action: p
                 for p in fixes
                 if p.state is ProposalState.PROPOSED and p.mode is Mode.APPROVE
+            }
+            texts += [
+                messages.console_proposal(p.id, p.action, p.risk.value, p.expires_at)
+                for p in waiting.values()
             ]
         what = messages.subject_label(incident["check"], incident["subject"])
         at, severity = incident["last_seen_at"], incident["severity"]

@@ -224,3 +224,20 @@ async def test_the_console_shows_the_fix_with_its_command_and_who_approved_it(
     assert re.search(
         r"Resolved after .*: api answers again · fixed by fix, approved by cli:alice$", lines[-1]
     )
+
+
+async def test_after_a_reopening_the_console_offers_only_the_newest_proposal(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    rig = Rig(store, ctx, tmp_path, channels=("console",))
+    out = io.StringIO()
+    outbox = OutboxWorker(store, {"console": ConsoleNotifier(out, store)}, SystemClock())
+    rig.open_incident()
+    rig.change(IncidentKind.RULE, Status.CRITICAL, Status.OK, "api answers again")
+    rig.change(IncidentKind.RULE, Status.OK, Status.CRITICAL, "api is down again")
+    await outbox.deliver_due()
+
+    reopened = out.getvalue().splitlines()[-2:]
+    assert reopened[0].endswith("Failing again: api is down again")
+    assert "Proposed fix #2: fix" in reopened[1]
+    assert "Proposed fix #1" not in "\n".join(reopened)
