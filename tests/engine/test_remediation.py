@@ -199,12 +199,19 @@ async def test_offers_come_from_the_stored_proposals(store: Store, ctx, tmp_path
     assert offers_for(paused, {}, now) == [], "an action no longer configured is not offered"
 
 
+def console_rig(
+    store: Store, ctx: RealActionContext, tmp_path: Path
+) -> tuple[Rig, io.StringIO, OutboxWorker]:
+    """A rig whose only channel is the console, printing into the returned buffer."""
+    out = io.StringIO()
+    outbox = OutboxWorker(store, {"console": ConsoleNotifier(out, store)}, SystemClock())
+    return Rig(store, ctx, tmp_path, channels=("console",)), out, outbox
+
+
 async def test_the_console_shows_the_fix_with_its_command_and_who_approved_it(
     store: Store, ctx, tmp_path: Path
 ) -> None:
-    rig = Rig(store, ctx, tmp_path, channels=("console",))
-    out = io.StringIO()
-    outbox = OutboxWorker(store, {"console": ConsoleNotifier(out, store)}, SystemClock())
+    rig, out, outbox = console_rig(store, ctx, tmp_path)
     rig.open_incident()
     await outbox.deliver_due()
     [proposal] = store_proposals.for_incident(store, 1)
@@ -229,9 +236,7 @@ async def test_the_console_shows_the_fix_with_its_command_and_who_approved_it(
 async def test_after_a_reopening_the_console_offers_only_the_newest_proposal(
     store: Store, ctx, tmp_path: Path
 ) -> None:
-    rig = Rig(store, ctx, tmp_path, channels=("console",))
-    out = io.StringIO()
-    outbox = OutboxWorker(store, {"console": ConsoleNotifier(out, store)}, SystemClock())
+    rig, out, outbox = console_rig(store, ctx, tmp_path)
     rig.open_incident()
     rig.change(IncidentKind.RULE, Status.CRITICAL, Status.OK, "api answers again")
     rig.change(IncidentKind.RULE, Status.OK, Status.CRITICAL, "api is down again")
