@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.base import Check
+from checks.exec import ExecCheck
 from checks.http import HttpCheck
 from checks.logfile import LogfileCheck
 from checks.process import ProcessCheck
@@ -11,6 +12,7 @@ from checks.system import SystemCheck
 from checks.tcp import TcpCheck
 
 REGISTRY: dict[str, type[Check]] = {
+    "exec": ExecCheck,
     "http": HttpCheck,
     "logfile": LogfileCheck,
     "process": ProcessCheck,
