@@ -71,13 +71,14 @@ def test_the_console_shows_the_proposal_the_escalation_and_the_approved_fix(tmp_
         done = run_cli(*command[1:], env=env, cwd=tmp_path)  # exactly what was printed
 
         assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.startswith("Approved by cli:")
+        approver = re.match(r"Approved by (\S+), running\.", done.stdout)
+        assert approver, done.stdout  # the local user, as the policy knows them (cli:<user>)
         selfreg.wait_for(r"demo-health  Ran restart demo: ", timeout=20)
-        resolved = selfreg.wait_for(
-            r"demo-health  Resolved after .* · fixed by restart-demo, approved by (cli:\S+)",
+        selfreg.wait_for(
+            r"demo-health  Resolved after .* · fixed by restart-demo, approved by "
+            + re.escape(approver.group(1)),
             timeout=20,
         )
-        assert done.stdout.startswith(f"Approved by {resolved.group(1)},")
         selfreg.wait_for(r"demo-health  Verified: HTTP 200", timeout=10)
 
 
