@@ -64,6 +64,7 @@ class ExecCheck(Check):
     def __init__(self, spec: ExecSpec) -> None:
         super().__init__(spec)
         self.spec: ExecSpec = spec
+        self._reported: set[str] = set()  # malformed performance data already logged
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
         program = self.spec.command[0]
@@ -76,7 +77,8 @@ class ExecCheck(Check):
             summary = f"{program} gave no answer within {format_duration(limit)}; killed"
             return [self.observe(ctx, Status.UNKNOWN, summary)]
         output = parse_output(out.decode("utf-8", "replace"))
-        for bad in output.malformed:
+        for bad in set(output.malformed) - self._reported:  # once each, not every run
+            self._reported.add(bad)
             ctx.logger.warning("%s: performance data not understood: %r", self.name, bad[:200])
         values = {d.label: d.value for d in output.perfdata if d.value is not None}
         summary = output.summary or _first_line(err) or f"{program} printed nothing"

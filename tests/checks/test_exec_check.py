@@ -154,3 +154,17 @@ def test_its_spec_refuses_an_empty_program_and_a_relative_folder() -> None:
     with pytest.raises(ValidationError, match="absolute"):
         ExecSpec(kind="exec", name="x", command=["check_disk"], cwd="plugins")
     assert os.path.isabs(ExecSpec(kind="exec", name="x", command=["a"], cwd="/tmp").cwd or "")
+
+
+async def test_performance_data_it_cannot_read_is_logged_once_and_the_rest_kept(
+    http: aiohttp.ClientSession, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    script = plugin(tmp_path, "print('OK - fine | load=0.5 speed=fast')")
+    check = ExecCheck(ExecSpec(kind="exec", name="demo", command=[script]))
+
+    runs = [(await check.run(make_context(http)))[0] for _ in range(2)]
+
+    assert [o.values for o in runs] == [{"load": 0.5}] * 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "demo: performance data not understood: 'speed=fast'"
+    ]
