@@ -24,7 +24,7 @@ import glob
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,7 +111,7 @@ class _Window:
     """What the sliding window holds after this run."""
 
     totals: list[int]  # matches per pattern within the window
-    lines: list[list]  # [at, line, name] of the last matching lines within it
+    lines: list[list[Any]]  # [at, line, name] of the last matching lines within it
 
     @property
     def matches(self) -> int:
@@ -189,7 +189,7 @@ class LogfileCheck(Check):
         plural = "s" if window.matches > 1 else ""
         newest_name = window.lines[-1][2] if window.lines else None
         label = f"last ({newest_name})" if newest_name else "last"
-        shown = " | ".join(line[:LINE_CHARS] for _, line, _ in window.lines)
+        shown = " | ".join(line for _, line, _ in window.lines)
         return (
             f"{window.matches} matching line{plural} in the last {span} ({rate:.1f}/min), "
             f"{label}: {shown}"
@@ -259,7 +259,8 @@ class LogfileCheck(Check):
         if hits:
             worst = max(hits, key=lambda hit: hit[0].rank)[1]  # the first of the worst
             scan.counts[worst] += 1
-            scan.lines = [*scan.lines[-(LAST_LINES - 1) :], (line, self._patterns[worst][2])]
+            kept = (line[:LINE_CHARS], self._patterns[worst][2])  # cut before it is stored
+            scan.lines = [*scan.lines[-(LAST_LINES - 1) :], kept]
 
 
 def _share(budget: int, pending: list[int]) -> list[int]:
