@@ -21,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from common.units import Duration
 
+EVERYONE = "*"
+"""In ``approvers``: everyone who can click in the alert channel may approve."""
+
 
 class Mode(StrEnum):
     """How a proposed run happens: by itself, after approval, as advice only, or pretend."""
@@ -113,7 +116,8 @@ class ActionSpec(BaseModel):
     )
     approvers: list[str] = Field(
         default_factory=list,
-        description="Slack user ids and user-group ids who may approve; empty means nobody.",
+        description="Slack user ids and user-group ids who may approve; empty means nobody; "
+        "'*' means everyone who can click in the alert channel (a demo, a one-person team).",
     )
     budget: str = Field(
         default="3/1h",
@@ -133,6 +137,8 @@ class ActionSpec(BaseModel):
     @classmethod
     def _ids(cls, value: list[str]) -> list[str]:
         for entry in value:
+            if entry == EVERYONE:
+                continue
             if not (entry[:1] in ("U", "W", "S") and entry.isalnum()):
                 raise ValueError(f"'{entry}' is not a Slack user (U…) or user-group (S…) id")
         return value

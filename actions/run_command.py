@@ -17,9 +17,10 @@ import signal
 import time
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from actions.base import Action, ActionContext, ActionResult, ActionSpec
+from common.commands import AbsolutePath, Argv, EnvTable
 from common.units import format_duration
 
 KEEP_CHARS = 3000
@@ -31,37 +32,15 @@ class RunCommandSpec(ActionSpec):
     """An ``[[actions]]`` entry of kind ``run_command``."""
 
     kind: Literal["run_command"] = Field(description='Always "run_command".')
-    command: list[str] = Field(
+    command: Argv = Field(
         min_length=1, description="Program and arguments as a list (argv); never run by a shell."
     )
-    cwd: str | None = Field(default=None, description="Absolute working folder; default selfreg's.")
-    env: dict[str, str] = Field(
+    cwd: AbsolutePath | None = Field(
+        default=None, description="Absolute working folder; default selfreg's."
+    )
+    env: EnvTable = Field(
         default_factory=dict, description="Extra environment variables, added to selfreg's own."
     )
-
-    @field_validator("command")
-    @classmethod
-    def _argv(cls, value: list[str]) -> list[str]:
-        if not value[0].strip():
-            raise ValueError("the program (the first item) is empty")
-        if any("\0" in part for part in value):
-            raise ValueError("an argument holds a NUL character")
-        return value
-
-    @field_validator("cwd")
-    @classmethod
-    def _absolute(cls, value: str | None) -> str | None:
-        if value is not None and not os.path.isabs(value):
-            raise ValueError("must be an absolute path")
-        return value
-
-    @field_validator("env")
-    @classmethod
-    def _names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not name or "=" in name or "\0" in name:
-                raise ValueError(f"'{name}' is not an environment variable name")
-        return value
 
 
 def trim_tail(data: bytes, total: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from checks.base import Check
 from checks.cloudflared import CloudflaredCheck
+from checks.exec import ExecCheck
 from checks.fly import FlyCheck
 from checks.http import HttpCheck
 from checks.logfile import LogfileCheck
@@ -15,6 +16,7 @@ from checks.tcp import TcpCheck
 
 REGISTRY: dict[str, type[Check]] = {
     "cloudflared": CloudflaredCheck,
+    "exec": ExecCheck,
     "fly": FlyCheck,
     "http": HttpCheck,
     "logfile": LogfileCheck,

@@ -7,6 +7,14 @@ under its new name if the globs still match it, and the new one from its start. 
 than its offset was truncated and is read again from 0. Only whole lines are consumed: a line
 still being written is read on the next run. State is written only through ``ctx.state``, which
 the engine commits with the observation, so a dry run (``selfreg health``) never moves offsets.
+
+Matches are counted over a sliding ``window`` (5 minutes by default): the status is a
+pattern's severity while the window holds at least that pattern's ``count`` of matches, so a
+steady stream of errors keeps one incident open instead of failing and recovering with every
+run, and the incident resolves once the window has been quiet. The window lives in the state
+too (``window``: one ``[at, [matches per pattern]]`` entry per run that matched, at most one
+per run; ``lines``: the last matching lines with their time), so a restart keeps counting
+where it left off rather than forgetting the errors it had just seen.
 """
 
 from __future__ import annotations
@@ -16,14 +24,18 @@ import glob
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from checks.base import Check, CheckContext, CheckSpec, Observation, Regex, Status
-from common.units import Size
+from common.units import Duration, Size, format_duration
 
 _SEVERITY = {"warning": Status.WARNING, "critical": Status.CRITICAL}
+LAST_LINES = 3
+"""How many of the last matching lines the summary shows."""
+LINE_CHARS = 200
+"""Each shown line is cut to this many characters."""
 
 
 class LogPattern(BaseModel):
@@ -38,6 +50,11 @@ class LogPattern(BaseModel):
     name: str | None = Field(
         default=None, description="A label for the pattern, shown with the last matching line."
     )
+    count: int = Field(
+        default=1,
+        ge=1,
+        description="Matches within the check's window that make its status this severity.",
+    )
 
 
 class LogfileSpec(CheckSpec):
@@ -50,7 +67,10 @@ class LogfileSpec(CheckSpec):
         "written just before a rotation are not lost. No match at all: warning.",
     )
     patterns: list[LogPattern] = Field(
-        min_length=1, description="Patterns; a line matching several counts once, worst first."
+        min_length=1,
+        description="Patterns, each { regex, severity = 'warning' | 'critical', name, count = 1 "
+        "(matches within the window that make the status) }; a line matching several counts "
+        "once, for the worst.",
     )
     start_at: Literal["end", "start"] = Field(
         default="end",
@@ -63,6 +83,12 @@ class LogfileSpec(CheckSpec):
         description="Read at most this much per run over all files, shared fairly; "
         "the rest is read on the next run.",
     )
+    window: Duration = Field(
+        default=300.0,
+        gt=0,
+        description="Matches are counted over this sliding window: the status holds while "
+        "it has enough of them, ok once it is quiet. Kept in the check's state across restarts.",
+    )
 
 
 @dataclass(slots=True)
@@ -70,16 +96,30 @@ class _Scan:
     """What one pass over the files found and where it stopped."""
 
     files: dict[str, list[int]] = field(default_factory=dict)  # path -> [dev, ino, offset]
-    matches: int = 0
-    status: Status = Status.OK
-    last_line: str = ""
-    last_name: str | None = None  # the name of the worst pattern the last line matched
+    counts: list[int] = field(default_factory=list)  # matching lines per pattern (worst first)
+    lines: list[tuple[str, str | None]] = field(default_factory=list)  # the last (line, name)
     bytes_read: int = 0
     found_any: bool = False
 
+    @property
+    def matches(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """What the sliding window holds after this run."""
+
+    totals: list[int]  # matches per pattern within the window
+    lines: list[list[Any]]  # [at, line, name] of the last matching lines within it
+
+    @property
+    def matches(self) -> int:
+        return sum(self.totals)
+
 
 class LogfileCheck(Check):
-    """Warning or critical when new lines match a pattern; ok when none did."""
+    """Warning or critical while matching lines keep coming within the window; ok once quiet."""
 
     Spec = LogfileSpec
 
@@ -94,28 +134,70 @@ class LogfileCheck(Check):
         first_run = not ctx.state.keys()
         stored: dict[str, list[int]] = ctx.state.get("files") or {}
         scan = await asyncio.to_thread(self.scan, stored, first_run)
-        now, last_run = ctx.now(), ctx.state.get("last_run")
+        now = ctx.now()
         if scan.files != stored:
             ctx.state.set("files", scan.files)
         ctx.state.set("last_run", now)
-
-        values = {"matches": float(scan.matches), "bytes_read": float(scan.bytes_read)}
-        if last_run is not None and now > last_run:
-            values["matches_per_min"] = scan.matches / ((now - last_run) / 60)
+        window = self._slide(ctx, scan, now)
+        rate = window.matches / (self.spec.window / 60)
+        values = {
+            "matches": float(scan.matches),
+            "bytes_read": float(scan.bytes_read),
+            "window_matches": float(window.matches),
+            "matches_per_min": rate,
+        }
         if not scan.found_any:
             summary = f"no file matches {', '.join(self.spec.paths)}"
             return [self.observe(ctx, Status.WARNING, summary, values)]
-        if scan.matches == 0:
-            summary = f"no matching lines ({scan.bytes_read} bytes read)"
-        else:
-            plural = "s" if scan.matches > 1 else ""
-            label = f"last ({scan.last_name})" if scan.last_name else "last"
-            summary = f"{scan.matches} matching line{plural}, {label}: {scan.last_line[:200]}"
-        return [self.observe(ctx, scan.status, summary, values)]
+        return [self.observe(ctx, self._status(window), self._summary(window, rate), values)]
+
+    def _slide(self, ctx: CheckContext, scan: _Scan, now: float) -> _Window:
+        """Add this run's matches to the stored window and drop what has slid out of it.
+
+        Entries written for another number of patterns (the config changed) are dropped."""
+        since = now - self.spec.window
+        stored = ctx.state.get("window") or []
+        kept = [e for e in stored if e[0] > since and len(e[1]) == len(self._patterns)]
+        if scan.matches:
+            kept.append([now, scan.counts])
+        if kept != stored:
+            ctx.state.set("window", kept)
+        stored_lines = ctx.state.get("lines") or []
+        lines = [e for e in stored_lines if e[0] > since]
+        lines += [[now, line, name] for line, name in scan.lines]
+        lines = lines[-LAST_LINES:]
+        if lines != stored_lines:
+            ctx.state.set("lines", lines)
+        totals = [sum(e[1][i] for e in kept) for i in range(len(self._patterns))]
+        return _Window(totals=totals, lines=lines)
+
+    def _status(self, window: _Window) -> Status:
+        """The worst severity whose pattern has reached its count within the window."""
+        reached = [
+            severity
+            for (_, severity, _), spec, total in zip(
+                self._patterns, self.spec.patterns, window.totals, strict=True
+            )
+            if total >= spec.count
+        ]
+        return Status.worst(reached)
+
+    def _summary(self, window: _Window, rate: float) -> str:
+        span = format_duration(self.spec.window)
+        if window.matches == 0:
+            return f"no matching lines in the last {span}"
+        plural = "s" if window.matches > 1 else ""
+        newest_name = window.lines[-1][2] if window.lines else None
+        label = f"last ({newest_name})" if newest_name else "last"
+        shown = " | ".join(line for _, line, _ in window.lines)
+        return (
+            f"{window.matches} matching line{plural} in the last {span} ({rate:.1f}/min), "
+            f"{label}: {shown}"
+        )
 
     def scan(self, stored: dict[str, list[int]], first_run: bool) -> _Scan:
         """Read what is new in every matched file (blocking: runs in a worker thread)."""
-        scan = _Scan()
+        scan = _Scan(counts=[0] * len(self._patterns))
         by_inode = {(dev, ino): offset for dev, ino, offset in stored.values()}
         plan: list[tuple[bool, float, str, os.stat_result, int]] = []  # sort key first
         seen: set[tuple[int, int]] = set()
@@ -169,12 +251,16 @@ class LogfileCheck(Check):
         return offset + end
 
     def _match(self, scan: _Scan, line: str) -> None:
-        hits = [(status, name) for regex, status, name in self._patterns if regex.search(line)]
+        hits = [
+            (status, index)
+            for index, (regex, status, _) in enumerate(self._patterns)
+            if regex.search(line)
+        ]
         if hits:
-            worst = max(hits, key=lambda hit: hit[0].rank)  # the first of the worst
-            scan.matches += 1
-            scan.status = Status.worst([scan.status, worst[0]])
-            scan.last_line, scan.last_name = line, worst[1]
+            worst = max(hits, key=lambda hit: hit[0].rank)[1]  # the first of the worst
+            scan.counts[worst] += 1
+            kept = (line[:LINE_CHARS], self._patterns[worst][2])  # cut before it is stored
+            scan.lines = [*scan.lines[-(LAST_LINES - 1) :], kept]
 
 
 def _share(budget: int, pending: list[int]) -> list[int]:

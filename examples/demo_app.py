@@ -1,30 +1,34 @@
-"""A tiny demo service for the example config: healthy, then degraded, then it crashes.
+"""A tiny demo service for the example config: healthy, then failing until someone restarts it.
 
-It serves ``/health`` on the given port. For its first 30 seconds it answers 200; then it
-answers 500 (and logs an ERROR line) for 20 seconds; 60 seconds after start it exits with
-status 1, so selfreg's supervisor restarts it and the cycle begins again. A newcomer running
-the example sees checks pass, fail, recover and a component restart within about a minute.
-Standard library only, so it starts fast and uses little memory.
+It serves ``/health`` on the given port. For its first 20 seconds it answers 200; from then on
+it answers 500 (and logs an ERROR line per request) until it is restarted, which is what the
+example's ``restart-demo`` action does once a person approves it (``selfreg approve 1``), so
+there is time to read the proposal, watch an escalation step and approve. If nobody does, it
+crashes on purpose 150 seconds after its start (exit status 1, a FATAL line): selfreg's
+supervisor restarts it at once and the cycle begins again.
+
+``DEMO_HEALTHY_FOR`` and ``DEMO_LIVES_FOR`` (seconds, in the environment selfreg passes to its
+components) change the two times, e.g. for a quicker test run. Standard library only, so it
+starts fast and uses little memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-HEALTHY_FOR = 30.0
-DEGRADED_FOR = 20.0
-LIVES_FOR = 60.0
+HEALTHY_FOR = float(os.environ.get("DEMO_HEALTHY_FOR", "20"))
+LIVES_FOR = float(os.environ.get("DEMO_LIVES_FOR", "150"))
 STARTED = time.monotonic()
 
 
 def degraded() -> bool:
-    age = time.monotonic() - STARTED
-    return HEALTHY_FOR <= age < HEALTHY_FOR + DEGRADED_FOR
+    return time.monotonic() - STARTED >= HEALTHY_FOR
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from actions.base import ActionSpec, Mode, Risk
+from actions.base import EVERYONE, ActionSpec, Mode, Risk
 from bot import messages
 from bot.records import Decision, Proposal, ProposalState
 
@@ -31,8 +31,9 @@ class Facts:
 
 
 def is_approver(spec: ActionSpec, actor: str, groups: Collection[str], trusted: bool) -> bool:
-    """Listed by id or through a user group; nobody when the list is empty."""
-    if trusted:
+    """Listed by id or through a user group, or the list says everyone (``"*"``); nobody when
+    the list is empty."""
+    if trusted or EVERYONE in spec.approvers:
         return True
     return actor in spec.approvers or any(g in groups for g in spec.approvers)
 

@@ -225,13 +225,37 @@ def pending_approvals_heading(count: int) -> str:
     return f"Pending approvals: {count}"
 
 
+def approve_command(proposal_id: int) -> str:
+    """The command that approves a proposal, as every hint prints it (what `approve` accepts)."""
+    return f"selfreg approve {proposal_id}"
+
+
+def deny_command(proposal_id: int) -> str:
+    return f"selfreg deny {proposal_id}"
+
+
 def status_approval_line(proposal: Mapping[str, Any]) -> str:
     """One pending approval, with the command that approves it."""
     about = f" for incident #{proposal['incident_id']}" if proposal.get("incident_id") else ""
     return (
         f"  #{proposal['id']}  {proposal['action']}{about} ({proposal['risk']} risk), "
-        f"expires {clock_time(proposal['expires_at'])}: `selfreg approve {proposal['id']}`"
+        f"expires {clock_time(proposal['expires_at'])}: `{approve_command(proposal['id'])}`"
     )
+
+
+def console_proposal(proposal_id: int, action: str, risk: str, expires_at: float) -> str:
+    """The console line under an incident whose fix waits for a person."""
+    return (
+        f"Proposed fix #{proposal_id}: {action} ({risk} risk). "
+        f"Approve: `{approve_command(proposal_id)}` · deny: `{deny_command(proposal_id)}` "
+        f"(expires {clock_time(expires_at)})"
+    )
+
+
+def console_fixed_by(action: str, actor: str) -> str:
+    """Added to a resolved incident's console line: the fix that ran and who decided it."""
+    who = "automatically" if actor == "selfreg" else f"approved by {actor}"
+    return f" · fixed by {action}, {who}"
 
 
 def failing_line(failing: Sequence[Mapping[str, Any]]) -> str:

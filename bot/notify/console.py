@@ -1,12 +1,28 @@
-"""The console channel: one readable line per incident event on selfreg's standard output."""
+"""The console channel: one readable line per incident event on selfreg's standard output.
+
+Without Slack the console is where a person first meets a proposed fix, so an incident's
+opening (or reopening, or escalation) is followed by one line per proposal still waiting for
+a person, with the exact command that approves or denies it; a resolution names the fix
+that ran and who approved it. Both are read from the store when the line is printed: the
+proposals are saved in the same transaction as the notice, after it.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
+from actions.base import Mode
 from bot import messages
 from bot.notify.base import OutboxMessage
+from bot.records import Proposal, ProposalState
+from bot.store import proposals
+from bot.store.db import Store
+
+_ASKS_FOR_APPROVAL = ("opened", "reopened", "escalated")
+"""Notices after which the waiting proposals are listed with their commands."""
+_RAN = (ProposalState.RUNNING, ProposalState.SUCCEEDED, ProposalState.VERIFIED)
 
 
 class ConsoleNotifier:
@@ -14,25 +30,52 @@ class ConsoleNotifier:
 
     name = "console"
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, store: Store | None = None) -> None:
         self._stream = stream
+        self._store = store
 
     async def deliver(self, message: OutboxMessage) -> None:
-        stream = self._stream or sys.stdout
         if message.kind == "notice.post":  # a plain notice (started, config reloaded)
             line = messages.console_notice(
                 message.payload["at"], "info", "selfreg", message.payload["text"]
             )
-            stream.write(line + "\n")
-            stream.flush()
+            self._write([line])
             return
-        if message.kind != "incident.notice":
-            return
-        payload = message.payload
+        if message.kind == "incident.notice":
+            self._write(self._incident_lines(message.payload))
+
+    def _incident_lines(self, payload: Mapping[str, Any]) -> list[str]:
         incident = payload["incident"]
+        notice = payload.get("notice")
+        fixes = self._proposals(incident.get("id"))
+        text = payload["text"]
+        if notice == "resolved":
+            text += "".join(
+                messages.console_fixed_by(p.action, p.decided_by)
+                for p in fixes
+                if p.state in _RAN and p.decided_by
+            )
+        texts = [text]
+        if notice in _ASKS_FOR_APPROVAL:
+            waiting = {  # the newest per action: an older one left from before a reopening
+                p.action: p
+                for p in fixes
+                if p.state is ProposalState.PROPOSED and p.mode is Mode.APPROVE
+            }
+            texts += [
+                messages.console_proposal(p.id, p.action, p.risk.value, p.expires_at)
+                for p in waiting.values()
+            ]
         what = messages.subject_label(incident["check"], incident["subject"])
-        line = messages.console_notice(
-            incident["last_seen_at"], incident["severity"], what, payload["text"]
-        )
-        stream.write(line + "\n")
+        at, severity = incident["last_seen_at"], incident["severity"]
+        return [messages.console_notice(at, severity, what, t) for t in texts]
+
+    def _proposals(self, incident_id: int | None) -> list[Proposal]:
+        if self._store is None or incident_id is None:
+            return []
+        return proposals.for_incident(self._store, incident_id)
+
+    def _write(self, lines: list[str]) -> None:
+        stream = self._stream or sys.stdout
+        stream.write("".join(line + "\n" for line in lines))
         stream.flush()

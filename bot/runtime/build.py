@@ -188,7 +188,7 @@ def _delivery(
     configured_actions: Mapping[str, Action],
 ) -> tuple[AsyncWebClient | None, SlackNotifier | None, OutboxWorker]:
     """The Slack client (when Slack is on), every notifier, and the outbox that feeds them."""
-    notifiers = build_notifiers(config, out, http, clock)
+    notifiers = build_notifiers(config, out, http, clock, store)
     if not config.slack.enabled:
         return None, None, OutboxWorker(store, notifiers, clock)
     client = make_client(config.slack)

@@ -46,13 +46,13 @@ def build_checks(config: LoadedConfig) -> list[Check]:
 
 
 def build_notifiers(
-    config: LoadedConfig, out: TextIO, http: aiohttp.ClientSession, clock: Clock
+    config: LoadedConfig, out: TextIO, http: aiohttp.ClientSession, clock: Clock, store: Store
 ) -> dict[str, Notifier]:
     """The delivery channels the config turns on (Slack is added by ``build``)."""
     alerts = config.settings.alerts
     notifiers: dict[str, Notifier] = {}
     if alerts.console:
-        notifiers["console"] = ConsoleNotifier(out)
+        notifiers["console"] = ConsoleNotifier(out, store)
     if alerts.log is not None:
         notifiers["log"] = JsonLogNotifier(config.data_dir / alerts.log.path, clock=clock)
     if alerts.email is not None:

@@ -43,6 +43,17 @@ def append(path: Path, text: str | bytes) -> None:
         handle.write(text.encode() if isinstance(text, str) else text)
 
 
+async def watching(
+    http: aiohttp.ClientSession, tmp_path: Path, **fields: Any
+) -> tuple[Path, Follower]:
+    """An empty app.log and a follower that has run once on it (so it reads what comes next)."""
+    log = tmp_path / "app.log"
+    log.touch()
+    follower = Follower(http, paths=[str(log)], **fields)
+    await follower.run()
+    return log, follower
+
+
 async def test_it_starts_at_the_end_of_existing_files_on_its_first_run(
     http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
@@ -56,7 +67,7 @@ async def test_it_starts_at_the_end_of_existing_files_on_its_first_run(
 
     assert (first.status, first.values["matches"]) == (Status.OK, 0)
     assert (second.status, second.values["matches"]) == (Status.WARNING, 1)
-    assert second.summary == "1 matching line, last: ERROR new one"
+    assert second.summary == "1 matching line in the last 5m (0.2/min), last: ERROR new one"
 
 
 async def test_it_reads_existing_files_from_their_start_when_told_to(
@@ -69,7 +80,9 @@ async def test_it_reads_existing_files_from_their_start_when_told_to(
 
     assert observation.values["matches"] == 2
     assert observation.values["bytes_read"] == len("ERROR one\ninfo\nERROR two\n")
-    assert observation.summary == "2 matching lines, last: ERROR two"
+    assert observation.summary == (
+        "2 matching lines in the last 5m (0.4/min), last: ERROR one | ERROR two"
+    )
 
 
 async def test_it_reads_a_file_appearing_after_its_first_run_from_the_start(
@@ -102,7 +115,9 @@ async def test_it_reads_a_rotated_file_to_its_end_then_the_new_one(
     later = await follower.run()
 
     assert rotated.values["matches"] == 2
-    assert rotated.summary == "2 matching lines, last: ERROR in the new file"
+    assert rotated.summary.endswith(
+        "last: ERROR already read | ERROR just before the rotation | ERROR in the new file"
+    )
     assert later.values["matches"] == 1
     assert later.summary.endswith("ERROR later")
 
@@ -120,7 +135,7 @@ async def test_it_reads_the_new_file_from_its_start_when_the_rotated_one_is_out_
     append(log, "ERROR in the new file\n")
     observation = await follower.run()
 
-    assert observation.summary == "1 matching line, last: ERROR in the new file"
+    assert observation.summary.endswith(", last: ERROR in the new file")
     assert list(follower.committed["files"]) == [str(log)]
 
 
@@ -154,7 +169,7 @@ async def test_it_leaves_a_partial_line_for_the_next_run(
     whole = await follower.run()
 
     assert (partial.values["matches"], partial.values["bytes_read"]) == (0, 0)
-    assert whole.summary == "1 matching line, last: ERROR half a line"
+    assert whole.summary.endswith(", last: ERROR half a line")
     assert whole.values["bytes_read"] == len("ERROR half a line\n")
 
 
@@ -198,20 +213,63 @@ async def test_it_never_moves_its_offsets_in_a_dry_run(
     assert real.values["matches"] == 1
 
 
-async def test_it_counts_matches_per_minute_since_its_previous_run(
+async def test_it_counts_matches_per_minute_over_its_window(
     http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    log = tmp_path / "app.log"
-    log.touch()
-    follower = Follower(http, paths=[str(log)])
-    first = await follower.run()
-    follower.clock.advance(60)  # two minutes between the runs in all
+    log, follower = await watching(http, tmp_path, window="2m")
     append(log, "ERROR\n" * 5)
 
     observation = await follower.run()
 
-    assert "matches_per_min" not in first.values
+    assert observation.values["window_matches"] == 5
     assert observation.values["matches_per_min"] == pytest.approx(2.5)
+
+
+async def test_a_steady_stream_of_errors_keeps_one_failing_status_until_the_window_is_quiet(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    log, follower = await watching(http, tmp_path)  # 60 s between runs, window 5m
+    statuses = []
+    for minute in range(3):
+        append(log, f"ERROR pool exhausted {minute}\n")
+        statuses.append((await follower.run()).status)
+    quiet = [await follower.run() for _ in range(5)]
+
+    assert statuses == [Status.WARNING] * 3
+    assert [o.status for o in quiet] == [Status.WARNING] * 4 + [Status.OK]
+    assert quiet[2].summary.startswith("2 matching lines in the last 5m (0.4/min)")
+    assert quiet[-1].summary == "no matching lines in the last 5m"
+
+
+async def test_a_pattern_fails_only_once_the_window_holds_its_count(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    patterns = [{"regex": "ERROR", "severity": "critical", "count": 3}]
+    log, follower = await watching(http, tmp_path, patterns=patterns)
+    append(log, "ERROR one\nERROR two\n")
+    below = await follower.run()
+    append(log, "ERROR three\n")
+    reached = await follower.run()
+
+    assert (below.status, below.values["window_matches"]) == (Status.OK, 2)
+    assert (reached.status, reached.values["window_matches"]) == (Status.CRITICAL, 3)
+
+
+async def test_its_window_and_last_lines_survive_a_restart(
+    http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    log, follower = await watching(http, tmp_path)
+    append(log, "ERROR a\nERROR b\nERROR c\nERROR d\n")
+    await follower.run()
+    restarted = Follower(http, paths=[str(log)])  # a new instance over the committed state
+    restarted.committed, restarted.clock = follower.committed, follower.clock
+
+    observation = await restarted.run()
+
+    assert observation.status is Status.WARNING
+    assert observation.values["matches"] == 0
+    assert observation.values["window_matches"] == 4
+    assert observation.summary.endswith("last: ERROR b | ERROR c | ERROR d")
 
 
 async def test_it_reports_the_worst_severity_matched(
@@ -231,7 +289,9 @@ async def test_it_reports_the_worst_severity_matched(
 
     assert observation.status is Status.CRITICAL
     assert observation.values["matches"] == 2  # the FATAL line counts once
-    assert observation.summary == "2 matching lines, last (fatal): FATAL disk gone"
+    assert observation.summary == (
+        "2 matching lines in the last 5m (0.4/min), last (fatal): WARN slow | FATAL disk gone"
+    )
 
 
 async def test_it_decodes_broken_utf8_instead_of_failing(
@@ -242,7 +302,7 @@ async def test_it_decodes_broken_utf8_instead_of_failing(
 
     observation = await Follower(http, paths=[str(log)], start_at="start").run()
 
-    assert observation.summary == "1 matching line, last: ERROR café \ufffd\ufffd broken"
+    assert observation.summary.endswith("last: ERROR café \ufffd\ufffd broken")
 
 
 async def test_it_trims_the_last_matching_line_to_200_characters(
@@ -253,7 +313,7 @@ async def test_it_trims_the_last_matching_line_to_200_characters(
 
     observation = await Follower(http, paths=[str(log)], start_at="start").run()
 
-    assert observation.summary == "1 matching line, last: " + ("ERROR " + "y" * 500)[:200]
+    assert observation.summary.endswith("last: " + ("ERROR " + "y" * 500)[:200])
 
 
 async def test_it_warns_when_no_file_matches_its_paths(

@@ -103,4 +103,4 @@ def test_the_bundled_example_is_valid() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "valid (6 checks, 1 component, 0 actions)" in done.stdout
+    assert "valid (6 checks, 1 component, 1 action)" in done.stdout

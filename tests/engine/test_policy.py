@@ -61,6 +61,13 @@ def test_an_empty_approver_list_means_nobody() -> None:
     assert not show_buttons(proposal(), nobody, facts())
 
 
+def test_a_star_on_the_list_lets_everyone_approve_but_the_rest_of_the_gate_holds() -> None:
+    everyone = ActionSpec(name="restart-api", kind="restart_component", approvers=["*"])
+    assert decide(proposal(), everyone, "U0MALLORY", facts()).allowed
+    assert show_buttons(proposal(), everyone, facts())
+    assert not decide(proposal(), everyone, "U0MALLORY", facts(runs_in_window=3)).allowed
+
+
 def test_an_expired_proposal_is_refused() -> None:
     decision = decide(proposal(expires_at=NOW - 1), SPEC, "U0ALICE", facts())
     assert not decision.allowed and "expired at" in decision.reason

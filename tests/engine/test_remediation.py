@@ -4,7 +4,9 @@ offers a Slack message draws come from the stored proposals through offers_for."
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +22,8 @@ from bot.engine.offers import budget_windows, offers_for
 from bot.engine.remediation import Remediation
 from bot.engine.remediation_runs import Verification
 from bot.engine.transitions import fingerprint
+from bot.notify.console import ConsoleNotifier
+from bot.notify.outbox import OutboxWorker
 from bot.records import Incident, IncidentKind, ProposalState, Severity, Transition
 from bot.store import Store, open_store
 from bot.store import proposals as store_proposals
@@ -61,7 +65,14 @@ def build_actions(tmp_path: Path, **spec: object) -> dict[str, Action]:
 class Rig:
     """Alerting and remediation over one store, with a verifier that reads the marker file."""
 
-    def __init__(self, store: Store, ctx: RealActionContext, tmp_path: Path, **spec: object):
+    def __init__(
+        self,
+        store: Store,
+        ctx: RealActionContext,
+        tmp_path: Path,
+        channels: tuple[str, ...] = ("slack",),
+        **spec: object,
+    ):
         self.store = store
         self.marker = tmp_path / "fixed"
         self.actions = build_actions(tmp_path, **spec)
@@ -70,7 +81,7 @@ class Rig:
             SystemClock(),
             AlertsSettings(),
             {"api": CheckSpec(kind="http", name="api")},
-            {"slack": Severity.INFO},
+            dict.fromkeys(channels, Severity.INFO),
         )
         self.remediation = Remediation(
             store=store,
@@ -94,21 +105,28 @@ class Rig:
         return set()
 
     def open_incident(self, kind: IncidentKind = IncidentKind.RULE) -> Incident:
-        incident = self.alerting.handle(
-            Transition(
-                fingerprint=fingerprint("api", "", kind, "latency" if kind.predicted else ""),
-                check="api",
-                subject="",
-                kind=kind,
-                previous=Status.OK,
-                current=Status.CRITICAL,
-                severity=Severity.CRITICAL,
-                summary="api is down",
-                at=SystemClock().now(),
-            )
-        )
+        incident = self.change(kind, Status.OK, Status.CRITICAL, "api is down")
         assert incident is not None
         return incident
+
+    def change(
+        self, kind: IncidentKind, previous: Status, current: Status, summary: str
+    ) -> Incident | None:
+        """Hand alerting one transition of the api check, in a transaction as the runner does."""
+        with self.store.transaction():
+            return self.alerting.handle(
+                Transition(
+                    fingerprint=fingerprint("api", "", kind, "latency" if kind.predicted else ""),
+                    check="api",
+                    subject="",
+                    kind=kind,
+                    previous=previous,
+                    current=current,
+                    severity=Severity.CRITICAL,
+                    summary=summary,
+                    at=SystemClock().now(),
+                )
+            )
 
 
 async def test_proposal_approve_run_verify(store: Store, ctx, tmp_path: Path) -> None:
@@ -179,3 +197,52 @@ async def test_offers_come_from_the_stored_proposals(store: Store, ctx, tmp_path
     paused = store_proposals.for_offers(store, incident.id, budget_windows(rig.actions), now)
     assert not offers_for(paused, rig.actions, now)[0].buttons, "paused: no buttons"
     assert offers_for(paused, {}, now) == [], "an action no longer configured is not offered"
+
+
+def console_rig(
+    store: Store, ctx: RealActionContext, tmp_path: Path
+) -> tuple[Rig, io.StringIO, OutboxWorker]:
+    """A rig whose only channel is the console, printing into the returned buffer."""
+    out = io.StringIO()
+    outbox = OutboxWorker(store, {"console": ConsoleNotifier(out, store)}, SystemClock())
+    return Rig(store, ctx, tmp_path, channels=("console",)), out, outbox
+
+
+async def test_the_console_shows_the_fix_with_its_command_and_who_approved_it(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    rig, out, outbox = console_rig(store, ctx, tmp_path)
+    rig.open_incident()
+    await outbox.deliver_due()
+    [proposal] = store_proposals.for_incident(store, 1)
+    await rig.remediation.approve(proposal.id, "cli:alice", trusted=True)
+    await rig.remediation.wait_idle(10)
+    rig.change(IncidentKind.RULE, Status.CRITICAL, Status.OK, "api answers again")
+    await outbox.deliver_due()
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("CRITICAL  api  Opened: api is down")
+    assert re.search(
+        r"CRITICAL  api  Proposed fix #1: fix \(low risk\)\. Approve: `selfreg approve 1` "
+        r"· deny: `selfreg deny 1` \(expires .*\)$",
+        lines[1],
+    )
+    assert "Approved by cli:alice, running." in lines[2]
+    assert re.search(
+        r"Resolved after .*: api answers again · fixed by fix, approved by cli:alice$", lines[-1]
+    )
+
+
+async def test_after_a_reopening_the_console_offers_only_the_newest_proposal(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    rig, out, outbox = console_rig(store, ctx, tmp_path)
+    rig.open_incident()
+    rig.change(IncidentKind.RULE, Status.CRITICAL, Status.OK, "api answers again")
+    rig.change(IncidentKind.RULE, Status.OK, Status.CRITICAL, "api is down again")
+    await outbox.deliver_due()
+
+    reopened = out.getvalue().splitlines()[-2:]
+    assert reopened[0].endswith("Failing again: api is down again")
+    assert "Proposed fix #2: fix" in reopened[1]
+    assert "Proposed fix #1" not in "\n".join(reopened)

@@ -95,3 +95,15 @@ def block_text(message) -> str:
 
     walk(message.blocks)
     return "\n".join(parts)
+
+
+def button(message, prefix: str) -> str:
+    """The action id of the message's first button whose id starts with ``prefix``
+    (``proposal.approve.`` is the Approve button of its first proposal)."""
+    return next(
+        element["action_id"]
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"].startswith(prefix)
+    )
