@@ -31,7 +31,7 @@ from bot.cli.terminal import Spinner, paint, wants_colour
 from bot.config import LoadedConfig
 from bot.engine.supervisor.rows import StoredInstance
 from bot.errors import AlreadyRunning, StepFailed, UserError
-from bot.runtime import Runtime
+from bot.runtime import Runtime, sdnotify
 from bot.slack.app import check_token, make_client
 from bot.store import backup
 from common.units import format_duration
@@ -298,15 +298,27 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
                 flush=True,
             )
         return 2
+    pings: asyncio.Task[None] | None = None
     try:
         print(startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out)
         runtime.announce_started(detached)
+        pings = _tell_systemd_ready(runtime)
         await stop.wait()
     finally:
+        sdnotify.notify("STOPPING=1", "STATUS=" + messages.sd_stopping())
+        await sdnotify.stop_watchdog(pings)
         await runtime.stop()
         boot.release()
         print(messages.stopped(), file=out, flush=True)
     return 0
+
+
+def _tell_systemd_ready(runtime: Runtime) -> asyncio.Task[None] | None:
+    """Under systemd (``Type=notify``): READY=1 now, and the watchdog pings while healthy."""
+    parts = runtime.parts
+    status = messages.sd_ready(len(parts.runner.checks), len(parts.supervisor.components))
+    sdnotify.notify("READY=1", "STATUS=" + status)
+    return sdnotify.start_watchdog(lambda: runtime.health()[0])
 
 
 def _configured(runtime: Runtime) -> dict[str, Any]:

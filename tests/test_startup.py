@@ -93,6 +93,21 @@ async def boot(tmp_path: Path) -> AsyncIterator[Boot]:
     made.release()
 
 
+@contextlib.asynccontextmanager
+async def foreground(config: LoadedConfig, out: io.StringIO) -> AsyncIterator[asyncio.Task[int]]:
+    """``run_foreground`` as a task printing into ``out``; cancelled at the end if still on."""
+    with contextlib.redirect_stdout(out):
+        running = asyncio.create_task(startup.run_foreground(config))
+        try:
+            yield running
+        finally:
+            if not running.done():
+                running.cancel()
+                with contextlib.suppress(BaseException):
+                    await running
+            gc.unfreeze()
+
+
 def lines_of(out: io.StringIO) -> list[str]:
     return out.getvalue().splitlines()
 
@@ -372,24 +387,16 @@ async def test_run_stops_at_a_taken_port_and_leaves_nothing(
 async def test_run_starts_prints_the_summary_and_stops_on_sigterm(tmp_path: Path) -> None:
     config = load_settings(str(write_config(tmp_path, "")), env_for(tmp_path))
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        running = asyncio.create_task(startup.run_foreground(config))
-        try:
-            for _ in range(200):  # 10 s at most
-                if "selfreg is running: " in out.getvalue() or running.done():
-                    break
-                await asyncio.sleep(0.05)
-            assert "selfreg is running: " in out.getvalue(), out.getvalue()
-            assert pidfile.pid_path(config.data_dir).exists()
-            # its SIGTERM handler is on this loop (installed before the first step)
-            os.kill(os.getpid(), signal.SIGTERM)
-            assert await asyncio.wait_for(running, 10) == 0
-        finally:
-            if not running.done():
-                running.cancel()
-                with contextlib.suppress(BaseException):
-                    await running
-            gc.unfreeze()
+    async with foreground(config, out) as running:
+        for _ in range(200):  # 10 s at most
+            if "selfreg is running: " in out.getvalue() or running.done():
+                break
+            await asyncio.sleep(0.05)
+        assert "selfreg is running: " in out.getvalue(), out.getvalue()
+        assert pidfile.pid_path(config.data_dir).exists()
+        # its SIGTERM handler is on this loop (installed before the first step)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(running, 10) == 0
     text = out.getvalue()
     assert "  ok    first health check  no checks configured" in text
     assert text.rstrip().endswith("selfreg stopped.")
