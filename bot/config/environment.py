@@ -31,6 +31,12 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SLACK_CHANNEL": "Alert channel id or #name; overrides [slack] channel.",
     "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
     "SELFREG_HEARTBEAT_URL": "Dead-man's switch URL (e.g. healthchecks.io) selfreg GETs every minute.",
+    "SELFREG_LOG_FORMAT": "text (default) or json: one JSON object per line (Fly, Loki, Docker).",
+    "HTTPS_PROXY": "Proxy for outgoing HTTPS (Slack, webhooks, checks, heartbeat); HTTP_PROXY for http.",
+    "NO_PROXY": "Hosts reached directly, comma-separated (add 127.0.0.1,localhost with a proxy).",
+    "NOTIFY_SOCKET": "Set by systemd (Type=notify): selfreg sends READY=1, WATCHDOG=1, STOPPING=1.",
+    "WATCHDOG_USEC": "Set by systemd (WatchdogSec=): selfreg pings at half this interval.",
+    "WATCHDOG_PID": "Set by systemd: the pid the watchdog is meant for.",
 }
 """Every environment variable selfreg reads, with what it does."""
 
