@@ -189,7 +189,7 @@ def _delivery(
     notifiers = build_notifiers(config, out, http, clock)
     if not config.slack.enabled:
         return None, None, OutboxWorker(store, notifiers, clock)
-    client = make_client(config.slack)
+    client = make_client(config.slack, http)  # one pool for every Web API call
     notifiers["slack"] = notifier = SlackNotifier(
         client,
         store,
