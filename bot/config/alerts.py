@@ -83,7 +83,7 @@ class EmailChannel(Section):
 
 
 class WebhookChannel(Section):
-    """A JSON POST per incident event, signed with SELFREG_WEBHOOK_SECRET (HMAC-SHA256)."""
+    """A JSON POST per incident event, signed with SELFREG_WEBHOOK_SECRET (Standard Webhooks)."""
 
     url: str = Field(pattern=r"^https?://", description="Where to POST.")
     min_severity: SeverityName = Field(

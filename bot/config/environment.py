@@ -23,7 +23,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SELFREG_WEB_TOKEN": "Bearer token for every route but /health; required off loopback.",
     "SELFREG_LOG_LEVEL": "Logging level: DEBUG, INFO (default), WARNING, ERROR.",
     "SELFREG_SMTP_PASSWORD": "Password for [alerts.email] username.",
-    "SELFREG_WEBHOOK_SECRET": "HMAC-SHA256 key that signs [alerts.webhook] posts.",
+    "SELFREG_WEBHOOK_SECRET": "Signs [alerts.webhook] posts (Standard Webhooks); whsec_<base64> form.",
     "SELFREG_SLACK_MODE": "socket, http, post or off; default: chosen from the tokens present.",
     "SLACK_BOT_TOKEN": "Bot token (xoxb-...): posts and updates messages.",
     "SLACK_APP_TOKEN": "App-level token (xapp-...): socket mode, no public URL needed.",
