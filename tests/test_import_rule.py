@@ -17,7 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("common", "checks", "actions", "models", "bot")
 
 LEAVES = {"common", "checks", "actions", "models"}
-VOCABULARY = {"bot.records", "bot.clock", "bot.messages", "bot.errors", "bot.socket_probe"}
+VOCABULARY = {
+    "bot.records",
+    "bot.clock",
+    "bot.messages",
+    "bot.errors",
+    "bot.socket_probe",
+    "bot.logline",
+}
 SETTINGS = {"bot.config"}
 SERVICES = {"bot.slack", "bot.web", "bot.control", "bot.pidfile", "bot.status_facts"}
 ENTRY = {"bot.cli", "bot.startup", "bot.daemon", "bot.prerequisites", "bot.__main__"}
@@ -32,6 +39,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.records": {"common", "checks", "actions"},
     "bot.clock": set(),
     "bot.socket_probe": set(),
+    "bot.logline": set(),  # the one line format: everyone writes with it
     "bot.messages": {"common", "checks", "actions", "bot.records"},
     "bot.errors": {"common", "checks", "bot.records", "bot.messages"},
     "bot.config": LEAVES | {"bot.errors", "bot.messages", "bot.records"},

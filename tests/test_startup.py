@@ -108,8 +108,12 @@ async def foreground(config: LoadedConfig, out: io.StringIO) -> AsyncIterator[as
             gc.unfreeze()
 
 
+STEP_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  (?:INFO|WARNING|ERROR) +startup(?=  )")
+
+
 def lines_of(out: io.StringIO) -> list[str]:
-    return out.getvalue().splitlines()
+    """The lines written, a step's line without its time, level and logger (bot.logline)."""
+    return [STEP_PREFIX.sub("", line) for line in out.getvalue().splitlines()]
 
 
 # ---- the runner ----------------------------------------------------------------------------
@@ -137,6 +141,8 @@ async def test_steps_run_in_order_each_printed_with_its_mark_and_time(boot: Boot
     assert re.fullmatch(r"  ok    first          all good  \(\d+ ms\)", lines[0])
     assert re.fullmatch(r"  warn  a longer name  careful  \(\d+ ms\)", lines[1])
     assert re.fullmatch(r"  skip  third          not needed  \(\d+ ms\)", lines[2])
+    levels = [line.split()[2] for line in out.getvalue().splitlines()]
+    assert levels == ["INFO", "WARNING", "INFO"]
     assert "\x1b[" not in out.getvalue()  # not a terminal: no colours
 
 
@@ -195,7 +201,7 @@ async def test_a_cancelled_step_is_reported_interrupted(boot: Boot) -> None:
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
     assert boot.current == "slow one"
-    line = out.getvalue().rstrip("\n")
+    (line,) = lines_of(out)
     assert re.fullmatch(r"  FAIL  slow one  interrupted  \(\d+ ms\)", line)
 
 
@@ -320,7 +326,7 @@ async def test_the_whole_sequence_runs_every_step_then_stops_clean(
         r"  ok    monitors            1 checks every 1s; jobs: .*checks:1s.*",
         r"  ok    first health check  1 ok",
     ]
-    lines = [line for line in text.splitlines() if line.startswith("  ")]
+    lines = [line for line in lines_of(out) if line.startswith("  ")]
     assert len(lines) == len(expected), text
     for pattern, line in zip(expected, lines, strict=True):
         assert re.fullmatch(pattern + r"  \(\d+ ms\)", line), (pattern, line)
@@ -374,12 +380,12 @@ async def test_run_stops_at_a_taken_port_and_leaves_nothing(
     config = load_settings(str(path), env_for(tmp_path, SELFREG_WEB_PORT=str(listener)))
     assert await asyncio.wait_for(startup.run_foreground(config), 20) == 2
     seen = capsys.readouterr()
-    assert seen.out.startswith(
-        f"selfreg is starting: config {path}, data folder {config.data_dir}\n"
+    assert seen.out.splitlines()[0].endswith(
+        f"  INFO      selfreg  selfreg is starting: config {path}, data folder {config.data_dir}"
     )
     assert re.search(r"  FAIL  web port +the web server cannot listen on 127\.0\.0\.1", seen.out)
     assert "store and servers" not in seen.out
-    assert "selfreg did not start: web port failed" in seen.err
+    assert "  ERROR     selfreg  selfreg did not start: web port failed" in seen.err
     assert not pidfile.pid_path(config.data_dir).exists()
     assert not config.control_socket.exists()
 

@@ -170,3 +170,14 @@ def heartbeat_url(environ: Mapping[str, str]) -> tuple[str | None, list[ConfigPr
         )
         return heartbeat, [problem]
     return heartbeat, []
+
+
+def log_format(environ: Mapping[str, str]) -> tuple[str, list[ConfigProblem]]:
+    """SELFREG_LOG_FORMAT, lower-cased: text (default) or json."""
+    fmt = environ.get("SELFREG_LOG_FORMAT", "text").lower() or "text"
+    if fmt in ("text", "json"):
+        return fmt, []
+    problem = ConfigProblem(
+        "environment", "SELFREG_LOG_FORMAT", fmt, messages.expected_log_format()
+    )
+    return "text", [problem]

@@ -14,3 +14,7 @@ def sd_ready(checks: int, components: int) -> str:
 
 def sd_stopping() -> str:
     return "stopping: components, then the outbox, then the store"
+
+
+def expected_log_format() -> str:
+    return "expected text or json"

@@ -1,11 +1,13 @@
-"""The console channel: one readable line per incident event on selfreg's standard output."""
+"""The console channel: one line per incident event on selfreg's standard output, in the
+line format every part shares (``bot.logline``): the incident's severity as the level, the
+check and subject as the logger; JSON lines add the incident's id, check, subject and state."""
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
-from bot import messages
+from bot import logline, messages
 from bot.notify.base import OutboxMessage
 
 
@@ -20,19 +22,22 @@ class ConsoleNotifier:
     async def deliver(self, message: OutboxMessage) -> None:
         stream = self._stream or sys.stdout
         if message.kind == "notice.post":  # a plain notice (started, config reloaded)
-            line = messages.console_notice(
-                message.payload["at"], "info", "selfreg", message.payload["text"]
+            logline.write(
+                stream, "INFO", "selfreg", message.payload["text"], at=message.payload["at"]
             )
-            stream.write(line + "\n")
-            stream.flush()
             return
         if message.kind != "incident.notice":
             return
         payload = message.payload
         incident = payload["incident"]
-        what = messages.subject_label(incident["check"], incident["subject"])
-        line = messages.console_notice(
-            incident["last_seen_at"], incident["severity"], what, payload["text"]
+        logline.write(
+            stream,
+            incident["severity"],
+            messages.subject_label(incident["check"], incident["subject"]),
+            payload["text"],
+            at=incident["last_seen_at"],
+            incident=incident.get("id"),
+            check=incident["check"],
+            subject=incident["subject"],
+            state=incident.get("state"),
         )
-        stream.write(line + "\n")
-        stream.flush()

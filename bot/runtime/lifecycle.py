@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohttp import web
 
-from bot import control, messages
+from bot import control, logline, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
@@ -205,11 +205,8 @@ class Runtime:
             parts.announcer.post(notice, "selfreg")
         self._announced_start = True
         files = [str(f) for f in self.booted.files]
-        print(
-            messages.started(files, checks, components, self.web_url, detached),
-            file=self.out,
-            flush=True,
-        )
+        started = messages.started(files, checks, components, self.web_url, detached)
+        logline.write(self.out, "INFO", "selfreg", started)
 
     def on_hangup(self) -> None:
         """SIGHUP reloads the config (once started; before that the start reads it anyway)."""

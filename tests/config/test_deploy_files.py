@@ -17,17 +17,11 @@ from typing import Any
 import pytest
 
 from bot.config import ENVIRONMENT_VARIABLES
+from bot.logline import SECRET_VARIABLES
 from bot.web.app import OPEN_ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {
-    "SLACK_BOT_TOKEN",
-    "SLACK_APP_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SELFREG_WEB_TOKEN",
-    "SELFREG_SMTP_PASSWORD",
-    "SELFREG_WEBHOOK_SECRET",
-}
+SECRETS = set(SECRET_VARIABLES)  # the variables whose values logs never show
 
 
 def dockerfile() -> list[tuple[str, str]]:
