@@ -24,6 +24,7 @@ VOCABULARY = {
     "bot.errors",
     "bot.socket_probe",
     "bot.logline",
+    "bot.tally",
 }
 SETTINGS = {"bot.config"}
 SERVICES = {"bot.slack", "bot.web", "bot.control", "bot.pidfile", "bot.status_facts"}
@@ -40,6 +41,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.clock": set(),
     "bot.socket_probe": set(),
     "bot.logline": set(),  # the one line format: everyone writes with it
+    "bot.tally": set(),  # the counters /metrics shows: every part may count
     "bot.messages": {"common", "checks", "actions", "bot.records"},
     "bot.errors": {"common", "checks", "bot.records", "bot.messages"},
     "bot.config": LEAVES | {"bot.errors", "bot.messages", "bot.records"},

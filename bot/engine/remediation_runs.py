@@ -98,6 +98,8 @@ class ActionRuns:
         clock_start = time.monotonic()
         outcome = await execute(action, self.context, dry)
         self._finished(proposal, action, actor, run_id, outcome, dry, clock_start)
+        result = "dry_run" if dry else "ok" if outcome.ok else "failed"
+        self.alerting.tally.add("action_runs", action=proposal.action, outcome=result)
         if outcome.ok and not dry and proposal.incident_id is not None:
             await asyncio.sleep(action.spec.verify_after)
             await self._verify(proposal, run_id)

@@ -94,6 +94,7 @@ def build_alerting(
         channel_floors(config, outbox.notifiers),
         on_queued=outbox.wake.set,
         on_opened=incident_opened if settings.actions else None,
+        tally=outbox.tally,  # one count of everything for /metrics
     )
 
 

@@ -168,7 +168,9 @@ class Runtime:
 
     async def _serve_web(self, parts: Parts) -> None:
         settings = self.booted.settings.web
-        registry = metrics_registry(lambda: parts.runner.latest)
+        registry = metrics_registry(
+            lambda: parts.runner.latest, parts.runner.tally, parts.outbox.pending_count
+        )
         slack_events = parts.slack.handle_http if parts.slack is not None else None
         app = build_app(self, registry, self.booted.web_token, slack_events)
         runner = web.AppRunner(app, access_log=None)

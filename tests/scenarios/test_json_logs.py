@@ -9,19 +9,8 @@ from pathlib import Path
 
 from tests.support.selfreg_process import SelfregProcess, selfreg_env
 from tests.support.servers import free_port
+from tests.web.test_metrics import CONFIG  # one tcp check on a closed port, models off
 
-CONFIG = """
-[models]
-anomaly = false
-failure_risk = false
-forecast = false
-
-[[checks]]
-kind = "tcp"
-name = "db"
-port = {closed}
-interval = "1s"
-"""
 WEB_TOKEN = "json-logs-web-token-0123456789"
 
 
