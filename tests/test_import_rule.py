@@ -42,7 +42,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.socket_probe": set(),
     "bot.logline": set(),  # the one line format: everyone writes with it
     "bot.tally": set(),  # the counters /metrics shows: every part may count
-    "bot.messages": {"common", "checks", "actions", "bot.records"},
+    "bot.messages": {"common", "checks", "actions", "bot.records", "bot.logline"},
     "bot.errors": {"common", "checks", "bot.records", "bot.messages"},
     "bot.config": LEAVES | {"bot.errors", "bot.messages", "bot.records"},
     # the store keeps records; it never calls up into the engine, out to Slack, or into config

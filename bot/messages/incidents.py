@@ -6,6 +6,7 @@ line each notifier posts or prints.
 
 from __future__ import annotations
 
+from bot import logline
 from bot.messages.common import clock_time, human_duration, mention_user
 
 
@@ -49,6 +50,12 @@ def flapping(changes: int, window: float) -> str:
         f"Flapping: {changes} state changes within {human_duration(window)}. "
         "One message until it settles."
     )
+
+
+def console_notice(at: float, severity: str, what: str, text: str) -> str:
+    """One console line per incident event, in selfreg's one line format (``bot.logline``
+    defines it; the console channel adds the incident's fields for JSON lines)."""
+    return logline.render(severity, what, text, at=at)
 
 
 def silenced(actor: str, until: float | None, reason: str) -> str:
