@@ -12,9 +12,10 @@ WORKDIR /app
 # The package first (a code change rebuilds only from here); a selfreg.toml beside
 # pyproject.toml, if there is one, becomes the config (./selfreg.toml in WORKDIR), else the
 # bundled example runs.
-COPY pyproject.toml README.md selfreg.tom[l] ./
+COPY pyproject.toml README.md LICENSE selfreg.tom[l] ./
 COPY bot ./bot
 COPY checks ./checks
+COPY common ./common
 COPY actions ./actions
 COPY models ./models
 COPY examples ./examples

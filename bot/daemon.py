@@ -43,8 +43,10 @@ START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 KILL_WAIT = 10.0  # after SIGKILL, how long to wait for the process to be gone
 FOLLOW_EVERY = 0.05
-READY_LINE = re.compile(r"^selfreg is running: ")
-STEP_LINE = re.compile(r"^  (ok|warn|skip|FAIL)  ")
+# searched anywhere in a line: text lines start with the time and level (bot.logline), JSON
+# lines carry the words in their "message"
+READY_LINE = re.compile(r"\bselfreg is running: ")
+STEP_LINE = re.compile(r"(?:^|  startup)  (ok|warn|skip|FAIL)  ")
 
 Echo = Callable[..., None]  # click.echo: (text, nl=True)
 
@@ -190,7 +192,7 @@ def _follow(
                 line = raw.decode(errors="replace")
                 progress.line()
                 echo(_painted(line) if interactive else line)
-                if READY_LINE.match(line) and _runs_as(log.parent, child.pid):
+                if READY_LINE.search(line) and _runs_as(log.parent, child.pid):
                     child.returncode = 0  # it runs on, on its own: no "still running" warning
                     return 0
             if exited:
@@ -214,11 +216,11 @@ def _runs_as(data_dir: Path, pid: int) -> bool:
 
 
 def _painted(line: str) -> str:
-    match = STEP_LINE.match(line)
+    match = STEP_LINE.search(line)
     if match is None:
         return line
     word = match.group(1)
-    return line.replace(word, paint(word, True), 1)
+    return line[: match.start(1)] + paint(word, True) + line[match.end(1) :]
 
 
 def _stop_child(child: subprocess.Popen[bytes]) -> None:

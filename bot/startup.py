@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import control, messages, pidfile, prerequisites
+from bot import control, logline, messages, pidfile, prerequisites
 from bot.cli.tables import startup_summary
 from bot.cli.terminal import Spinner, paint, wants_colour
 from bot.config import LoadedConfig
 from bot.engine.supervisor.rows import StoredInstance
 from bot.errors import AlreadyRunning, StepFailed, UserError
-from bot.runtime import Runtime
+from bot.runtime import Runtime, sdnotify
 from bot.slack.app import check_token, make_client
 from bot.store import backup
 from common.units import format_duration
@@ -249,14 +249,28 @@ async def run_steps(steps: list[Step], boot: Boot, out: TextIO) -> None:
         _print_step(out, outcome.mark, step.name, width, outcome.detail, began, interactive)
 
 
+STEP_LEVEL = {"ok": "INFO", "skip": "INFO", "warn": "WARNING", "fail": "ERROR"}
+
+
 def _print_step(
     out: TextIO, mark: str, name: str, width: int, detail: str, began: float, colour: bool
 ) -> None:
-    line = messages.startup_step(mark, name, width, detail, time.perf_counter() - began)
-    if colour:
+    """One step as a line of ``bot.logline`` (logger ``startup``), its outcome in colour on
+    a terminal; JSON lines carry the step, outcome and milliseconds as fields."""
+    seconds = time.perf_counter() - began
+    text = messages.startup_step(mark, name, width, detail, seconds).lstrip()
+    fields = {"step": name, "outcome": mark, "ms": round(seconds * 1000)}
+    line = logline.render(STEP_LEVEL.get(mark, "INFO"), "startup", text, fields=fields)
+    if colour and not logline.is_json():
         word = messages.STEP_MARK.get(mark, mark)
-        line = line.replace(word, paint(word, True), 1)
+        line = line.replace(f"  {word}  ", f"  {paint(word, True)}  ", 1)
     print(line, file=out, flush=True)
+
+
+def _say(out: TextIO, text: str, level: str = "INFO") -> None:
+    """A line of selfreg's own (starting, the summary, stopped) in the one format."""
+    for line in text.splitlines():
+        logline.write(out, level, "selfreg", line)
 
 
 async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int:
@@ -269,11 +283,7 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
     boot = Boot(runtime=runtime, pid_file=pidfile.pid_path(config.data_dir))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    print(
-        messages.startup_header([str(f) for f in config.files], str(config.data_dir)),
-        file=out,
-        flush=True,
-    )
+    _say(out, messages.startup_header([str(f) for f in config.files], str(config.data_dir)))
     starting = asyncio.create_task(run_steps(startup_steps(boot), boot, out), name="startup")
 
     def on_signal() -> None:
@@ -289,24 +299,30 @@ async def run_foreground(config: LoadedConfig, *, detached: bool = False) -> int
     except (StepFailed, asyncio.CancelledError) as exc:
         await runtime.stop()
         boot.release()
-        if isinstance(exc, StepFailed):
-            print(messages.cli_error(str(exc)), file=sys.stderr, flush=True)
-        else:
-            print(
-                messages.cli_error(messages.start_interrupted(boot.current)),
-                file=sys.stderr,
-                flush=True,
-            )
+        failed = isinstance(exc, StepFailed)
+        _say(sys.stderr, str(exc) if failed else messages.start_interrupted(boot.current), "ERROR")
         return 2
+    pings: asyncio.Task[None] | None = None
     try:
-        print(startup_summary(_configured(runtime), time.time(), wants_colour(out)), file=out)
+        _say(out, startup_summary(_configured(runtime), time.time(), wants_colour(out)))
         runtime.announce_started(detached)
+        pings = _tell_systemd_ready(runtime)
         await stop.wait()
     finally:
+        sdnotify.notify("STOPPING=1", "STATUS=" + messages.sd_stopping())
+        await sdnotify.stop_watchdog(pings)
         await runtime.stop()
         boot.release()
-        print(messages.stopped(), file=out, flush=True)
+        _say(out, messages.stopped())
     return 0
+
+
+def _tell_systemd_ready(runtime: Runtime) -> asyncio.Task[None] | None:
+    """Under systemd (``Type=notify``): READY=1 now, and the watchdog pings while healthy."""
+    parts = runtime.parts
+    status = messages.sd_ready(len(parts.runner.checks), len(parts.supervisor.components))
+    sdnotify.notify("READY=1", "STATUS=" + status)
+    return sdnotify.start_watchdog(lambda: runtime.health()[0])
 
 
 def _configured(runtime: Runtime) -> dict[str, Any]:

@@ -17,7 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("common", "checks", "actions", "models", "bot")
 
 LEAVES = {"common", "checks", "actions", "models"}
-VOCABULARY = {"bot.records", "bot.clock", "bot.messages", "bot.errors", "bot.socket_probe"}
+VOCABULARY = {
+    "bot.records",
+    "bot.clock",
+    "bot.messages",
+    "bot.errors",
+    "bot.socket_probe",
+    "bot.logline",
+    "bot.tally",
+}
 SETTINGS = {"bot.config"}
 SERVICES = {"bot.slack", "bot.web", "bot.control", "bot.pidfile", "bot.status_facts"}
 ENTRY = {"bot.cli", "bot.startup", "bot.daemon", "bot.prerequisites", "bot.__main__"}
@@ -32,7 +40,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.records": {"common", "checks", "actions"},
     "bot.clock": set(),
     "bot.socket_probe": set(),
-    "bot.messages": {"common", "checks", "actions", "bot.records"},
+    "bot.logline": set(),  # the one line format: everyone writes with it
+    "bot.tally": set(),  # the counters /metrics shows: every part may count
+    "bot.messages": {"common", "checks", "actions", "bot.records", "bot.logline"},
     "bot.errors": {"common", "checks", "bot.records", "bot.messages"},
     "bot.config": LEAVES | {"bot.errors", "bot.messages", "bot.records"},
     # the store keeps records; it never calls up into the engine, out to Slack, or into config

@@ -93,8 +93,27 @@ async def boot(tmp_path: Path) -> AsyncIterator[Boot]:
     made.release()
 
 
+@contextlib.asynccontextmanager
+async def foreground(config: LoadedConfig, out: io.StringIO) -> AsyncIterator[asyncio.Task[int]]:
+    """``run_foreground`` as a task printing into ``out``; cancelled at the end if still on."""
+    with contextlib.redirect_stdout(out):
+        running = asyncio.create_task(startup.run_foreground(config))
+        try:
+            yield running
+        finally:
+            if not running.done():
+                running.cancel()
+                with contextlib.suppress(BaseException):
+                    await running
+            gc.unfreeze()
+
+
+STEP_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  (?:INFO|WARNING|ERROR) +startup(?=  )")
+
+
 def lines_of(out: io.StringIO) -> list[str]:
-    return out.getvalue().splitlines()
+    """The lines written, a step's line without its time, level and logger (bot.logline)."""
+    return [STEP_PREFIX.sub("", line) for line in out.getvalue().splitlines()]
 
 
 # ---- the runner ----------------------------------------------------------------------------
@@ -122,6 +141,8 @@ async def test_steps_run_in_order_each_printed_with_its_mark_and_time(boot: Boot
     assert re.fullmatch(r"  ok    first          all good  \(\d+ ms\)", lines[0])
     assert re.fullmatch(r"  warn  a longer name  careful  \(\d+ ms\)", lines[1])
     assert re.fullmatch(r"  skip  third          not needed  \(\d+ ms\)", lines[2])
+    levels = [line.split()[2] for line in out.getvalue().splitlines()]
+    assert levels == ["INFO", "WARNING", "INFO"]
     assert "\x1b[" not in out.getvalue()  # not a terminal: no colours
 
 
@@ -180,7 +201,7 @@ async def test_a_cancelled_step_is_reported_interrupted(boot: Boot) -> None:
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
     assert boot.current == "slow one"
-    line = out.getvalue().rstrip("\n")
+    (line,) = lines_of(out)
     assert re.fullmatch(r"  FAIL  slow one  interrupted  \(\d+ ms\)", line)
 
 
@@ -308,7 +329,7 @@ async def test_the_whole_sequence_runs_every_step_then_stops_clean(
         r"  ok    monitors            1 checks every 1s; jobs: .*checks:1s.*",
         r"  ok    first health check  1 ok",
     ]
-    lines = [line for line in text.splitlines() if line.startswith("  ")]
+    lines = [line for line in lines_of(out) if line.startswith("  ")]
     assert len(lines) == len(expected), text
     for pattern, line in zip(expected, lines, strict=True):
         assert re.fullmatch(pattern + r"  \(\d+ ms\)", line), (pattern, line)
@@ -362,12 +383,12 @@ async def test_run_stops_at_a_taken_port_and_leaves_nothing(
     config = load_settings(str(path), env_for(tmp_path, SELFREG_WEB_PORT=str(listener)))
     assert await asyncio.wait_for(startup.run_foreground(config), 20) == 2
     seen = capsys.readouterr()
-    assert seen.out.startswith(
-        f"selfreg is starting: config {path}, data folder {config.data_dir}\n"
+    assert seen.out.splitlines()[0].endswith(
+        f"  INFO      selfreg  selfreg is starting: config {path}, data folder {config.data_dir}"
     )
     assert re.search(r"  FAIL  web port +the web server cannot listen on 127\.0\.0\.1", seen.out)
     assert "store and servers" not in seen.out
-    assert "selfreg did not start: web port failed" in seen.err
+    assert "  ERROR     selfreg  selfreg did not start: web port failed" in seen.err
     assert not pidfile.pid_path(config.data_dir).exists()
     assert not config.control_socket.exists()
 
@@ -375,24 +396,16 @@ async def test_run_stops_at_a_taken_port_and_leaves_nothing(
 async def test_run_starts_prints_the_summary_and_stops_on_sigterm(tmp_path: Path) -> None:
     config = load_settings(str(write_config(tmp_path, "")), env_for(tmp_path))
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        running = asyncio.create_task(startup.run_foreground(config))
-        try:
-            for _ in range(200):  # 10 s at most
-                if "selfreg is running: " in out.getvalue() or running.done():
-                    break
-                await asyncio.sleep(0.05)
-            assert "selfreg is running: " in out.getvalue(), out.getvalue()
-            assert pidfile.pid_path(config.data_dir).exists()
-            # its SIGTERM handler is on this loop (installed before the first step)
-            os.kill(os.getpid(), signal.SIGTERM)
-            assert await asyncio.wait_for(running, 10) == 0
-        finally:
-            if not running.done():
-                running.cancel()
-                with contextlib.suppress(BaseException):
-                    await running
-            gc.unfreeze()
+    async with foreground(config, out) as running:
+        for _ in range(200):  # 10 s at most
+            if "selfreg is running: " in out.getvalue() or running.done():
+                break
+            await asyncio.sleep(0.05)
+        assert "selfreg is running: " in out.getvalue(), out.getvalue()
+        assert pidfile.pid_path(config.data_dir).exists()
+        # its SIGTERM handler is on this loop (installed before the first step)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(running, 10) == 0
     text = out.getvalue()
     assert "  ok    first health check  no checks configured" in text
     assert text.rstrip().endswith("selfreg stopped.")

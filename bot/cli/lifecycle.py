@@ -39,7 +39,7 @@ def run(config_file: str | None, detached: bool) -> None:
     started and exits 2.
     """
     config = load(config_file)
-    setup_logging(config.log_level)
+    setup_logging(config.log_level, config.log_format)
     try:
         code = asyncio.run(run_foreground(config, detached=detached))
     except UserError as exc:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import NoReturn
 
 import click
 
-from bot import messages
+from bot import logline, messages
 from bot.config import LoadedConfig, load_settings
 from bot.errors import ConfigError
 from common.units import parse_duration
@@ -38,11 +37,9 @@ def load(config_file: str | None) -> LoadedConfig:
         fail(str(exc))
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+def setup_logging(level: str, fmt: str = "text") -> None:
+    """Logging at ``level`` in selfreg's one line format (``bot.logline``; ``fmt`` text or json)."""
+    logline.configure(level, fmt)
 
 
 def duration(option: str, text: str) -> float:

@@ -74,16 +74,32 @@ class EmailChannel(Section):
     """Email over SMTP; the password comes from SELFREG_SMTP_PASSWORD."""
 
     host: str = Field(description="SMTP server.")
-    port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
-    starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS.")
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description='SMTP port; default 465 with tls = "implicit", else 587.',
+    )
+    tls: Literal["starttls", "implicit", "none"] = Field(
+        default="starttls",
+        description=(
+            "starttls: upgrade a plain connection (port 587; refused if not offered); implicit:"
+            " TLS from the first byte (port 465, 'SMTPS'); none: clear text (local relays only)."
+        ),
+    )
     username: str | None = Field(default=None, description="Login name, if the server needs one.")
     sender: str = Field(description="From address.")
     to: list[str] = Field(min_length=1, description="Recipients.")
     min_severity: SeverityName = Field(default="error", description="Quieter events are left out.")
 
+    @property
+    def smtp_port(self) -> int:
+        """The port to connect to: the one set, else the usual one for ``tls``."""
+        return self.port or (465 if self.tls == "implicit" else 587)
+
 
 class WebhookChannel(Section):
-    """A JSON POST per incident event, signed with SELFREG_WEBHOOK_SECRET (HMAC-SHA256)."""
+    """A JSON POST per incident event, signed with SELFREG_WEBHOOK_SECRET (Standard Webhooks)."""
 
     url: str = Field(pattern=r"^https?://", description="Where to POST.")
     min_severity: SeverityName = Field(

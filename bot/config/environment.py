@@ -23,7 +23,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SELFREG_WEB_TOKEN": "Bearer token for every route but /health; required off loopback.",
     "SELFREG_LOG_LEVEL": "Logging level: DEBUG, INFO (default), WARNING, ERROR.",
     "SELFREG_SMTP_PASSWORD": "Password for [alerts.email] username.",
-    "SELFREG_WEBHOOK_SECRET": "HMAC-SHA256 key that signs [alerts.webhook] posts.",
+    "SELFREG_WEBHOOK_SECRET": "Signs [alerts.webhook] posts (Standard Webhooks); whsec_<base64> form.",
     "SELFREG_AUDIT_KEY": "Key of the audit trail's HMAC chain (default: <data>/audit.key, made once).",
     "SELFREG_SLACK_MODE": "socket, http, post or off; default: chosen from the tokens present.",
     "SLACK_BOT_TOKEN": "Bot token (xoxb-...): posts and updates messages.",
@@ -33,6 +33,12 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
     "SELFREG_HEARTBEAT_URL": "Dead-man's switch URL (e.g. healthchecks.io) selfreg GETs every minute.",
     "FLY_API_TOKEN": "Fly.io token for the fly check and actions (Bearer or FlyV1 form; token_env may name another).",
+    "SELFREG_LOG_FORMAT": "text (default) or json: one JSON object per line (Fly, Loki, Docker).",
+    "HTTPS_PROXY": "Proxy for outgoing HTTPS (Slack, webhooks, checks, heartbeat); HTTP_PROXY for http.",
+    "NO_PROXY": "Hosts reached directly, comma-separated (add 127.0.0.1,localhost with a proxy).",
+    "NOTIFY_SOCKET": "Set by systemd (Type=notify): selfreg sends READY=1, WATCHDOG=1, STOPPING=1.",
+    "WATCHDOG_USEC": "Set by systemd (WatchdogSec=): selfreg pings at half this interval.",
+    "WATCHDOG_PID": "Set by systemd: the pid the watchdog is meant for.",
 }
 """Every environment variable selfreg reads, with what it does."""
 
@@ -166,3 +172,14 @@ def heartbeat_url(environ: Mapping[str, str]) -> tuple[str | None, list[ConfigPr
         )
         return heartbeat, [problem]
     return heartbeat, []
+
+
+def log_format(environ: Mapping[str, str]) -> tuple[str, list[ConfigProblem]]:
+    """SELFREG_LOG_FORMAT, lower-cased: text (default) or json."""
+    fmt = environ.get("SELFREG_LOG_FORMAT", "text").lower() or "text"
+    if fmt in ("text", "json"):
+        return fmt, []
+    problem = ConfigProblem(
+        "environment", "SELFREG_LOG_FORMAT", fmt, messages.expected_log_format()
+    )
+    return "text", [problem]

@@ -19,6 +19,7 @@ from bot.config.environment import (
     SlackConnection,
     environment_overrides,
     heartbeat_url,
+    log_format,
     log_level,
     slack_connection,
 )
@@ -38,6 +39,7 @@ class LoadedConfig:
     data_dir: Path
     web_token: str | None = field(repr=False)
     log_level: str
+    log_format: str = "text"  # SELFREG_LOG_FORMAT: text or json (bot.logline)
     slack: SlackConnection = field(default_factory=lambda: SlackConnection(mode="off"))
     smtp_password: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
@@ -143,7 +145,8 @@ def load_settings(
         document = merge_overlay(document, raw)
     overrides, problems = environment_overrides(env)
     level, level_problems = log_level(env)
-    if problems := problems + level_problems:
+    fmt, format_problems = log_format(env)
+    if problems := problems + level_problems + format_problems:
         raise ConfigError(problems)
     settings = validate(merge_overlay(document, overrides), files)
     slack, problems = slack_connection(env, settings)
@@ -156,6 +159,7 @@ def load_settings(
         data_dir=Path(env.get("SELFREG_DATA_DIR") or "var"),
         web_token=env.get("SELFREG_WEB_TOKEN") or None,
         log_level=level,
+        log_format=fmt,
         slack=slack,
         smtp_password=env.get("SELFREG_SMTP_PASSWORD") or None,
         webhook_secret=env.get("SELFREG_WEBHOOK_SECRET") or None,

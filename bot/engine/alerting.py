@@ -34,11 +34,19 @@ from bot.records import (
 )
 from bot.store import incidents as rows
 from bot.store.db import Store
+from bot.tally import Tally
 from checks.base import CheckSpec, Observation
 
 __all__ = ["Alerting", "incident_snapshot"]
 
 log = logging.getLogger(__name__)
+
+COUNTED = {
+    NoticeKind.OPENED: "incidents_opened",
+    NoticeKind.REOPENED: "incidents_opened",
+    NoticeKind.RESOLVED: "incidents_resolved",
+}
+"""The notices counted for /metrics (``selfreg_incidents_*_total`` by severity)."""
 
 
 class Alerting:
@@ -54,8 +62,10 @@ class Alerting:
         *,
         on_queued: Callable[[], None] = lambda: None,
         on_opened: Callable[[Incident], None] | None = None,
+        tally: Tally | None = None,
     ) -> None:
         self.store = store
+        self.tally = tally or Tally()  # incidents opened and resolved, for /metrics
         self.clock = clock
         self.policy = policy
         self.specs = dict(specs)
@@ -357,6 +367,9 @@ class Alerting:
     def _apply(self, incident: Incident, notices: Sequence[Notice]) -> Incident:
         """Save the incident and queue its messages, in the caller's transaction."""
         incident = rows.save_incident(self.store, incident)
+        for notice in notices:
+            if counted := COUNTED.get(notice.kind):
+                self.tally.add(counted, severity=incident.severity.value)
         queued = queue_messages(
             self.store,
             self.channels,

@@ -42,6 +42,7 @@ ENVIRONMENT_FIELDS = (
     ("webhook_secret", "SELFREG_WEBHOOK_SECRET"),
     ("heartbeat_url", "SELFREG_HEARTBEAT_URL"),
     ("log_level", "SELFREG_LOG_LEVEL"),
+    ("log_format", "SELFREG_LOG_FORMAT"),
 )
 
 

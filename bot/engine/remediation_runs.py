@@ -109,6 +109,8 @@ class ActionRuns:
         context = self.context.for_subject(incident.subject if incident else "")
         outcome = await execute(action, context, dry)
         self._finished(proposal, action, actor, run_id, outcome, dry, clock_start)
+        result = "dry_run" if dry else "ok" if outcome.ok else "failed"
+        self.alerting.tally.add("action_runs", action=proposal.action, outcome=result)
         if outcome.ok and not dry and proposal.incident_id is not None:
             await asyncio.sleep(action.spec.verify_after)
             await self._verify(proposal, run_id)

@@ -28,6 +28,7 @@ from bot.records import EventKind, Incident, LatestState, Transition
 from bot.store.db import Store
 from bot.store.observations import RunRecord, write_runs
 from bot.store.state import load_check_state, load_latest
+from bot.tally import Tally
 from checks.base import Check, CheckSpec, Observation, ProcessTable, Status
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ class CheckRunner:
         stats: Callable[[], Mapping[str, float]] = dict,
         on_recorded: Callable[[Sequence[Observation]], None] | None = None,
         on_deploy: Callable[[Observation], None] | None = None,
+        tally: Tally | None = None,
     ) -> None:
         self.checks = {check.name: check for check in checks}
+        self.tally = tally or Tally()  # checks run, for /metrics
         self.store = store
         self.clock = clock
         self.http = http
@@ -161,6 +164,7 @@ class CheckRunner:
         records = []
         updated: dict[tuple[str, str], LatestState] = {}
         for result in results:
+            self.tally.add("check_runs", check=result.check.name)
             states, transitions, repeats = [], [], []
             for observation in result.observations:
                 key = (observation.check, observation.subject)

@@ -51,11 +51,6 @@ def flapping(changes: int, window: float) -> str:
     )
 
 
-def console_notice(at: float, severity: str, what: str, text: str) -> str:
-    """One console line per incident event."""
-    return f"{clock_time(at)}  {severity.upper():<8}  {what}  {text}"
-
-
 def silenced(actor: str, until: float | None, reason: str) -> str:
     end = f"until {clock_time(until)}" if until is not None else "until it resolves"
     why = f" ({reason})" if reason else ""

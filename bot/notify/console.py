@@ -1,4 +1,6 @@
-"""The console channel: one readable line per incident event on selfreg's standard output.
+"""The console channel: one readable line per incident event on selfreg's standard output,
+in the line format every part shares (``bot.logline``): the incident's severity as the level,
+the check and subject as the logger; JSON lines add the incident's id, check, subject, state.
 
 Without Slack the console is where a person first meets a proposed fix, so an incident's
 opening (or reopening, or escalation) is followed by one line per proposal still waiting for
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from actions.base import Mode
-from bot import messages
+from bot import logline, messages
 from bot.notify.base import OutboxMessage
 from bot.records import Proposal, ProposalState
 from bot.store import proposals
@@ -35,16 +37,30 @@ class ConsoleNotifier:
         self._store = store
 
     async def deliver(self, message: OutboxMessage) -> None:
+        stream = self._stream or sys.stdout
         if message.kind == "notice.post":  # a plain notice (started, config reloaded)
-            line = messages.console_notice(
-                message.payload["at"], "info", "selfreg", message.payload["text"]
+            logline.write(
+                stream, "INFO", "selfreg", message.payload["text"], at=message.payload["at"]
             )
-            self._write([line])
             return
-        if message.kind == "incident.notice":
-            self._write(self._incident_lines(message.payload))
+        if message.kind != "incident.notice":
+            return
+        incident = message.payload["incident"]
+        for text in self._incident_texts(message.payload):
+            logline.write(
+                stream,
+                incident["severity"],
+                messages.subject_label(incident["check"], incident["subject"]),
+                text,
+                at=incident["last_seen_at"],
+                incident=incident.get("id"),
+                check=incident["check"],
+                subject=incident["subject"],
+                state=incident.get("state"),
+            )
 
-    def _incident_lines(self, payload: Mapping[str, Any]) -> list[str]:
+    def _incident_texts(self, payload: Mapping[str, Any]) -> list[str]:
+        """The notice's text, then (after an opening) each proposal waiting for a person."""
         incident = payload["incident"]
         notice = payload.get("notice")
         fixes = self._proposals(incident.get("id"))
@@ -66,16 +82,9 @@ class ConsoleNotifier:
                 messages.console_proposal(p.id, p.action, p.risk.value, p.expires_at)
                 for p in waiting.values()
             ]
-        what = messages.subject_label(incident["check"], incident["subject"])
-        at, severity = incident["last_seen_at"], incident["severity"]
-        return [messages.console_notice(at, severity, what, t) for t in texts]
+        return texts
 
     def _proposals(self, incident_id: int | None) -> list[Proposal]:
         if self._store is None or incident_id is None:
             return []
         return proposals.for_incident(self._store, incident_id)
-
-    def _write(self, lines: list[str]) -> None:
-        stream = self._stream or sys.stdout
-        stream.write("".join(line + "\n" for line in lines))
-        stream.flush()

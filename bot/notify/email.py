@@ -31,7 +31,8 @@ POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 class EmailNotifier:
-    """Sends incident notices to ``settings.to``; STARTTLS and login as the settings say."""
+    """Sends incident notices to ``settings.to``; TLS (STARTTLS or implicit) and login as the
+    settings say."""
 
     name = "email"
 
@@ -49,7 +50,7 @@ class EmailNotifier:
         self.clock = clock or SystemClock()
 
     def __repr__(self) -> str:  # no password in reprs, tracebacks with locals, or debuggers
-        return f"EmailNotifier(host={self.settings.host!r}, port={self.settings.port})"
+        return f"EmailNotifier(host={self.settings.host!r}, port={self.settings.smtp_port})"
 
     async def deliver(self, message: OutboxMessage) -> None:
         """Send one mail; ``DeliveryError`` or ``PermanentDeliveryError`` as ``judge`` classes it."""
@@ -90,11 +91,18 @@ class EmailNotifier:
         return mail
 
     def _send(self, mail: EmailMessage) -> dict[str, tuple[int, bytes]]:
-        """Blocking: connect, upgrade, log in, send; the recipients refused (others got it)."""
+        """Blocking: connect (TLS at once when implicit), upgrade, log in, send; the
+        recipients refused (others got it)."""
         settings = self.settings
-        with smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT) as smtp:
+        if settings.tls == "implicit":
+            connect: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host, settings.smtp_port, timeout=TIMEOUT, context=self._ssl_context
+            )
+        else:
+            connect = smtplib.SMTP(settings.host, settings.smtp_port, timeout=TIMEOUT)
+        with connect as smtp:
             smtp.ehlo()
-            if settings.starttls:
+            if settings.tls == "starttls":
                 smtp.starttls(context=self._ssl_context)  # refuses when not offered: no clear text
                 smtp.ehlo()
             if settings.username:
@@ -103,7 +111,7 @@ class EmailNotifier:
 
     def _classify(self, exc: OSError) -> DeliveryError:
         """Transient or permanent (see ``judge``), with the password scrubbed from the reason."""
-        permanent, reason = judge(exc, self.settings.host, self.settings.port)
+        permanent, reason = judge(exc, self.settings.host, self.settings.smtp_port)
         kind = PermanentDeliveryError if permanent else DeliveryError
         return kind(self.name, self._scrub(reason))
 

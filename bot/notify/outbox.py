@@ -21,6 +21,7 @@ from bot.notify.base import Notifier, OutboxMessage
 from bot.records import EventKind
 from bot.store import outbox as rows
 from bot.store.db import Store
+from bot.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,14 @@ def backoff(attempts: int) -> float:
 class OutboxWorker:
     """Delivers pending rows to their channels' notifiers, oldest first."""
 
-    def __init__(self, store: Store, notifiers: Mapping[str, Notifier], clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        notifiers: Mapping[str, Notifier],
+        clock: Clock,
+        tally: Tally | None = None,
+    ) -> None:
+        self.tally = tally or Tally()  # deliveries and failures by channel, for /metrics
         self.store = store
         self.notifiers = dict(notifiers)
         self.clock = clock
@@ -125,6 +133,7 @@ class OutboxWorker:
         try:
             await notifier.deliver(message)
         except PermanentDeliveryError as exc:
+            self.tally.add("delivery_failures", channel=message.channel, kind="permanent")
             log.error(messages.row_failed_for_good(message.id, message.channel, exc.reason))
             now = self.clock.now()
             with self.store.transaction():
@@ -138,16 +147,19 @@ class OutboxWorker:
                 )
             return True  # recorded for good: later rows are not held back by it
         except DeliveryError as exc:
+            self.tally.add("delivery_failures", channel=message.channel, kind="transient")
             delay = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
             log.warning(messages.row_retrying(message.id, message.channel, exc.reason, delay))
             self._retry(message.id, delay, exc.reason)
             return False
         except Exception as exc:  # an unexpected bug in a notifier must not stop delivery
+            self.tally.add("delivery_failures", channel=message.channel, kind="transient")
             log.exception(messages.row_raised(message.id, message.channel))
             self._retry(message.id, backoff(message.attempts), f"{type(exc).__name__}: {exc}")
             return False
         else:
             rows.mark_delivered(self.store, message.id, self.clock.now())
+            self.tally.add("deliveries", channel=message.channel)
         return True
 
     def _retry(self, row_id: int, delay: float, reason: str) -> None:

@@ -1,17 +1,26 @@
 """The webhook channel: one signed JSON POST per loud incident event.
 
-Receivers verify ``X-Selfreg-Signature: sha256=HMAC(secret, "<timestamp>.<body>")`` and may
-refuse old timestamps to stop replays; ``id`` (also ``X-Selfreg-Delivery``) is the outbox row,
-the same on every retry, so a receiver can drop a delivery it has already seen.
+Signed as Standard Webhooks (standardwebhooks.com) asks, so receivers can use its ready-made
+verifiers: ``webhook-id`` (the outbox row, the same on every retry, so a receiver can drop a
+delivery it has already seen; also ``id`` in the body), ``webhook-timestamp`` (Unix seconds;
+receivers refuse old ones to stop replays) and ``webhook-signature: v1,<base64 HMAC-SHA256
+of "{id}.{timestamp}.{body}">``. The key is the secret's bytes after ``whsec_`` decoded from
+base64 (the spec's form, which the verifiers expect); a secret without that prefix is used
+as it is. A 408, 429 or 5xx is retried after the receiver's ``Retry-After``, in seconds or
+as an HTTP date.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import math
+from email.utils import parsedate_to_datetime
 
 import aiohttp
 from yarl import URL
@@ -26,20 +35,36 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 MAX_RETRY_AFTER = 3600.0  # a receiver asking for days would silence this channel that long
+SECRET_PREFIX = "whsec_"
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """The ``X-Selfreg-Signature`` value: ``sha256=`` and the hex HMAC of ``timestamp.body``."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
+def signing_key(secret: str) -> bytes:
+    """The HMAC key: ``whsec_<base64>`` decoded (Standard Webhooks), else the text's bytes."""
+    if secret.startswith(SECRET_PREFIX):
+        with contextlib.suppress(binascii.Error, ValueError):
+            return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    return secret.encode()
 
 
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header; None when absent or an HTTP date (backoff then)."""
+def signature(secret: str, delivery: str, timestamp: str, body: bytes) -> str:
+    """The ``webhook-signature`` value: ``v1,`` and the base64 HMAC-SHA256 of
+    ``{id}.{timestamp}.{body}``."""
+    signed = f"{delivery}.{timestamp}.".encode() + body
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (RFC 9110: seconds, or an HTTP date,
+    counted from ``now``), at most an hour; None when absent or unreadable (back-off then)."""
+    text = (value or "").strip()
     try:
-        seconds = float(value or "")
+        seconds = float(text)
     except ValueError:
-        return None
+        try:
+            seconds = parsedate_to_datetime(text).timestamp() - now
+        except (TypeError, ValueError, IndexError):
+            return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER) if math.isfinite(seconds) else None
 
 
@@ -73,13 +98,14 @@ class WebhookNotifier:
         at = self.clock.now()
         timestamp = str(int(at))
         body = json.dumps({**message.payload, "at": at, "id": message.id}).encode()
+        delivery = f"selfreg-{message.id}"
         headers = {
             "Content-Type": "application/json",
-            "X-Selfreg-Timestamp": timestamp,
-            "X-Selfreg-Delivery": str(message.id),
+            "webhook-id": delivery,
+            "webhook-timestamp": timestamp,
         }
         if self._secret:
-            headers["X-Selfreg-Signature"] = signature(self._secret, timestamp, body)
+            headers["webhook-signature"] = signature(self._secret, delivery, timestamp, body)
         try:
             async with self.http.post(
                 self.settings.url,
@@ -128,7 +154,9 @@ class WebhookNotifier:
             # 429 asks us to slow down, 408 and 5xx are the receiver's passing trouble; the
             # far end's Retry-After, when it gives one, says when to come back.
             return DeliveryError(
-                self.name, reason, retry_after(response.headers.get("Retry-After"))
+                self.name,
+                reason,
+                retry_after(response.headers.get("Retry-After"), self.clock.now()),
             )
         # 410 Gone says the endpoint was removed on purpose; 400 (payload refused), 401/403
         # (secret or access refused) and 404 (wrong URL) will answer the same on every retry.

@@ -62,6 +62,7 @@ from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
 from bot.store import Store, open_store
+from bot.tally import Tally
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor
@@ -146,8 +147,9 @@ def _assemble(
             remediation.on_incident_opened(incident)
 
     configured_actions = build_actions(config)  # one instance each: delivery and remediation
+    tally = Tally()  # what /metrics counts: the outbox, alerting and the runner add to it
     slack_client, slack_notifier, outbox = _delivery(
-        config, clock, out, store, http, configured_actions
+        config, clock, out, store, http, configured_actions, tally
     )
     alerting = build_alerting(config, store, clock, outbox, incident_opened)
     supervisor = build_supervisor(config, store, clock, http, alerting)
@@ -162,6 +164,7 @@ def _assemble(
         stats=lambda: documents.engine_stats(runner, outbox, lag),
         on_recorded=predictor.observe if predictor is not None else None,
         on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
+        tally=tally,
     )
     permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
     approvers = ApproverGroups(permissions, config)
@@ -186,12 +189,13 @@ def _delivery(
     store: Store,
     http: aiohttp.ClientSession,
     configured_actions: Mapping[str, Action],
+    tally: Tally,
 ) -> tuple[AsyncWebClient | None, SlackNotifier | None, OutboxWorker]:
     """The Slack client (when Slack is on), every notifier, and the outbox that feeds them."""
     notifiers = build_notifiers(config, out, http, clock, store)
     if not config.slack.enabled:
-        return None, None, OutboxWorker(store, notifiers, clock)
-    client = make_client(config.slack)
+        return None, None, OutboxWorker(store, notifiers, clock, tally)
+    client = make_client(config.slack, http)  # one pool for every Web API call
     notifiers["slack"] = notifier = SlackNotifier(
         client,
         store,
@@ -200,7 +204,7 @@ def _delivery(
         actions=configured_actions,
         interactive=config.slack.interactive,
     )
-    return client, notifier, OutboxWorker(store, notifiers, clock)
+    return client, notifier, OutboxWorker(store, notifiers, clock, tally)
 
 
 def _front(engine: _Engine, load: Callable[[], LoadedConfig]) -> Parts:

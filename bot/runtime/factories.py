@@ -5,7 +5,8 @@ approver groups it asks about, the predictors."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Mapping, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
@@ -93,13 +94,35 @@ def build_alerting(
         channel_floors(config, outbox.notifiers),
         on_queued=outbox.wake.set,
         on_opened=incident_opened if settings.actions else None,
+        tally=outbox.tally,  # one count of everything for /metrics
     )
 
 
 def make_http_session() -> aiohttp.ClientSession:
-    """The one shared HTTP client: pooled keep-alive connections, no proxy from the environment."""
+    """The one shared HTTP client (checks, actions, webhooks, heartbeat, component probes and,
+    through its pool, Slack): pooled keep-alive connections, and the proxy the environment
+    names (``HTTPS_PROXY`` / ``HTTP_PROXY``, except for ``NO_PROXY`` hosts and loopback)."""
+    reach_loopback_directly(os.environ)
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=50, ttl_dns_cache=300)
-    return aiohttp.ClientSession(connector=connector, trust_env=False)
+    return aiohttp.ClientSession(connector=connector, trust_env=True)
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def reach_loopback_directly(env: MutableMapping[str, str]) -> None:
+    """With a proxy set, add loopback to ``NO_PROXY``: a proxy elsewhere cannot reach this
+    machine's 127.0.0.1, where components and local endpoints answer."""
+    if not any(
+        env.get(name) for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+    ):
+        return
+    listed = env.get("no_proxy") or env.get("NO_PROXY") or ""
+    names = [name.strip() for name in listed.split(",") if name.strip()]
+    if "*" in names:
+        return
+    names += [name for name in LOOPBACK_NAMES if name not in names]
+    env["NO_PROXY"] = env["no_proxy"] = ",".join(names)
 
 
 def build_actions(config: LoadedConfig) -> dict[str, Action]:

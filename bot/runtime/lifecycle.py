@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohttp import web
 
-from bot import control, messages
+from bot import control, logline, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
@@ -170,7 +170,9 @@ class Runtime:
 
     async def _serve_web(self, parts: Parts) -> None:
         settings = self.booted.settings.web
-        registry = metrics_registry(lambda: parts.runner.latest)
+        registry = metrics_registry(
+            lambda: parts.runner.latest, parts.runner.tally, parts.outbox.pending_count
+        )
         slack_events = parts.slack.handle_http if parts.slack is not None else None
         app = build_app(self, registry, self.booted.web_token, slack_events)
         runner = web.AppRunner(app, access_log=None)
@@ -210,11 +212,8 @@ class Runtime:
             log_file = own_log.log_file(self.booted.data_dir)
             self._tasks.append(asyncio.create_task(own_log.keep_rotated(log_file), name="own-log"))
         files = [str(f) for f in self.booted.files]
-        print(
-            messages.started(files, checks, components, self.web_url, detached),
-            file=self.out,
-            flush=True,
-        )
+        started = messages.started(files, checks, components, self.web_url, detached)
+        logline.write(self.out, "INFO", "selfreg", started)
 
     def on_hangup(self) -> None:
         """SIGHUP reloads the config (once started; before that the start reads it anyway)."""

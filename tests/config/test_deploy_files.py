@@ -9,6 +9,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -16,17 +17,11 @@ from typing import Any
 import pytest
 
 from bot.config import ENVIRONMENT_VARIABLES
+from bot.logline import SECRET_VARIABLES
 from bot.web.app import OPEN_ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {
-    "SLACK_BOT_TOKEN",
-    "SLACK_APP_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SELFREG_WEB_TOKEN",
-    "SELFREG_SMTP_PASSWORD",
-    "SELFREG_WEBHOOK_SECRET",
-}
+SECRETS = set(SECRET_VARIABLES)  # the variables whose values logs never show
 
 
 def dockerfile() -> list[tuple[str, str]]:
@@ -72,19 +67,67 @@ def fly() -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def procfile_web() -> str:
-    entries = dict(
-        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
-    )
-    return entries["web"].strip()
+def procfile() -> dict[str, str]:
+    """The Procfile's process types and commands (comment lines skipped)."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    entries = [line.split(":", 1) for line in lines if line and not line.startswith("#")]
+    return {name: command.strip() for name, command in entries}
 
 
 def test_the_three_files_start_the_same_command() -> None:
     instructions = dockerfile()
     (cmd,) = docker_args(instructions, "CMD")
     assert exec_form(cmd) == ["selfreg", "run"]
-    assert procfile_web() == " ".join(exec_form(cmd))
+    assert procfile()["worker"] == " ".join(exec_form(cmd))
     assert not docker_args(instructions, "ENTRYPOINT"), "CMD alone: the Procfile's command"
+
+
+def test_the_procfile_web_process_listens_on_the_platforms_port() -> None:
+    """``web`` runs the same command on $PORT, beyond loopback (so SELFREG_WEB_TOKEN)."""
+    words = shlex.split(procfile()["web"])
+    assignments = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+    assert assignments == {"SELFREG_WEB_PORT": "$PORT", "SELFREG_WEB_HOST": "0.0.0.0"}
+    assert words[len(assignments) :] == ["selfreg", "run"]
+    assert set(assignments) <= set(ENVIRONMENT_VARIABLES)
+
+
+def systemd_unit() -> dict[str, dict[str, str]]:
+    text = (ROOT / "examples" / "selfreg.service").read_text()
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+        elif "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            current[key] = value
+    return sections
+
+
+def test_the_systemd_unit_is_notify_type_with_a_watchdog_and_restarts() -> None:
+    service = systemd_unit()["Service"]
+    assert service["Type"] == "notify" and service["NotifyAccess"] == "main"
+    assert service["WatchdogSec"] and service["Restart"] == "on-failure"
+    assert shlex.split(service["ExecStart"])[-3:-1] == ["run", "--config"]
+    assert service["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    assert "SELFREG_DATA_DIR=" in service["Environment"]
+
+
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("no systemd-analyze here: the unit's keys are checked above")
+    text = (ROOT / "examples" / "selfreg.service").read_text()
+    # the unit names /opt/selfreg/bin/selfreg: point it at a program that exists here
+    (tmp_path / "selfreg.service").write_text(
+        text.replace("/opt/selfreg/bin/selfreg", sys.executable)
+    )
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "selfreg.service")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_three_files_agree_on_the_port() -> None:

@@ -91,3 +91,14 @@ def test_a_bad_port_in_the_environment_is_named(tmp_path: Path) -> None:
     (tmp_path / "selfreg.toml").write_text(BASE)
     with pytest.raises(ConfigError, match='environment: SELFREG_WEB_PORT = "http"'):
         load_settings(str(tmp_path / "selfreg.toml"), {"SELFREG_WEB_PORT": "http"})
+
+
+def test_the_log_format_comes_from_the_environment_and_a_bad_one_is_named(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "selfreg.toml").write_text(BASE)
+    path = str(tmp_path / "selfreg.toml")
+    assert load_settings(path, {}).log_format == "text"
+    assert load_settings(path, {"SELFREG_LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(ConfigError, match='SELFREG_LOG_FORMAT = "logfmt": expected text or json'):
+        load_settings(path, {"SELFREG_LOG_FORMAT": "logfmt"})

@@ -98,7 +98,19 @@ class Harness:
         ]
 
     def marked_pids(self) -> set[int]:
-        """Live processes carrying this test's marker."""
+        """Live processes carrying this test's marker.
+
+        A child forked a moment ago may not have exec'd its program yet: its command line is
+        still this process's, without the marker. Such children are waited for (5 s at most),
+        so a loaded machine cannot make a fresh component look absent.
+        """
+        own = psutil.Process().cmdline()
+        for _ in range(500):
+            children = psutil.Process().children(recursive=True)
+            with contextlib.suppress(psutil.Error):
+                if not any(c.cmdline() == own for c in children):
+                    break
+            time.sleep(0.01)
         return {
             p.pid
             for p in psutil.process_iter(["cmdline"])

@@ -70,7 +70,9 @@ class Mailbox:
                 "from": envelope.mail_from,
                 "to": list(envelope.rcpt_tos),
                 "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
-                "tls": session.ssl is not None,
+                # STARTTLS sets session.ssl; implicit TLS shows on the transport only
+                "tls": session.ssl is not None
+                or server.transport.get_extra_info("ssl_object") is not None,
                 "login": session.auth_data.login if session.auth_data else None,
             }
         )
@@ -132,7 +134,7 @@ def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 
 
 def settings(port: int, **changes: Any) -> EmailChannel:
-    values = {"host": "127.0.0.1", "port": port, "starttls": False, "sender": "selfreg@example.org"}
+    values = {"host": "127.0.0.1", "port": port, "tls": "none", "sender": "selfreg@example.org"}
     return EmailChannel(**{**values, "to": ["oncall@example.org"], **changes})
 
 
@@ -200,24 +202,47 @@ async def test_starttls_upgrades_the_connection_before_logging_in(certificate) -
     options |= {"auth_required": True, "authenticator": authenticator}  # auth only over TLS
     trusting = ssl.create_default_context(cafile=str(certificate[0]))
     with smtp_server(**options) as (mailbox, port):
-        channel = settings(port, starttls=True, username="alerts")
+        channel = settings(port, tls="starttls", username="alerts")
         await EmailNotifier(channel, PASSWORD, ssl_context=trusting).deliver(NOTICE)
     [mail] = mailbox.received
     assert mail["tls"] is True
     assert mail["login"] == b"alerts"
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # it is TLS
+async def test_implicit_tls_speaks_tls_from_the_first_byte_on_port_465_style(certificate) -> None:
+    options = {"ssl_context": server_tls(certificate)}  # aiosmtpd: TLS on accept, as port 465
+    # aiosmtpd offers AUTH only after its own STARTTLS unless told the socket is TLS already
+    options |= {"auth_required": True, "authenticator": authenticator, "auth_require_tls": False}
+    trusting = ssl.create_default_context(cafile=str(certificate[0]))
+    with smtp_server(**options) as (mailbox, port):
+        channel = settings(port, tls="implicit", username="alerts")
+        await EmailNotifier(channel, PASSWORD, ssl_context=trusting).deliver(NOTICE)
+        with pytest.raises(PermanentDeliveryError) as untrusted:  # no CA given: refused
+            await EmailNotifier(settings(port, tls="implicit"), None).deliver(NOTICE)
+    [mail] = mailbox.received
+    assert mail["tls"] is True and mail["login"] == b"alerts"
+    assert untrusted.value.reason.startswith("the certificate of 127.0.0.1 is not trusted")
+
+
+def test_the_port_follows_the_tls_mode_unless_set() -> None:
+    base = {"host": "smtp.example.org", "sender": "a@example.org", "to": ["b@example.org"]}
+    assert EmailChannel(**base, tls="implicit").smtp_port == 465
+    assert EmailChannel(**base).smtp_port == 587
+    assert EmailChannel(**base, tls="implicit", port=2465).smtp_port == 2465
+
+
 async def test_an_untrusted_certificate_is_a_permanent_failure(certificate) -> None:
     options = {"tls_context": server_tls(certificate), "require_starttls": True}
     with smtp_server(**options) as (mailbox, port), pytest.raises(PermanentDeliveryError) as raised:
-        await EmailNotifier(settings(port, starttls=True), None).deliver(NOTICE)
+        await EmailNotifier(settings(port, tls="starttls"), None).deliver(NOTICE)
     assert mailbox.received == []
     assert raised.value.reason.startswith("the certificate of 127.0.0.1 is not trusted")
 
 
 async def test_a_server_without_starttls_is_refused_rather_than_sent_in_clear() -> None:
     with smtp_server() as (mailbox, port), pytest.raises(PermanentDeliveryError) as raised:
-        await EmailNotifier(settings(port, starttls=True), None).deliver(NOTICE)
+        await EmailNotifier(settings(port, tls="starttls"), None).deliver(NOTICE)
     assert mailbox.received == []
     assert "STARTTLS" in raised.value.reason
 

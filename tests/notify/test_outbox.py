@@ -90,6 +90,11 @@ async def test_a_transient_failure_is_retried_after_its_retry_after(store) -> No
     assert [m.id for m in notifier.delivered] == [row_id]
     assert notifier.delivered[0].attempts == 2
     assert worker.pending_count() == 0
+    # /metrics counts both: the failed attempt and the delivery
+    assert worker.tally.counts("delivery_failures") == [
+        ({"channel": "flaky", "kind": "transient"}, 1)
+    ]
+    assert worker.tally.counts("deliveries") == [({"channel": "flaky"}, 1)]
 
 
 async def test_a_permanent_failure_is_kept_with_its_reason_and_not_retried(store) -> None:

@@ -348,7 +348,7 @@ class SupervisorCore:
             return None
         if self._http is None:
             if self._own_http is None:
-                self._own_http = aiohttp.ClientSession(trust_env=False)
+                self._own_http = aiohttp.ClientSession(trust_env=True)  # as the shared one
             return self._own_http
         return self._http
 

@@ -391,6 +391,10 @@ class SlackEmulator:
         with self.store.lock:
             return len(self._server.sockets)
 
+    def http_connections(self) -> int:
+        """TCP connections that carried an HTTP request since start (keep-alive counts once)."""
+        return self._server.connections_accepted
+
     def disconnect(self, reason: str = "refresh_requested", close_after: float = 0.5) -> None:
         """Send `{"type": "disconnect", "reason": ...}`, then close that socket later."""
         self._call(self._server.disconnect(reason, close_after))

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,6 +68,8 @@ class SlackServer:
         self.tasks: set[asyncio.Task[Any]] = set()
         self._waiters: dict[str, asyncio.Future[Ack]] = {}
         self._envelope_hooks: dict[str, str] = {}
+        self.connections_accepted = 0  # TCP connections that carried a request, since start
+        self._transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
 
     def forget(self) -> None:
         """Drop per-test bookkeeping; sockets, tickets and HTTP mode stay as they are."""
@@ -75,12 +78,21 @@ class SlackServer:
 
     def app(self) -> web.Application:
         """The aiohttp application with every route of SLACK-STANDIN.md."""
-        app = web.Application()
+        app = web.Application(middlewares=[self._count_connection])
         app.router.add_route("*", "/api/{method}", self.handle_api)
         app.router.add_get("/link", self.handle_link)
         app.router.add_get("/link/", self.handle_link)
         app.router.add_post("/hooks/{kind}/{team}/{hook_id}", self.handle_hook)
         return app
+
+    @web.middleware
+    async def _count_connection(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Count each TCP connection once, at its first request (keep-alive reuses it)."""
+        transport = request.transport
+        if transport is not None and transport not in self._transports:
+            self._transports.add(transport)
+            self.connections_accepted += 1
+        return await handler(request)
 
     # Web API
 
