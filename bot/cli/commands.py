@@ -8,7 +8,7 @@ import click
 from dotenv import load_dotenv
 
 from bot import __version__
-from bot.cli import archive, configure, decide, lifecycle, observe, predictors
+from bot.cli import archive, configure, decide, lifecycle, logs, observe, operate, predictors
 from bot.cli.shell import SelfregGroup, global_options
 
 
@@ -39,6 +39,13 @@ for command in (
     archive.backup_group,
     archive.restore,
     predictors.models_group,
+    operate.alerts,
+    operate.history,
+    operate.ack,
+    operate.silence,
+    operate.unsilence,
+    operate.component_group,
+    logs.logs,
 ):
     cli.add_command(command)
 

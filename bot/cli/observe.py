@@ -13,6 +13,7 @@ import click
 
 from bot import control, messages, status_facts
 from bot.cli import tables
+from bot.cli.complete import names_of
 from bot.cli.running import run_checks
 from bot.cli.shell import (
     EXIT_FAILING,
@@ -103,7 +104,7 @@ def check_group() -> None:
 
 @check_group.command("run")
 @config_option
-@click.argument("name")
+@click.argument("name", shell_complete=names_of("checks"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def check_run(config_file: str | None, name: str, as_json: bool) -> None:
     """Run the check NAME once now and print its observations (records nothing).
