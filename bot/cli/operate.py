@@ -9,7 +9,6 @@ Exit 0 done, 1 refused (unmapped user, permission, policy), 2 failed or not runn
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -20,13 +19,20 @@ import click
 from bot import messages
 from bot.cli.complete import names_of
 from bot.cli.running import ask_running, local_user
-from bot.cli.shell import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, config_option, fail, load
+from bot.cli.shell import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    config_option,
+    echo_json,
+    fail,
+    json_option,
+    load,
+)
 from bot.engine.alert_messages import incident_snapshot
 from bot.records import Incident
 from bot.store import incidents as rows
 from bot.store import open_store
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
 def _incidents(config_file: str | None, read: Callable[[Any], list[Incident]]) -> list[dict]:
@@ -47,7 +53,7 @@ def alerts(config_file: str | None, as_json: bool) -> None:
     """The open incidents (read from the store, whether or not selfreg runs)."""
     incidents = _incidents(config_file, rows.open_incidents)
     if as_json:
-        click.echo(json.dumps({"incidents": incidents}, indent=2))
+        echo_json({"incidents": incidents})
         return
     now = time.time()
     click.echo(messages.open_incidents_heading(len(incidents)))
@@ -66,7 +72,7 @@ def history(config_file: str | None, as_json: bool, what: str | None) -> None:
     count = max(int(what), 1) if what is not None else 10
     incidents = _incidents(config_file, lambda store: rows.recent_incidents(store, count))
     if as_json:
-        click.echo(json.dumps({"incidents": incidents}, indent=2))
+        echo_json({"incidents": incidents})
         return
     if not incidents:
         click.echo(messages.no_incidents_yet())
@@ -89,7 +95,10 @@ def act(config_file: str | None, command: str, route: str, as_json: bool, **body
         not_running=messages.needs_running(command),
     )
     assert answer is not None
-    click.echo(json.dumps(answer, indent=2) if as_json else answer["text"])
+    if as_json:
+        echo_json(answer)
+    else:
+        click.echo(answer["text"])
     sys.exit(EXIT_OK if answer["ok"] else EXIT_REFUSED)
 
 
