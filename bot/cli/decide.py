@@ -14,7 +14,7 @@ import click
 from bot import messages
 from bot.cli.operate import act
 from bot.cli.running import ask_running, local_user
-from bot.cli.shell import EXIT_FAILING, EXIT_OK, config_option, echo_json, json_option, load
+from bot.cli.shell import EXIT_FAILING, EXIT_OK, Ref, config_option, echo_json, json_option, load
 
 
 @click.command()
@@ -45,7 +45,7 @@ def reload(config_file: str | None, as_json: bool) -> None:
 @click.command()
 @config_option
 @json_option
-@click.argument("proposal", type=int)
+@click.argument("proposal", type=Ref("P"))
 def approve(config_file: str | None, as_json: bool, proposal: int) -> None:
     """Approve PROPOSAL through the running instance, under the same policy as a Slack click.
 
@@ -58,7 +58,7 @@ def approve(config_file: str | None, as_json: bool, proposal: int) -> None:
 @click.command()
 @config_option
 @json_option
-@click.argument("proposal", type=int)
+@click.argument("proposal", type=Ref("P"))
 @click.option("--reason", default="", help="Why it is denied (recorded and shown in the thread).")
 def deny(config_file: str | None, as_json: bool, proposal: int, reason: str) -> None:
     """Deny PROPOSAL through the running instance, as the approver [cli] users maps you to."""

@@ -23,6 +23,7 @@ from bot.cli.shell import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    Ref,
     config_option,
     echo_json,
     fail,
@@ -105,7 +106,7 @@ def act(config_file: str | None, command: str, route: str, as_json: bool, **body
 @click.command()
 @config_option
 @json_option
-@click.argument("incident", type=int)
+@click.argument("incident", type=Ref())
 def ack(config_file: str | None, as_json: bool, incident: int) -> None:
     """Acknowledge INCIDENT: its escalation stops (as the Acknowledge button)."""
     act(config_file, "ack", f"/incidents/{incident}/ack", as_json)
@@ -140,7 +141,7 @@ def silence(
 @click.command()
 @config_option
 @json_option
-@click.argument("silence_id", metavar="ID", type=int)
+@click.argument("silence_id", metavar="ID", type=Ref())
 def unsilence(config_file: str | None, as_json: bool, silence_id: int) -> None:
     """End the silence ID."""
     act(config_file, "unsilence", f"/silences/{silence_id}/end", as_json)

@@ -88,6 +88,24 @@ class SelfregGroup(click.Group):
             raise
 
 
+class Ref(click.ParamType):
+    """An id as people write it: ``12``, ``#12``, or with its letter (``P12`` for proposal
+    12, as the console and Slack show proposals)."""
+
+    name = "id"
+
+    def __init__(self, letter: str = "") -> None:
+        self.letter = letter.upper()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip().lstrip("#")
+        if self.letter and text[:1].upper() == self.letter:
+            text = text[1:]
+        if not text.isdigit():
+            self.fail(messages.not_an_id(str(value)), param, ctx)
+        return int(text)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 

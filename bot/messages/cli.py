@@ -93,3 +93,7 @@ def unknown_log(name: str, known: Sequence[str]) -> str:
 
 def no_log_yet(path: str) -> str:
     return f"no output yet: {path} does not exist"
+
+
+def not_an_id(text: str) -> str:
+    return f"{text!r} is not an id (a number such as 12 or #12)"
