@@ -97,3 +97,11 @@ def no_log_yet(path: str) -> str:
 
 def not_an_id(text: str) -> str:
     return f"{text!r} is not an id (a number such as 12 or #12)"
+
+
+def cli_user_not_an_id(local_user: str, actor: str) -> str:
+    """``[cli] users`` maps a local user to something that is not a Slack user id."""
+    return (
+        f"{local_user} = {actor!r}: expected a Slack user id (U… or W…), as approver lists, "
+        "admins and permissions name people"
+    )
