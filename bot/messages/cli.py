@@ -69,10 +69,6 @@ def cli_history_line(incident: Mapping[str, Any], now: float) -> str:
     )
 
 
-def no_incidents_yet() -> str:
-    return "No incident recorded yet."
-
-
 def history_needs_number(word: str) -> str:
     """``selfreg history WORD`` where WORD is no count."""
     return f"history takes a number of incidents, not {word!r}"
