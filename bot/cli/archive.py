@@ -20,7 +20,7 @@ from bot.cli.shell import (
     load,
 )
 from bot.errors import UserError
-from bot.store import audit, backup, open_store
+from bot.store import audit, audit_anchors, backup, open_store
 
 
 @click.group("audit")
@@ -32,26 +32,27 @@ def audit_group() -> None:
 @config_option
 @json_option
 def audit_verify(config_file: str | None, as_json: bool) -> None:
-    """Check every audit row's digest chain; name the first tampered row; exit 2 if any."""
+    """Check the keyed chain and its anchors; name the first thing wrong; exit 2 if any."""
     config = load(config_file)
     if not config.db_path.exists():
         if as_json:
-            echo_json({"rows": 0, "tampered": None})
+            echo_json({"rows": 0, "anchors": 0, "unkeyed": 0, "tampered": None})
         else:
             click.echo(messages.nothing_to_verify())
         return
+    anchors = audit_anchors.gather(config.db_path, config.backup_place.folder)
     store = open_store(config.db_path, readonly=True)
     try:
-        count, tampered = audit.verify(store)
+        found = audit.verify(store, anchors)
     finally:
         store.close()
     if as_json:
-        echo_json({"rows": count, "tampered": tampered})
-        sys.exit(EXIT_FAILING if tampered is not None else 0)
-    if tampered is not None:
-        click.echo(messages.audit_tampered(tampered.id, tampered.reason), err=True)
+        echo_json(found)
+        sys.exit(EXIT_FAILING if found.tampered is not None else 0)
+    if found.tampered is not None:
+        click.echo(messages.audit_tampered(found.tampered.id, found.tampered.reason), err=True)
         sys.exit(EXIT_FAILING)
-    click.echo(messages.audit_intact(count))
+    click.echo(messages.audit_verified(found.rows, found.anchors, found.unkeyed))
 
 
 @audit_group.command("export")

@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.config.alerts import AlertsSettings
 from bot.engine import incidents as life
 from bot.engine.alert_messages import SLACK, incident_snapshot, queue_messages
+from bot.engine.deploys import deploy_before
 from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
@@ -25,6 +26,7 @@ from bot.records import (
     SLACK_DOOR,
     Door,
     Incident,
+    IncidentKind,
     IncidentState,
     Notice,
     NoticeKind,
@@ -319,10 +321,24 @@ class Alerting:
         )
         if incident.id == 0 and silence is None:
             incident = self._storm_control(incident, now)
-        incident = self._apply(incident, notices)
+        incident = self._apply(incident, self._after_deploy(incident, notices, now))
         if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
             self.on_opened(incident)
         return incident
+
+    def _after_deploy(
+        self, incident: Incident, notices: Sequence[Notice], now: float
+    ) -> list[Notice]:
+        """A rule incident opening within a deploy's window says so in its opened notice
+        (the Slack message shows the same line: ``bot.slack.delivery``)."""
+        deploy = None
+        if incident.kind is IncidentKind.RULE:
+            deploy = deploy_before(self.store, incident.check, now)
+        if deploy is None:
+            return list(notices)
+        note = deploy.note(now)
+        opening = (NoticeKind.OPENED, NoticeKind.REOPENED)
+        return [replace(n, text=f"{n.text} {note}") if n.kind in opening else n for n in notices]
 
     def _open_incident(self, incident_id: int) -> Incident:
         incident = rows.get_incident(self.store, incident_id)

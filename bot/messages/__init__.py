@@ -13,6 +13,7 @@ wherever it is defined.
 
 # ruff: noqa: F403 (the star imports below are this package's public names)
 
+from bot.messages.audit import *
 from bot.messages.backups import *
 from bot.messages.cli import *
 from bot.messages.common import *
@@ -20,9 +21,11 @@ from bot.messages.console import *
 from bot.messages.control import *
 from bot.messages.delivery import *
 from bot.messages.errors import *
+from bot.messages.fly import *
 from bot.messages.incidents import *
 from bot.messages.logs import *
 from bot.messages.notices import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
 from bot.messages.slack import *
+from bot.messages.tunnels import *
