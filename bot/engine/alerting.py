@@ -187,12 +187,8 @@ class Alerting:
             incident = self._open_incident(incident_id)
             if incident.state is IncidentState.ACKNOWLEDGED:
                 return incident
-            now = self.clock.now()
-            audit.append(
-                self.store, now, "incident.acknowledged", actor, f"incident:{incident_id}",
-                door.detail(),
-            )  # fmt: skip
-            return self._apply(*life.acknowledge(incident, actor, now))
+            self._audit(door, "incident.acknowledged", actor, f"incident:{incident_id}")
+            return self._apply(*life.acknowledge(incident, actor, self.clock.now()))
 
     def silence_incident(
         self,
@@ -216,10 +212,8 @@ class Alerting:
                 author=actor,
                 now=now,
             )
-            audit.append(
-                self.store, now, "silence.added", actor, f"silence:{silence.id}",
-                {"incident": incident_id, "ends_at": silence.ends_at, **door.detail()},
-            )  # fmt: skip
+            self._audit(door, "silence.added", actor, f"silence:{silence.id}",
+                        incident=incident_id, ends_at=silence.ends_at)  # fmt: skip
             self._apply(
                 *life.silence(
                     incident, silence.id, messages.silenced(actor, silence.ends_at, reason)
@@ -251,10 +245,8 @@ class Alerting:
                 author=author,
                 now=now,
             )
-            audit.append(
-                self.store, now, "silence.added", author, f"silence:{silence.id}",
-                {"matcher": dict(matcher), "ends_at": silence.ends_at, **door.detail()},
-            )  # fmt: skip
+            self._audit(door, "silence.added", author, f"silence:{silence.id}",
+                        matcher=dict(matcher), ends_at=silence.ends_at)  # fmt: skip
         self.sweep()
         return silence
 
@@ -263,9 +255,7 @@ class Alerting:
             now = self.clock.now()
             if not rows.remove_silence(self.store, silence_id, actor, now):
                 raise SilenceNotFound(silence_id)
-            audit.append(
-                self.store, now, "silence.removed", actor, f"silence:{silence_id}", door.detail()
-            )
+            self._audit(door, "silence.removed", actor, f"silence:{silence_id}")
         self.sweep()
 
     def incident(self, incident_id: int) -> Incident | None:
@@ -381,6 +371,12 @@ class Alerting:
         if digest is None:
             digest = rows.create_digest(self.store, now)
         return replace(incident, digest_id=digest)
+
+    def _audit(self, door: Door, kind: str, actor: str, subject: str, **detail: object) -> None:
+        """A person's change as an audit row, with the door it came through (same transaction)."""
+        audit.append(
+            self.store, self.clock.now(), kind, actor, subject, {**detail, **door.detail()}
+        )
 
     def _apply(self, incident: Incident, notices: Sequence[Notice]) -> Incident:
         """Save the incident and queue its messages, in the caller's transaction."""
