@@ -23,7 +23,16 @@ from bot.engine.policy import Facts, budget_left, decide, may_deny
 from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
-from bot.records import Decision, Incident, IncidentKind, Proposal, ProposalState
+from bot.records import (
+    SELFREG_DOOR,
+    SLACK_DOOR,
+    Decision,
+    Door,
+    Incident,
+    IncidentKind,
+    Proposal,
+    ProposalState,
+)
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
@@ -107,7 +116,7 @@ class Remediation:
             elif mode is Mode.SUGGEST:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
-                self._later(self.approve(proposal.id, "selfreg", trusted=True))
+                self._later(self.approve(proposal.id, "selfreg", trusted=True, door=SELFREG_DOOR))
 
     def _names_for(self, incident: Incident) -> list[str]:
         """The actions an opened incident proposes: its check's ``remediate`` list, where a
@@ -141,8 +150,11 @@ class Remediation:
             trusted=trusted,
         )
 
-    async def approve(self, proposal_id: int, actor: str, *, trusted: bool = False) -> Decision:
-        """One approval; runs the action when the gate says so. First valid click wins."""
+    async def approve(
+        self, proposal_id: int, actor: str, *, trusted: bool = False, door: Door = SLACK_DOOR
+    ) -> Decision:
+        """One approval; runs the action when the gate says so. First valid click wins.
+        ``door`` (Slack, the CLI, selfreg) goes in the audit row with the decision."""
         proposal = self._proposal(proposal_id)
         action = self._action(proposal.action)
         facts = await self.facts(proposal, action.spec, actor, trusted)
@@ -155,7 +167,7 @@ class Remediation:
                 "decision.approve",
                 actor,
                 f"proposal:{proposal.id}",
-                {"allowed": decision.allowed, "reason": decision.reason},
+                {"allowed": decision.allowed, "reason": decision.reason, **door.detail()},
             )
             if not decision.allowed:
                 return decision
@@ -188,7 +200,13 @@ class Remediation:
         return decision
 
     async def deny(
-        self, proposal_id: int, actor: str, reason: str = "", *, trusted: bool = False
+        self,
+        proposal_id: int,
+        actor: str,
+        reason: str = "",
+        *,
+        trusted: bool = False,
+        door: Door = SLACK_DOOR,
     ) -> Decision:
         proposal = self._proposal(proposal_id)
         spec = self._action(proposal.action).spec
@@ -201,7 +219,7 @@ class Remediation:
                 "decision.deny",
                 actor,
                 f"proposal:{proposal.id}",
-                {"allowed": decision.allowed, "reason": reason or decision.reason},
+                {"allowed": decision.allowed, "reason": reason or decision.reason, **door.detail()},
             )
             if not decision.allowed:
                 return decision
@@ -219,7 +237,13 @@ class Remediation:
         return decision
 
     async def request(
-        self, action_name: str, actor: str, incident_id: int | None = None, *, trusted: bool = False
+        self,
+        action_name: str,
+        actor: str,
+        incident_id: int | None = None,
+        *,
+        trusted: bool = False,
+        door: Door = SLACK_DOOR,
     ) -> tuple[Proposal, Decision]:
         """``/selfreg run ACTION``: a person's own proposal, approved by them if the gate allows."""
         action = self._action(action_name)
@@ -243,9 +267,9 @@ class Remediation:
                 "proposal.created",
                 actor,
                 f"proposal:{proposal.id}",
-                {"action": action_name, "manual": True},
+                {"action": action_name, "manual": True, **door.detail()},
             )
-        decision = await self.approve(proposal.id, actor, trusted=trusted)
+        decision = await self.approve(proposal.id, actor, trusted=trusted, door=door)
         return proposal, decision
 
     def pause(self, actor: str, paused: bool) -> None:

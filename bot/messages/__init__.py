@@ -15,6 +15,7 @@ wherever it is defined.
 
 from bot.messages.audit import *
 from bot.messages.backups import *
+from bot.messages.cli import *
 from bot.messages.common import *
 from bot.messages.console import *
 from bot.messages.control import *
