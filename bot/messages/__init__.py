@@ -17,6 +17,7 @@ from bot.messages.backups import *
 from bot.messages.common import *
 from bot.messages.console import *
 from bot.messages.control import *
+from bot.messages.dashboard import *
 from bot.messages.delivery import *
 from bot.messages.errors import *
 from bot.messages.incidents import *
