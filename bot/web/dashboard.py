@@ -179,4 +179,8 @@ def dashboard_gate(request: web.Request, token: str) -> web.StreamResponse | Non
         return None
     if request.path == "/dashboard/events" or request.method != "GET":
         return web.Response(status=401, text="sign in at /dashboard/signin")
-    return web.HTTPSeeOther("/dashboard/signin")
+    return _see_other("/dashboard/signin")
+
+
+def _see_other(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location, **SECURITY_HEADERS})

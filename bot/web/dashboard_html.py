@@ -146,12 +146,20 @@ def _checks(view: Overview) -> str:
 def incident_row(incident: Incident, now: float) -> list[str]:
     return [
         incident_link(incident),
-        esc(messages.subject_label(incident.check, incident.subject) + ": " + incident.summary),
+        esc(_what(incident)),
         state(incident.severity.value),
         state(incident.state.value),
         esc(ago(now - incident.opened_at)),
         esc(incident.acked_by or "-"),
     ]
+
+
+def _what(incident: Incident) -> str:
+    """The incident's summary, led by its check and subject unless it already names them."""
+    label = messages.subject_label(incident.check, incident.subject)
+    return (
+        incident.summary if incident.summary.startswith(label) else f"{label}: {incident.summary}"
+    )
 
 
 def _incidents(view: Overview) -> str:

@@ -24,5 +24,6 @@
     }
   }
   const source = new EventSource(url);
+  source.addEventListener("open", () => { document.body.dataset.connected = "1"; });
   source.addEventListener("refresh", refresh);
 })();
