@@ -62,32 +62,38 @@ def all_series(store: Store, check: str | None = None) -> list[Series]:
     return [Series(id=r[0], check=r[1], subject=r[2], metric=r[3]) for r in rows]
 
 
-def sparklines(store: Store, start: float, width: float, buckets: int) -> dict[int, list[float]]:
-    """Per series id, the mean in each of ``buckets`` buckets of ``width`` seconds from
-    ``start`` (NaN where there is none): the overview's 24 h sparklines in two queries, from
-    the rollups and the raw samples newer than the last rollup."""
+def sparklines(
+    store: Store, ids: Sequence[int], start: float, width: float, buckets: int
+) -> dict[int, list[float]]:
+    """Per series id of ``ids``, the mean in each of ``buckets`` buckets of ``width`` seconds
+    from ``start`` (NaN where there is none): the overview's 24 h sparklines, from the
+    rollups (read along their primary key) and the raw samples newer than the last rollup."""
     conn = store._conn
-    newest = conn.execute("SELECT max(minute) FROM rollups").fetchone()[0]
-    cut = start if newest is None else max(start, (int(newest) + 1) * 60.0)
     found: dict[int, list[float]] = {}
-    sums: dict[tuple[int, int], tuple[float, float]] = {}
-    rolled = conn.execute(
-        "SELECT series, CAST((minute * 60 - ?) / ? AS INTEGER) AS b, sum(sum), sum(count) "
-        "FROM rollups WHERE minute >= ? AND minute < ? GROUP BY series, b",
-        (start, width, int(start // 60), int(cut // 60)),
-    )
-    raw = conn.execute(
-        "SELECT series, CAST((at - ?) / ? AS INTEGER) AS b, sum(value), count(*) "
-        "FROM samples WHERE at >= ? GROUP BY series, b",
-        (start, width, cut),
-    )
-    for series, bucket, total, count in [*rolled, *raw]:
-        old = sums.get((series, bucket), (0.0, 0.0))
-        sums[(series, bucket)] = (old[0] + total, old[1] + count)
-    for (series, bucket), (total, count) in sums.items():
-        line = found.setdefault(series, [math.nan] * buckets)
-        if 0 <= bucket < buckets and count:
-            line[bucket] = total / count
+    for series in ids:
+        newest = conn.execute(
+            "SELECT max(minute) FROM rollups WHERE series = ?", (series,)
+        ).fetchone()[0]
+        cut = start if newest is None else max(start, (int(newest) + 1) * 60.0)
+        rolled = conn.execute(
+            "SELECT CAST((minute * 60 - ?) / ? AS INTEGER) AS b, sum(sum), sum(count) "
+            "FROM rollups WHERE series = ? AND minute >= ? AND minute < ? GROUP BY b",
+            (start, width, series, int(start // 60), int(cut // 60)),
+        )
+        raw = conn.execute(
+            "SELECT CAST((at - ?) / ? AS INTEGER) AS b, sum(value), count(*) "
+            "FROM samples WHERE series = ? AND at >= ? GROUP BY b",
+            (start, width, series, cut),
+        )
+        sums: dict[int, tuple[float, float]] = {}
+        for bucket, total, count in [*rolled, *raw]:
+            old = sums.get(bucket, (0.0, 0.0))
+            sums[bucket] = (old[0] + total, old[1] + count)
+        line = [math.nan] * buckets
+        for bucket, (total, count) in sums.items():
+            if 0 <= bucket < buckets and count:
+                line[bucket] = total / count
+        found[series] = line
     return found
 
 

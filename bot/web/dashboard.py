@@ -123,11 +123,11 @@ class Dashboard:
         given = str(form.get("token", ""))
         if not self.token or not hmac.compare_digest(given.encode(), self.token.encode()):
             return _html(dashboard_html.signin_page(wrong=True), status=401)
-        response = web.HTTPSeeOther("/dashboard")
+        response = _see_other("/dashboard")
         response.set_cookie(
             COOKIE, session_value(self.token), httponly=True, samesite="Strict", path="/"
         )
-        return response  # type: ignore[return-value]
+        return response
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """The live stream: ``refresh`` whenever the store changed; ends with the server."""

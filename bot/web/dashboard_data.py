@@ -117,11 +117,13 @@ class Reader:
         series = history.all_series(store)
         width = 86400.0 / SPARK_BUCKETS
         start = now - 86400.0
+        rows = _check_rows(latest, series)
+        shown = [row.series[0].id for row in rows if row.series]
         return Overview(
             now=now,
             overall=Status.worst([s.status for s in latest.values()]),
-            checks=_check_rows(latest, series),
-            sparks=history.sparklines(store, start, width, SPARK_BUCKETS),
+            checks=rows,
+            sparks=history.sparklines(store, shown, start, width, SPARK_BUCKETS),
             components=components.summaries(store),
             incidents=open_incidents(store),
             proposals=proposals.open_proposals(store),

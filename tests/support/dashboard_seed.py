@@ -48,13 +48,19 @@ def value_at(index: int, at: float) -> float:
 
 
 def seed(
-    store: Store, now: float = NOW, *, metrics: int = 4, days: int = 30, raw_hours: float = 6
+    store: Store,
+    now: float = NOW,
+    *,
+    metrics: int = 4,
+    days: int = 30,
+    raw_hours: float = 6,
+    step: float = STEP,
 ) -> Seeded:
     """Seed ``metrics`` metrics (five per check) with ``days`` of rollups and ``raw_hours``
-    of raw samples every ``STEP`` seconds, plus the rows the overview lists."""
+    of raw samples every ``step`` seconds, plus the rows the overview lists."""
     with store.transaction():
         _components(store, now)
-        latency = _history(store, now, metrics, days, raw_hours)
+        latency = _history(store, now, metrics, days, raw_hours, step)
         _states(store, now, metrics)
         found = _incidents(store, now)
         proposal = proposals.save(
@@ -92,7 +98,9 @@ def check_of(index: int) -> tuple[str, str, str]:
     return (f"check-{index // 5:02d}", "", f"metric_{index % 5}")
 
 
-def _history(store: Store, now: float, metrics: int, days: int, raw_hours: float) -> int:
+def _history(
+    store: Store, now: float, metrics: int, days: int, raw_hours: float, step: float
+) -> int:
     first_minute = int((now - days * 86400) // 60)
     last_minute = int(now // 60)
     for index in range(metrics):
@@ -106,10 +114,10 @@ def _history(store: Store, now: float, metrics: int, days: int, raw_hours: float
         start = now - raw_hours * 3600
         observations = [
             Observation(
-                check=check, subject=subject, status=Status.OK, summary="", at=start + i * STEP,
-                values={metric: value_at(index, start + i * STEP)},
+                check=check, subject=subject, status=Status.OK, summary="", at=start + i * step,
+                values={metric: value_at(index, start + i * step)},
             )
-            for i in range(int(raw_hours * 3600 / STEP))
+            for i in range(int(raw_hours * 3600 / step))
         ]  # fmt: skip
         write_runs(store, [RunRecord(check=check, states=(), observations=observations)])
     return series_id(store, *check_of(0))
