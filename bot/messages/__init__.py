@@ -26,3 +26,4 @@ from bot.messages.notices import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
 from bot.messages.slack import *
+from bot.messages.trend import *

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from bot.config.schema import Settings
 from bot.engine.predict.predictor import metric_limits
+from bot.engine.trend import daily_availability, day_starts
 from bot.records import Incident, LatestState, Proposal
 from bot.store import components, history, predictions, proposals, timeline
-from bot.store.availability import availability
 from bot.store.db import Store, open_store
 from bot.store.incidents import get_incident, open_incidents
 from bot.store.state import load_latest
@@ -28,9 +28,6 @@ T = TypeVar("T")
 
 Limits = Mapping[str, Mapping[str, list[tuple[str, float, str]]]]
 """Per check, per metric: its (name, limit, direction) thresholds (``metric_limits``)."""
-
-RANGES = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
-"""The ranges a chart or ``history`` shows, by the word that asks for them."""
 
 SPARK_BUCKETS = 48
 CHART_BUCKETS = 400
@@ -196,8 +193,8 @@ class Reader:
             ),
             "audit": timeline.audit_between(store, start, kind=filters.get("audit")),
             "choices": {**timeline.incident_kinds(store), "checks": checks},
-            "days": _days(now, span),
-            "availability": {c: _daily_availability(store, c, now, span) for c in wanted},
+            "days": day_starts(now, span),
+            "availability": {c: daily_availability(store, c, now, span) for c in wanted},
             "trends": {
                 s: history.day_trends(store, s.id, start, now)
                 for s in history.all_series(store)
@@ -229,22 +226,6 @@ def _check_rows(
 
 def _state_checks(store: Store) -> list[str]:
     return sorted({check for check, _ in load_latest(store)})
-
-
-def _days(now: float, span: float) -> list[float]:
-    """The UTC day starts covering ``span`` up to ``now``, oldest first."""
-    last = now // 86400 * 86400
-    count = max(1, int(span // 86400) + (1 if span % 86400 else 0))
-    return [last - i * 86400 for i in reversed(range(count))]
-
-
-def _daily_availability(store: Store, check: str, now: float, span: float) -> list[float | None]:
-    """The check's availability on each UTC day of the span (today: so far)."""
-    found = []
-    for day in _days(now, span):
-        end = min(day + 86400, now)
-        found.append(availability(store, check, end, max(1.0, end - day)))
-    return found
 
 
 def wall_clock() -> float:
