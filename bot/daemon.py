@@ -104,7 +104,7 @@ def start(
     config.data_dir.mkdir(parents=True, exist_ok=True)
     log = log_path(config)
     rotate_log(log)
-    argv = [sys.executable, "-m", "bot", "run", "--detached"]
+    argv = [sys.executable, "-m", "bot", "--data-dir", str(config.data_dir), "run", "--detached"]
     if config_file:
         argv += ["--config", config_file]
     with log.open("ab") as output:

@@ -20,7 +20,8 @@
     │   ├── IncidentNotFound         ``ack`` (or a button) named no incident
     │   ├── IncidentClosed           ``ack`` of an incident already resolved
     │   ├── SilenceNotFound          ``unsilence`` named no active silence
-    │   └── NotAPrediction           prediction feedback on a rule incident
+    │   ├── NotAPrediction           prediction feedback on a rule incident
+    │   └── NotPermitted             a CLI user unmapped in ``[cli] users``, or not permitted
     ├── StoreError                   the SQLite file cannot be opened or migrated
     ├── FitFailed                    a model fit raised in its worker process
     └── DeliveryError                a notifier could not deliver an outbox row
@@ -218,6 +219,20 @@ class NotAPrediction(UserError):
     def __init__(self, incident_id: int) -> None:
         self.incident_id = incident_id
         super().__init__(messages.not_a_prediction(incident_id))
+
+
+class NotPermitted(UserError):
+    """A person may not do this: a local user ``[cli] users`` does not map (``local_user``),
+    or an approver ``[slack] permissions`` does not allow ``command``."""
+
+    def __init__(self, command: str, *, local_user: str = "", actor: str = "") -> None:
+        self.command = command
+        self.local_user = local_user
+        self.actor = actor
+        if actor:
+            super().__init__(messages.cli_not_permitted(command, actor))
+        else:
+            super().__init__(messages.cli_user_unmapped(command, local_user))
 
 
 # ---- not for operators: the log -----------------------------------------------------------

@@ -243,6 +243,26 @@ class Decision:
     runs: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Door:
+    """Where a person's request came in, recorded with it in the audit trail: ``slack``,
+    ``cli`` (with the local user who typed it, mapped by ``[cli] users`` to the actor), or
+    ``selfreg`` itself (auto mode)."""
+
+    name: str
+    local_user: str = ""
+
+    def detail(self) -> dict[str, str]:
+        """The audit detail's part about the door."""
+        if self.local_user:
+            return {"door": self.name, "local_user": self.local_user}
+        return {"door": self.name}
+
+
+SLACK_DOOR = Door("slack")
+SELFREG_DOOR = Door("selfreg")
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Offer:
     """A remediation shown on an incident message: its line, and whether it has buttons."""

@@ -32,6 +32,10 @@ COMMANDS = (
     "predict",
 )
 
+PERMISSION_NAMES = (*COMMANDS, "component")
+"""What ``[slack] permissions`` may restrict: the slash commands, and ``component`` (the
+terminal's ``selfreg component restart|stop|start``)."""
+
 
 class EscalationStep(Section):
     """One step of the escalation policy: after a delay, mention people, maybe elsewhere."""
@@ -163,12 +167,13 @@ class SlackSettings(Section):
     permissions: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Command -> allowed user / user-group ids; '*' is everyone. "
-        "Commands left out are open to everyone.",
+        "Commands left out are open to everyone. Holds for the terminal too (as the approver "
+        "[cli] users maps the local user to), where `component` restricts `selfreg component`.",
     )
 
     @model_validator(mode="after")
     def _known_commands(self) -> SlackSettings:
-        unknown = sorted(set(self.permissions) - set(COMMANDS))
+        unknown = sorted(set(self.permissions) - set(PERMISSION_NAMES))
         if unknown:
             raise ValueError(messages.unknown_permission_commands(unknown))
         return self

@@ -18,6 +18,7 @@ from bot import messages
 from bot.config.alerts import AlertsSettings, SlackSettings
 from bot.config.backup import BackupSettings
 from bot.config.base import Section
+from bot.config.cli import CliSettings
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
 from common.units import Duration
@@ -154,6 +155,7 @@ class Settings(Section):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
+    cli: CliSettings = Field(default_factory=CliSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:

@@ -22,6 +22,8 @@ from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
 from bot.records import (
+    SLACK_DOOR,
+    Door,
     Incident,
     IncidentState,
     Notice,
@@ -30,6 +32,7 @@ from bot.records import (
     Silence,
     Transition,
 )
+from bot.store import audit
 from bot.store import incidents as rows
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation
@@ -176,15 +179,26 @@ class Alerting:
             )
 
     # ---- people's requests (Slack, CLI) ---------------------------------------------------
-    def acknowledge(self, incident_id: int, actor: str) -> Incident:
+    def acknowledge(self, incident_id: int, actor: str, door: Door = SLACK_DOOR) -> Incident:
+        """``actor`` owns the incident: its escalation stops (audited with the ``door``)."""
         with self.store.transaction():
             incident = self._open_incident(incident_id)
             if incident.state is IncidentState.ACKNOWLEDGED:
                 return incident
-            return self._apply(*life.acknowledge(incident, actor, self.clock.now()))
+            now = self.clock.now()
+            audit.append(
+                self.store, now, "incident.acknowledged", actor, f"incident:{incident_id}",
+                door.detail(),
+            )  # fmt: skip
+            return self._apply(*life.acknowledge(incident, actor, now))
 
     def silence_incident(
-        self, incident_id: int, actor: str, duration: float | None, reason: str = ""
+        self,
+        incident_id: int,
+        actor: str,
+        duration: float | None,
+        reason: str = "",
+        door: Door = SLACK_DOOR,
     ) -> Silence:
         """Silence one incident for ``duration`` seconds, or until it resolves (None)."""
         with self.store.transaction():
@@ -200,6 +214,10 @@ class Alerting:
                 author=actor,
                 now=now,
             )
+            audit.append(
+                self.store, now, "silence.added", actor, f"silence:{silence.id}",
+                {"incident": incident_id, "ends_at": silence.ends_at, **door.detail()},
+            )  # fmt: skip
             self._apply(
                 *life.silence(
                     incident, silence.id, messages.silenced(actor, silence.ends_at, reason)
@@ -214,8 +232,10 @@ class Alerting:
         reason: str,
         author: str,
         starts_at: float | None = None,
+        door: Door = SLACK_DOOR,
     ) -> Silence:
-        """A silence from now (or a later ``starts_at``: a maintenance window by command)."""
+        """A silence from now (or a later ``starts_at``: a maintenance window by command),
+        audited with the ``door`` it came through."""
         with self.store.transaction():
             now = self.clock.now()
             start = now if starts_at is None else max(starts_at, now)
@@ -229,13 +249,21 @@ class Alerting:
                 author=author,
                 now=now,
             )
+            audit.append(
+                self.store, now, "silence.added", author, f"silence:{silence.id}",
+                {"matcher": dict(matcher), "ends_at": silence.ends_at, **door.detail()},
+            )  # fmt: skip
         self.sweep()
         return silence
 
-    def remove_silence(self, silence_id: int, actor: str) -> None:
+    def remove_silence(self, silence_id: int, actor: str, door: Door = SLACK_DOOR) -> None:
         with self.store.transaction():
-            if not rows.remove_silence(self.store, silence_id, actor, self.clock.now()):
+            now = self.clock.now()
+            if not rows.remove_silence(self.store, silence_id, actor, now):
                 raise SilenceNotFound(silence_id)
+            audit.append(
+                self.store, now, "silence.removed", actor, f"silence:{silence_id}", door.detail()
+            )
         self.sweep()
 
     def incident(self, incident_id: int) -> Incident | None:

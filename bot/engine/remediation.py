@@ -22,7 +22,7 @@ from bot.engine.policy import Facts, budget_left, decide, may_deny
 from bot.engine.remediation_runs import ActionRuns, Verifier
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
-from bot.records import Decision, Incident, Proposal, ProposalState
+from bot.records import SELFREG_DOOR, SLACK_DOOR, Decision, Door, Incident, Proposal, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
@@ -106,7 +106,7 @@ class Remediation:
             elif mode is Mode.SUGGEST:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
-                self._later(self.approve(proposal.id, "selfreg", trusted=True))
+                self._later(self.approve(proposal.id, "selfreg", trusted=True, door=SELFREG_DOOR))
 
     # ---- people (Slack, CLI) and selfreg itself -------------------------------------------
     async def facts(self, proposal: Proposal, spec: ActionSpec, actor: str, trusted: bool) -> Facts:
@@ -123,8 +123,11 @@ class Remediation:
             trusted=trusted,
         )
 
-    async def approve(self, proposal_id: int, actor: str, *, trusted: bool = False) -> Decision:
-        """One approval; runs the action when the gate says so. First valid click wins."""
+    async def approve(
+        self, proposal_id: int, actor: str, *, trusted: bool = False, door: Door = SLACK_DOOR
+    ) -> Decision:
+        """One approval; runs the action when the gate says so. First valid click wins.
+        ``door`` (Slack, the CLI, selfreg) goes in the audit row with the decision."""
         proposal = self._proposal(proposal_id)
         action = self._action(proposal.action)
         facts = await self.facts(proposal, action.spec, actor, trusted)
@@ -137,7 +140,7 @@ class Remediation:
                 "decision.approve",
                 actor,
                 f"proposal:{proposal.id}",
-                {"allowed": decision.allowed, "reason": decision.reason},
+                {"allowed": decision.allowed, "reason": decision.reason, **door.detail()},
             )
             if not decision.allowed:
                 return decision
@@ -170,7 +173,13 @@ class Remediation:
         return decision
 
     async def deny(
-        self, proposal_id: int, actor: str, reason: str = "", *, trusted: bool = False
+        self,
+        proposal_id: int,
+        actor: str,
+        reason: str = "",
+        *,
+        trusted: bool = False,
+        door: Door = SLACK_DOOR,
     ) -> Decision:
         proposal = self._proposal(proposal_id)
         spec = self._action(proposal.action).spec
@@ -183,7 +192,7 @@ class Remediation:
                 "decision.deny",
                 actor,
                 f"proposal:{proposal.id}",
-                {"allowed": decision.allowed, "reason": reason or decision.reason},
+                {"allowed": decision.allowed, "reason": reason or decision.reason, **door.detail()},
             )
             if not decision.allowed:
                 return decision
@@ -201,7 +210,13 @@ class Remediation:
         return decision
 
     async def request(
-        self, action_name: str, actor: str, incident_id: int | None = None, *, trusted: bool = False
+        self,
+        action_name: str,
+        actor: str,
+        incident_id: int | None = None,
+        *,
+        trusted: bool = False,
+        door: Door = SLACK_DOOR,
     ) -> tuple[Proposal, Decision]:
         """``/selfreg run ACTION``: a person's own proposal, approved by them if the gate allows."""
         action = self._action(action_name)
@@ -225,9 +240,9 @@ class Remediation:
                 "proposal.created",
                 actor,
                 f"proposal:{proposal.id}",
-                {"action": action_name, "manual": True},
+                {"action": action_name, "manual": True, **door.detail()},
             )
-        decision = await self.approve(proposal.id, actor, trusted=trusted)
+        decision = await self.approve(proposal.id, actor, trusted=trusted, door=door)
         return proposal, decision
 
     def pause(self, actor: str, paused: bool) -> None:

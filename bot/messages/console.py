@@ -268,10 +268,6 @@ def metric_line(what: str, metric: str, value: float) -> str:
     return f"  {what} {metric} = {value:g}"
 
 
-def proposals_need_running() -> str:
-    return "selfreg is not running here; proposals are decided by the running instance."
-
-
 def nothing_to_verify() -> str:
     return "No store yet: nothing to verify."
 

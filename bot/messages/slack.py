@@ -30,6 +30,13 @@ def command_help() -> str:
             "`/selfreg reload`: reload the config file now (admins)",
             "`/selfreg predict [CHECK]`: current anomalies, failure risks and forecasts",
             "`/selfreg help`: this text",
+            "",
+            "*Buttons* on an incident message: *Approve: …* / *Deny* (a proposed fix; high risk "
+            "needs two people), *Acknowledge*, *Silence 1 h*, *Silence until resolved* / "
+            "*Unsilence*, *Runbook*; on a prediction *Useful* / *False alarm*; on a crash loop "
+            "(admins) *Restart anyway* / *Keep stopped*.",
+            "Without Slack, the same from a terminal: `selfreg alerts`, `ack`, `silence`, "
+            "`run`, `approve`, `deny` (see `selfreg --help`).",
         ]
     )
 

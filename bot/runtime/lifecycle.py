@@ -158,12 +158,15 @@ class Runtime:
             await parts.slack.start()
 
     async def _serve_control(self, parts: Parts) -> None:
+        people = control.People(
+            alerting=parts.alerting,
+            supervisor=parts.supervisor,
+            remediation=parts.remediation,
+            identify=lambda user: parts.reloader.config.settings.cli.approver_for(user),
+            allows=parts.permissions.allows,
+        )
         app = control.build_control_app(
-            self.status,
-            self.run_checks,
-            parts.remediation,
-            parts.predictor,
-            parts.reloader.reload,
+            self.status, self.run_checks, people, parts.predictor, parts.reloader.reload
         )
         self._servers.append(await control.serve(app, self.booted.control_socket))
         self._serves_socket = True

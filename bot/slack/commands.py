@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config.alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
-from bot.engine.silences import parse_matcher, parse_time
+from bot.engine.silences import silence_terms
 from bot.engine.trend import RANGES, trend
 from bot.errors import BadCommand, UnknownCheck, UserError
 from bot.slack import views
@@ -27,7 +27,6 @@ from bot.store import incidents as rows
 from bot.store.availability import availability
 from bot.store.db import Store
 from bot.store.history import all_series
-from common.units import parse_duration
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
@@ -169,33 +168,14 @@ class Commands:
                     messages.USAGE["silence"], messages.GIVE_MATCHER_AND_DURATION
                 )
             )
+        rest = list(args[2:])
+        starts = rest.pop(0).removeprefix("from=") if rest and rest[0].startswith("from=") else None
         try:
-            matcher = parse_matcher(args[0])
-            duration = parse_duration(args[1])
+            matcher, duration, starts_at = silence_terms(args[0], args[1], starts)
         except ValueError as exc:
             raise BadCommand(messages.bad_arguments(messages.USAGE["silence"], str(exc))) from None
-        if duration <= 0:
-            raise BadCommand(
-                messages.bad_arguments(messages.USAGE["silence"], messages.DURATION_NOT_POSITIVE)
-            )
-        rest = list(args[2:])
-        starts_at = None
-        if rest and rest[0].startswith("from="):
-            try:
-                starts_at = parse_time(rest.pop(0).removeprefix("from="))
-            except ValueError:
-                raise BadCommand(
-                    messages.bad_arguments(messages.USAGE["silence"], messages.FROM_NEEDS_TIME)
-                ) from None
         silence = self.alerting.add_silence(matcher, duration, " ".join(rest), user, starts_at)
-        text = ", ".join(f"{k}={v}" for k, v in matcher.items())
-        if silence.starts_at > self.clock.now():
-            return views.text_view(
-                messages.silence_scheduled(
-                    silence.id, text, silence.starts_at, silence.ends_at or 0
-                )
-            )
-        return views.text_view(messages.silence_added(silence.id, text, silence.ends_at or 0))
+        return views.text_view(messages.silence_answer(silence, self.clock.now()))
 
     async def _unsilence(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:

@@ -1,8 +1,10 @@
 """The control socket: how the CLI talks to a running selfreg.
 
-An HTTP server on a Unix socket in the data folder, mode 0600: the file's permissions are the
-authorisation. ``selfreg status``, ``health`` and ``check run`` ask it first and fall back to
-working alone when nobody answers.
+An HTTP server on a Unix socket in the data folder, mode 0600: the file's permissions decide
+who may connect at all (selfreg's own OS user, and root). ``selfreg status``, ``health`` and
+``check run`` ask it first and fall back to working alone when nobody answers; what people
+do (ack, silence, run, approve, components) goes through ``people``, as the approver
+``[cli] users`` maps the local user to.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import aiohttp
 from aiohttp import web
 
 from bot import messages
-from bot.engine.remediation import Remediation
-from bot.errors import UnknownCheck, UserError
+from bot.control.people import People, add_people_routes, answer_errors
+from bot.errors import UnknownCheck
 from bot.socket_probe import socket_in_use
 from checks.base import Observation
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from bot.engine.reload import ReloadOutcome
 
 __all__ = [
+    "People",
     "Reload",
     "RunChecks",
     "ask",
@@ -56,16 +59,17 @@ def observation_dict(observation: Observation) -> dict[str, Any]:
 def build_control_app(
     status: Callable[[], dict[str, Any]],
     run_checks: RunChecks,
-    remediation: Remediation | None = None,
+    people: People | None = None,
     predictor: Predictor | None = None,
     reload: Reload | None = None,
 ) -> web.Application:
     """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run,
-    POST /proposals/{id}/approve|deny, GET /models, POST /models/train and POST /reload for
-    local users (the socket's 0600 mode is the check)."""
-    app = web.Application()
+    GET /models, POST /models/train and POST /reload for local users (the socket's 0600
+    mode is the check), and the people routes (``bot.control.people``)."""
+    app = web.Application(middlewares=[answer_errors])
     _add_check_routes(app, status, run_checks)
-    _add_decision_route(app, remediation)
+    if people is not None:
+        add_people_routes(app, people)
     _add_model_routes(app, predictor)
     _add_reload_route(app, reload)
     return app
@@ -93,26 +97,6 @@ def _add_check_routes(
     app.router.add_post("/checks/{name}/run", post_check)
 
 
-def _add_decision_route(app: web.Application, remediation: Remediation | None) -> None:
-    async def post_decision(request: web.Request) -> web.Response:
-        if remediation is None:
-            return web.json_response({"error": messages.control_no_actions()}, status=404)
-        body = await request.json()
-        actor = f"cli:{body.get('actor') or 'unknown'}"
-        proposal_id = int(request.match_info["id"])
-        try:
-            if request.match_info["verb"] == "approve":
-                decision = await remediation.approve(proposal_id, actor, trusted=True)
-            else:
-                reason = str(body.get("reason", ""))
-                decision = await remediation.deny(proposal_id, actor, reason, trusted=True)
-        except UserError as exc:
-            return web.json_response({"error": str(exc)}, status=404)
-        return web.json_response({"allowed": decision.allowed, "reason": decision.reason})
-
-    app.router.add_post(r"/proposals/{id:\d+}/{verb:approve|deny}", post_decision)
-
-
 def _add_model_routes(app: web.Application, predictor: Predictor | None) -> None:
     async def get_models(_: web.Request) -> web.Response:
         if predictor is None:
@@ -134,7 +118,7 @@ def _add_reload_route(app: web.Application, reload: Reload | None) -> None:
         if reload is None:
             return web.json_response({"error": messages.control_no_reload()}, status=404)
         body = await request.json()
-        outcome = await reload(f"cli:{body.get('actor') or 'unknown'}")
+        outcome = await reload(f"cli:{body.get('user') or 'unknown'}")
         return web.json_response(
             {"applied": outcome.applied, "ok": outcome.ok, "text": outcome.text}
         )
@@ -158,10 +142,15 @@ async def serve(app: web.Application, path: Path) -> web.AppRunner:
     return runner
 
 
+_REFUSALS: dict[int, type[Exception]] = {403: PermissionError, 400: ValueError}
+
+
 async def ask(
     path: Path, method: str, route: str, timeout: float = 60.0, body: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
-    """Call the running instance; None when none answers on ``path``."""
+    """Call the running instance; None when none answers on ``path``. An error answer
+    raises with its text: ``PermissionError`` refused (403), ``ValueError`` bad input (400),
+    ``LookupError`` otherwise (404: no such incident, check, action ...)."""
     if not path.exists():
         return None
     connector = aiohttp.UnixConnector(path=str(path))
@@ -173,8 +162,8 @@ async def ask(
             session.request(method, f"http://selfreg{route}", json=body) as response,
         ):
             body = await response.json()
-            if response.status == 404 and "error" in body:
-                raise LookupError(body["error"])
+            if response.status >= 400 and "error" in body:
+                raise _REFUSALS.get(response.status, LookupError)(body["error"])
             return body
     except (aiohttp.ClientConnectionError, FileNotFoundError, ConnectionRefusedError):
         return None
