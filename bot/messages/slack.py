@@ -22,8 +22,8 @@ def command_help() -> str:
             "`/selfreg silence MATCHER DURATION [from=TIME] [reason]`: e.g. `/selfreg silence check=api* 2h deploy`; "
             "`from=2026-12-01T02:00Z` schedules a maintenance window",
             "`/selfreg unsilence ID`: end silence ID",
-            "`/selfreg history [N]`: the last N incidents (default 10)",
-            "`/selfreg history CHECK [1h|24h|7d|30d]`: the check's trend per day: min / mean / max, availability, incidents",
+            "`/selfreg history [N|CHECK [1h|24h|7d|30d]]`: the last N incidents (default 10), or a "
+            "check's trend per day (min / mean / max, availability, incidents; default 24h)",
             "`/selfreg run ACTION [INCIDENT]`: propose a configured action (run at once if you may approve it)",
             "`/selfreg actions [pause|resume]`: actions with their policy and budget; admins pause or resume all",
             "`/selfreg audit [INCIDENT|USER]`: the recent audit trail",
@@ -301,7 +301,7 @@ USAGE = {
     "ack": "/selfreg ack ID",
     "silence": "/selfreg silence MATCHER DURATION [from=TIME] [reason]",
     "unsilence": "/selfreg unsilence ID",
-    "history": "/selfreg history [N] | /selfreg history CHECK [1h|24h|7d|30d]",
+    "history": "/selfreg history [N|CHECK [1h|24h|7d|30d]]",
     "predict": "/selfreg predict [CHECK]",
 }
 

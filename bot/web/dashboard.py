@@ -20,8 +20,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.engine.trend import RANGES
 from bot.web import dashboard_html, dashboard_pages
-from bot.web.dashboard_data import RANGES, Reader
+from bot.web.dashboard_data import Reader
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "selfreg_dashboard"
