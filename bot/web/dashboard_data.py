@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.config.schema import Settings
+from bot.engine.charts import Chart, chart_of, incident_series, incident_window
 from bot.engine.predict.predictor import metric_limits
 from bot.engine.trend import daily_availability, day_starts
 from bot.records import Incident, LatestState, Proposal
@@ -30,7 +31,6 @@ Limits = Mapping[str, Mapping[str, list[tuple[str, float, str]]]]
 """Per check, per metric: its (name, limit, direction) thresholds (``metric_limits``)."""
 
 SPARK_BUCKETS = 48
-CHART_BUCKETS = 400
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -64,20 +64,6 @@ class Overview:
     incidents: list[Incident]
     proposals: list[Proposal]
     predictions: list[predictions.PredictionRow]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Chart:
-    """One metric over a range: raw points or rollup bands, plus what is drawn over them."""
-
-    series: history.Series
-    start: float
-    end: float
-    points: list[tuple[float, float]]
-    bands: list[history.Band]
-    limits: list[tuple[str, float, str]]
-    anomalies: list[tuple[float, float]]
-    transitions: list[tuple[float, str]]
 
 
 class Reader:
@@ -135,32 +121,8 @@ class Reader:
 
     def chart(self, series: history.Series, start: float, end: float) -> Chart:
         """One series between ``start`` and ``end`` with its thresholds and marks."""
-        store = self.store()
-        raw = end - start <= history.RAW_UP_TO
-        found = predictions.recent(store, start, check=series.check, limit=200)
-        return Chart(
-            series=series,
-            start=start,
-            end=end,
-            points=history.raw_points(store, series.id, start, end) if raw else [],
-            bands=[] if raw else history.bands(store, series.id, start, end, CHART_BUCKETS),
-            limits=list(self.facts().limits.get(series.check, {}).get(series.metric, [])),
-            anomalies=[
-                (p.at, float(p.detail.get("value", p.score)))
-                for p in found
-                if p.kind == "anomaly"
-                and p.subject == series.subject
-                and p.detail.get("metric") == series.metric
-                and p.at < end
-            ],
-            transitions=[
-                (at, current)
-                for at, subject, _, current in history.transitions_of(
-                    store, series.check, start, end
-                )
-                if subject == series.subject
-            ],
-        )
+        limits = self.facts().limits.get(series.check, {}).get(series.metric, [])
+        return chart_of(self.store(), series, start, end, limits)
 
     def incident(self, incident_id: int) -> tuple[Incident, list[timeline.Step], list[Chart]]:
         """An incident, its steps, and its metrics' charts from a while before it to after."""
@@ -168,13 +130,8 @@ class Reader:
         found = get_incident(store, incident_id)
         if found is None:
             raise KeyError(incident_id)
-        end = found.resolved_at or self.now()
-        margin = max(900.0, (end - found.opened_at) / 2)
-        charts = [
-            self.chart(s, found.opened_at - margin, end + margin / 4)
-            for s in history.all_series(store, found.check)
-            if s.subject == found.subject and (not found.values or s.metric in found.values)
-        ]
+        start, end = incident_window(found, self.now())
+        charts = [self.chart(s, start, end) for s in incident_series(store, found)]
         return found, timeline.incident_steps(store, found), charts
 
     def history(self, filters: Mapping[str, str], span: float) -> dict[str, Any]:

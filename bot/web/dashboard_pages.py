@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from bot import messages
+from bot.engine.charts import Chart
 from bot.engine.trend import RANGES
 from bot.records import Incident
 from bot.store.timeline import Step
-from bot.web.dashboard_data import Chart
 from bot.web.dashboard_html import (
     ago,
     check_link,

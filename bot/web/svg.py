@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from html import escape
 
-from bot.web.dashboard_data import Chart
+from bot.engine.charts import Chart, forecast
 
 WIDTH, HEIGHT = 720, 200
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 10, 22
@@ -40,29 +40,6 @@ def sparkline(values: Sequence[float], width: int = 120, height: int = 24) -> st
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="24 h">{lines}</svg>'
     )
-
-
-def forecast(
-    points: Sequence[tuple[float, float]], until: float
-) -> list[tuple[float, float, float]]:
-    """A least-squares line through the last third of ``points``, from the last point to
-    ``until``: [(at, value, half-width of its ~95 % interval)]; empty when too few points."""
-    tail = list(points[len(points) * 2 // 3 :])
-    if len(tail) < 5:
-        return []
-    n = len(tail)
-    mt = sum(t for t, _ in tail) / n
-    mv = sum(v for _, v in tail) / n
-    var = sum((t - mt) ** 2 for t, _ in tail)
-    if var == 0:
-        return []
-    slope = sum((t - mt) * (v - mv) for t, v in tail) / var
-    resid = math.sqrt(sum((v - mv - slope * (t - mt)) ** 2 for t, v in tail) / max(1, n - 2))
-    start = tail[-1][0]
-    return [
-        (t, mv + slope * (t - mt), 2 * resid * math.sqrt(1 + 1 / n + (t - mt) ** 2 / var))
-        for t in (start, (start + until) / 2, until)
-    ]
 
 
 class _Scale:
@@ -98,7 +75,7 @@ def _values(chart: Chart, ahead: list[tuple[float, float, float]]) -> list[float
 def chart_svg(chart: Chart, span_label: str = "") -> str:
     """The chart of one metric: values (raw line or min/mean/max band), thresholds, anomaly
     marks, transitions and the forecast with its interval."""
-    line = chart.points or [(b.at, b.mean) for b in chart.bands]
+    line = chart.line
     until = chart.end + (chart.end - chart.start) * AHEAD
     ahead = forecast(line, until)
     values = _values(chart, ahead)
