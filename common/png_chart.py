@@ -1,0 +1,133 @@
+"""Draw one metric's chart as a PNG: the program selfreg starts to draw a chart for Slack.
+
+``python -m common.png_chart`` reads a chart as JSON on stdin and writes the PNG to stdout;
+it exits 2 with the reason on stderr when the chart cannot be drawn. selfreg runs it as a
+short-lived child process, so the drawing's memory is never selfreg's.
+
+The JSON: ``start``, ``end`` (the time axis), ``points`` [[t, v]...] or ``bands``
+[[t, low, mean, high]...], ``limits`` [[name, value]...] (``warning`` / ``critical``),
+``anomalies`` [[t, v]...], ``span`` [opened, ended] (the incident, shaded), ``forecast``
+[[t, v, half-width]...], optional ``width`` and ``height``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from common.png import Canvas
+
+MARGIN = 12
+COLORS = {
+    "frame": (200, 205, 212),
+    "plot": (248, 249, 251),
+    "span": (253, 226, 226),
+    "band": (200, 222, 248),
+    "value": (9, 105, 218),
+    "warning": (191, 135, 0),
+    "critical": (207, 34, 46),
+    "forecast": (110, 118, 129),
+    "interval": (228, 231, 235),
+    "anomaly": (130, 80, 223),
+}
+
+
+class ChartError(ValueError):
+    """Why a chart cannot be drawn (said in the thread instead of a picture)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where values land: the plot's box in pixels and the time and value ranges it shows."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+    t0: float
+    t1: float
+    v0: float
+    v1: float
+
+    def x(self, t: float) -> float:
+        return self.left + (t - self.t0) / (self.t1 - self.t0) * (self.right - self.left)
+
+    def y(self, v: float) -> float:
+        return self.top + (self.v1 - v) / (self.v1 - self.v0) * (self.bottom - self.top)
+
+
+def layout(spec: Mapping[str, Any]) -> Layout:
+    """The layout ``render`` uses for ``spec`` (tests find a threshold's row with it)."""
+    width, height = int(spec.get("width", 800)), int(spec.get("height", 300))
+    values = [p[1] for p in spec.get("points", [])]
+    values += [b[1] for b in spec.get("bands", [])] + [b[3] for b in spec.get("bands", [])]
+    if not values:
+        raise ChartError("no samples in the chart's range")
+    values += [float(limit[1]) for limit in spec.get("limits", [])]
+    values += [f[1] + f[2] for f in spec.get("forecast", [])]
+    values += [f[1] - f[2] for f in spec.get("forecast", [])]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.05 or 1.0
+    t0, t1 = float(spec["start"]), float(spec["end"])
+    if t1 <= t0:
+        raise ChartError("the chart's range is empty")
+    return Layout(MARGIN, MARGIN, width - MARGIN, height - MARGIN, t0, t1, low - pad, high + pad)
+
+
+def render(spec: Mapping[str, Any]) -> bytes:
+    """The chart of ``spec`` as PNG bytes; raises ``ChartError`` when it cannot be drawn."""
+    at = layout(spec)
+    canvas = Canvas(int(spec.get("width", 800)), int(spec.get("height", 300)))
+    canvas.rect(at.left - 1, at.top - 1, at.right + 1, at.bottom + 1, COLORS["frame"])
+    canvas.rect(at.left, at.top, at.right, at.bottom, COLORS["plot"])
+    if span := spec.get("span"):
+        x0, x1 = at.x(max(at.t0, span[0])), at.x(min(at.t1, span[1]))
+        canvas.rect(round(x0), at.top, round(x1), at.bottom, COLORS["span"])
+    _bands(canvas, at, spec.get("bands", []))
+    _forecast(canvas, at, spec.get("forecast", []))
+    line = spec.get("points") or [(b[0], b[2]) for b in spec.get("bands", [])]
+    canvas.polyline([(at.x(t), at.y(v)) for t, v in line], COLORS["value"], 2)
+    for name, value in spec.get("limits", []):
+        y = round(at.y(float(value)))
+        color = COLORS.get(name, COLORS["critical"])
+        canvas.line(at.left, y, at.right, y, color, 1, dash=(8, 4))
+    for t, v in spec.get("anomalies", []):
+        canvas.square(at.x(t), at.y(v), 9, COLORS["anomaly"])
+    return canvas.png()
+
+
+def _bands(canvas: Canvas, at: Layout, bands: Sequence[Sequence[float]]) -> None:
+    for (t, low, _, high), nxt in zip(bands, [*bands[1:], None], strict=True):
+        x0 = round(at.x(t))
+        x1 = round(at.x(nxt[0])) if nxt else x0 + 1
+        canvas.rect(x0, round(at.y(high)), max(x0, x1 - 1), round(at.y(low)), COLORS["band"])
+
+
+def _forecast(canvas: Canvas, at: Layout, ahead: Sequence[Sequence[float]]) -> None:
+    if not ahead:
+        return
+    for (t0, v0, w0), (t1, v1, w1) in zip(ahead, ahead[1:], strict=False):
+        for x in range(round(at.x(t0)), round(at.x(t1)) + 1):
+            share = (x - at.x(t0)) / max(1.0, at.x(t1) - at.x(t0))
+            v, w = v0 + (v1 - v0) * share, w0 + (w1 - w0) * share
+            canvas.rect(x, round(at.y(v + w)), x, round(at.y(v - w)), COLORS["interval"])
+        canvas.line(at.x(t0), at.y(v0), at.x(t1), at.y(v1), COLORS["forecast"], 2, dash=(6, 4))
+
+
+def main() -> int:
+    """Read the chart on stdin, write the PNG to stdout; exit 2 with the reason if it fails."""
+    try:
+        spec = json.load(sys.stdin)
+        data = render(spec)
+    except (ChartError, ValueError, KeyError, TypeError, IndexError) as exc:
+        print(str(exc) or type(exc).__name__, file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
