@@ -14,6 +14,7 @@ wherever it is defined.
 # ruff: noqa: F403 (the star imports below are this package's public names)
 
 from bot.messages.backups import *
+from bot.messages.charts import *
 from bot.messages.cli import *
 from bot.messages.common import *
 from bot.messages.console import *

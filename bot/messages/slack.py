@@ -29,6 +29,7 @@ def command_help() -> str:
             "`/selfreg audit [INCIDENT|USER]`: the recent audit trail",
             "`/selfreg reload`: reload the config file now (admins)",
             "`/selfreg predict [CHECK]`: current anomalies, failure risks and forecasts",
+            "`/selfreg chart ID`: post a chart of incident ID's metric around it in its thread (also the *Show chart* button)",
             "`/selfreg help`: this text",
             "",
             "*Buttons* on an incident message: *Approve: …* / *Deny* (a proposed fix; high risk "
@@ -303,6 +304,7 @@ USAGE = {
     "unsilence": "/selfreg unsilence ID",
     "history": "/selfreg history [N|CHECK [1h|24h|7d|30d]]",
     "predict": "/selfreg predict [CHECK]",
+    "chart": "/selfreg chart ID",
 }
 
 
@@ -320,6 +322,7 @@ class IncidentButtons:
     useful = "Useful"
     false_alarm = "False alarm"
     runbook = "Runbook"
+    show_chart = "Show chart"
 
 
 def original_message_link(permalink: str) -> str:

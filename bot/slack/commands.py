@@ -30,6 +30,7 @@ from bot.store.history import all_series
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.slack.charts import ChartPoster
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -76,7 +77,9 @@ class Commands:
         admins: Sequence[str] = (),
         reload: Callable[[str], Awaitable[str]] | None = None,
         predictor: Predictor | None = None,
+        charts: ChartPoster | None = None,
     ) -> None:
+        self.charts = charts
         self.reload = reload
         self.remediation = remediation
         self.admins = set(admins)
@@ -227,6 +230,16 @@ class Commands:
                 actor = word.strip("<@>").split("|")[0]
         trail = audit.recent(self.store, subject=subject, actor=actor, limit=20)
         return views.audit_view(trail)
+
+    async def _chart(self, args: Sequence[str], user: str) -> Rendered:
+        """``/selfreg chart ID``: the incident's chart, posted in its thread."""
+        if len(args) != 1 or self.charts is None:
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["chart"], messages.GIVE_INCIDENT_ID)
+            )
+        incident = self.charts.incident(_number(args[0], "ID", messages.USAGE["chart"]))
+        self.charts.post_soon(incident, user)
+        return views.text_view(messages.chart_posting(incident.id))
 
     async def _predict(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) > 1:

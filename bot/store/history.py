@@ -98,11 +98,12 @@ def sparklines(
 
 
 def raw_points(store: Store, series: int, start: float, end: float) -> list[tuple[float, float]]:
-    """(at, value) of one series' raw samples in [start, end), oldest first."""
+    """(at, value) of one series' raw samples in [start, end], oldest first (a sample taken
+    at ``end``, now, included)."""
     return [
         (r[0], r[1])
         for r in store._conn.execute(
-            "SELECT at, value FROM samples WHERE series = ? AND at >= ? AND at < ? ORDER BY at",
+            "SELECT at, value FROM samples WHERE series = ? AND at >= ? AND at <= ? ORDER BY at",
             (series, start, end),
         )
     ]
