@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from actions.base import Action
 from actions.cleanup_files import CleanupFiles
+from actions.fly_restart_machine import FlyRestartMachine
+from actions.fly_rollback import FlyRollback
+from actions.fly_scale_count import FlyScaleCount
+from actions.fly_scale_vm import FlyScaleVm
+from actions.fly_start_machine import FlyStartMachine
+from actions.fly_stop_machine import FlyStopMachine
 from actions.http_request import HttpRequest
 from actions.renice_process import ReniceProcess
 from actions.restart_component import RestartComponent
@@ -20,6 +26,12 @@ from actions.stop_component import StopComponent
 
 REGISTRY: dict[str, type[Action]] = {
     "cleanup_files": CleanupFiles,
+    "fly_restart_machine": FlyRestartMachine,
+    "fly_rollback": FlyRollback,
+    "fly_scale_count": FlyScaleCount,
+    "fly_scale_vm": FlyScaleVm,
+    "fly_start_machine": FlyStartMachine,
+    "fly_stop_machine": FlyStopMachine,
     "http_request": HttpRequest,
     "renice_process": ReniceProcess,
     "restart_component": RestartComponent,

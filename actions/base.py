@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -81,6 +81,16 @@ class ActionContext(Protocol):
 
     def matched_pids(self, check: str) -> Sequence[int]:
         """The pids the named ``process`` check matched on its latest run."""
+        ...
+
+    @property
+    def subject(self) -> str:
+        """The subject of the incident this run answers ("" when it names none): a Fly
+        machine action acts on the machine the incident's subject names."""
+        ...
+
+    def check_state(self, check: str) -> Mapping[str, Any]:
+        """The named check's committed key-value state (the fly check's release history)."""
         ...
 
 
@@ -150,6 +160,11 @@ class Action(ABC):
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def undoes_deploys_of(self) -> str | None:
+        """The app whose deploys this action undoes (a rollback), else None. The engine
+        proposes such an action on an incident that opens soon after a deploy of that app."""
+        return None
 
     @abstractmethod
     def describe(self) -> str:

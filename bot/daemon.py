@@ -1,7 +1,8 @@
 """``selfreg start`` and ``selfreg stop``: selfreg in the background, found again by its pid file.
 
 ``start`` launches ``python -m bot run --detached`` in its own session (a closed terminal
-does not reach it) with its output appended to ``<data>/selfreg.log``, then follows that log
+does not reach it) with its output appended to ``<data>/selfreg.log`` (rotated at start and
+while it runs: ``bot.runtime.own_log``), then follows that log
 and repeats the start-up steps as they come, until the child says "selfreg is running" (exit
 0), exits (its start failed: exit 2), or takes longer than ``--timeout`` (it is stopped again:
 exit 2). The child writes and removes the pid file itself, as every ``selfreg run`` does.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import re
 import select
@@ -24,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bot import control, messages, pidfile
@@ -33,11 +35,10 @@ from bot.config import LoadedConfig
 from bot.engine.supervisor import rows
 from bot.engine.supervisor.processes import Identity, still_running
 from bot.errors import AlreadyRunning
+from bot.runtime import own_log
 from bot.store import open_store
 
-LOG_FILE = "selfreg.log"
-LOG_ROTATE_AT = 10_000_000  # bytes; checked at each start
-LOG_KEEP = 3
+START_LOCK = "selfreg.start.lock"
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 KILL_WAIT = 10.0  # after SIGKILL, how long to wait for the process to be gone
@@ -49,20 +50,7 @@ Echo = Callable[..., None]  # click.echo: (text, nl=True)
 
 
 def log_path(config: LoadedConfig) -> Path:
-    return config.data_dir / LOG_FILE
-
-
-def rotate_log(log: Path, limit: int = LOG_ROTATE_AT, keep: int = LOG_KEEP) -> None:
-    """At start, a log past ``limit`` bytes becomes ``selfreg.log.1`` (older ones shift up to
-    ``keep``), so a long-lived data folder never grows one file without bound. The running
-    process writes to its inherited file: rotation happens only here, between runs."""
-    if not log.exists() or log.stat().st_size < limit:
-        return
-    for n in range(keep - 1, 0, -1):
-        older = log.with_name(f"{log.name}.{n}")
-        if older.exists():
-            older.replace(log.with_name(f"{log.name}.{n + 1}"))
-    log.replace(log.with_name(f"{log.name}.1"))
+    return own_log.log_file(config.data_dir)
 
 
 def running_pid(config: LoadedConfig) -> int | None:
@@ -102,8 +90,40 @@ def start(
         echo_err(str(AlreadyRunning(str(config.control_socket))))
         return 2
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    with _start_lock(config.data_dir) as alone:
+        if not alone:
+            echo_err(messages.start_in_progress(str(config.data_dir)))
+            return 2
+        return _launch(config, config_file, echo, echo_err, timeout, interactive)
+
+
+@contextlib.contextmanager
+def _start_lock(data_dir: Path) -> Iterator[bool]:
+    """One ``selfreg start`` at a time per data folder (a kernel flock, held while it follows
+    its child): a second one at the same instant is refused instead of following the first
+    one's lines in the shared log and reporting its success as its own."""
+    fd = os.open(data_dir / START_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _launch(
+    config: LoadedConfig,
+    config_file: str | None,
+    echo: Echo,
+    echo_err: Echo,
+    timeout: float,
+    interactive: bool,
+) -> int:
     log = log_path(config)
-    rotate_log(log)
+    own_log.rotate(log)
     argv = [sys.executable, "-m", "bot", "--data-dir", str(config.data_dir), "run", "--detached"]
     if config_file:
         argv += ["--config", config_file]
@@ -170,7 +190,7 @@ def _follow(
                 line = raw.decode(errors="replace")
                 progress.line()
                 echo(_painted(line) if interactive else line)
-                if READY_LINE.match(line):
+                if READY_LINE.match(line) and _runs_as(log.parent, child.pid):
                     child.returncode = 0  # it runs on, on its own: no "still running" warning
                     return 0
             if exited:
@@ -185,6 +205,12 @@ def _follow(
                 return 2
             progress.tick()
             time.sleep(FOLLOW_EVERY)
+
+
+def _runs_as(data_dir: Path, pid: int) -> bool:
+    """The data folder's pid file names ``pid``: the ready line is this child's own."""
+    found = pidfile.read(pidfile.pid_path(data_dir))
+    return found is not None and pidfile.pid_of(found) == pid
 
 
 def _painted(line: str) -> str:

@@ -7,13 +7,19 @@ number may belong to another program. So the file holds, after the pid on its fi
 uses for components: boot id, pid and start ticks (see ``processes.Identity``). A file whose
 process is gone, from another boot, or whose pid now names another process is stale.
 
-Creating the file is the lock: ``O_CREAT | O_EXCL``, after removing a stale one, so two
-selfregs started at the same moment cannot both believe they are alone.
+The lock is a kernel lock, not the file: ``flock`` on ``selfreg.lock`` beside it, held for
+the life of the process (the kernel drops it on any exit, ``kill -9`` included, and the
+descriptor is not inherited by components). Whoever holds the lock writes the pid file; a
+pid file found by the lock holder is stale unless it still names a live selfreg (one started
+by hand without the lock, or written by hand), so two selfregs started at the same moment
+cannot both believe they are alone. The lock file itself is never removed: removing it would
+let a third process lock a new file while the second still holds the old one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import sys
@@ -28,6 +34,9 @@ from bot.engine.supervisor.processes import Identity, identity_of, still_running
 from bot.errors import AlreadyStarted
 
 PID_FILE = "selfreg.pid"
+LOCK_FILE = "selfreg.lock"
+
+_held: dict[Path, int] = {}  # pid file -> the open, flock-ed lock file descriptor
 
 
 def pid_path(data_dir: Path) -> Path:
@@ -80,36 +89,62 @@ def started_at(found: Identity | int) -> float | None:
 
 
 def claim(path: Path) -> str:
-    """Write this process's pid file, or raise ``AlreadyStarted``; returns what was done."""
+    """Lock the data folder and write this process's pid file, or raise ``AlreadyStarted``.
+
+    Returns what was done, for the start-up step's line.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    note = ""
+    if path in _held:
+        raise _refusal(path)
+    fd = _lock(path.with_name(LOCK_FILE))
+    if fd is None:
+        raise _refusal(path)
     found = read(path)
-    if alive(found):
-        assert found is not None
-        raise AlreadyStarted(path, pid_of(found), started_at(found))
+    if alive(found):  # a selfreg that never took the lock (written by hand, or older)
+        os.close(fd)
+        raise _refusal(path)
+    _held[path] = fd
+    note = ""
     if path.exists():
-        path.unlink()
         note = messages.pid_file_replaced(pid_of(found) if found else None)
     identity = own_identity()
     body = f"{os.getpid()}\n"
     if identity is not None:
         body += json.dumps(asdict(identity)) + "\n"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:  # another selfreg wrote it between our read and now
-        found = read(path)
-        raise AlreadyStarted(path, pid_of(found) if found else 0, None) from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(body)
+    temporary = path.with_name(f".{PID_FILE}.{os.getpid()}")
+    temporary.write_text(body)
+    temporary.replace(path)  # readers see the old file or the new one, never half of one
     return f"{path} holds pid {os.getpid()}{note}"
 
 
+def _lock(lock_path: Path) -> int | None:
+    """An open descriptor holding ``flock`` on ``lock_path``; None when another holds it."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _refusal(path: Path) -> AlreadyStarted:
+    """Refused: named after the pid file's process (0 while the winner is still writing it)."""
+    found = read(path)
+    if found is None:
+        return AlreadyStarted(path, 0, None)
+    return AlreadyStarted(path, pid_of(found), started_at(found))
+
+
 def release(path: Path) -> None:
-    """Remove the pid file if it is this process's (never another selfreg's)."""
+    """Remove the pid file if it is this process's (never another selfreg's); drop the lock."""
     found = read(path)
     if found is not None and pid_of(found) == os.getpid():
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+    fd = _held.pop(path, None)
+    if fd is not None:
+        os.close(fd)  # closing the only descriptor releases the flock
 
 
 def process_facts() -> dict[str, Any]:

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     COMPONENT_STOPPED = "component.stopped"
     JOB_FAILED = "job.failed"
     PRUNED = "store.pruned"
+    DEPLOYED = "release.deployed"
 
 
 class IncidentKind(StrEnum):

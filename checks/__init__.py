@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from checks.base import Check
+from checks.cloudflared import CloudflaredCheck
+from checks.fly import FlyCheck
 from checks.http import HttpCheck
 from checks.logfile import LogfileCheck
+from checks.ngrok import NgrokCheck
 from checks.process import ProcessCheck
 from checks.selfreg import SelfregCheck
 from checks.system import SystemCheck
 from checks.tcp import TcpCheck
 
 REGISTRY: dict[str, type[Check]] = {
+    "cloudflared": CloudflaredCheck,
+    "fly": FlyCheck,
     "http": HttpCheck,
     "logfile": LogfileCheck,
+    "ngrok": NgrokCheck,
     "process": ProcessCheck,
     "selfreg": SelfregCheck,
     "system": SystemCheck,

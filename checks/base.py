@@ -46,6 +46,24 @@ _RANK = {Status.OK: 0, Status.WARNING: 1, Status.UNKNOWN: 2, Status.CRITICAL: 3}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Deploy:
+    """A new release a check saw running (the ``fly`` check reports it on its app subject).
+
+    The engine announces it once, stores it as an event, and names it on incidents of
+    ``checks`` that open within ``window`` seconds of the observation. A check reports a deploy only
+    when the version it had recorded before changes: the first sighting is not a deploy.
+    """
+
+    app: str
+    version: str
+    previous: str
+    regions: tuple[str, ...]
+    machines: int
+    window: float
+    checks: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Observation:
     """One thing a check saw about one subject at one moment.
 
@@ -61,6 +79,8 @@ class Observation:
     values: Mapping[str, float] = field(default_factory=dict)
     at: float
     error: str | None = None
+    deploy: Deploy | None = None
+    """Set on the one observation of a run that saw a new release (deploy tracking)."""
 
 
 def _compiles(value: str) -> str:

@@ -33,7 +33,16 @@ STEPS = (
     "print('  ok    Python  3.11.7  (0 ms)', flush=True)\n"
     "print('  skip  Slack token  Slack is off  (0 ms)', flush=True)\n"
 )
-READY = "print('selfreg is running: 0 checks, status at http://127.0.0.1:1/status', flush=True)\n"
+# the ready line comes after the run process wrote its pid file (its cwd is the data folder)
+READY = (
+    "import os; open('selfreg.pid', 'w').write(f'{os.getpid()}\\n')\n"
+    "print('selfreg is running: 0 checks, status at http://127.0.0.1:1/status', flush=True)\n"
+)
+# another start's ready line in the shared log: the pid file names some other process
+OTHERS_READY = (
+    "open('selfreg.pid', 'w').write('1\\n')\n"
+    "print('selfreg is running: 0 checks, status at http://127.0.0.1:1/status', flush=True)\n"
+)
 SLEEP = "import time; time.sleep(60)\n"
 # a child that ignores SIGTERM, then says so (so the test knows the handler is in place)
 DEAF = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
@@ -79,6 +88,7 @@ def launch(log: Path, code: str, marker: str) -> tuple[subprocess.Popen[bytes], 
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=log.parent,
         )
     return child, offset
 
@@ -120,6 +130,46 @@ def test_follow_repeats_the_step_lines_until_the_ready_line(tmp_path: Path, mark
     finally:
         child.kill()
         child.wait(5)
+
+
+def test_follow_ignores_a_ready_line_that_is_not_its_child_s(tmp_path: Path, marker: str) -> None:
+    """Two starts share selfreg.log: the loser must not report the winner's start as its own."""
+    log = tmp_path / "selfreg.log"
+    child, offset = launch(log, STEPS + OTHERS_READY + "import sys; sys.exit(2)\n", marker)
+    said = Echoes()
+    code = daemon._follow(child, log, offset, 10, said.echo, said.echo_err, False)
+    assert code == 2
+    assert said.err == [f"selfreg did not start (exit code 2); its log: {log}"]
+
+
+def test_a_second_start_while_one_is_starting_is_refused(config: LoadedConfig) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", START_LOCKER, str(config.data_dir / daemon.START_LOCK)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        said = Echoes()
+        assert daemon.start(config, None, echo=said.echo, echo_err=said.echo_err) == 2
+        assert said.err == [
+            f"another `selfreg start` is starting selfreg with data folder {config.data_dir} "
+            "right now: `selfreg status` tells when it runs"
+        ]
+        assert not daemon.log_path(config).exists()  # nothing launched
+    finally:
+        holder.kill()
+        holder.wait(5)
+
+
+# holds the start lock as a `selfreg start` does while it follows its child (60 s at most)
+START_LOCKER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(60)
+"""
 
 
 def test_follow_reports_a_child_that_exits_with_its_last_words(tmp_path: Path, marker: str) -> None:

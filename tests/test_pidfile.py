@@ -178,3 +178,80 @@ def test_process_facts_name_this_process() -> None:
     assert facts["pid"] == os.getpid()
     assert facts["version"] == __version__
     assert isinstance(facts["started_at"], float) and facts["started_at"] > 0
+
+
+@pytest.fixture(autouse=True)
+def release_claims(path: Path) -> Iterator[None]:
+    """Each test's claims end with it (the lock is held per process, like selfreg's)."""
+    yield
+    pidfile.release(path)
+
+
+def test_the_lock_not_the_file_decides_and_dies_with_its_holder(path: Path) -> None:
+    """A holder of the flock refuses others even with no pid file; kill -9 frees it."""
+    path.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        path.unlink()  # the pid file gone: the kernel lock still says no
+        with pytest.raises(AlreadyStarted) as refused:
+            pidfile.claim(path)
+        assert "(starting now; pid file" in str(refused.value)
+    finally:
+        holder.kill()
+        holder.wait(5)
+    assert pidfile.claim(path) == f"{path} holds pid {os.getpid()}"
+
+
+def test_claims_racing_from_many_processes_leave_exactly_one_winner(path: Path) -> None:
+    """Four processes claim the same folder at one instant, 5 rounds: one wins each."""
+    path.parent.mkdir(parents=True)
+    for round_number in range(5):
+        go = path.parent / f"go-{round_number}"
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACER, str(path), str(go)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        assert all(racer.stdout and racer.stdout.readline() == "ready\n" for racer in racers)
+        go.touch()
+        outcomes = [racer.communicate(timeout=30)[0].strip() for racer in racers]
+        assert sorted(outcomes) == ["refused"] * 3 + ["won"], (round_number, outcomes)
+
+
+# takes the lock the way selfreg does, says so, then waits to be killed (60 s at most)
+LOCKER = """
+import sys, time
+from pathlib import Path
+from bot import pidfile
+pidfile.claim(Path(sys.argv[1]))
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+# says it is ready, waits for the go file, claims, reports, and holds a winning claim while the others try
+RACER = """
+import sys, time
+from pathlib import Path
+from bot import pidfile
+from bot.errors import AlreadyStarted
+path, go = Path(sys.argv[1]), Path(sys.argv[2])
+print("ready", flush=True)
+deadline = time.monotonic() + 20
+while not go.exists() and time.monotonic() < deadline:
+    time.sleep(0.001)
+try:
+    pidfile.claim(path)
+except AlreadyStarted:
+    print("refused")
+else:
+    time.sleep(0.3)
+    pidfile.release(path)
+    print("won")
+"""

@@ -284,10 +284,13 @@ async def test_the_whole_sequence_runs_every_step_then_stops_clean(
         worker_pid = boot.runtime.parts.supervisor.components["worker"].instances[0].pid
         assert alive(worker_pid)
         assert boot.pid_file.exists() and config.control_socket.exists()
+        boot.runtime.announce_started(detached=True)  # as under `selfreg start`:
+        assert "own-log" in {task.get_name() for task in asyncio.all_tasks()}  # selfreg.log kept
     finally:
         await boot.runtime.stop()
         boot.release()
         gc.unfreeze()  # start_monitors froze what the process held: not the test's to keep
+    assert "own-log" not in {task.get_name() for task in asyncio.all_tasks()}
     text = out.getvalue()
     data = config.data_dir
     expected = [

@@ -12,14 +12,15 @@ import sys
 import click
 
 from bot import messages
-from bot.cli.operate import act, json_option
+from bot.cli.operate import act
 from bot.cli.running import ask_running, local_user
-from bot.cli.shell import EXIT_FAILING, EXIT_OK, config_option, load
+from bot.cli.shell import EXIT_FAILING, EXIT_OK, Ref, config_option, echo_json, json_option, load
 
 
 @click.command()
 @config_option
-def reload(config_file: str | None) -> None:
+@json_option
+def reload(config_file: str | None, as_json: bool) -> None:
     """Reload the running instance's config now (what SIGHUP and `/selfreg reload` do).
 
     Exit 0 when the new config applies (or nothing changed), 2 when it is refused (the
@@ -34,14 +35,17 @@ def reload(config_file: str | None) -> None:
         not_running=messages.reload_not_running(str(config.data_dir)),
     )
     assert answer is not None
-    click.echo(answer["text"])
+    if as_json:
+        echo_json(answer)
+    else:
+        click.echo(answer["text"])
     sys.exit(EXIT_OK if answer["ok"] else EXIT_FAILING)
 
 
 @click.command()
 @config_option
 @json_option
-@click.argument("proposal", type=int)
+@click.argument("proposal", type=Ref("P"))
 def approve(config_file: str | None, as_json: bool, proposal: int) -> None:
     """Approve PROPOSAL through the running instance, under the same policy as a Slack click.
 
@@ -54,7 +58,7 @@ def approve(config_file: str | None, as_json: bool, proposal: int) -> None:
 @click.command()
 @config_option
 @json_option
-@click.argument("proposal", type=int)
+@click.argument("proposal", type=Ref("P"))
 @click.option("--reason", default="", help="Why it is denied (recorded and shown in the thread).")
 def deny(config_file: str | None, as_json: bool, proposal: int, reason: str) -> None:
     """Deny PROPOSAL through the running instance, as the approver [cli] users maps you to."""

@@ -11,7 +11,7 @@ from bot import daemon, messages
 from bot.cli import shell
 from bot.cli.complete import names_of
 from bot.cli.operate import run_action
-from bot.cli.shell import EXIT_OK, config_option, duration, fail, load, setup_logging
+from bot.cli.shell import EXIT_OK, Ref, config_option, duration, fail, load, setup_logging
 from bot.cli.terminal import wants_colour
 from bot.errors import UserError
 from bot.startup import run_foreground
@@ -37,7 +37,7 @@ stop_timeout_option = click.option(
 @click.option("--detached", is_flag=True, hidden=True, help="Started by `selfreg start`.")
 @click.option("--json", "as_json", is_flag=True, help="With ACTION: print the answer as JSON.")
 @click.argument("action", required=False, shell_complete=names_of("actions"))
-@click.argument("incident", required=False, type=int)
+@click.argument("incident", required=False, type=Ref())
 def run(
     config_file: str | None,
     detached: bool,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections import Counter
@@ -22,7 +21,9 @@ from bot.cli.shell import (
     EXIT_USAGE,
     EXIT_WARNING,
     config_option,
+    echo_json,
     fail,
+    json_option,
     load,
     setup_logging,
 )
@@ -46,7 +47,7 @@ def _exit_code(statuses: Sequence[str]) -> int:
 
 @click.command()
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 def health(config_file: str | None, as_json: bool) -> None:
     """Run every check once now and print the result.
 
@@ -64,7 +65,7 @@ def health(config_file: str | None, as_json: bool) -> None:
         fail(str(exc), EXIT_UNKNOWN)
     statuses = [o["status"] for o in observations]
     if as_json:
-        click.echo(json.dumps({"observations": observations}, indent=2))
+        echo_json({"observations": observations})
     else:
         click.echo(tables.observations_table(observations))
         click.echo(messages.health_verdict(Counter(statuses)))
@@ -73,7 +74,7 @@ def health(config_file: str | None, as_json: bool) -> None:
 
 @click.command()
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 def status(config_file: str | None, as_json: bool) -> None:
     """Show selfreg, its components, checks by state, open incidents and pending approvals.
 
@@ -92,7 +93,7 @@ def status(config_file: str | None, as_json: bool) -> None:
             store.close()
     document = status_facts.add_facts(document, config)
     if as_json:
-        click.echo(json.dumps(document, indent=2))
+        echo_json(document)
     else:
         click.echo(tables.status_screen(document, time.time(), wants_colour(sys.stdout)))
 
@@ -105,7 +106,7 @@ def check_group() -> None:
 @check_group.command("run")
 @config_option
 @click.argument("name", shell_complete=names_of("checks"))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 def check_run(config_file: str | None, name: str, as_json: bool) -> None:
     """Run the check NAME once now and print its observations (records nothing).
 
@@ -122,7 +123,7 @@ def check_run(config_file: str | None, name: str, as_json: bool) -> None:
     except UserError as exc:
         fail(str(exc), EXIT_UNKNOWN)
     if as_json:
-        click.echo(json.dumps({"observations": observations}, indent=2))
+        echo_json({"observations": observations})
     else:
         click.echo(tables.observations_table(observations))
         for observation in observations:

@@ -9,7 +9,6 @@ Exit 0 done, 1 refused (unmapped user, permission, policy), 2 failed or not runn
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -20,15 +19,21 @@ import click
 from bot import messages
 from bot.cli.complete import names_of
 from bot.cli.running import ask_running, local_user
-from bot.cli.shell import EXIT_OK, EXIT_REFUSED, config_option, load
+from bot.cli.shell import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    Ref,
+    config_option,
+    echo_json,
+    json_option,
+    load,
+)
 from bot.cli.trend import show_trend
 from bot.engine.alert_messages import incident_snapshot
 from bot.engine.trend import RANGES
 from bot.records import Incident
 from bot.store import incidents as rows
 from bot.store import open_store
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
 def _incidents(config_file: str | None, read: Callable[[Any], list[Incident]]) -> list[dict]:
@@ -49,7 +54,7 @@ def alerts(config_file: str | None, as_json: bool) -> None:
     """The open incidents (read from the store, whether or not selfreg runs)."""
     incidents = _incidents(config_file, rows.open_incidents)
     if as_json:
-        click.echo(json.dumps({"incidents": incidents}, indent=2))
+        echo_json({"incidents": incidents})
         return
     now = time.time()
     click.echo(messages.open_incidents_heading(len(incidents)))
@@ -78,7 +83,7 @@ def history(config_file: str | None, as_json: bool, span: str, what: str | None)
     count = max(int(what), 1) if what is not None else 10
     incidents = _incidents(config_file, lambda store: rows.recent_incidents(store, count))
     if as_json:
-        click.echo(json.dumps({"incidents": incidents}, indent=2))
+        echo_json({"incidents": incidents})
         return
     if not incidents:
         click.echo(messages.no_incidents_yet())
@@ -101,14 +106,17 @@ def act(config_file: str | None, command: str, route: str, as_json: bool, **body
         not_running=messages.needs_running(command),
     )
     assert answer is not None
-    click.echo(json.dumps(answer, indent=2) if as_json else answer["text"])
+    if as_json:
+        echo_json(answer)
+    else:
+        click.echo(answer["text"])
     sys.exit(EXIT_OK if answer["ok"] else EXIT_REFUSED)
 
 
 @click.command()
 @config_option
 @json_option
-@click.argument("incident", type=int)
+@click.argument("incident", type=Ref())
 def ack(config_file: str | None, as_json: bool, incident: int) -> None:
     """Acknowledge INCIDENT: its escalation stops (as the Acknowledge button)."""
     act(config_file, "ack", f"/incidents/{incident}/ack", as_json)
@@ -143,7 +151,7 @@ def silence(
 @click.command()
 @config_option
 @json_option
-@click.argument("silence_id", metavar="ID", type=int)
+@click.argument("silence_id", metavar="ID", type=Ref())
 def unsilence(config_file: str | None, as_json: bool, silence_id: int) -> None:
     """End the silence ID."""
     act(config_file, "unsilence", f"/silences/{silence_id}/end", as_json)

@@ -9,6 +9,8 @@ subcommand (``selfreg -c prod.toml alerts``) and after it; the one given last wi
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 import sys
@@ -84,6 +86,38 @@ class SelfregGroup(click.Group):
         except click.UsageError as exc:
             exc.exit_code = EXIT_USAGE
             raise
+
+
+class Ref(click.ParamType):
+    """An id as people write it: ``12``, ``#12``, or with its letter (``P12`` for proposal
+    12, as the console and Slack show proposals)."""
+
+    name = "id"
+
+    def __init__(self, letter: str = "") -> None:
+        self.letter = letter.upper()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip().lstrip("#")
+        if self.letter and text[:1].upper() == self.letter:
+            text = text[1:]
+        if not text.isdigit():
+            self.fail(messages.not_an_id(str(value)), param, ctx)
+        return int(text)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return str(value)  # paths, enums
+
+
+def echo_json(value: Any) -> None:
+    """``--json`` output: one indented document (dataclasses as objects, paths as text)."""
+    click.echo(json.dumps(value, indent=2, default=_plain))
 
 
 def fail(text: str, code: int = EXIT_FAILING) -> NoReturn:

@@ -4,13 +4,12 @@ read-only, running or not. ``history N`` (a number) stays the list of incidents.
 
 from __future__ import annotations
 
-import json
 import time
 
 import click
 
 from bot import messages
-from bot.cli.shell import EXIT_USAGE, fail, load
+from bot.cli.shell import EXIT_USAGE, echo_json, fail, load
 from bot.engine.trend import trend, trend_document
 from bot.store import open_store
 from bot.store.history import all_series
@@ -32,6 +31,6 @@ def show_trend(config_file: str | None, check: str, word: str, as_json: bool) ->
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps(trend_document(found), indent=2))
+        echo_json(trend_document(found))
         return
     click.echo("\n".join(messages.trend_lines(found, now)))

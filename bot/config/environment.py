@@ -24,6 +24,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SELFREG_LOG_LEVEL": "Logging level: DEBUG, INFO (default), WARNING, ERROR.",
     "SELFREG_SMTP_PASSWORD": "Password for [alerts.email] username.",
     "SELFREG_WEBHOOK_SECRET": "HMAC-SHA256 key that signs [alerts.webhook] posts.",
+    "SELFREG_AUDIT_KEY": "Key of the audit trail's HMAC chain (default: <data>/audit.key, made once).",
     "SELFREG_SLACK_MODE": "socket, http, post or off; default: chosen from the tokens present.",
     "SLACK_BOT_TOKEN": "Bot token (xoxb-...): posts and updates messages.",
     "SLACK_APP_TOKEN": "App-level token (xapp-...): socket mode, no public URL needed.",
@@ -31,6 +32,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SLACK_CHANNEL": "Alert channel id or #name; overrides [slack] channel.",
     "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
     "SELFREG_HEARTBEAT_URL": "Dead-man's switch URL (e.g. healthchecks.io) selfreg GETs every minute.",
+    "FLY_API_TOKEN": "Fly.io token for the fly check and actions (Bearer or FlyV1 form; token_env may name another).",
 }
 """Every environment variable selfreg reads, with what it does."""
 

@@ -7,6 +7,7 @@ sections (unique names, references from checks to actions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -21,6 +22,7 @@ from bot.config.base import Section
 from bot.config.cli import CliSettings
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
+from checks.base import CheckSpec
 from common.units import Duration
 
 
@@ -177,6 +179,30 @@ class Settings(Section):
             for wanted in check.remediate:
                 if wanted not in action_names:
                     problems.append(messages.remediate_unknown(check.name, wanted))
+        component_names = {c.name for c in self.components}
+        for check in self.checks:
+            component = getattr(check, "component", None)  # the tunnel kinds name their agent's
+            if component is not None and component not in component_names:
+                problems.append(messages.component_unknown(check.name, component))
+        problems.extend(fly_references(self.checks, self.actions))
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def fly_references(checks: Sequence[CheckSpec], entries: Sequence[ActionSpec]) -> list[str]:
+    """A fly check's ``deploy_affects`` names checks; a ``fly_rollback``'s ``check`` names a
+    fly check (whose release history it reads)."""
+    kinds = {c.name: c.kind for c in checks}
+    problems = [
+        messages.deploy_affects_unknown(check.name, name)
+        for check in checks
+        for name in getattr(check, "deploy_affects", [])
+        if name not in kinds
+    ]
+    problems.extend(
+        messages.rollback_check_unknown(entry.name, str(getattr(entry, "check", "")))
+        for entry in entries
+        if entry.kind == "fly_rollback" and kinds.get(getattr(entry, "check", "")) != "fly"
+    )
+    return problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import aiohttp
@@ -81,9 +81,14 @@ class EngineActionContext:
     logger: logging.Logger
     clock: Clock
     check_state: Callable[[str], Mapping[str, Any]]
+    subject: str = ""
 
     def now(self) -> float:
         return self.clock.now()
+
+    def for_subject(self, subject: str) -> EngineActionContext:
+        """The same parts for one run that answers an incident on ``subject``."""
+        return replace(self, subject=subject)
 
     def matched_pids(self, check: str) -> Sequence[int]:
         """From the process check's committed state: ``pids`` holds [pid, start time] pairs."""

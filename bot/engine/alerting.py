@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.config.alerts import AlertsSettings
 from bot.engine import incidents as life
 from bot.engine.alert_messages import SLACK, incident_snapshot, queue_messages
+from bot.engine.deploys import deploy_before
 from bot.engine.silences import maintenance_matcher, maintenance_span, matches
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
@@ -25,6 +26,7 @@ from bot.records import (
     SLACK_DOOR,
     Door,
     Incident,
+    IncidentKind,
     IncidentState,
     Notice,
     NoticeKind,
@@ -185,12 +187,8 @@ class Alerting:
             incident = self._open_incident(incident_id)
             if incident.state is IncidentState.ACKNOWLEDGED:
                 return incident
-            now = self.clock.now()
-            audit.append(
-                self.store, now, "incident.acknowledged", actor, f"incident:{incident_id}",
-                door.detail(),
-            )  # fmt: skip
-            return self._apply(*life.acknowledge(incident, actor, now))
+            self._audit(door, "incident.acknowledged", actor, f"incident:{incident_id}")
+            return self._apply(*life.acknowledge(incident, actor, self.clock.now()))
 
     def silence_incident(
         self,
@@ -214,10 +212,8 @@ class Alerting:
                 author=actor,
                 now=now,
             )
-            audit.append(
-                self.store, now, "silence.added", actor, f"silence:{silence.id}",
-                {"incident": incident_id, "ends_at": silence.ends_at, **door.detail()},
-            )  # fmt: skip
+            self._audit(door, "silence.added", actor, f"silence:{silence.id}",
+                        incident=incident_id, ends_at=silence.ends_at)  # fmt: skip
             self._apply(
                 *life.silence(
                     incident, silence.id, messages.silenced(actor, silence.ends_at, reason)
@@ -249,10 +245,8 @@ class Alerting:
                 author=author,
                 now=now,
             )
-            audit.append(
-                self.store, now, "silence.added", author, f"silence:{silence.id}",
-                {"matcher": dict(matcher), "ends_at": silence.ends_at, **door.detail()},
-            )  # fmt: skip
+            self._audit(door, "silence.added", author, f"silence:{silence.id}",
+                        matcher=dict(matcher), ends_at=silence.ends_at)  # fmt: skip
         self.sweep()
         return silence
 
@@ -261,9 +255,7 @@ class Alerting:
             now = self.clock.now()
             if not rows.remove_silence(self.store, silence_id, actor, now):
                 raise SilenceNotFound(silence_id)
-            audit.append(
-                self.store, now, "silence.removed", actor, f"silence:{silence_id}", door.detail()
-            )
+            self._audit(door, "silence.removed", actor, f"silence:{silence_id}")
         self.sweep()
 
     def incident(self, incident_id: int) -> Incident | None:
@@ -319,10 +311,24 @@ class Alerting:
         )
         if incident.id == 0 and silence is None:
             incident = self._storm_control(incident, now)
-        incident = self._apply(incident, notices)
+        incident = self._apply(incident, self._after_deploy(incident, notices, now))
         if self.on_opened is not None and incident.state is not IncidentState.SILENCED:
             self.on_opened(incident)
         return incident
+
+    def _after_deploy(
+        self, incident: Incident, notices: Sequence[Notice], now: float
+    ) -> list[Notice]:
+        """A rule incident opening within a deploy's window says so in its opened notice
+        (the Slack message shows the same line: ``bot.slack.delivery``)."""
+        deploy = None
+        if incident.kind is IncidentKind.RULE:
+            deploy = deploy_before(self.store, incident.check, now)
+        if deploy is None:
+            return list(notices)
+        note = deploy.note(now)
+        opening = (NoticeKind.OPENED, NoticeKind.REOPENED)
+        return [replace(n, text=f"{n.text} {note}") if n.kind in opening else n for n in notices]
 
     def _open_incident(self, incident_id: int) -> Incident:
         incident = rows.get_incident(self.store, incident_id)
@@ -365,6 +371,12 @@ class Alerting:
         if digest is None:
             digest = rows.create_digest(self.store, now)
         return replace(incident, digest_id=digest)
+
+    def _audit(self, door: Door, kind: str, actor: str, subject: str, **detail: object) -> None:
+        """A person's change as an audit row, with the door it came through (same transaction)."""
+        audit.append(
+            self.store, self.clock.now(), kind, actor, subject, {**detail, **door.detail()}
+        )
 
     def _apply(self, incident: Incident, notices: Sequence[Notice]) -> Incident:
         """Save the incident and queue its messages, in the caller's transaction."""

@@ -22,15 +22,23 @@ def budget_windows(actions: Mapping[str, Action]) -> dict[str, float]:
     return {name: action.spec.budget_window for name, action in actions.items()}
 
 
-def offers_for(stored: IncidentProposals, actions: Mapping[str, Action], now: float) -> list[Offer]:
+def offers_for(
+    stored: IncidentProposals,
+    actions: Mapping[str, Action],
+    now: float,
+    labels: Mapping[str, str] | None = None,
+) -> list[Offer]:
     """The proposals as the message shows them: shadow ones and those of actions no longer
-    configured are left out; buttons only where the gate would accept a click now."""
+    configured are left out; buttons only where the gate would accept a click now.
+    ``labels`` words an action for this incident ("roll back to v17") instead of its own
+    ``describe()``."""
     shown = []
     for proposal in stored.proposals:
         action = actions.get(proposal.action)
         if action is None or proposal.mode is Mode.SHADOW:
             continue
         spec = action.spec
+        what = (labels or {}).get(proposal.action) or action.describe()
         use = stored.use[proposal.action]
         facts = Facts(
             now=now,
@@ -41,17 +49,17 @@ def offers_for(stored: IncidentProposals, actions: Mapping[str, Action], now: fl
         shown.append(
             Offer(
                 proposal_id=proposal.id,
-                label=action.describe(),
+                label=what,
                 line=messages.offer_line(
                     proposal,
-                    action.describe(),
+                    what,
                     spec.risk.value,
                     budget_left(spec, use.runs_in_window),
                     spec.budget,
                 ),
                 buttons=show_buttons(proposal, spec, facts),
                 confirm=proposal.risk is Risk.HIGH,
-                closing_note=messages.offer_closing(proposal, action.describe()),
+                closing_note=messages.offer_closing(proposal, what),
             )
         )
     return shown

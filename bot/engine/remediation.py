@@ -14,15 +14,25 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
-from actions.base import Action, ActionContext, ActionSpec, Mode
+from actions.base import Action, ActionSpec, Mode
 from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import Alerting
+from bot.engine.deploys import deploy_before, rollbacks_for
 from bot.engine.policy import Facts, budget_left, decide, may_deny
-from bot.engine.remediation_runs import ActionRuns, Verifier
+from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
-from bot.records import SELFREG_DOOR, SLACK_DOOR, Decision, Door, Incident, Proposal, ProposalState
+from bot.records import (
+    SELFREG_DOOR,
+    SLACK_DOOR,
+    Decision,
+    Door,
+    Incident,
+    IncidentKind,
+    Proposal,
+    ProposalState,
+)
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
@@ -45,7 +55,7 @@ class Remediation:
         actions: Mapping[str, Action],
         remediations: Mapping[str, list[str]],
         alerting: Alerting,
-        context: ActionContext,
+        context: RunContext,
         verify: Verifier,
         groups_of: GroupsOf,
         dry_run: bool = False,
@@ -75,7 +85,7 @@ class Remediation:
         waits for a person like an ``approve`` one, whatever its mode."""
         now = self.clock.now()
         predicted = incident.kind.predicted
-        for name in self.remediations.get(incident.check, []):
+        for name in self._names_for(incident):
             action = self.actions.get(name)
             if action is None:
                 continue
@@ -107,6 +117,23 @@ class Remediation:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
                 self._later(self.approve(proposal.id, "selfreg", trusted=True, door=SELFREG_DOOR))
+
+    def _names_for(self, incident: Incident) -> list[str]:
+        """The actions an opened incident proposes: its check's ``remediate`` list, where a
+        rollback stands only within a deploy's window, plus, within one, every action that
+        undoes deploys of the deployed app (configured or not in ``remediate``)."""
+        deploy = None
+        if incident.kind is IncidentKind.RULE:
+            deploy = deploy_before(self.store, incident.check, incident.last_seen_at)
+        rollbacks = rollbacks_for(deploy, self.actions) if deploy is not None else []
+        listed = [
+            name
+            for name in self.remediations.get(incident.check, [])
+            if name in rollbacks
+            or name not in self.actions
+            or self.actions[name].undoes_deploys_of() is None
+        ]
+        return [*listed, *(name for name in rollbacks if name not in listed)]
 
     # ---- people (Slack, CLI) and selfreg itself -------------------------------------------
     async def facts(self, proposal: Proposal, spec: ActionSpec, actor: str, trusted: bool) -> Facts:

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from actions.base import Action, ActionContext, Mode
 from bot import messages
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 class Verification:
     ok: bool
     summary: str
+
+
+class RunContext(ActionContext, Protocol):
+    """An action context that can be narrowed to the incident one run answers."""
+
+    def for_subject(self, subject: str) -> ActionContext:
+        """The same parts, with ``subject`` as the run's incident subject."""
+        ...
 
 
 Verifier = Callable[[str], Awaitable[Verification]]
@@ -81,7 +90,7 @@ class ActionRuns:
         store: Store,
         clock: Clock,
         alerting: Alerting,
-        context: ActionContext,
+        context: RunContext,
         verify: Verifier,
         tell: Tell,
     ) -> None:
@@ -96,7 +105,9 @@ class ActionRuns:
         """Record the start, execute, record the end, then verify a real success."""
         run_id = self._started(proposal, actor, dry)
         clock_start = time.monotonic()
-        outcome = await execute(action, self.context, dry)
+        incident = self.alerting.incident(proposal.incident_id or 0)
+        context = self.context.for_subject(incident.subject if incident else "")
+        outcome = await execute(action, context, dry)
         self._finished(proposal, action, actor, run_id, outcome, dry, clock_start)
         if outcome.ok and not dry and proposal.incident_id is not None:
             await asyncio.sleep(action.spec.verify_after)

@@ -66,6 +66,7 @@ class CheckRunner:
         alerting: AlertSink | None = None,
         stats: Callable[[], Mapping[str, float]] = dict,
         on_recorded: Callable[[Sequence[Observation]], None] | None = None,
+        on_deploy: Callable[[Observation], None] | None = None,
     ) -> None:
         self.checks = {check.name: check for check in checks}
         self.store = store
@@ -84,6 +85,9 @@ class CheckRunner:
         self._written: dict[tuple[str, str], float] = {}
         self.on_recorded = on_recorded
         """Called after each write with the observations just recorded (the predictors)."""
+        self.on_deploy = on_deploy
+        """Called in the write's transaction, before alerting, with each observation that
+        reports a deploy (``bot.engine.deploys.Deploys.seen``)."""
 
     def intervals(self) -> list[float]:
         """Every distinct interval of the enabled checks: one scheduler job each."""
@@ -201,6 +205,9 @@ class CheckRunner:
         that caused them, or nothing."""
         with self.store.transaction():
             write_runs(self.store, records)
+            if self.on_deploy is not None:
+                for observation in (o for r in records for o in r.observations if o.deploy):
+                    self.on_deploy(observation)
             if self.alerting is None:
                 return
             for record in records:

@@ -13,6 +13,7 @@ wherever it is defined.
 
 # ruff: noqa: F403 (the star imports below are this package's public names)
 
+from bot.messages.audit import *
 from bot.messages.backups import *
 from bot.messages.charts import *
 from bot.messages.cli import *
@@ -22,6 +23,7 @@ from bot.messages.control import *
 from bot.messages.dashboard import *
 from bot.messages.delivery import *
 from bot.messages.errors import *
+from bot.messages.fly import *
 from bot.messages.incidents import *
 from bot.messages.logs import *
 from bot.messages.notices import *
@@ -29,3 +31,4 @@ from bot.messages.predictions import *
 from bot.messages.proposals import *
 from bot.messages.slack import *
 from bot.messages.trend import *
+from bot.messages.tunnels import *

@@ -69,10 +69,6 @@ def cli_history_line(incident: Mapping[str, Any], now: float) -> str:
     )
 
 
-def no_incidents_yet() -> str:
-    return "No incident recorded yet."
-
-
 def history_needs_number(word: str) -> str:
     """``selfreg history WORD`` where WORD is no count."""
     return f"history takes a number of incidents, not {word!r}"
@@ -93,3 +89,15 @@ def unknown_log(name: str, known: Sequence[str]) -> str:
 
 def no_log_yet(path: str) -> str:
     return f"no output yet: {path} does not exist"
+
+
+def not_an_id(text: str) -> str:
+    return f"{text!r} is not an id (a number such as 12 or #12)"
+
+
+def cli_user_not_an_id(local_user: str, actor: str) -> str:
+    """``[cli] users`` maps a local user to something that is not a Slack user id."""
+    return (
+        f"{local_user} = {actor!r}: expected a Slack user id (U… or W…), as approver lists, "
+        "admins and permissions name people"
+    )

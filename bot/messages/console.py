@@ -276,17 +276,6 @@ def audit_tampered(row: int, reason: str) -> str:
     return f"audit row {row} is tampered: {reason}"
 
 
-def audit_row_changed(link_broken: bool) -> str:
-    """Why ``bot.store.audit.verify`` calls a row tampered (``audit_tampered``'s reason)."""
-    if link_broken:
-        return "its link to the previous row is broken (a row was removed or changed)"
-    return "its content does not match its digest (the row was changed)"
-
-
-def audit_intact(count: int) -> str:
-    return f"audit trail intact: {count} rows verified."
-
-
 def fitted_where(running: bool) -> str:
     """Where ``selfreg models train`` fitted the models (``models_trained``'s ``where``)."""
     return "by the running instance" if running else "here (no instance is running)"

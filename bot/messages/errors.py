@@ -34,9 +34,11 @@ def port_taken(host: str, port: int, error: str) -> str:
 
 
 def already_running(pid: int, since: float | None, pid_file: str) -> str:
+    """A second selfreg on a locked data folder; pid 0 while the first is writing its file."""
     up = f", up {human_duration(time.time() - since)}" if since else ""
+    who = f"pid {pid}{up}" if pid else "starting now"
     return (
-        f"selfreg already runs with this data folder (pid {pid}{up}; pid file {pid_file}): "
+        f"selfreg already runs with this data folder ({who}; pid file {pid_file}): "
         "`selfreg stop` or `selfreg restart` it"
     )
 
@@ -190,6 +192,14 @@ def incident_closed(incident_id: int) -> str:
 
 def silence_not_found(silence_id: int) -> str:
     return f"there is no active silence #{silence_id}"
+
+
+def start_in_progress(data_dir: str) -> str:
+    """A ``selfreg start`` while another one is still starting selfreg in the same folder."""
+    return (
+        f"another `selfreg start` is starting selfreg with data folder {data_dir} right now: "
+        "`selfreg status` tells when it runs"
+    )
 
 
 def already_running_socket(socket_path: str) -> str:

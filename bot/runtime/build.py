@@ -32,6 +32,7 @@ from bot import messages
 from bot.clock import Clock
 from bot.config import LoadedConfig, load_settings
 from bot.engine.alerting import Alerting
+from bot.engine.deploys import Deploys
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.notices import Announcer
 from bot.engine.predict.predictor import metric_limits
@@ -162,6 +163,7 @@ def _assemble(
         alerting=alerting,
         stats=lambda: documents.engine_stats(runner, outbox, lag),
         on_recorded=predictor.observe if predictor is not None else None,
+        on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
     )
     permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
     approvers = ApproverGroups(permissions, config)

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import messages
 from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.engine.check_jobs import add_check_job
 from bot.records import EventKind
-from bot.store import Store
+from bot.store import Store, audit_anchors
 from bot.store.backup import create_backup
 from bot.store.retention import prune, roll_up
 
@@ -56,7 +57,9 @@ class Housekeeping:
         self.remediation = remediation
 
     async def rollup(self) -> None:
+        """Minute rollups; the audit head is anchored outside the store when it moved."""
         roll_up(self.store, self.clock.now())
+        anchor_audit(self.store, self.clock.now(), "minute", only_if_moved=True)
 
     async def prune(self) -> None:
         retention = self.config.settings.store
@@ -101,6 +104,17 @@ class Housekeeping:
     def reconfigure(self, config: LoadedConfig) -> None:
         """A live reload's config: retention and backup settings are read at each run."""
         self.config = config
+
+
+def anchor_audit(store: Store, at: float, why: str, *, only_if_moved: bool = False) -> None:
+    """Write the audit head outside the store and log it; a full disk only logs a warning."""
+    try:
+        written = audit_anchors.anchor(store, at, why, only_if_moved=only_if_moved)
+    except OSError as exc:
+        log.warning("the audit head could not be anchored: %s", exc)
+        return
+    if written is not None:
+        log.info(messages.audit_anchored(written.id, written.digest, why))
 
 
 def make_scheduler() -> AsyncIOScheduler:

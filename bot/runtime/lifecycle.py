@@ -26,8 +26,9 @@ from bot.config import LoadedConfig
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
 from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
-from bot.runtime import documents, jobs
+from bot.runtime import documents, jobs, own_log
 from bot.runtime.build import build
+from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
 from bot.slack.app import check_token
 from bot.web.app import build_app, is_loopback
@@ -148,6 +149,7 @@ class Runtime:
                 EventKind.STARTED, "", self.started_at, files=[str(f) for f in self.booted.files]
             )
         self._events_since = last_event_id(store)
+        anchor_audit(store, self.started_at, "start")
         if parts.slack_client is not None and not self.slack_token_checked:
             await check_token(parts.slack_client)
         if released := parts.outbox.release_claims():
@@ -215,6 +217,9 @@ class Runtime:
             notice = recovery_notice(parts.store, self._previous_run, self._events_since)
             parts.announcer.post(notice, "selfreg")
         self._announced_start = True
+        if detached:  # its output is selfreg.log, which only selfreg itself can keep small
+            log_file = own_log.log_file(self.booted.data_dir)
+            self._tasks.append(asyncio.create_task(own_log.keep_rotated(log_file), name="own-log"))
         files = [str(f) for f in self.booted.files]
         print(
             messages.started(files, checks, components, self.web_url, detached),
@@ -287,6 +292,7 @@ class Runtime:
             parts.predictor.save()
         with parts.store.transaction():
             parts.store.record_event(EventKind.STOPPED, "", self.clock.now())
+        anchor_audit(parts.store, self.clock.now(), "stop")
         parts.store.close()
 
     # ---- what the web server, the control socket and the start-up steps ask --------------

@@ -21,10 +21,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from actions.base import Action
 from bot import messages
 from bot.clock import Clock
+from bot.engine.deploys import SeenDeploy, deploy_before, rollbacks_for
 from bot.engine.offers import budget_windows, offers_for
 from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
-from bot.records import Incident, Offer
+from bot.records import Incident, IncidentKind, Offer
 from bot.slack import render
 from bot.store import incidents as rows
 from bot.store import proposals, samples, slack_posts
@@ -149,12 +150,16 @@ class SlackNotifier:
         if incident is None:
             return None, self.channel
         now = self.clock.now()
+        deploy = None
+        if incident.kind is IncidentKind.RULE:
+            deploy = deploy_before(self.store, incident.check, incident.opened_at)
         rendered = render.render_incident(
             incident,
             now,
             self._spark(incident.check, incident.subject, incident.values, now),
-            self._offers(incident, now),
+            self._offers(incident, now, deploy),
             interactive=self.interactive,
+            note=deploy.note(incident.opened_at) if deploy is not None else "",
         )
         ts, channel = incident.slack_ts, incident.slack_channel or self.channel
         if ts is None:
@@ -336,12 +341,17 @@ class SlackNotifier:
             self.store, check, subject, metric, start, 3600 / SPARK_BUCKETS
         )
 
-    def _offers(self, incident: Incident, now: float) -> list[Offer]:
-        """The incident's stored proposals as the message shows them."""
+    def _offers(self, incident: Incident, now: float, deploy: SeenDeploy | None) -> list[Offer]:
+        """The incident's stored proposals as the message shows them; after a deploy, a
+        rollback reads "roll back to <the release before>"."""
         if not self.actions:
             return []
         stored = proposals.for_offers(self.store, incident.id, budget_windows(self.actions), now)
-        return offers_for(stored, self.actions, now)
+        labels = {}
+        if deploy is not None and deploy.previous:
+            label = messages.roll_back_to(deploy.previous)
+            labels = {name: label for name in rollbacks_for(deploy, self.actions)}
+        return offers_for(stored, self.actions, now, labels)
 
     def reconfigure(self, *, actions: Mapping[str, Action]) -> None:
         """A reload changed the configured actions: offers are drawn from the new ones."""

@@ -180,11 +180,13 @@ def render_incident(
     offers: Sequence[Offer] = (),
     *,
     interactive: bool = True,
+    note: str = "",
 ) -> Rendered:
     """The one message of an incident, as it stands at ``now``, with its proposed fixes.
 
     ``interactive`` False (Slack post mode: nobody would receive a click) leaves out every
-    button but the runbook link.
+    button but the runbook link. ``note`` is a line under the summary (the deploy the
+    incident followed).
     """
     notes = [o.closing_note for o in offers if o.closing_note]
     blocks: list[Block] = [
@@ -194,6 +196,8 @@ def render_incident(
         SectionBlock(text=MarkdownTextObject(text=trim(incident.summary or " ", SECTION_MAX))),
         ContextBlock(elements=[MarkdownTextObject(text=_facts(incident))]),
     ]
+    if note:
+        blocks.insert(2, ContextBlock(elements=[MarkdownTextObject(text=trim(note, 3000))]))
     if line := sparkline(spark):
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=messages.last_hour(line))]))
     if incident.state is IncidentState.RESOLVED and notes:

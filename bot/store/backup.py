@@ -189,7 +189,8 @@ def _manifest(
     integrity: str,
     rows: Mapping[str, int],
 ) -> dict[str, object]:
-    """What the archive holds: when, which selfreg, the store copy's checks, the config files."""
+    """What the archive holds: when, which selfreg, the store copy's checks, the config files,
+    and the audit trail's head (an anchor ``selfreg audit verify`` checks the live trail by)."""
     return {
         "format": FORMAT,
         "created_at": at,
@@ -204,7 +205,20 @@ def _manifest(
             "rows": dict(rows),
         },
         "config": [{"member": m, "source": str(p)} for m, p in _config_members(files)],
+        "audit_head": _audit_head(copy),
     }
+
+
+def _audit_head(copy: Path) -> dict[str, object] | None:
+    """The copy's newest audit row: an anchor of the trail outside the live store."""
+    conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT id, digest FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return {"id": row[0], "digest": row[1]} if row else None
 
 
 def _write_archive(

@@ -27,6 +27,8 @@ class Store:
         self._conn = conn
         self._series: dict[tuple[str, str, str], int] = {}
         """Series ids already known, by (check, subject, metric): ``samples.series_id``'s."""
+        self.audit_key: bytes | None = None
+        """The audit trail's key, found or made at the first ``audit.append`` (``audit_key``)."""
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -61,3 +61,18 @@ def last_backup_at(store: Store) -> float | None:
     except sqlite3.Error:
         return None
     return None if row is None else float(row["at"])
+
+
+def recent(
+    store: Store, kind: str, since: float, until: float
+) -> list[tuple[str, float, dict[str, Any]]]:
+    """(subject, at, detail) of every ``kind`` event recorded between ``since`` and ``until``,
+    newest first (deploys before an incident)."""
+    return [
+        (row["subject"], float(row["at"]), json.loads(row["detail"]))
+        for row in store._conn.execute(
+            "SELECT subject, at, detail FROM events WHERE kind = ? AND at BETWEEN ? AND ? "
+            "ORDER BY at DESC, id DESC",
+            (kind, since, until),
+        )
+    ]

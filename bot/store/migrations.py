@@ -329,3 +329,10 @@ def m006_predictions(db: Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m007_audit_keyed(db: Database) -> None:
+    """Which digest each audit row carries: ``sha256`` (rows written before the trail was
+    keyed) or ``hmac-sha256:<key id>`` (keyed with a key kept outside the store)."""
+    db.executescript("ALTER TABLE audit ADD COLUMN scheme TEXT NOT NULL DEFAULT 'sha256';")

@@ -38,6 +38,7 @@ from bot.store.archive import (
     sha256,
     stamp,
 )
+from bot.store.audit_anchors import mark_restored
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ def restore_backup(place: BackupPlace, archive: Path, *, now: float | None = Non
         manifest, extracted, configs = _unpack(archive, work)
         replaced = _set_aside(store, label)
         os.replace(extracted, store)
+        mark_restored(store, at, float(manifest.get("created_at", 0.0)))
         config_dir = None
         if configs:
             config_dir = place.data_dir / f"restored-config-{label}"

@@ -9,6 +9,12 @@ from actions.base import Action, ActionSpec
 
 KINDS = {
     "cleanup_files",
+    "fly_restart_machine",
+    "fly_rollback",
+    "fly_scale_count",
+    "fly_scale_vm",
+    "fly_start_machine",
+    "fly_stop_machine",
     "http_request",
     "renice_process",
     "restart_component",

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bot.config import LoadedConfig, load_settings
-from bot.store import audit, open_store
+from bot.store import audit, audit_anchors, open_store
 from tests.support.control_standin import TCP_CHECK, invoke, write_config
 from tests.support.db import execute
 
@@ -43,13 +43,47 @@ def test_audit_verify_counts_an_intact_trail_and_names_a_changed_row(
     config, loaded = setup(tmp_path, data_dir)
     audited(loaded, 3)
     result = invoke(data_dir, "audit", "verify", "--config", str(config))
-    assert (result.exit_code, result.stdout.strip()) == (0, "audit trail intact: 3 rows verified.")
+    assert (result.exit_code, result.stdout.strip()) == (
+        0,
+        "audit trail intact: 3 rows verified, 0 anchors outside the store agree.",
+    )
     store = open_store(loaded.db_path)
     execute(store, "UPDATE audit SET actor = 'U9' WHERE id = 2")
     store.close()
     result = invoke(data_dir, "audit", "verify", "--config", str(config))
     assert result.exit_code == 2
     assert result.stderr.startswith("audit row 2 is tampered: its content does not match")
+
+
+def test_audit_verify_checks_the_anchors_of_the_backups_and_the_anchors_file(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """A backup's manifest and the anchors file name the head: a cut-off tail is found."""
+    config, loaded = setup(tmp_path, data_dir)
+    audited(loaded, 4)
+    assert invoke(data_dir, "backup", "--config", str(config)).exit_code == 0
+    store = open_store(loaded.db_path)
+    audit_anchors.anchor(store, time.time(), "minute")
+    store.close()
+    result = invoke(data_dir, "audit", "verify", "--config", str(config))
+    assert (
+        result.stdout.strip()
+        == "audit trail intact: 4 rows verified, 2 anchors outside the store agree."
+    )
+    store = open_store(loaded.db_path)
+    execute(store, "DELETE FROM audit WHERE id = 4")
+    store.close()
+    result = invoke(data_dir, "audit", "verify", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("audit row 4 is tampered: the anchor written ")
+    assert "(the trail ends at row 3): the newest rows were removed" in result.stderr
+    archive = next((data_dir / "backups").glob("*.tar.gz"))
+    assert invoke(data_dir, "restore", str(archive), "--config", str(config)).exit_code == 0
+    result = invoke(data_dir, "audit", "verify", "--config", str(config))  # put back on purpose:
+    assert (
+        result.stdout.strip()
+        == "audit trail intact: 4 rows verified, 1 anchor outside the store agrees."
+    )
 
 
 def test_audit_export_writes_the_rows_since_the_window_as_csv(
@@ -109,7 +143,10 @@ def test_backup_writes_a_checked_archive_that_backup_list_and_restore_find(
     assert restored.stdout.startswith(f"Restored {loaded.db_path} from {archive}")
     assert "The store it replaced is kept as" in restored.stdout
     check = invoke(data_dir, "audit", "verify", "--config", str(config))
-    assert check.stdout.strip() == "audit trail intact: 2 rows verified."
+    assert (
+        check.stdout.strip()
+        == "audit trail intact: 2 rows verified, 1 anchor outside the store agrees."
+    )
 
 
 def test_backup_to_another_folder_leaves_the_backup_folder_empty(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import bundled_example
+from bot.config import bundled_example, load_settings
 from bot.config.docs import render_reference
 from tests.support.control_standin import TCP_CHECK, invoke, write_config
 
@@ -84,3 +84,15 @@ def test_config_schema_is_a_json_schema_the_bundled_example_satisfies(data_dir: 
         jsonschema.validate({"checks": [{**example["checks"][0], "intervall": "5s"}]}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"web": {"port": "soon"}}, schema)
+
+
+def test_cli_users_map_to_slack_user_ids_with_a_star_for_everyone_else(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    good = write_config(tmp_path, '[cli]\nusers = { alice = "U012ABC", "*" = "U0OPS" }\n')
+    cli = load_settings(str(good)).settings.cli
+    assert (cli.approver_for("alice"), cli.approver_for("bob")) == ("U012ABC", "U0OPS")
+    bad = write_config(tmp_path, '[cli]\nusers = { alice = "ops" }\n')
+    result = invoke(data_dir, "config", "check", str(bad))
+    assert result.exit_code == 2
+    assert "alice = 'ops': expected a Slack user id (U… or W…)" in result.stderr

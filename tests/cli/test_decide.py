@@ -62,3 +62,14 @@ def test_reload_with_nothing_running_says_the_next_start_reads_it(
     result = invoke(data_dir, "reload", "--config", config(tmp_path))
     assert result.exit_code == 2
     assert "the next start reads the config" in result.stderr
+
+
+def test_a_proposal_is_named_as_the_console_shows_it_p7_or_7(
+    tmp_path: Path, data_dir: Path, control: ControlStandin
+) -> None:
+    control.answers[("POST", "/proposals/7/approve")] = (200, {"ok": True, "text": "ok"})
+    for written in ("P7", "p7", "#7", "7"):
+        assert invoke(data_dir, "approve", written, "--config", config(tmp_path)).exit_code == 0
+    wrong = invoke(data_dir, "approve", "Q7", "--config", config(tmp_path))
+    assert wrong.exit_code == 64 and "'Q7' is not an id" in wrong.stderr
+    assert [route for _, route, _ in control.asked] == ["/proposals/7/approve"] * 4

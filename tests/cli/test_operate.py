@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from bot.cli import cli
@@ -209,3 +210,46 @@ def test_follow_prints_what_is_appended_and_reads_on_after_a_truncation(tmp_path
 
     follow(path, 4, written.append, until=until, every=0)
     assert "".join(written) == "new 1\nrotated\n"
+
+
+NOT_DATA = {
+    "selfreg start",
+    "selfreg stop",
+    "selfreg restart",
+    "selfreg logs",  # a component's own output, as it wrote it
+    "selfreg config docs",  # Markdown
+    "selfreg config schema",  # JSON already
+}
+
+
+def leaves(group: click.Group, prefix: str = "selfreg") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found.extend(leaves(command, f"{prefix} {name}"))
+            if not command.invoke_without_command:
+                continue
+        found.append((f"{prefix} {name}", command))
+    return found
+
+
+def test_every_command_that_prints_data_takes_json() -> None:
+    missing = [
+        path
+        for path, command in leaves(cli)
+        if path not in NOT_DATA and not any("--json" in p.opts for p in command.params)
+    ]
+    assert missing == []
+
+
+def test_json_of_config_check_backup_list_and_audit_export(tmp_path: Path, data_dir: Path) -> None:
+    cfg = config(tmp_path)
+    checked = json.loads(invoke(data_dir, "config", "check", "--json", cfg).stdout)
+    assert checked == {
+        "valid": True,
+        "files": [cfg],
+        "counts": {"checks": 2, "components": 2, "actions": 1},
+    }
+    assert json.loads(invoke(data_dir, "backup", "list", "--json", "-c", cfg).stdout) == []
+    record_incidents(data_dir, IncidentState.OPEN)
+    assert json.loads(invoke(data_dir, "audit", "export", "--json", "-c", cfg).stdout) == []

@@ -49,6 +49,10 @@ port = {port}
 interval = "1h"
 remediate = ["fix-api"]
 
+[[components]]
+name = "sleeper"
+command = ["sleep", "60"]
+
 [[actions]]
 name = "fix-api"
 kind = "run_command"
@@ -219,3 +223,14 @@ async def test_component_control_follows_slack_permissions_and_names_unknown_com
     unknown = await selfreg(runtime, "bob", "component", "restart", "nope")
     assert unknown.exit_code == 2
     assert "nope" in unknown.stderr
+
+
+async def test_component_restart_restarts_it_as_a_permitted_approver(runtime: Runtime) -> None:
+    await runtime.supervisor.start()
+    [before] = [c["pid"] for c in runtime.supervisor.snapshot() if c["name"] == "sleeper"]
+    done = await selfreg(runtime, "bob", "component", "restart", "sleeper")
+    assert done.exit_code == 0, done.output
+    [after] = [c["pid"] for c in runtime.supervisor.snapshot() if c["name"] == "sleeper"]
+    assert after != before and done.stdout.startswith("component sleeper restarted: ")
+    [row] = [(a, d) for k, a, d in trail(runtime) if k == "component.restart"]
+    assert row[0] == "U0BOB" and (row[1]["door"], row[1]["local_user"]) == ("cli", "bob")

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any
 
 import aiohttp
 
@@ -118,6 +120,8 @@ class RealActionContext:
         self._components = components
         self._matches: dict[str, list[int]] = {}
         self._logger = logging.getLogger("selfreg.action.test")
+        self.subject = ""
+        self.states: dict[str, dict[str, Any]] = {}
 
     @property
     def components(self) -> ChildComponents:
@@ -136,6 +140,16 @@ class RealActionContext:
 
     def matched_pids(self, check: str) -> Sequence[int]:
         return tuple(self._matches.get(check, ()))
+
+    def check_state(self, check: str) -> Mapping[str, Any]:
+        """What a test put in ``states[check]``, as the check's committed state."""
+        return self.states.get(check, {})
+
+    def for_subject(self, subject: str) -> RealActionContext:
+        """This context answering an incident on ``subject`` (shared parts, like the engine's)."""
+        narrowed = copy.copy(self)
+        narrowed.subject = subject
+        return narrowed
 
     def match(self, check: str, pids: Iterable[int]) -> None:
         """Register what the named process check matched on its latest run."""

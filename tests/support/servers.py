@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
 
 from aiohttp import web
+
+T = TypeVar("T")
 
 
 async def _ok(_: web.Request) -> web.Response:
@@ -36,6 +39,13 @@ async def http_server() -> AsyncIterator[str]:
     app.router.add_get("/error", _error)
     app.router.add_get("/slow", _slow)
     app.router.add_get("/redirect", _redirect)
+    async with serve_app(app) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served on a free port of 127.0.0.1 for the block; yields its base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -101,3 +111,28 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class LoopThread:
+    """An asyncio loop in a thread of its own, for async stand-ins (the Fly API's) in tests
+    that run synchronously beside a child ``selfreg run``: ``run`` a coroutine there and wait
+    for its result, ``call`` a function there (a stand-in's state changes on its own loop)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def call(self, function: Callable[[], T], timeout: float = 10.0) -> T:
+        async def inside() -> T:
+            return function()
+
+        return self.run(inside(), timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+        self.loop.close()
