@@ -35,14 +35,14 @@ def _ranges(base: str, current: str, extra: Mapping[str, str] | None = None) -> 
     return f'<nav class="ranges">{"".join(links)}</nav>'
 
 
-def _charts(charts: list[Chart], label: str) -> str:
+def _charts(charts: list[Chart], label: str, shade: tuple[float, float] | None = None) -> str:
     parts = []
     for chart in charts:
         s = chart.series
         title = f"{s.subject} {s.metric}".strip()
         drawn = chart.points or chart.bands
         body = (
-            chart_svg(chart, label)
+            chart_svg(chart, label, shade)
             if drawn
             else f'<p class="none">{esc(messages.dash_no_data(s.metric))}</p>'
         )
@@ -86,7 +86,7 @@ def incident_page(
     rows = [[esc(when(s.at)), esc(s.kind), esc(s.actor or "-"), esc(s.text)] for s in steps]
     body = (
         head
-        + _charts(charts, "")
+        + _charts(charts, "", (incident.opened_at, incident.resolved_at or now))
         + section(messages.DASH_TIMELINE, table(messages.COLS_STEPS, rows, "steps"), "timeline")
     )
     live = f"/dashboard/events?incident={incident.id}" if incident.is_open else ""
@@ -123,7 +123,7 @@ def history_page(
         [
             f'<a href="/dashboard/incident/{i.id}">{i.id}</a>',
             esc(when(i.opened_at)),
-            check_link(i.check) + esc(f" {i.subject}: {i.summary}"),
+            check_link(i.check) + esc(_rest(i)),
             esc(i.kind.value),
             state(i.severity.value),
             state(i.state.value),
@@ -143,6 +143,14 @@ def history_page(
     body += section(messages.DASH_AVAILABILITY, _availability(found), "availability")
     body += section(messages.DASH_TRENDS, _trends(found), "trends")
     return page("History", body)
+
+
+def _rest(incident: Incident) -> str:
+    """What follows the check's link: its subject and summary, the summary's own leading
+    check name left out."""
+    label = messages.subject_label(incident.check, incident.subject)
+    summary = incident.summary.removeprefix(label).lstrip(": ")
+    return f"{' ' + incident.subject if incident.subject else ''}: {summary}"
 
 
 def _availability(found: Mapping[str, Any]) -> str:

@@ -72,16 +72,16 @@ def _values(chart: Chart, ahead: list[tuple[float, float, float]]) -> list[float
     return found or [0.0, 1.0]
 
 
-def chart_svg(chart: Chart, span_label: str = "") -> str:
+def chart_svg(chart: Chart, span_label: str = "", shade: tuple[float, float] | None = None) -> str:
     """The chart of one metric: values (raw line or min/mean/max band), thresholds, anomaly
-    marks, transitions and the forecast with its interval."""
+    marks, transitions and the forecast with its interval; ``shade``: an incident's span."""
     line = chart.line
     until = chart.end + (chart.end - chart.start) * AHEAD
     ahead = forecast(line, until)
     values = _values(chart, ahead)
     pad = (max(values) - min(values)) * 0.05
     s = _Scale(chart.start, until, min(values) - pad, max(values) + pad)
-    parts = [_frame(s), _bands(chart, s), _line(line, s), _forecast(ahead, s)]
+    parts = [_frame(s), _shade(shade, s), _bands(chart, s), _line(line, s), _forecast(ahead, s)]
     parts += [_limit(name, value, s) for name, value, _ in chart.limits]
     parts += [_transition(at, current, s) for at, current in chart.transitions]
     parts += [
@@ -112,6 +112,16 @@ def _frame(s: _Scale) -> str:
 
 def _time(at: float) -> str:
     return time.strftime("%m-%d %H:%M", time.gmtime(at))
+
+
+def _shade(span: tuple[float, float] | None, s: _Scale) -> str:
+    if span is None:
+        return ""
+    x0, x1 = s.x(max(span[0], s.t0)), s.x(min(span[1], s.t1))
+    return (
+        f'<rect class="span" x="{x0:.1f}" y="{TOP}" width="{max(1.0, x1 - x0):.1f}" '
+        f'height="{s.h}"><title>the incident</title></rect>'
+    )
 
 
 def _bands(chart: Chart, s: _Scale) -> str:

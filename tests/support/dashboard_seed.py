@@ -18,7 +18,7 @@ from bot.records import (
     Severity,
     Transition,
 )
-from bot.store import Store, proposals
+from bot.store import Store, audit, proposals
 from bot.store.components import ComponentRow, save_summary
 from bot.store.history import put_rollups
 from bot.store.incidents import save_incident
@@ -70,6 +70,10 @@ def seed(
                 requested_by="selfreg", created_at=now - 300, expires_at=now + 3300,
             ),
         )  # fmt: skip
+        audit.append(store, now - 300, "proposal.created", "selfreg", f"proposal:{proposal.id}",
+                     {"action": "restart-api", "risk": "high"})  # fmt: skip
+        audit.append(store, now - 120, "proposal.approved", "U0ALICE", f"proposal:{proposal.id}",
+                     {"approvals": 1, "needed": 2})  # fmt: skip
         record(
             store,
             [
