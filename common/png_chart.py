@@ -137,6 +137,28 @@ def read_png(data: bytes) -> Canvas:
 
 # ---- the chart -------------------------------------------------------------------------
 MARGIN = 12
+
+# 3 x 5 glyphs for the numbers written on the chart, each row three bits, top first
+GLYPHS = {
+    "0": (7, 5, 5, 5, 7), "1": (2, 6, 2, 2, 7), "2": (7, 1, 7, 4, 7), "3": (7, 1, 7, 1, 7),
+    "4": (5, 5, 7, 1, 1), "5": (7, 4, 7, 1, 7), "6": (7, 4, 7, 5, 7), "7": (7, 1, 1, 1, 1),
+    "8": (7, 5, 7, 5, 7), "9": (7, 5, 7, 1, 7), ".": (0, 0, 0, 0, 2), "-": (0, 0, 7, 0, 0),
+    "+": (0, 2, 7, 2, 0), "e": (0, 7, 7, 4, 7), ":": (0, 2, 0, 2, 0), " ": (0, 0, 0, 0, 0),
+}  # fmt: skip
+SCALE = 2
+"""Pixels per glyph dot: 6 x 10 pixels a character."""
+
+
+def text(canvas: Canvas, x: int, y: int, words: str, color: Color) -> None:
+    """Write ``words`` (digits and ``.-+e: ``) with its top-left corner at (x, y)."""
+    for i, char in enumerate(words):
+        for row, bits in enumerate(GLYPHS.get(char, GLYPHS[" "])):
+            for col in range(3):
+                if bits & (4 >> col):
+                    left, top = x + (i * 4 + col) * SCALE, y + row * SCALE
+                    canvas.rect(left, top, left + SCALE - 1, top + SCALE - 1, color)
+
+
 COLORS = {
     "frame": (200, 205, 212),
     "plot": (248, 249, 251),
@@ -212,7 +234,20 @@ def render(spec: Mapping[str, Any]) -> bytes:
         canvas.line(at.left, y, at.right, y, color, 1, dash=(8, 4))
     for t, v in spec.get("anomalies", []):
         canvas.square(at.x(t), at.y(v), 9, COLORS["anomaly"])
+    _labels(canvas, at, spec.get("limits", []))
     return canvas.png()
+
+
+def _labels(canvas: Canvas, at: Layout, limits: Sequence[Sequence[Any]]) -> None:
+    """The value range at the left edge, each threshold's value at the right end of its line."""
+    text(canvas, at.left + 4, at.top + 4, f"{at.v1:.4g}", COLORS["forecast"])
+    text(canvas, at.left + 4, at.bottom - 14, f"{at.v0:.4g}", COLORS["forecast"])
+    for name, value in limits:
+        label = f"{float(value):.4g}"
+        line = round(at.y(float(value)))
+        y = line - 13 if line - 13 >= at.top + 2 else line + 4  # above its line, else below
+        x = at.right - 4 - len(label) * 4 * SCALE
+        text(canvas, x, y, label, COLORS.get(name, COLORS["critical"]))
 
 
 def _bands(canvas: Canvas, at: Layout, bands: Sequence[Sequence[float]]) -> None:

@@ -21,7 +21,7 @@ def chart_caption(
         f"{name} {value:g} ({'orange' if name == 'warning' else 'red'} dashes)"
         for name, value, _ in limits
     ]
-    parts.append("forecast in grey dashes, anomalies as purple squares")
+    parts.append("forecast in grey dashes, anomalies as purple squares; values at the edges")
     who = f" Asked by <@{asked_by}>." if asked_by else ""
     return "; ".join(parts) + "." + who
 
