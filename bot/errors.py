@@ -21,6 +21,7 @@
     │   ├── IncidentClosed           ``ack`` of an incident already resolved
     │   ├── SilenceNotFound          ``unsilence`` named no active silence
     │   ├── NotAPrediction           prediction feedback on a rule incident
+    │   ├── ChartUnavailable         an incident's chart cannot be drawn: says why
     │   └── NotPermitted             a CLI user unmapped in ``[cli] users``, or not permitted
     ├── StoreError                   the SQLite file cannot be opened or migrated
     ├── FitFailed                    a model fit raised in its worker process
@@ -233,6 +234,14 @@ class NotPermitted(UserError):
             super().__init__(messages.cli_not_permitted(command, actor))
         else:
             super().__init__(messages.cli_user_unmapped(command, local_user))
+
+
+class ChartUnavailable(UserError):
+    """An incident's chart cannot be drawn (no metric, no samples, the drawing failed)."""
+
+    def __init__(self, incident_id: int, reason: str) -> None:
+        self.incident_id, self.reason = incident_id, reason
+        super().__init__(messages.chart_unavailable(incident_id, reason))
 
 
 # ---- not for operators: the log -----------------------------------------------------------

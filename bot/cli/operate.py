@@ -22,15 +22,15 @@ from bot.cli.running import ask_running, local_user
 from bot.cli.shell import (
     EXIT_OK,
     EXIT_REFUSED,
-    EXIT_USAGE,
     Ref,
     config_option,
     echo_json,
-    fail,
     json_option,
     load,
 )
+from bot.cli.trend import show_trend
 from bot.engine.alert_messages import incident_snapshot
+from bot.engine.trend import RANGES
 from bot.records import Incident
 from bot.store import incidents as rows
 from bot.store import open_store
@@ -65,11 +65,21 @@ def alerts(config_file: str | None, as_json: bool) -> None:
 @click.command()
 @config_option
 @json_option
-@click.argument("what", metavar="[N]", required=False)
-def history(config_file: str | None, as_json: bool, what: str | None) -> None:
-    """The last N incidents (default 10), newest first, open and resolved."""
+@click.option(
+    "--range",
+    "span",
+    type=click.Choice(list(RANGES)),
+    default="24h",
+    show_default=True,
+    help="How far back a CHECK's trend goes.",
+)
+@click.argument("what", metavar="[N|CHECK]", required=False)
+def history(config_file: str | None, as_json: bool, span: str, what: str | None) -> None:
+    """The last N incidents (default 10), newest first, open and resolved; or, given a
+    CHECK, its trend per day from the rollups (min / mean / max, availability, incidents)."""
     if what is not None and not what.isdigit():
-        fail(messages.history_needs_number(what), EXIT_USAGE)
+        show_trend(config_file, what, span, as_json)
+        return
     count = max(int(what), 1) if what is not None else 10
     incidents = _incidents(config_file, lambda store: rows.recent_incidents(store, count))
     if as_json:

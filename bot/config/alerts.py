@@ -30,6 +30,7 @@ COMMANDS = (
     "audit",
     "reload",
     "predict",
+    "chart",
 )
 
 PERMISSION_NAMES = (*COMMANDS, "component")

@@ -15,10 +15,12 @@ wherever it is defined.
 
 from bot.messages.audit import *
 from bot.messages.backups import *
+from bot.messages.charts import *
 from bot.messages.cli import *
 from bot.messages.common import *
 from bot.messages.console import *
 from bot.messages.control import *
+from bot.messages.dashboard import *
 from bot.messages.delivery import *
 from bot.messages.errors import *
 from bot.messages.fly import *
@@ -29,4 +31,5 @@ from bot.messages.operations import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
 from bot.messages.slack import *
+from bot.messages.trend import *
 from bot.messages.tunnels import *

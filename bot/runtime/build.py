@@ -35,6 +35,7 @@ from bot.engine.alerting import Alerting
 from bot.engine.deploys import Deploys
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.notices import Announcer
+from bot.engine.predict.predictor import metric_limits
 from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
 from bot.engine.remediation import Remediation
 from bot.engine.runner import CheckRunner
@@ -58,6 +59,7 @@ from bot.runtime.jobs import Housekeeping, make_scheduler
 from bot.runtime.lag import LagProbe
 from bot.runtime.parts import Parts
 from bot.slack.app import SlackApp, make_client
+from bot.slack.charts import ChartPoster
 from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
@@ -256,7 +258,12 @@ def build_slack(
         if engine.slack_client is not None:
             log.info(messages.slack_post_mode())
         return None, None
+    limits = {spec.name: metric_limits(spec) for spec in config.settings.checks}
+    charts = ChartPoster(
+        engine.slack_client, engine.store, engine.clock, lambda c: limits.get(c, {})
+    )
     commands = Commands(
+        charts=charts,
         alerting=engine.alerting,
         store=engine.store,
         clock=engine.clock,
@@ -278,6 +285,7 @@ def build_slack(
         engine.remediation,
         engine.supervisor,
         predictor=engine.predictor,
+        charts=charts,
     )
     return commands, slack
 

@@ -32,6 +32,8 @@ from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
 from bot.slack.app import check_token
 from bot.web.app import build_app, is_loopback
+from bot.web.dashboard import Dashboard
+from bot.web.dashboard_data import Reader, facts_from
 from bot.web.metrics import metrics_registry
 from checks.base import Observation
 
@@ -177,7 +179,13 @@ class Runtime:
             lambda: parts.runner.latest, parts.runner.tally, parts.outbox.pending_count
         )
         slack_events = parts.slack.handle_http if parts.slack is not None else None
-        app = build_app(self, registry, self.booted.web_token, slack_events)
+        reader = Reader(
+            self.booted.db_path,
+            lambda: facts_from(parts.reloader.config.settings),
+            self.clock.now,
+        )
+        dashboard = Dashboard(reader, self.booted.web_token)
+        app = build_app(self, registry, self.booted.web_token, slack_events, dashboard)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)

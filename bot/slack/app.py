@@ -39,6 +39,7 @@ from bot.store.db import Store
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.slack.charts import ChartPoster
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,9 @@ class SlackApp:
         remediation: Remediation | None = None,
         supervisor: Any = None,
         predictor: Predictor | None = None,
+        charts: ChartPoster | None = None,
     ) -> None:
+        self.charts = charts  # None: no Show chart button handler (tests without one)
         self.supervisor = supervisor
         self.remediation = remediation
         self.predictor = predictor  # None unless [models] turns a model on
@@ -144,6 +147,7 @@ class SlackApp:
         self.app.action(render.SILENCE_RESOLVED)(self._button(self._silence_resolved))
         self.app.action(render.UNSILENCE)(self._button(self._unsilence))
         self.app.action(render.RUNBOOK)(self._on_link)
+        self.app.action(render.SHOW_CHART)(self._on_show_chart)
         self.app.action(render.RESTART_ANYWAY)(self._button(self._restart_anyway))
         self.app.action(render.KEEP_STOPPED)(self._button(self._keep_stopped))
         self.app.action(re.compile(rf"^{re.escape(render.APPROVE_PREFIX)}\d+$"))(self._on_approve)
@@ -178,6 +182,20 @@ class SlackApp:
             return
         reply = await self.commands.run(parsed, user)
         await ack(response_type="ephemeral", blocks=reply.blocks, text=reply.text)
+
+    async def _on_show_chart(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        """ "Show chart": post the incident's chart in its thread (resolved ones too)."""
+        await ack()
+        value = str(action.get("value", ""))
+        found = rows.get_incident(self.store, int(value)) if value.isdigit() else None
+        container = body.get("container", {})
+        if self.charts is None or found is None or container.get("message_ts") != found.slack_ts:
+            refusal = messages.button_stale(messages.incident_not_found(int(value or 0)))
+            await respond(response_type="ephemeral", replace_original=False, text=refusal)
+            return
+        self.charts.post_soon(found, body.get("user", {}).get("id", ""))
 
     async def _on_link(self, ack: Any) -> None:
         await ack()  # a URL button opens its link in the browser; Slack still wants an ack

@@ -17,6 +17,7 @@ from bot.config.alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
 from bot.engine.silences import silence_terms
+from bot.engine.trend import RANGES, trend
 from bot.errors import BadCommand, UnknownCheck, UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
@@ -25,9 +26,11 @@ from bot.store import audit
 from bot.store import incidents as rows
 from bot.store.availability import availability
 from bot.store.db import Store
+from bot.store.history import all_series
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.slack.charts import ChartPoster
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -74,7 +77,9 @@ class Commands:
         admins: Sequence[str] = (),
         reload: Callable[[str], Awaitable[str]] | None = None,
         predictor: Predictor | None = None,
+        charts: ChartPoster | None = None,
     ) -> None:
+        self.charts = charts
         self.reload = reload
         self.remediation = remediation
         self.admins = set(admins)
@@ -130,10 +135,25 @@ class Commands:
         return views.alerts_view(rows.open_incidents(self.store))
 
     async def _history(self, args: Sequence[str], user: str) -> Rendered:
+        if args and not args[0].isdigit():
+            return self._trend(args)
         count = _number(args[0], "N", messages.USAGE["history"]) if args else 10
         return views.history_view(
             rows.recent_incidents(self.store, min(max(count, 1), 50)), self.clock.now()
         )
+
+    def _trend(self, args: Sequence[str]) -> Rendered:
+        """``/selfreg history CHECK [1h|24h|7d|30d]``: the check's trend from the rollups."""
+        word = args[1] if len(args) > 1 else "24h"
+        if word not in RANGES or len(args) > 2:
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["history"], messages.trend_bad_range(word))
+            )
+        known = sorted({s.check for s in all_series(self.store)})
+        if args[0] not in known:
+            raise BadCommand(messages.trend_unknown_check(args[0], known))
+        now = self.clock.now()
+        return views.text_view(messages.trend_block(trend(self.store, args[0], word, now), now))
 
     async def _ack(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:
@@ -210,6 +230,16 @@ class Commands:
                 actor = word.strip("<@>").split("|")[0]
         trail = audit.recent(self.store, subject=subject, actor=actor, limit=20)
         return views.audit_view(trail)
+
+    async def _chart(self, args: Sequence[str], user: str) -> Rendered:
+        """``/selfreg chart ID``: the incident's chart, posted in its thread."""
+        if len(args) != 1 or self.charts is None:
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["chart"], messages.GIVE_INCIDENT_ID)
+            )
+        incident = self.charts.incident(_number(args[0], "ID", messages.USAGE["chart"]))
+        self.charts.post_soon(incident, user)
+        return views.text_view(messages.chart_posting(incident.id))
 
     async def _predict(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) > 1:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
+from bot.web.dashboard import Dashboard, dashboard_gate
 from bot.web.metrics import render
 
 
@@ -50,7 +51,11 @@ def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.Str
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path not in OPEN_ROUTES:
             given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
+            bearer = hmac.compare_digest(given, expected)
+            if request.path.startswith("/dashboard") and not bearer:
+                if (answer := dashboard_gate(request, token)) is not None:
+                    return answer
+            elif not bearer:
                 return web.json_response(
                     {"error": "this route needs Authorization: Bearer <SELFREG_WEB_TOKEN>"},
                     status=401,
@@ -65,11 +70,13 @@ def build_app(
     registry: CollectorRegistry,
     token: str | None,
     slack_events: Handler | None = None,
+    dashboard: Dashboard | None = None,
 ) -> web.Application:
     """The web application; with a ``token`` every route but /health is gated.
 
     The runtime refuses to bind beyond loopback without one; on loopback a token, when
-    set, still applies, so setting it never leaves a route open by surprise.
+    set, still applies, so setting it never leaves a route open by surprise. The
+    ``dashboard``'s pages also take its sign-in cookie instead of the header.
     """
     app = web.Application(middlewares=[token_gate(token)] if token else [])
 
@@ -90,4 +97,6 @@ def build_app(
     app.router.add_get("/metrics", metrics)
     if slack_events is not None:
         app.router.add_post("/slack/events", slack_events)
+    if dashboard is not None:
+        dashboard.add_routes(app)
     return app

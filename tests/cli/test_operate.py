@@ -95,9 +95,12 @@ def test_history_takes_a_count_and_refuses_anything_else_as_a_usage_error(
     assert lines[2].startswith("  #2  CRITICAL  db 1  open for ")
     as_json = json.loads(invoke(data_dir, "history", "--json", "-c", config(tmp_path)).stdout)
     assert [i["id"] for i in as_json["incidents"]] == [3, 2, 1]
-    wrong = invoke(data_dir, "history", "lots", "-c", config(tmp_path))
+    wrong = invoke(data_dir, "history", "lots", "-c", config(tmp_path))  # a word: a check name
     assert wrong.exit_code == 64
-    assert wrong.stderr.strip() == "selfreg: history takes a number of incidents, not 'lots'"
+    assert (
+        wrong.stderr.strip()
+        == "selfreg: No check named 'lots' has history; checks with history: none yet"
+    )
 
 
 def test_acting_commands_send_the_local_user_and_exit_by_the_answer(

@@ -1,0 +1,91 @@
+"""/dashboard served by the running selfreg, without a browser: the pages answer with their
+security headers, the live stream says ``refresh`` when the store changes, every stored text
+is escaped, and a token set means sign in first."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+
+from bot.config import load_settings
+from bot.runtime import Runtime
+from bot.store import open_store
+from bot.store.incidents import get_incident, save_incident
+from bot.web.dashboard_data import Reader
+from bot.web.dashboard_html import overview_page
+from tests.support.dashboard_seed import NOW, seed
+from tests.support.dashboard_server import FACTS
+
+CONFIG = '[[checks]]\nkind = "selfreg"\nname = "selfreg"\ninterval = "1s"\n'
+
+
+async def start(tmp_path: Path, **env: str) -> Runtime:
+    (tmp_path / "selfreg.toml").write_text(CONFIG)
+    config = load_settings(
+        str(tmp_path / "selfreg.toml"),
+        {"SELFREG_DATA_DIR": str(tmp_path / "data"), "SELFREG_WEB_PORT": "0", **env},
+    )
+    runtime = Runtime(config, out=open(tmp_path / "out.txt", "w"))  # noqa: SIM115
+    await runtime.start()
+    return runtime
+
+
+async def test_the_running_selfreg_serves_the_dashboard_and_its_live_stream(tmp_path: Path) -> None:
+    runtime = await start(tmp_path)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{runtime.web_url}/dashboard") as page:
+                assert page.status == 200
+                assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+                assert "<h1>Overview</h1>" in await page.text()
+            async with http.get(f"{runtime.web_url}/dashboard/static/dashboard.js") as script:
+                assert script.status == 200 and "EventSource" in await script.text()
+            async with http.get(f"{runtime.web_url}/dashboard/events") as stream:
+                assert stream.headers["Content-Type"] == "text/event-stream"
+                store = runtime.parts.store
+                with store.transaction():
+                    store.record_event("test.changed", "", 1.0)
+                line = await asyncio.wait_for(stream.content.readline(), 10)
+                assert line == b"event: refresh\n"
+    finally:
+        await runtime.stop()
+
+
+async def test_a_token_means_sign_in_first(tmp_path: Path) -> None:
+    runtime = await start(tmp_path, SELFREG_WEB_TOKEN="s3cret-token")
+    try:  # an IP address's cookies are kept only by an "unsafe" jar (browsers keep them)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            url = f"{runtime.web_url}/dashboard"
+            async with http.get(url, allow_redirects=False) as page:
+                assert page.status == 303 and page.headers["Location"] == "/dashboard/signin"
+            async with http.get(f"{url}/events") as stream:
+                assert stream.status == 401
+            async with http.post(f"{url}/signin", data={"token": "wrong"}) as refused:
+                assert refused.status == 401
+            async with http.post(f"{url}/signin", data={"token": "s3cret-token"}) as signed:
+                assert signed.status == 200 and "<h1>Overview</h1>" in await signed.text()
+            bearer = {"Authorization": "Bearer s3cret-token"}
+            async with aiohttp.ClientSession() as other, other.get(url, headers=bearer) as page:
+                assert page.status == 200
+    finally:
+        await runtime.stop()
+
+
+def test_every_stored_text_is_escaped(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "selfreg.db")
+    found = seed(store)
+    incident = get_incident(store, found.open_incident)
+    assert incident is not None
+    with store.transaction():
+        save_incident(store, replace(incident, summary='<script>alert("x")</script>'))
+    reader = Reader(store.path, lambda: FACTS, lambda: NOW)
+    try:
+        page = overview_page(reader.overview(), FACTS)
+    finally:
+        reader.close()
+        store.close()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
