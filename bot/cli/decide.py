@@ -38,7 +38,7 @@ def reload(config_file: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(answer)
     else:
-        click.echo(answer["text"])
+        click.echo(messages.plain_text(answer["text"]))
     sys.exit(EXIT_OK if answer["ok"] else EXIT_FAILING)
 
 

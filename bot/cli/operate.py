@@ -109,7 +109,7 @@ def act(config_file: str | None, command: str, route: str, as_json: bool, **body
     if as_json:
         echo_json(answer)
     else:
-        click.echo(answer["text"])
+        click.echo(messages.plain_text(answer["text"]))
     sys.exit(EXIT_OK if answer["ok"] else EXIT_REFUSED)
 
 
