@@ -50,9 +50,10 @@ from models.base import DEFAULT_THRESHOLD  # noqa: E402
 
 NAB = ROOT.parent / "shared" / "nab"
 GRID: dict[str, list[Any]] = {
-    "margin": [0.2, 0.3, 0.5],
-    "extreme_rank": [3, 4, 6],
-    "refractory": [30, 60],
+    "margin": [0.25, 0.3, 0.4],
+    "extreme_rank": [4, 6, 8],
+    "drift_span": [0, 24, 96],
+    "spread_span": [12, 24],
 }
 """The LOCO search: few parameters, coarse steps (every point costs one pass over the data)."""
 

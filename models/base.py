@@ -150,6 +150,9 @@ class AnomalyScore(NamedTuple):
     ("check|subject"), ``value`` is its exceedance and the usual range is that of its forest's
     score. ``contributions`` name the features (for a group: the metrics) behind a detection,
     weights summing to 1, largest first; empty when the score is under the threshold.
+    ``basis`` says what the usual range is: ``"recent"`` (the recent extremes) or, on a
+    detection of a series that knows this time of day, ``"time of day"`` (the usual band at
+    this time of day, in the metric's own unit).
 
     A ``NamedTuple``, not the house's frozen dataclass: one is built for every sample of every
     metric, and a frozen dataclass costs three times as much to build (3 us of a 20 us
@@ -164,6 +167,7 @@ class AnomalyScore(NamedTuple):
     usual_low: float
     usual_high: float
     contributions: tuple[tuple[str, float], ...] = ()
+    basis: str = "recent"
 
     @property
     def detected(self) -> bool:

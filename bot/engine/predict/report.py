@@ -12,8 +12,10 @@ from typing import Any, Protocol
 from bot import messages
 from bot.config import ModelsSettings
 from bot.engine.predict.feedback import Thresholds, precision
+from bot.engine.predict.track import TrackRecord, track_record
+from bot.records import IncidentKind
+from bot.store import events, predictions
 from bot.store import incidents as rows
-from bot.store import predictions
 from bot.store.db import Store
 from checks.base import CheckSpec
 from models.anomaly import AnomalyDetector
@@ -61,6 +63,7 @@ def prediction_report(predictor: PredictorView, check: str | None = None) -> dic
                     "failures": status.n_failures if status else 0,
                     "risk": predictor.risk_scores.get(name) if state is RiskState.READY else None,
                     "threshold": predictor.thresholds.risk_for(name),
+                    **_track_facts(risk_track(predictor, name)),
                 }
             )
     forecasts = [
@@ -79,6 +82,30 @@ def prediction_report(predictor: PredictorView, check: str | None = None) -> dic
     ]
     off += [messages.model_failed_this_run(kind) for kind in sorted(predictor.failed)]
     return {"anomalies": anomalies, "risks": risks, "forecasts": forecasts, "off": off}
+
+
+RETRAINED_EVENT = "models.retrained"
+"""Recorded by the predictor at each fit, the model ("anomaly", "risk") as its subject."""
+
+
+def risk_track(predictor: PredictorView, check: str) -> TrackRecord:
+    """The check's failures since the risk model's first fit, and how many were warned of."""
+    since = events.first_event_times(predictor.store, RETRAINED_EVENT).get("risk")
+    return track_record(
+        rows.incident_spans(predictor.store, check, IncidentKind.RULE),
+        rows.incident_spans(predictor.store, check, IncidentKind.RISK),
+        predictor.settings.horizon,
+        since,
+    )
+
+
+def _track_facts(track: TrackRecord) -> dict[str, Any]:
+    return {
+        "failures_seen": track.failures,
+        "predicted": track.predicted,
+        "recall": track.recall,
+        "median_lead": track.median_lead,
+    }
 
 
 def model_rows(predictor: PredictorView) -> list[dict[str, Any]]:
@@ -140,11 +167,17 @@ def _risk_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
         for n, s in sorted(statuses.items())
         if s.state is not RiskState.READY
     ]
+    tracks = [risk_track(predictor, name) for name in sorted(predictor.risks)]
+    failures, predicted = sum(t.failures for t in tracks), sum(t.predicted for t in tracks)
+    leads = [lead for t in tracks for lead in t.leads]
+    track = TrackRecord(failures=failures, predicted=predicted, leads=tuple(leads))
+    notes = ([messages.risk_ready(ready)] if ready else []) + learning[:5]
+    notes.append(messages.risk_track(track.predicted, track.failures, track.median_lead))
     return (
         predictor.settings.failure_risk,
         bool(ready),
         sum(s.n_samples for s in statuses.values()),
-        "; ".join(([messages.risk_ready(ready)] if ready else []) + learning[:5]),
+        "; ".join(notes),
     )
 
 
