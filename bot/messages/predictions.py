@@ -172,7 +172,10 @@ def predict_report(report: Mapping[str, Any], check: str | None) -> str:
     lines.append("*Anomalies*" + ("" if anomalies else ": none open"))
     lines += [f"• {a['what']}: {a['summary']}" for a in anomalies]
     risks = report.get("risks", [])
-    lines.append("*Failure risk*" + ("" if risks else ": no check watched"))
+    head = "*Failure risk*"
+    if report.get("risk_precision") is not None:
+        head += f" (precision {report['risk_precision']:.0%} of {report['risk_judged']} judged)"
+    lines.append(head + ("" if risks else ": no check watched"))
     for r in risks:
         if r["state"] == "learning":
             lines.append(

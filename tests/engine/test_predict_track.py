@@ -52,3 +52,25 @@ def test_the_report_reads_the_record_from_the_store_and_words_it(store: Store) -
     text = messages.risk_track(track.predicted, track.failures, track.median_lead)
     assert text == "recall: 1 of 2 failures predicted, median lead 5 m"
     assert messages.risk_track(0, 0, None) == "recall: no failure since its first fit"
+
+
+def test_predict_shows_the_record_next_to_precision() -> None:
+    report = {
+        "risks": [
+            {
+                "check": "api",
+                "state": "ready",
+                "risk": 0.42,
+                "threshold": 0.8,
+                "predicted": 3,
+                "failures_seen": 4,
+                "median_lead": 720.0,
+            }
+        ],
+        "risk_precision": 0.75,
+        "risk_judged": 4,
+    }
+    text = messages.predict_report(report, None)
+    assert "*Failure risk* (precision 75% of 4 judged)" in text
+    assert "• api: risk 0.42 (threshold 0.80) · recall: 3 of 4 failures predicted" in text
+    assert "median lead 12 m" in text

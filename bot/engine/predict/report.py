@@ -47,25 +47,11 @@ def prediction_report(predictor: PredictorView, check: str | None = None) -> dic
         for i in rows.open_incidents(predictor.store)
         if i.kind == "anomaly" and check in (None, i.check)
     ]
-    risks = []
-    if settings.failure_risk and "risk" not in predictor.failed:
-        for name in sorted(predictor.specs):
-            if check not in (None, name):
-                continue
-            model = predictor.risks.get(name)
-            status = model.status() if model is not None else None
-            state = status.state if status is not None else RiskState.LEARNING
-            risks.append(
-                {
-                    "check": name,
-                    "state": state.value,
-                    "samples": status.n_samples if status else 0,
-                    "failures": status.n_failures if status else 0,
-                    "risk": predictor.risk_scores.get(name) if state is RiskState.READY else None,
-                    "threshold": predictor.thresholds.risk_for(name),
-                    **_track_facts(risk_track(predictor, name)),
-                }
-            )
+    risks = (
+        _risk_rows(predictor, check)
+        if settings.failure_risk and "risk" not in predictor.failed
+        else []
+    )
     forecasts = [
         {"key": key, "summary": text}
         for key, text in sorted(predictor.forecasts.items())
@@ -81,7 +67,38 @@ def prediction_report(predictor: PredictorView, check: str | None = None) -> dic
         if not on
     ]
     off += [messages.model_failed_this_run(kind) for kind in sorted(predictor.failed)]
-    return {"anomalies": anomalies, "risks": risks, "forecasts": forecasts, "off": off}
+    judged = predictions.feedback_counts(predictor.store).get("risk", {})
+    return {
+        "anomalies": anomalies,
+        "risks": risks,
+        "risk_precision": precision(judged),
+        "risk_judged": sum(judged.values()),
+        "forecasts": forecasts,
+        "off": off,
+    }
+
+
+def _risk_rows(predictor: PredictorView, check: str | None) -> list[dict[str, Any]]:
+    """Each watched check's risk (or how far its learning is) and its track record."""
+    out = []
+    for name in sorted(predictor.specs):
+        if check not in (None, name):
+            continue
+        model = predictor.risks.get(name)
+        status = model.status() if model is not None else None
+        state = status.state if status is not None else RiskState.LEARNING
+        out.append(
+            {
+                "check": name,
+                "state": state.value,
+                "samples": status.n_samples if status else 0,
+                "failures": status.n_failures if status else 0,
+                "risk": predictor.risk_scores.get(name) if state is RiskState.READY else None,
+                "threshold": predictor.thresholds.risk_for(name),
+                **_track_facts(risk_track(predictor, name)),
+            }
+        )
+    return out
 
 
 RETRAINED_EVENT = "models.retrained"
@@ -172,7 +189,8 @@ def _risk_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
     leads = [lead for t in tracks for lead in t.leads]
     track = TrackRecord(failures=failures, predicted=predicted, leads=tuple(leads))
     notes = ([messages.risk_ready(ready)] if ready else []) + learning[:5]
-    notes.append(messages.risk_track(track.predicted, track.failures, track.median_lead))
+    if predictor.risks:
+        notes.append(messages.risk_track(track.predicted, track.failures, track.median_lead))
     return (
         predictor.settings.failure_risk,
         bool(ready),
