@@ -15,7 +15,7 @@ Every interval, on the event loop, after the interval's observations are stored,
             ...      # open/update a warning incident (kind anomaly) naming result.metric
 
 ``score_interval`` calls ``detector.score(key, at, value, threshold)`` for each sample (the
-streaming stage: pure Python, about 15 us a sample; ``None`` while a series warms up or for a
+streaming stage: pure Python, about 6 us a sample; ``None`` while a series warms up or for a
 NaN/inf value, never an exception for odd input), then ``detector.score_groups(at)`` (the
 multivariate view, one result per "check|subject" with two metrics or more and a fitted
 forest; all groups in one vectorised pass; a model that raises is logged and dropped: no
