@@ -15,7 +15,7 @@ from models.anomaly.groups import group_features, group_row, group_score
 from models.anomaly.scoring import _exceedance_score, _refractory, _shares
 from models.anomaly.state import restore_series, save_series
 from models.anomaly.transform import apply, choose, invert
-from models.anomaly.windows import _DAY, FEATURES, _Series, exceedances
+from models.anomaly.windows import _DAY, _MIN_WINDOW, FEATURES, _Series, exceedances
 from models.base import (
     DEFAULT_THRESHOLD,
     AnomalyScore,
@@ -123,9 +123,10 @@ class AnomalyDetector(Detector, Estimator):
                 self._start(s)
             return None
         row, bucket = self._features(s, at, x)
+        checked = s.windows.filled >= _MIN_WINDOW  # exceedances moves the extremes
         excess = exceedances(s, row, self.floor)
         base = s.profile[bucket]
-        self._learn(s, row, bucket)
+        self._learn(s, row, bucket, checked)
         limit = self.threshold if threshold is None else threshold
         best = max(max(excess), -min(excess))
         score = best / (best + 1.0 + self.margin) if best > 0.0 else 0.0  # _exceedance_score
@@ -164,11 +165,13 @@ class AnomalyDetector(Detector, Estimator):
         drift = s.drift if self.drift_span else 0.0
         return (y, jump, s.level_sum / len(level), seasonal, drift, spread), bucket
 
-    def _learn(self, s: _Series, row: tuple[float, ...], bucket: int) -> None:
+    def _learn(
+        self, s: _Series, row: tuple[float, ...], bucket: int, checked: bool = False
+    ) -> None:
         """Add the sample's features to the windows and its value to the profile."""
         y = row[0]
         if len(s.recent) == s.recent.maxlen:  # a full spread window: every feature is whole
-            s.windows.add(row)
+            s.windows.add(row, checked)
         base = s.profile[bucket]
         if base != base:  # NaN: the bucket's first value
             s.profile[bucket] = y

@@ -65,14 +65,17 @@ class _Windows:
         self.need = (_MIN_WINDOW,) * _F
         self.young = 1.0  # how much wider a young window's unit is (see ``refresh``)
 
-    def add(self, row: tuple[float, ...]) -> None:
-        """Learn one sample's features (in ``FEATURES`` order)."""
+    def add(self, row: tuple[float, ...], checked: bool = False) -> None:
+        """Learn one sample's features (in ``FEATURES`` order); ``checked``: ``exceedances``
+        has already moved the extremes for it."""
         pending = self.pending
         pending.append(row)
         self.due -= 1
         if not self.due or 8 * len(pending) > self.filled:  # young windows: every 1/8 growth
             self.due = _REFRESH
             self.refresh()
+            return
+        if checked:
             return
         for v, high, low in zip(row, self.high, self.low, strict=True):
             if v > high[-1]:
@@ -200,7 +203,8 @@ def exceedances(s: _Series, row: tuple[float, ...], floor_share: float) -> tuple
     """The sample's features against the windows as they were before it (so a score is
     causal): one exceedance per feature of ``FEATURES``, negative for a feature below its
     median (the low side); also records the value's normalised level in ``s.norm`` (a group
-    forest's input). Windows still filling give zeros.
+    forest's input) and moves any extreme the sample passes. Windows still filling give
+    zeros and are left alone.
 
     A feature's exceedance is its distance from its window's median in units of the median's
     distance to the reference extreme on that side: 1 means "as far out as the rare extremes"
@@ -218,14 +222,22 @@ def exceedances(s: _Series, row: tuple[float, ...], floor_share: float) -> tuple
     out = []
     need, filled = w.need, w.filled
     for j in range(_F):
+        v, m, top_j, bottom_j = row[j], median[j], high[j], low[j]
+        top, bottom = top_j[-1], bottom_j[-1]
         if filled < need[j]:
             out.append(0.0)
-            continue
-        d = row[j] - median[j]
-        if d >= 0.0:
-            out.append(d / ((high[j][-1] - median[j]) * young + floor) if _HIGH[j] else 0.0)
+        elif v >= m:
+            out.append((v - m) / ((top - m) * young + floor) if _HIGH[j] else 0.0)
         elif _LOW[j]:
-            out.append(d / ((median[j] - low[j][-1]) * young + floor))
+            out.append((v - m) / ((m - bottom) * young + floor))
         else:
             out.append(0.0)
+        # the sample's part of learning, done here while its values are at hand: a value
+        # beyond an extreme moves it at once (``_Windows.add(row, checked=True)`` then skips it)
+        if v > top:
+            top_j[-1] = v
+            top_j.sort(reverse=True)
+        elif v < bottom:
+            bottom_j[-1] = v
+            bottom_j.sort()
     return tuple(out)
