@@ -176,10 +176,18 @@ def in_digest(store: Store, digest_id: int) -> list[Incident]:
 def rule_incident_spans(store: Store, check: str) -> list[tuple[float, float | None]]:
     """(opened, resolved) of the check's rule incidents: the failures a risk model learns.
     Prediction incidents never count."""
+    return incident_spans(store, check, IncidentKind.RULE)
+
+
+def incident_spans(
+    store: Store, check: str, kind: IncidentKind
+) -> list[tuple[float, float | None]]:
+    """(opened, resolved) of the check's incidents of one kind, oldest first."""
     return [
         (r[0], r[1])
         for r in store._conn.execute(
-            'SELECT opened_at, resolved_at FROM incidents WHERE "check" = ? AND kind = ?',
-            (check, IncidentKind.RULE.value),
+            'SELECT opened_at, resolved_at FROM incidents WHERE "check" = ? AND kind = ? '
+            "ORDER BY opened_at",
+            (check, kind.value),
         )
     ]
