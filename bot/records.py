@@ -170,10 +170,17 @@ class Incident:
     slack_channel: str | None = None
     slack_ts: str | None = None
     synced_at: float | None = None
+    reopened_at: float | None = None
 
     @property
     def is_open(self) -> bool:
         return self.state is not IncidentState.RESOLVED
+
+    @property
+    def failing_since(self) -> float:
+        """When this bout of failure began: the last reopening, else the opening. Escalation
+        steps and "resolved after" count from here, so a reopened incident pages afresh."""
+        return self.reopened_at if self.reopened_at is not None else self.opened_at
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

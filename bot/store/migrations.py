@@ -336,3 +336,10 @@ def m007_audit_keyed(db: Database) -> None:
     """Which digest each audit row carries: ``sha256`` (rows written before the trail was
     keyed) or ``hmac-sha256:<key id>`` (keyed with a key kept outside the store)."""
     db.executescript("ALTER TABLE audit ADD COLUMN scheme TEXT NOT NULL DEFAULT 'sha256';")
+
+
+@MIGRATIONS()
+def m008_incident_reopened_at(db: Database) -> None:
+    """When an incident last reopened: its escalation steps count from there, not from its
+    first opening (a reopened incident used to take every step at once)."""
+    db.executescript("ALTER TABLE incidents ADD COLUMN reopened_at REAL;")
