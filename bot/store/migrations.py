@@ -336,3 +336,24 @@ def m007_audit_keyed(db: Database) -> None:
     """Which digest each audit row carries: ``sha256`` (rows written before the trail was
     keyed) or ``hmac-sha256:<key id>`` (keyed with a key kept outside the store)."""
     db.executescript("ALTER TABLE audit ADD COLUMN scheme TEXT NOT NULL DEFAULT 'sha256';")
+
+
+@MIGRATIONS()
+def m008_sync_runs(db: Database) -> None:
+    """One row per run of a ``sync`` check: files and bytes moved, how long, rsync's exit."""
+    db.executescript(
+        """
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            at REAL NOT NULL,
+            status TEXT NOT NULL,
+            files INTEGER,
+            bytes INTEGER,
+            duration REAL,
+            exit_status INTEGER,
+            summary TEXT NOT NULL
+        );
+        CREATE INDEX sync_runs_name_at ON sync_runs (name, at);
+        """
+    )
