@@ -11,14 +11,17 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
+from bot import prerequisites
 from bot.clock import SystemClock
 from bot.engine.runner import CheckRunner
 from bot.engine.sync_runs import SyncRunLog
+from bot.errors import PrerequisiteFailed
 from bot.store import Store, sync_runs
 from checks.base import Observation, Status
 from checks.logfile import LogfileCheck, LogfileSpec
 from checks.sync import SyncCheck, SyncSpec
 from tests.support.check_context import commit, make_context
+from tests.test_prerequisites import loaded
 
 pytestmark = pytest.mark.skipif(
     shutil.which("rsync") is None,
@@ -163,3 +166,16 @@ async def test_a_logfile_check_reads_a_log_the_sync_brought_over(
     [seen] = await LogfileCheck(spec).run(make_context(http, name="mobile-log"))
     assert seen.status is Status.CRITICAL
     assert "ERROR disk full" in seen.summary
+
+
+def test_rsync_is_checked_at_start_like_a_component_program(tmp_path: Path) -> None:
+    entry = {"name": "shared", "source": str(tmp_path), "destination": str(tmp_path / "b")}
+    found = loaded(tmp_path, {"sync": [entry]})
+    assert prerequisites.executables(found) == "no components configured; 1 sync: rsync found"
+    missing = loaded(tmp_path, {"sync": [{**entry, "rsync": "rsync-not-installed"}]})
+    with pytest.raises(PrerequisiteFailed) as failed:
+        prerequisites.executables(missing)
+    assert str(failed.value) == (
+        "sync shared: rsync-not-installed not found on PATH; install it (Debian: apt-get "
+        "install rsync) or set the entry's rsync to its path"
+    )
