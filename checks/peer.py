@@ -111,9 +111,13 @@ class PeerDown(Exception):
 
 
 def _tls_reason(exc: Exception) -> str:
-    inner = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None)
-    text = str(getattr(inner, "reason", None) or getattr(inner, "verify_message", None) or inner)
-    return text if inner is not None else str(exc)
+    """"certificate verify failed: self-signed certificate", or the TLS library's reason."""
+    inner = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None) or exc
+    verify = getattr(inner, "verify_message", None)
+    if verify:
+        return f"certificate verify failed: {verify}"
+    reason = getattr(inner, "reason", None)
+    return str(reason or inner or type(exc).__name__)
 
 
 def _reason(exc: aiohttp.ClientError) -> str:
