@@ -111,7 +111,7 @@ class PeerDown(Exception):
 
 
 def _tls_reason(exc: Exception) -> str:
-    """"certificate verify failed: self-signed certificate", or the TLS library's reason."""
+    """ "certificate verify failed: self-signed certificate", or the TLS library's reason."""
     inner = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None) or exc
     verify = getattr(inner, "verify_message", None)
     if verify:
