@@ -50,6 +50,13 @@ def read_document(document: Any) -> PeerFacts:
         raise Incompatible(
             f"its /status is format {document['format']!r}, this selfreg reads {STATUS_FORMAT}"
         )
+    try:
+        return _facts(document)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise Incompatible(f"its /status has an unexpected shape ({exc!r})") from None
+
+
+def _facts(document: dict[str, Any]) -> PeerFacts:
     checks = list(document["checks"])
     counts = Counter(str(c.get("confirmed", c.get("status"))) for c in checks)
     at = float(document["at"])

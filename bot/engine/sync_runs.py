@@ -60,14 +60,12 @@ def as_run(observation: Observation) -> sync_runs.SyncRun:
     )
 
 
-def chain(
-    *callbacks: Callable[[Sequence[Observation]], None] | None,
-) -> Callable[[Sequence[Observation]], None]:
+class Chain:
     """One ``on_recorded`` callback calling each given one in turn (None ones left out)."""
-    present = [c for c in callbacks if c is not None]
 
-    def call(observations: Sequence[Observation]) -> None:
-        for callback in present:
+    def __init__(self, *callbacks: Callable[[Sequence[Observation]], None] | None) -> None:
+        self.callbacks = tuple(c for c in callbacks if c is not None)
+
+    def __call__(self, observations: Sequence[Observation]) -> None:
+        for callback in self.callbacks:
             callback(observations)
-
-    return call

@@ -39,7 +39,7 @@ from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
 from bot.engine.remediation import Remediation
 from bot.engine.runner import CheckRunner
 from bot.engine.supervisor import Supervisor
-from bot.engine.sync_runs import SyncRunLog, chain
+from bot.engine.sync_runs import Chain, SyncRunLog
 from bot.notify.outbox import OutboxWorker
 from bot.records import Incident
 from bot.runtime import documents
@@ -163,7 +163,7 @@ def _assemble(
         http=http,
         alerting=alerting,
         stats=lambda: documents.engine_stats(runner, outbox, lag),
-        on_recorded=chain(
+        on_recorded=Chain(
             predictor.observe if predictor is not None else None,
             SyncRunLog(store, lambda: runner.checks).recorded,
         ),

@@ -18,6 +18,7 @@ from bot.config import load_settings
 from bot.runtime import Runtime
 from checks.base import Observation, Status
 from checks.peer import PeerCheck, PeerSpec
+from checks.peer_summary import Incompatible, read_document
 from tests.checks.test_http_certificates import make_certificate
 from tests.runtime.test_build import MINIMAL
 from tests.support.check_context import make_context
@@ -183,3 +184,12 @@ async def test_a_tls_error_is_critical_and_says_tls(
     assert seen.status is Status.CRITICAL
     assert seen.summary.startswith(f"mobile: TLS error with {url}/status: ")
     assert seen.summary.endswith("certificate verify failed: self-signed certificate")
+
+
+def test_a_document_of_an_unexpected_shape_is_a_wrong_version() -> None:
+    shape = {"format": 1, "at": 1.0, "checks": [{"status": "ok"}], "components": [],
+             "incidents": []}  # fmt: skip
+    broken = {**shape, "checks": [{"confirmed": "critical", "confirmed_at": 0}]}
+    assert read_document(shape).counts == {"ok": 1}
+    with pytest.raises(Incompatible, match="unexpected shape"):
+        read_document(broken)
