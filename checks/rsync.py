@@ -10,6 +10,7 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from checks.exec import kill_group
 
@@ -38,24 +39,26 @@ class RsyncRun:
     err: str
 
 
-def sync_argv(
-    *,
-    rsync: str,
-    source: str,
-    destination: str,
-    exclude: Sequence[str],
-    delete: bool,
-    rsh: str,
-    io_timeout: int,
-) -> list[str]:
+class SyncPlan(Protocol):
+    """What a sync says about itself (``checks.sync.SyncSpec``)."""
+
+    rsync: str
+    source: str
+    destination: str
+    exclude: list[str]
+    delete: bool
+    ssh: str
+
+
+def sync_argv(plan: SyncPlan, io_timeout: int) -> list[str]:
     """rsync's argv: archive mode, stats, the excludes, ``--delete`` only when asked."""
-    argv = [rsync, "--archive", "--stats", f"--timeout={io_timeout}"]
-    if is_remote(source) or is_remote(destination):
-        argv.append(f"--rsh={rsh}")
-    if delete:
+    argv = [plan.rsync, "--archive", "--stats", f"--timeout={io_timeout}"]
+    if is_remote(plan.source) or is_remote(plan.destination):
+        argv.append(f"--rsh={plan.ssh}")
+    if plan.delete:
         argv.append("--delete")
-    argv += [f"--exclude={pattern}" for pattern in exclude]
-    argv += ["--", source.rstrip("/") + "/", destination]
+    argv += [f"--exclude={pattern}" for pattern in plan.exclude]
+    argv += ["--", plan.source.rstrip("/") + "/", plan.destination]
     return argv
 
 

@@ -88,15 +88,7 @@ class SyncCheck(Check):
         refusal = await self._source_refusal(limit, io_timeout)
         if refusal is not None:
             return [self.observe(ctx, Status.CRITICAL, self._failed(ctx, refusal), {"refused": 1})]
-        argv = sync_argv(
-            rsync=spec.rsync,
-            source=spec.source,
-            destination=spec.destination,
-            exclude=spec.exclude,
-            delete=spec.delete,
-            rsh=spec.ssh,
-            io_timeout=io_timeout,
-        )
+        argv = sync_argv(spec, io_timeout)
         started = ctx.now()
         run = await run_rsync(argv, limit)
         duration = ctx.now() - started
