@@ -15,7 +15,8 @@ import time
 from typing import Any, Literal
 
 import aiohttp
-from pydantic import Field
+from pydantic import Field, field_validator
+from yarl import URL
 
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status
 from checks.peer_summary import Incompatible, read_document, summary_line, values
@@ -42,6 +43,14 @@ class PeerSpec(CheckSpec):
         default_factory=lambda: DurationThreshold(warn=30.0, critical=300.0),
         description="How far the peer's clock may be from ours.",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, url: str) -> str:
+        """A user:password@ in the URL would show in every summary: the token goes in token_env."""
+        if URL(url).user is not None:
+            raise ValueError("put no user:password@ in the URL; the token goes in token_env")
+        return url
 
 
 class PeerCheck(Check):

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.config import load_settings
 from bot.runtime import Runtime
@@ -193,3 +194,8 @@ def test_a_document_of_an_unexpected_shape_is_a_wrong_version() -> None:
     assert read_document(shape).counts == {"ok": 1}
     with pytest.raises(Incompatible, match="unexpected shape"):
         read_document(broken)
+
+
+def test_credentials_in_the_peer_url_are_refused_so_no_summary_shows_them() -> None:
+    with pytest.raises(ValidationError, match="the token goes in token_env"):
+        PeerSpec(name="mobile", url="http://someone:hunter2@127.0.0.1:8787")
