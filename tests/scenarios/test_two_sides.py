@@ -75,9 +75,8 @@ def status(url: str) -> dict[str, Any]:
     return dict(json.loads(body))
 
 
-def test_a_sees_b_under_its_name_syncs_into_it_and_opens_an_incident_when_b_stops(
-    tmp_path: Path,
-) -> None:
+def two_sides(tmp_path: Path) -> tuple[Path, Path, dict[str, str], dict[str, str]]:
+    """Both sides' folders, configs and environments: A peers B and pushes into B's folder."""
     side_a, side_b = tmp_path / "a", tmp_path / "b"
     (side_a / "shared").mkdir(parents=True)
     (side_b / "shared").mkdir(parents=True)
@@ -89,6 +88,13 @@ def test_a_sees_b_under_its_name_syncs_into_it_and_opens_an_incident_when_b_stop
     )
     env_b = selfreg_env(side_b / "data", SELFREG_WEB_PORT=str(port_b), SELFREG_WEB_TOKEN=TOKEN_B)
     env_a = selfreg_env(side_a / "data", SELFREG_PEER_MOBILE_TOKEN=TOKEN_B)
+    return side_a, side_b, env_a, env_b
+
+
+def test_a_sees_b_under_its_name_syncs_into_it_and_opens_an_incident_when_b_stops(
+    tmp_path: Path,
+) -> None:
+    side_a, side_b, env_a, env_b = two_sides(tmp_path)
     b = SelfregProcess(side_b / "selfreg.toml", env_b)
     a: SelfregProcess | None = None
     try:
