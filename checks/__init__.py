@@ -9,8 +9,10 @@ from checks.fly import FlyCheck
 from checks.http import HttpCheck
 from checks.logfile import LogfileCheck
 from checks.ngrok import NgrokCheck
+from checks.peer import PeerCheck
 from checks.process import ProcessCheck
 from checks.selfreg import SelfregCheck
+from checks.sync import SyncCheck
 from checks.system import SystemCheck
 from checks.tcp import TcpCheck
 
@@ -21,8 +23,10 @@ REGISTRY: dict[str, type[Check]] = {
     "http": HttpCheck,
     "logfile": LogfileCheck,
     "ngrok": NgrokCheck,
+    "peer": PeerCheck,
     "process": ProcessCheck,
     "selfreg": SelfregCheck,
+    "sync": SyncCheck,
     "system": SystemCheck,
     "tcp": TcpCheck,
 }

@@ -23,6 +23,8 @@ from bot.config.cli import CliSettings
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
 from checks.base import CheckSpec
+from checks.peer import PeerSpec
+from checks.sync import SyncSpec
 from common.units import Duration
 
 
@@ -158,9 +160,16 @@ class Settings(Section):
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
     cli: CliSettings = Field(default_factory=CliSettings)
+    peers: list[PeerSpec] = Field(default_factory=list)
+    sync: list[SyncSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
+        # [[peers]] and [[sync]] are checks of kind peer / sync written in a table of their own
+        self.checks = [
+            *self.checks,
+            *(e for e in (*self.peers, *self.sync) if e not in self.checks),
+        ]
         problems: list[str] = []
         for section in ("checks", "components", "actions"):
             seen: set[str] = set()

@@ -28,6 +28,7 @@ from bot.messages.incidents import *
 from bot.messages.logs import *
 from bot.messages.notices import *
 from bot.messages.operations import *
+from bot.messages.peers import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
 from bot.messages.slack import *

@@ -40,6 +40,7 @@ from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
 from bot.engine.remediation import Remediation
 from bot.engine.runner import CheckRunner
 from bot.engine.supervisor import Supervisor
+from bot.engine.sync_runs import Chain, SyncRunLog
 from bot.notify.outbox import OutboxWorker
 from bot.records import Incident
 from bot.runtime import documents
@@ -164,7 +165,10 @@ def _assemble(
         http=http,
         alerting=alerting,
         stats=lambda: documents.engine_stats(runner, outbox, lag),
-        on_recorded=predictor.observe if predictor is not None else None,
+        on_recorded=Chain(
+            predictor.observe if predictor is not None else None,
+            SyncRunLog(store, lambda: runner.checks).recorded,
+        ),
         on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
         tally=tally,
     )
