@@ -10,6 +10,7 @@ from checks.http import HttpCheck
 from checks.logfile import LogfileCheck
 from checks.ngrok import NgrokCheck
 from checks.process import ProcessCheck
+from checks.prometheus import PrometheusCheck
 from checks.selfreg import SelfregCheck
 from checks.system import SystemCheck
 from checks.tcp import TcpCheck
@@ -22,6 +23,7 @@ REGISTRY: dict[str, type[Check]] = {
     "logfile": LogfileCheck,
     "ngrok": NgrokCheck,
     "process": ProcessCheck,
+    "prometheus": PrometheusCheck,
     "selfreg": SelfregCheck,
     "system": SystemCheck,
     "tcp": TcpCheck,
