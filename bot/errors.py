@@ -20,7 +20,8 @@
     │   ├── IncidentNotFound         ``ack`` (or a button) named no incident
     │   ├── IncidentClosed           ``ack`` of an incident already resolved
     │   ├── SilenceNotFound          ``unsilence`` named no active silence
-    │   └── NotAPrediction           prediction feedback on a rule incident
+    │   ├── NotAPrediction           prediction feedback on a rule incident
+    │   └── AlertPayloadInvalid      a POST to /hooks/alertmanager that is not a v4 webhook
     ├── StoreError                   the SQLite file cannot be opened or migrated
     ├── FitFailed                    a model fit raised in its worker process
     └── DeliveryError                a notifier could not deliver an outbox row
@@ -221,6 +222,13 @@ class NotAPrediction(UserError):
 
 
 # ---- not for operators: the log -----------------------------------------------------------
+class AlertPayloadInvalid(UserError, ValueError):
+    """A body posted to /hooks/alertmanager that is not Alertmanager's webhook (version 4)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(messages.alertmanager_bad_payload(why))
+
+
 class StoreError(SelfregError):
     def __init__(self, path: Path, reason: str) -> None:
         self.path = path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.alertmanager import AlertmanagerCheck
 from checks.base import Check
 from checks.cloudflared import CloudflaredCheck
 from checks.exec import ExecCheck
@@ -16,6 +17,7 @@ from checks.system import SystemCheck
 from checks.tcp import TcpCheck
 
 REGISTRY: dict[str, type[Check]] = {
+    "alertmanager": AlertmanagerCheck,
     "cloudflared": CloudflaredCheck,
     "exec": ExecCheck,
     "fly": FlyCheck,

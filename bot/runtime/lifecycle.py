@@ -28,6 +28,7 @@ from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
 from bot.runtime import documents, jobs, own_log
 from bot.runtime.build import build
+from bot.runtime.factories import web_hooks
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
 from bot.slack.app import check_token
@@ -174,7 +175,13 @@ class Runtime:
             lambda: parts.runner.latest, parts.runner.tally, parts.outbox.pending_count
         )
         slack_events = parts.slack.handle_http if parts.slack is not None else None
-        app = build_app(self, registry, self.booted.web_token, slack_events)
+        app = build_app(
+            self,
+            registry,
+            self.booted.web_token,
+            slack_events,
+            web_hooks(parts.config, parts.external_alerts),
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)

@@ -38,8 +38,9 @@ def is_loopback(host: str) -> bool:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-OPEN_ROUTES = frozenset({"/health", "/slack/events"})
-"""Routes the token gate leaves open: liveness, and Slack's signed requests (Bolt checks them)."""
+OPEN_ROUTES = frozenset({"/health", "/slack/events", "/hooks/alertmanager"})
+"""Routes the token gate leaves open: liveness, Slack's signed requests (Bolt checks them) and
+Alertmanager's webhook (behind its own token: ``bot.web.alertmanager``)."""
 
 
 def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
@@ -65,6 +66,7 @@ def build_app(
     registry: CollectorRegistry,
     token: str | None,
     slack_events: Handler | None = None,
+    hooks: dict[str, Handler] | None = None,
 ) -> web.Application:
     """The web application; with a ``token`` every route but /health is gated.
 
@@ -90,4 +92,6 @@ def build_app(
     app.router.add_get("/metrics", metrics)
     if slack_events is not None:
         app.router.add_post("/slack/events", slack_events)
+    for path, hook in (hooks or {}).items():
+        app.router.add_post(path, hook)
     return app
