@@ -27,6 +27,7 @@ from bot.engine.remediation import Remediation
 from bot.engine.remediation_runs import Verification, verification_from
 from bot.engine.runner import CheckRunner
 from bot.engine.supervisor import Supervisor
+from bot.notify.alertmanager import AlertmanagerNotifier
 from bot.notify.base import Notifier
 from bot.notify.console import ConsoleNotifier
 from bot.notify.email import EmailNotifier
@@ -65,14 +66,33 @@ def build_notifiers(
         notifiers["webhook"] = WebhookNotifier(
             alerts.webhook, config.webhook_secret, http, clock=clock
         )
+    if alerts.alertmanager is not None:
+        notifiers["alertmanager"] = build_alertmanager_notifier(config, http, clock)
     return notifiers
+
+
+def build_alertmanager_notifier(
+    config: LoadedConfig, http: aiohttp.ClientSession, clock: Clock
+) -> AlertmanagerNotifier:
+    """The Alertmanager channel; never sends back what came from the [alertmanager] hook."""
+    channel = config.settings.alerts.alertmanager
+    assert channel is not None
+    inbound = config.settings.alertmanager
+    token = os.environ.get(channel.token_env, "").strip() or None if channel.token_env else None
+    return AlertmanagerNotifier(
+        channel,
+        token,
+        http,
+        clock=clock,
+        skip_check=inbound.check if inbound is not None else None,
+    )
 
 
 def channel_floors(config: LoadedConfig, notifiers: Mapping[str, Notifier]) -> dict[str, Severity]:
     """Each channel's minimum severity for loud notices (console and Slack hear everything)."""
     alerts = config.settings.alerts
     floors = {name: Severity.INFO for name in notifiers}
-    for name in ("log", "email", "webhook"):
+    for name in ("log", "email", "webhook", "alertmanager"):
         section = getattr(alerts, name)
         if name in notifiers and section is not None:
             floors[name] = Severity(section.min_severity)
