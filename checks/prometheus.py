@@ -5,10 +5,14 @@ limit) with the configured ``timeout`` handed to Prometheus as well. Each series
 becomes an observation whose subject is its labels (``instance=10.0.0.1:9100,job=api``, in
 Prometheus's own sorted order, ``__name__`` left out) and whose value is judged on the
 warn / critical thresholds and recorded as a metric, so the anomaly and forecast models see it
-like any other. A scalar is one observation on the subject "". Whatever keeps Prometheus from
-answering the question (a parse error, an execution error, its own timeout, a partial answer
-carrying ``warnings``) is ``unknown`` with Prometheus's own words: the check could not tell.
-``infos`` are only notes and are appended to the summary.
+like any other. The subject "" is the query itself: ok with the number of series (or the
+``empty`` status when there are none), ``unknown`` when it failed; a series the previous
+answer had and this one lacks is reported ok once ("no longer returned"), so a query that
+returns only bad series (``up == 0``) resolves what it opened. A scalar, or a series with no
+labels (``sum(...)``), is the one observation on the subject "". Whatever keeps Prometheus
+from answering the question (a parse error, an execution error, its own timeout, a partial
+answer carrying ``warnings``) is ``unknown`` with Prometheus's own words: the check could not
+tell. ``infos`` are only notes and are appended to the summary.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from pydantic import Field
 
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status, Threshold
 from checks.thresholds import describe_ms, os_reason
+
+SERIES = "series"
+"""The state key holding the subjects of the last answer's series."""
 
 _MAX_BODY = 8 << 20  # a query answer bigger than 8 MiB is a query to narrow, not to read
 
@@ -84,7 +91,7 @@ class PrometheusCheck(Check):
             if not token:
                 return [self.observe(ctx, Status.UNKNOWN, f"{spec.token_env} is not set")]
             headers["Authorization"] = f"Bearer {token}"
-        form = {"query": spec.query, "timeout": f"{self._query_timeout:.3f}s"}
+        form = {"query": spec.query, "timeout": f"{max(int(self._query_timeout * 1000), 1)}ms"}
         try:
             async with ctx.http.post(
                 self._endpoint, data=form, headers=headers, timeout=self._timeout
@@ -111,17 +118,29 @@ class PrometheusCheck(Check):
         data = envelope.get("data") or {}
         kind, result = data.get("resultType"), data.get("result")
         if kind == "scalar" and isinstance(result, list):
-            series: list[tuple[str, Any]] = [("", result)]
-        elif kind == "vector" and isinstance(result, list):
-            series = [
-                (self.subject(item.get("metric") or {}), item.get("value")) for item in result
-            ]
-        else:
+            return [self._one(ctx, "", result, infos)]
+        if kind != "vector" or not isinstance(result, list):
             return [self._unknown(ctx, f"expected a vector or scalar result, got {kind}")]
-        if not series:
-            status = Status(self.spec.empty)
-            return [self.observe(ctx, status, _with_infos("no series", infos))]
-        return [self._one(ctx, subject, sample, infos) for subject, sample in series]
+        series = [self._one(ctx, self.subject(s.get("metric") or {}), s.get("value"), infos)
+                  for s in result]  # fmt: skip
+        count = len(series)
+        status = Status(self.spec.empty) if not series else Status.OK
+        summary = f"{count} series" if series else "no series"
+        query = self.observe(ctx, status, _with_infos(summary, infos), {"series": float(count)})
+        gone = self._gone(ctx, {o.subject for o in series})
+        if any(o.subject == "" for o in series):  # a series without labels stands for the query
+            return [*series, *gone]
+        return [query, *series, *gone]
+
+    def _gone(self, ctx: CheckContext, now_seen: set[str]) -> list[Observation]:
+        """An ok observation for each series the last answer had and this one has not (a
+        query such as ``up == 0`` returns only the bad ones: its incidents must resolve)."""
+        before = set(ctx.state.get(SERIES, []))
+        ctx.state.set(SERIES, sorted(now_seen))
+        return [
+            self.observe(ctx, Status.OK, "no longer returned by the query", subject=subject)
+            for subject in sorted(before - now_seen)
+        ]
 
     def subject(self, labels: Mapping[str, str]) -> str:
         """A series' subject: its labels as ``name=value`` pairs, ``__name__`` left out."""
