@@ -7,7 +7,7 @@ With ``[alertmanager]`` present, ``Settings`` adds the ``alertmanager`` check
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from bot import messages
 from bot.config.base import Section
@@ -104,8 +104,9 @@ class AlertmanagerChannel(Section):
         "change and sends endsAt = now when the incident resolves).",
     )
 
-    @model_validator(mode="after")
-    def _not_a_path(self) -> AlertmanagerChannel:
-        if "/api/" in self.url:
+    @field_validator("url")
+    @classmethod
+    def _not_a_path(cls, value: str) -> str:
+        if "/api/" in value:
             raise ValueError(messages.alertmanager_base_url())
-        return self
+        return value
