@@ -96,8 +96,8 @@ class PrometheusCheck(Check):
             async with ctx.http.post(
                 self._endpoint, data=form, headers=headers, timeout=self._timeout
             ) as response:
-                body = await response.content.read(_MAX_BODY)
                 code = response.status
+                body = await read_capped(response.content, _MAX_BODY)
         except TimeoutError:
             return [self._unknown(ctx, f"no answer within {describe_ms(self._timeout.total or 0)}")]
         except aiohttp.ClientConnectorError as exc:
@@ -164,6 +164,19 @@ class PrometheusCheck(Check):
 
     def _unknown(self, ctx: CheckContext, why: str) -> Observation:
         return self.observe(ctx, Status.UNKNOWN, f"Prometheus query failed: {why}")
+
+
+async def read_capped(content: aiohttp.StreamReader, cap: int) -> bytes:
+    """The whole body up to ``cap`` bytes (``StreamReader.read(n)`` returns what has arrived
+    so far, which for a large answer is only its first part)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in content.iter_chunked(1 << 16):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= cap:
+            break
+    return b"".join(chunks)[:cap]
 
 
 def parse_envelope(code: int, body: bytes) -> dict[str, Any] | str:

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.errors import AlertPayloadInvalid
+from checks.prometheus import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def alertmanager_hook(
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return _refuse(401, messages.alertmanager_token_refused())
-        body = await request.content.read(MAX_BODY + 1)
+        body = await read_capped(request.content, MAX_BODY + 1)
         if len(body) > MAX_BODY:
             return _refuse(413, messages.alertmanager_bad_payload("the body is too large"))
         try:

@@ -168,3 +168,18 @@ async def test_a_series_that_is_no_longer_returned_is_reported_ok_once(http, pro
     assert {(o.status, o.summary) for o in gone} == {(Status.OK, "no longer returned by the query")}
     third = make_context(http, committed=commit(second.state))
     assert [o.subject for o in await check.run(third)] == [""]
+
+
+async def test_a_large_answer_is_read_whole(http, prom) -> None:
+    standin, base = prom
+    standin.answers[QUERY] = "query_vector_up.json"
+    series = [
+        {
+            "metric": {"instance": f"10.0.{i // 250}.{i % 250}:9100", "job": "node"},
+            "value": [1, "1"],
+        }
+        for i in range(5000)
+    ]
+    standin.override = {"status": "success", "data": {"resultType": "vector", "result": series}}
+    observations = await run(http, make_check(base))
+    assert len(observations) == 5000 and {o.status for o in observations} == {Status.OK}

@@ -38,6 +38,8 @@ class PrometheusStandin:
         self.warnings: list[str] = []
         self.token: str | None = None
         self.seen: list[dict[str, str]] = []
+        self.override: dict[str, Any] | None = None
+        """A whole answer to serve instead of the samples (a large vector, say)."""
 
     def sample(self, name: str) -> dict[str, Any]:
         document: dict[str, Any] = json.loads((SAMPLES / name).read_text())
@@ -54,7 +56,7 @@ class PrometheusStandin:
         if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.Response(status=401, text="Unauthorized\n")
         name = self.answers.get(str(form.get("query", "")), "query_vector_empty.json")
-        body = self.sample(name)
+        body = self.override or self.sample(name)
         if body.get("status") == "success" and self.warnings:
             body["warnings"] = list(self.warnings)
         return web.json_response(body, status=ERRORS.get(name, 200))
