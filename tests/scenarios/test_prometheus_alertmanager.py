@@ -2,7 +2,8 @@
 
 Prometheus scrapes selfreg's own /metrics and a test target; selfreg's ``prometheus`` check
 reads a real query; a real rule fires through a real Alertmanager into /hooks/alertmanager
-and the incident opens in the Slack stand-in, then resolves when the rule clears. selfreg's
+and the incident opens in the Slack stand-in, with the action its route names offered behind
+the approval buttons, then resolves when the rule clears. selfreg's
 own incident reaches Alertmanager's API through the [alerts.alertmanager] channel. Skipped,
 with the reason, where the programs are not installed (``./scripts/test`` installs them).
 """
@@ -19,7 +20,14 @@ import pytest
 from tests.support import prometheus_engines as engines
 from tests.support.selfreg_process import SelfregProcess
 from tests.support.servers import free_port
-from tests.support.slack_selfreg import CHANNEL, block_text, running_selfreg, slack_env, top_level
+from tests.support.slack_selfreg import (
+    CHANNEL,
+    block_text,
+    button,
+    running_selfreg,
+    slack_env,
+    top_level,
+)
 from tests.support.slack_standin import SlackEmulator
 
 pytestmark = pytest.mark.skipif(
@@ -42,6 +50,17 @@ update_every = "1s"
 url = "http://127.0.0.1:@AM@"
 
 [alertmanager]
+
+[[alertmanager.routes]]
+alertname = "DemoQueueStuck"
+labels = { severity = "critical" }
+actions = ["flush-queue"]
+
+[[actions]]
+kind = "run_command"
+name = "flush-queue"
+command = ["/bin/true"]
+approvers = ["*"]
 
 [[checks]]
 kind = "prometheus"
@@ -179,6 +198,15 @@ def test_prometheus_and_alertmanager_both_ways(world: World, emu: SlackEmulator)
         and f"demo_queue_ok is 0 on {world.target.address}" in text
     )
     assert "severity=critical" in text
+
+    # the route's action is offered on the message, behind the approval buttons
+    def offered():
+        for revision in reversed(emu.history(CHANNEL, message.ts)):
+            if "run ['/bin/true']" in block_text(revision):
+                return button(revision, "proposal.approve.")
+        return None
+
+    assert emu.wait_for(offered, timeout=WAIT)
 
     # selfreg's own incident (the closed port) reaches Alertmanager's API as an alert
     selfreg_alerts = urllib.parse.quote('source="selfreg"')
