@@ -22,7 +22,8 @@
     │   ├── SilenceNotFound          ``unsilence`` named no active silence
     │   ├── NotAPrediction           prediction feedback on a rule incident
     │   ├── ChartUnavailable         an incident's chart cannot be drawn: says why
-    │   └── NotPermitted             a CLI user unmapped in ``[cli] users``, or not permitted
+    │   ├── NotPermitted             a CLI user unmapped in ``[cli] users``, or not permitted
+    │   └── AlertPayloadInvalid      a POST to /hooks/alertmanager that is not a v4 webhook
     ├── StoreError                   the SQLite file cannot be opened or migrated
     ├── FitFailed                    a model fit raised in its worker process
     └── DeliveryError                a notifier could not deliver an outbox row
@@ -245,6 +246,13 @@ class ChartUnavailable(UserError):
 
 
 # ---- not for operators: the log -----------------------------------------------------------
+class AlertPayloadInvalid(UserError, ValueError):
+    """A body posted to /hooks/alertmanager that is not Alertmanager's webhook (version 4)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(messages.alertmanager_bad_payload(why))
+
+
 class StoreError(SelfregError):
     def __init__(self, path: Path, reason: str) -> None:
         self.path = path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.alertmanager import AlertmanagerCheck
 from checks.base import Check
 from checks.cloudflared import CloudflaredCheck
 from checks.exec import ExecCheck
@@ -11,12 +12,14 @@ from checks.logfile import LogfileCheck
 from checks.ngrok import NgrokCheck
 from checks.peer import PeerCheck
 from checks.process import ProcessCheck
+from checks.prometheus import PrometheusCheck
 from checks.selfreg import SelfregCheck
 from checks.sync import SyncCheck
 from checks.system import SystemCheck
 from checks.tcp import TcpCheck
 
 REGISTRY: dict[str, type[Check]] = {
+    "alertmanager": AlertmanagerCheck,
     "cloudflared": CloudflaredCheck,
     "exec": ExecCheck,
     "fly": FlyCheck,
@@ -25,6 +28,7 @@ REGISTRY: dict[str, type[Check]] = {
     "ngrok": NgrokCheck,
     "peer": PeerCheck,
     "process": ProcessCheck,
+    "prometheus": PrometheusCheck,
     "selfreg": SelfregCheck,
     "sync": SyncCheck,
     "system": SystemCheck,

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bot import messages
+from bot.config.alertmanager import AlertmanagerChannel
 from bot.config.base import Section
 from common.units import Duration
 
@@ -163,6 +164,9 @@ class AlertsSettings(Section):
     log: LogChannel | None = Field(default=None, description="JSON-lines channel.")
     email: EmailChannel | None = Field(default=None, description="Email channel.")
     webhook: WebhookChannel | None = Field(default=None, description="Webhook channel.")
+    alertmanager: AlertmanagerChannel | None = Field(
+        default=None, description="Alertmanager channel: incidents sent as alerts."
+    )
 
     @model_validator(mode="after")
     def _steps_in_order(self) -> AlertsSettings:

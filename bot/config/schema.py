@@ -16,6 +16,7 @@ import actions
 import checks
 from actions.base import ActionSpec, Mode, Risk
 from bot import messages
+from bot.config.alertmanager import AlertmanagerSettings
 from bot.config.alerts import AlertsSettings, SlackSettings
 from bot.config.backup import BackupSettings
 from bot.config.base import Section
@@ -162,6 +163,10 @@ class Settings(Section):
     cli: CliSettings = Field(default_factory=CliSettings)
     peers: list[PeerSpec] = Field(default_factory=list)
     sync: list[SyncSpec] = Field(default_factory=list)
+    alertmanager: AlertmanagerSettings | None = Field(
+        default=None,
+        description="Accept Alertmanager's webhook at POST /hooks/alertmanager (see README).",
+    )
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
@@ -194,6 +199,7 @@ class Settings(Section):
             if component is not None and component not in component_names:
                 problems.append(messages.component_unknown(check.name, component))
         problems.extend(fly_references(self.checks, self.actions))
+        problems.extend(alertmanager_in(self, action_names))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -214,4 +220,24 @@ def fly_references(checks: Sequence[CheckSpec], entries: Sequence[ActionSpec]) -
         for entry in entries
         if entry.kind == "fly_rollback" and kinds.get(getattr(entry, "check", "")) != "fly"
     )
+    return problems
+
+
+def alertmanager_in(settings: Settings, action_names: set[str]) -> list[str]:
+    """``[alertmanager]`` routes name configured actions; its check is added to the checks
+    (once: a settings object validated again keeps the one it has)."""
+    section = settings.alertmanager
+    if section is None:
+        return []
+    problems = [
+        messages.alertmanager_route_unknown(index, name)
+        for index, route in enumerate(section.routes)
+        for name in route.actions
+        if name not in action_names
+    ]
+    same = [c for c in settings.checks if c.name == section.check]
+    if any(c.kind != "alertmanager" for c in same):
+        problems.append(messages.alertmanager_check_clash(section.check))
+    elif not same:
+        settings.checks.append(section.spec())
     return problems

@@ -59,6 +59,7 @@ class Remediation:
         verify: Verifier,
         groups_of: GroupsOf,
         dry_run: bool = False,
+        routed: Callable[[Incident], list[str]] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -67,6 +68,8 @@ class Remediation:
         self.alerting = alerting
         self.groups_of = groups_of
         self.dry_run = dry_run
+        self.routed = routed
+        """The actions an incident's own labels ask for (Alertmanager's routes), if any."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._runs = ActionRuns(
             store=store,
@@ -126,9 +129,12 @@ class Remediation:
         if incident.kind is IncidentKind.RULE:
             deploy = deploy_before(self.store, incident.check, incident.last_seen_at)
         rollbacks = rollbacks_for(deploy, self.actions) if deploy is not None else []
+        named = self.remediations.get(incident.check, [])
+        if self.routed is not None:
+            named = [*named, *(n for n in self.routed(incident) if n not in named)]
         listed = [
             name
-            for name in self.remediations.get(incident.check, [])
+            for name in named
             if name in rollbacks
             or name not in self.actions
             or self.actions[name].undoes_deploys_of() is None

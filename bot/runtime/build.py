@@ -33,6 +33,7 @@ from bot.clock import Clock
 from bot.config import LoadedConfig, load_settings
 from bot.engine.alerting import Alerting
 from bot.engine.deploys import Deploys
+from bot.engine.external_alerts import ExternalAlerts
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.notices import Announcer
 from bot.engine.predict.predictor import metric_limits
@@ -132,6 +133,7 @@ class _Engine:
     approvers: ApproverGroups
     remediation: Remediation | None
     scheduler: AsyncIOScheduler
+    external_alerts: ExternalAlerts | None = None
 
 
 def _assemble(
@@ -174,16 +176,20 @@ def _assemble(
     )
     permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
     approvers = ApproverGroups(permissions, config)
-    remediation = build_remediation(
-        config, http, alerting, supervisor, runner, approvers, configured_actions
+    external_alerts = (
+        ExternalAlerts(runner, settings.alertmanager, clock) if settings.alertmanager else None
     )
+    remediation = build_remediation(
+        config, http, alerting, supervisor, runner, approvers, configured_actions,
+        external_alerts.actions_for if external_alerts is not None else None,
+    )  # fmt: skip
     scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
     engine = _Engine(
         config=config, clock=clock, out=out, store=store, http=http,
         slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
         alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
         runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
-        scheduler=scheduler,
+        scheduler=scheduler, external_alerts=external_alerts,
     )  # fmt: skip
     return _front(engine, load)
 
@@ -246,6 +252,7 @@ def _front(engine: _Engine, load: Callable[[], LoadedConfig]) -> Parts:
         reloader=reloader, slack_client=engine.slack_client,
         slack_notifier=engine.slack_notifier, predictor=engine.predictor,
         remediation=engine.remediation, commands=commands, slack=slack, heartbeat=heartbeat,
+        external_alerts=engine.external_alerts,
     )  # fmt: skip
     return parts
 
@@ -314,6 +321,13 @@ def settings_hooks(
         hooks.append(
             lambda new: beat.reconfigure(
                 every=new.settings.heartbeat.every, timeout=new.settings.heartbeat.timeout
+            )
+        )
+    if engine.external_alerts is not None:
+        external = engine.external_alerts
+        hooks.append(
+            lambda new: (
+                new.settings.alertmanager and external.reconfigure(new.settings.alertmanager)
             )
         )
     if engine.slack_notifier is not None and engine.remediation is not None:

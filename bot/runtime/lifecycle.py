@@ -28,6 +28,7 @@ from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
 from bot.runtime import documents, jobs, own_log
 from bot.runtime.build import build
+from bot.runtime.factories import web_hooks
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
 from bot.slack.app import check_token
@@ -185,7 +186,14 @@ class Runtime:
             self.clock.now,
         )
         dashboard = Dashboard(reader, self.booted.web_token)
-        app = build_app(self, registry, self.booted.web_token, slack_events, dashboard)
+        app = build_app(
+            self,
+            registry,
+            self.booted.web_token,
+            slack_events,
+            dashboard=dashboard,
+            hooks=web_hooks(parts.config, parts.external_alerts),
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)

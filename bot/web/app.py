@@ -39,8 +39,9 @@ def is_loopback(host: str) -> bool:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-OPEN_ROUTES = frozenset({"/health", "/slack/events"})
-"""Routes the token gate leaves open: liveness, and Slack's signed requests (Bolt checks them)."""
+OPEN_ROUTES = frozenset({"/health", "/slack/events", "/hooks/alertmanager"})
+"""Routes the token gate leaves open: liveness, Slack's signed requests (Bolt checks them) and
+Alertmanager's webhook (behind its own token: ``bot.web.alertmanager``)."""
 
 
 def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
@@ -70,7 +71,9 @@ def build_app(
     registry: CollectorRegistry,
     token: str | None,
     slack_events: Handler | None = None,
+    *,
     dashboard: Dashboard | None = None,
+    hooks: dict[str, Handler] | None = None,
 ) -> web.Application:
     """The web application; with a ``token`` every route but /health is gated.
 
@@ -99,4 +102,6 @@ def build_app(
         app.router.add_post("/slack/events", slack_events)
     if dashboard is not None:
         dashboard.add_routes(app)
+    for path, hook in (hooks or {}).items():
+        app.router.add_post(path, hook)
     return app

@@ -61,7 +61,7 @@ class DashboardServer:
 
     async def _serve(self) -> None:
         dashboard = Dashboard(self.reader, self.token)
-        app = build_app(_Backend(), CollectorRegistry(), self.token, None, dashboard)
+        app = build_app(_Backend(), CollectorRegistry(), self.token, dashboard=dashboard)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
