@@ -24,6 +24,7 @@ from bot import control, logline, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
+from bot.engine.requests import Requests
 from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
 from bot.runtime import documents, jobs, own_log
@@ -118,6 +119,17 @@ class Runtime:
     def predictor(self) -> Predictor | None:
         return self.parts.predictor
 
+    @property
+    def requests(self) -> Requests:
+        """What people ask through the terminal and the API (``bot.engine.requests``)."""
+        parts = self.parts
+        return Requests(
+            alerting=parts.alerting,
+            supervisor=parts.supervisor,
+            remediation=parts.remediation,
+            allows=parts.permissions.allows,
+        )
+
     # ---- start ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Start every part; on failure, stop what had started and re-raise."""
@@ -161,11 +173,8 @@ class Runtime:
 
     async def _serve_control(self, parts: Parts) -> None:
         people = control.People(
-            alerting=parts.alerting,
-            supervisor=parts.supervisor,
-            remediation=parts.remediation,
+            requests=self.requests,
             identify=lambda user: parts.reloader.config.settings.cli.approver_for(user),
-            allows=parts.permissions.allows,
         )
         app = control.build_control_app(
             self.status, self.run_checks, people, parts.predictor, parts.reloader.reload
