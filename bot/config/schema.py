@@ -17,6 +17,7 @@ import checks
 from actions.base import ActionSpec, Mode, Risk
 from bot import messages
 from bot.config.alerts import AlertsSettings, SlackSettings
+from bot.config.api import ApiSettings
 from bot.config.backup import BackupSettings
 from bot.config.base import Section
 from bot.config.cli import CliSettings
@@ -158,6 +159,7 @@ class Settings(Section):
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
     cli: CliSettings = Field(default_factory=CliSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:

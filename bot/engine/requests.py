@@ -66,6 +66,13 @@ class Requests:
         reason = str(terms.get("reason") or "")
         return self.alerting.add_silence(matcher, duration, reason, actor, starts_at, door)
 
+    async def silence_incident(
+        self, incident_id: int, duration: float | None, reason: str, actor: str, door: Door
+    ) -> Silence:
+        """Silence one incident for ``duration`` seconds, or until it resolves (None)."""
+        await self.permit("silence", actor)
+        return self.alerting.silence_incident(incident_id, actor, duration, reason, door)
+
     async def unsilence(self, silence_id: int, actor: str, door: Door) -> None:
         await self.permit("unsilence", actor)
         self.alerting.remove_silence(silence_id, actor, door)

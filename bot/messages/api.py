@@ -69,3 +69,24 @@ def api_token_env_unset(name: str, variable: str) -> str:
 
 def api_token_shared(first: str, second: str) -> str:
     return f"[[api.tokens]] {first!r} and {second!r} hold the same token: give each its own"
+
+
+def api_actor_not_an_id(actor: str) -> str:
+    """An ``[[api.tokens]]`` actor that is not a Slack user id."""
+    return f"{actor!r}: expected a Slack user id (U… or W…), as approver lists name people"
+
+
+def api_internal_error() -> str:
+    return "selfreg failed to answer this request; its log says why"
+
+
+def api_internal_error_logged() -> str:
+    return "an /api/v1 request failed"
+
+
+def api_bad_range(name: str, most: int, value: str) -> str:
+    return f"{name} must be a whole number from 1 to {most}, got {value}"
+
+
+def api_bad_state(state: str) -> str:
+    return f"state must be open or all, got {state!r}"

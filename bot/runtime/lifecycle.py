@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohttp import web
 
-from bot import control, logline, messages
+from bot import __version__, control, logline, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
+from bot.config.api import unset_api_tokens
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
 from bot.engine.requests import Requests
 from bot.errors import AlreadyRunning, WebTokenMissing
@@ -32,6 +33,7 @@ from bot.runtime.build import build
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
 from bot.slack.app import check_token
+from bot.web.api import ApiContext
 from bot.web.app import build_app, is_loopback
 from bot.web.dashboard import Dashboard
 from bot.web.dashboard_data import Reader, facts_from
@@ -194,7 +196,8 @@ class Runtime:
             self.clock.now,
         )
         dashboard = Dashboard(reader, self.booted.web_token)
-        app = build_app(self, registry, self.booted.web_token, slack_events, dashboard)
+        api = self._api(parts, reader)
+        app = build_app(self, registry, self.booted.web_token, slack_events, dashboard, api)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
@@ -202,6 +205,21 @@ class Runtime:
         self._servers.append(runner)
         port = runner.addresses[0][1]
         self.web_url = f"http://{settings.host}:{port}"
+
+    def _api(self, parts: Parts, reader: Reader) -> ApiContext:
+        """The management API's view of this selfreg (``bot.web.api``); it follows reloads."""
+        for name in unset_api_tokens(self.booted.settings.api, self.booted.api_tokens):
+            log.warning(messages.api_token_env_unset(*name))
+        return ApiContext(
+            requests=self.requests,
+            reader=reader,
+            identities=lambda: (self.config.settings.api.tokens, self.config.api_tokens),
+            status=self.status,
+            run_checks=self.run_checks,
+            check_kinds=lambda: {c.name: c.kind for c in self.config.settings.checks},
+            data_dir=self.booted.data_dir,
+            version=__version__,
+        )
 
     def start_monitors(self) -> None:
         """Delivery, the lag probe and the scheduler (checks, predictors, housekeeping)."""

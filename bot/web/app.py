@@ -1,4 +1,5 @@
-"""The aiohttp application: routes, and the token gate for non-loopback binds."""
+"""The aiohttp application: routes, the token gate for non-loopback binds, and the
+management API under /api/v1 with its own tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
+from bot.web.api import ApiContext, add_api_routes, api_gate
 from bot.web.dashboard import Dashboard, dashboard_gate
 from bot.web.metrics import render
 
@@ -42,6 +44,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPEN_ROUTES = frozenset({"/health", "/slack/events"})
 """Routes the token gate leaves open: liveness, and Slack's signed requests (Bolt checks them)."""
 
+API_PATHS = "/api/"
+"""Paths the management API gates itself (``bot.web.api.auth``: its own tokens, always)."""
+
 
 def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """Middleware: every route but the open ones needs ``Authorization: Bearer <token>``."""
@@ -49,7 +54,7 @@ def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.Str
 
     @web.middleware
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in OPEN_ROUTES:
+        if request.path not in OPEN_ROUTES and not request.path.startswith(API_PATHS):
             given = request.headers.get("Authorization", "").encode()
             bearer = hmac.compare_digest(given, expected)
             if request.path.startswith("/dashboard") and not bearer:
@@ -71,14 +76,19 @@ def build_app(
     token: str | None,
     slack_events: Handler | None = None,
     dashboard: Dashboard | None = None,
+    api: ApiContext | None = None,
 ) -> web.Application:
     """The web application; with a ``token`` every route but /health is gated.
 
     The runtime refuses to bind beyond loopback without one; on loopback a token, when
     set, still applies, so setting it never leaves a route open by surprise. The
-    ``dashboard``'s pages also take its sign-in cookie instead of the header.
+    ``dashboard``'s pages also take its sign-in cookie instead of the header. The ``api``
+    (``/api/v1``) answers only its own ``[[api.tokens]]``, with or without a web token.
     """
-    app = web.Application(middlewares=[token_gate(token)] if token else [])
+    middlewares = [token_gate(token)] if token else []
+    if api is not None:
+        middlewares.append(api_gate(API_PATHS, api.identities))
+    app = web.Application(middlewares=middlewares)
 
     async def health(_: web.Request) -> web.Response:
         alive, body = backend.health()
@@ -99,4 +109,6 @@ def build_app(
         app.router.add_post("/slack/events", slack_events)
     if dashboard is not None:
         dashboard.add_routes(app)
+    if api is not None:
+        add_api_routes(app, api)
     return app
