@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -44,8 +45,8 @@ class ApiToken(Section):
         "`[slack] admins` and `permissions` name. The same id through Slack, the CLI and the "
         "API is one person (the two-person rule counts it once).",
     )
-    roles: list[Role] = Field(
-        default_factory=lambda: [Role.READ],
+    roles: list[Literal["read", "operate", "approve"]] = Field(
+        default_factory=lambda: ["read"],
         description="`read` (every GET), `operate` (run checks; ack, silence, resolve "
         "incidents; add and end silences; restart, stop, start components), `approve` "
         "(approve and deny proposals). Every token may read.",

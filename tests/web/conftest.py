@@ -27,7 +27,7 @@ forecast = false
 users = {{ alice = "U0ALICE", bob = "U0BOB" }}
 
 [slack]
-permissions = {{ component = ["U0BOB"] }}
+permissions = {{ component = ["U0BOB", "U0CAROL"] }}
 
 [[api.tokens]]
 name = "reader"
@@ -57,6 +57,7 @@ kind = "tcp"
 name = "api"
 port = {port}
 interval = "1h"
+open_after = 1
 remediate = ["fix-api"]
 
 [[checks]]
@@ -117,9 +118,9 @@ class ApiClient:
             return Answer(response.status, await response.json())
 
 
-@pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Runtime]:
-    """selfreg's services started (no scheduler: the tests drive what happens)."""
+async def start_api_selfreg(tmp_path: Path, **more_env: str) -> Runtime:
+    """selfreg's services started on ``API_CONFIG`` (no scheduler: the tests drive what
+    happens), with the tokens of ``TOKENS`` in its environment."""
     (tmp_path / "selfreg.toml").write_text(API_CONFIG.format(port=free_port()))
     env = {
         "SELFREG_DATA_DIR": str(tmp_path / "data"),
@@ -127,9 +128,16 @@ async def running(tmp_path: Path) -> AsyncIterator[Runtime]:
         "TEST_API_READER": TOKENS["reader"],
         "TEST_API_ALICE": TOKENS["alice-bot"],
         "TEST_API_CAROL": TOKENS["carol"],
+        **more_env,
     }
     runtime = Runtime(load_settings(str(tmp_path / "selfreg.toml"), env), out=io.StringIO())
     await runtime.start_services()
+    return runtime
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Runtime]:
+    runtime = await start_api_selfreg(tmp_path)
     try:
         yield runtime
     finally:
