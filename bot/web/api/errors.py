@@ -85,7 +85,8 @@ def answer(exc: Exception, method: str) -> web.Response | None:
     if isinstance(exc, ApiError):
         return error_response(exc.code, str(exc))
     if isinstance(exc, UserError):
-        code = next((c for kind, c in _BY_ERROR if isinstance(exc, kind)), "bad_request")
+        fallback = "not_found" if type(exc) is UserError else "bad_request"  # e.g. no actions
+        code = next((c for kind, c in _BY_ERROR if isinstance(exc, kind)), fallback)
         return error_response(code, str(exc))
     if isinstance(exc, web.HTTPMethodNotAllowed):
         return error_response("method_not_allowed", messages.api_method_not_allowed(method))
