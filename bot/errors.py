@@ -19,6 +19,7 @@
     │   ├── UnknownProposal          a decision on a proposal that does not exist
     │   ├── IncidentNotFound         ``ack`` (or a button) named no incident
     │   ├── IncidentClosed           ``ack`` of an incident already resolved
+    │   ├── IncidentStillFailing     resolve by hand while its check still fails
     │   ├── SilenceNotFound          ``unsilence`` named no active silence
     │   ├── NotAPrediction           prediction feedback on a rule incident
     │   ├── ChartUnavailable         an incident's chart cannot be drawn: says why
@@ -207,6 +208,14 @@ class IncidentClosed(UserError):
     def __init__(self, incident_id: int) -> None:
         self.incident_id = incident_id
         super().__init__(messages.incident_closed(incident_id))
+
+
+class IncidentStillFailing(UserError):
+    """A rule incident resolved by hand while its check still fails (ack or silence it)."""
+
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(messages.incident_still_failing(incident_id))
 
 
 class SilenceNotFound(UserError):

@@ -254,17 +254,22 @@ class Decision:
 @dataclass(frozen=True, slots=True)
 class Door:
     """Where a person's request came in, recorded with it in the audit trail: ``slack``,
-    ``cli`` (with the local user who typed it, mapped by ``[cli] users`` to the actor), or
-    ``selfreg`` itself (auto mode)."""
+    ``cli`` (with the local user who typed it, mapped by ``[cli] users`` to the actor), ``api``
+    (with the token's identity, mapped by ``[[api.tokens]]`` to the actor), or ``selfreg``
+    itself (auto mode)."""
 
     name: str
     local_user: str = ""
+    identity: str = ""  # the API token's identity name (``[[api.tokens]]`` name)
 
     def detail(self) -> dict[str, str]:
         """The audit detail's part about the door."""
+        found = {"door": self.name}
         if self.local_user:
-            return {"door": self.name, "local_user": self.local_user}
-        return {"door": self.name}
+            found["local_user"] = self.local_user
+        if self.identity:
+            found["identity"] = self.identity
+        return found
 
 
 SLACK_DOOR = Door("slack")

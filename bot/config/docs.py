@@ -122,6 +122,8 @@ def _rows(model: type[BaseModel], prefix: str = "", default: BaseModel | None = 
         rows.append(
             f"| `{key}` | {field_type(field)} | {_show_default(field, value)} | {description} |"
         )
+        if nested is not None:  # a list of tables: each entry's keys, as `key[].name`
+            rows.extend(_rows(nested, f"{key}[]."))
     return rows
 
 

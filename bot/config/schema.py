@@ -18,6 +18,7 @@ from actions.base import ActionSpec, Mode, Risk
 from bot import messages
 from bot.config.alertmanager import AlertmanagerSettings
 from bot.config.alerts import AlertsSettings, SlackSettings
+from bot.config.api import ApiSettings
 from bot.config.backup import BackupSettings
 from bot.config.base import Section
 from bot.config.cli import CliSettings
@@ -167,6 +168,7 @@ class Settings(Section):
         default=None,
         description="Accept Alertmanager's webhook at POST /hooks/alertmanager (see README).",
     )
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:

@@ -14,6 +14,7 @@ wherever it is defined.
 # ruff: noqa: F403 (the star imports below are this package's public names)
 
 from bot.messages.alertmanager import *
+from bot.messages.api import *
 from bot.messages.audit import *
 from bot.messages.backups import *
 from bot.messages.charts import *

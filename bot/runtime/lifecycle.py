@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohttp import web
 
-from bot import control, logline, messages
+from bot import __version__, control, logline, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
+from bot.config.api import unset_api_tokens
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
+from bot.engine.requests import Requests
 from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
 from bot.runtime import documents, jobs, own_log
@@ -32,6 +34,7 @@ from bot.runtime.factories import web_hooks
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
 from bot.slack.app import check_token
+from bot.web.api import ApiContext
 from bot.web.app import build_app, is_loopback
 from bot.web.dashboard import Dashboard
 from bot.web.dashboard_data import Reader, facts_from
@@ -119,6 +122,17 @@ class Runtime:
     def predictor(self) -> Predictor | None:
         return self.parts.predictor
 
+    @property
+    def requests(self) -> Requests:
+        """What people ask through the terminal and the API (``bot.engine.requests``)."""
+        parts = self.parts
+        return Requests(
+            alerting=parts.alerting,
+            supervisor=parts.supervisor,
+            remediation=parts.remediation,
+            allows=parts.permissions.allows,
+        )
+
     # ---- start ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Start every part; on failure, stop what had started and re-raise."""
@@ -162,11 +176,8 @@ class Runtime:
 
     async def _serve_control(self, parts: Parts) -> None:
         people = control.People(
-            alerting=parts.alerting,
-            supervisor=parts.supervisor,
-            remediation=parts.remediation,
+            requests=self.requests,
             identify=lambda user: parts.reloader.config.settings.cli.approver_for(user),
-            allows=parts.permissions.allows,
         )
         app = control.build_control_app(
             self.status, self.run_checks, people, parts.predictor, parts.reloader.reload
@@ -193,6 +204,7 @@ class Runtime:
             slack_events,
             dashboard=dashboard,
             hooks=web_hooks(parts.config, parts.external_alerts),
+            api=self._api(parts, reader),
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -201,6 +213,21 @@ class Runtime:
         self._servers.append(runner)
         port = runner.addresses[0][1]
         self.web_url = f"http://{settings.host}:{port}"
+
+    def _api(self, parts: Parts, reader: Reader) -> ApiContext:
+        """The management API's view of this selfreg (``bot.web.api``); it follows reloads."""
+        for name in unset_api_tokens(self.booted.settings.api, self.booted.api_tokens):
+            log.warning(messages.api_token_env_unset(*name))
+        return ApiContext(
+            requests=self.requests,
+            reader=reader,
+            identities=lambda: (self.config.settings.api.tokens, self.config.api_tokens),
+            status=self.status,
+            run_checks=self.run_checks,
+            check_kinds=lambda: {c.name: c.kind for c in self.config.settings.checks},
+            data_dir=self.booted.data_dir,
+            version=__version__,
+        )
 
     def start_monitors(self) -> None:
         """Delivery, the lag probe and the scheduler (checks, predictors, housekeeping)."""

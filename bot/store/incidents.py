@@ -135,6 +135,16 @@ def active_silences(store: Store, now: float) -> list[Silence]:
     return [silence_from_row(r) for r in rows]
 
 
+def current_silences(store: Store, now: float) -> list[Silence]:
+    """Silences in force or still to come (not removed, not ended), by id."""
+    rows = store._conn.execute(
+        "SELECT * FROM silences WHERE removed_at IS NULL AND (ends_at IS NULL OR ends_at > ?) "
+        "ORDER BY id",
+        (now,),
+    ).fetchall()
+    return [silence_from_row(r) for r in rows]
+
+
 def get_silence(store: Store, silence_id: int) -> Silence | None:
     row = store._conn.execute(
         "SELECT * FROM silences WHERE id = ? AND removed_at IS NULL", (silence_id,)

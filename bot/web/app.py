@@ -1,4 +1,5 @@
-"""The aiohttp application: routes, and the token gate for non-loopback binds."""
+"""The aiohttp application: routes, the token gate for non-loopback binds, and the
+management API under /api/v1 with its own tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
+from bot.web.api import ApiContext, add_api_routes, api_gate
 from bot.web.dashboard import Dashboard, dashboard_gate
 from bot.web.metrics import render
 
@@ -43,6 +45,9 @@ OPEN_ROUTES = frozenset({"/health", "/slack/events", "/hooks/alertmanager"})
 """Routes the token gate leaves open: liveness, Slack's signed requests (Bolt checks them) and
 Alertmanager's webhook (behind its own token: ``bot.web.alertmanager``)."""
 
+API_PATHS = "/api/"
+"""Paths the management API gates itself (``bot.web.api.auth``: its own tokens, always)."""
+
 
 def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """Middleware: every route but the open ones needs ``Authorization: Bearer <token>``."""
@@ -50,7 +55,7 @@ def token_gate(token: str) -> Callable[[web.Request, Handler], Awaitable[web.Str
 
     @web.middleware
     async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in OPEN_ROUTES:
+        if request.path not in OPEN_ROUTES and not request.path.startswith(API_PATHS):
             given = request.headers.get("Authorization", "").encode()
             bearer = hmac.compare_digest(given, expected)
             if request.path.startswith("/dashboard") and not bearer:
@@ -74,14 +79,19 @@ def build_app(
     *,
     dashboard: Dashboard | None = None,
     hooks: dict[str, Handler] | None = None,
+    api: ApiContext | None = None,
 ) -> web.Application:
     """The web application; with a ``token`` every route but /health is gated.
 
     The runtime refuses to bind beyond loopback without one; on loopback a token, when
     set, still applies, so setting it never leaves a route open by surprise. The
-    ``dashboard``'s pages also take its sign-in cookie instead of the header.
+    ``dashboard``'s pages also take its sign-in cookie instead of the header. The ``api``
+    (``/api/v1``) answers only its own ``[[api.tokens]]``, with or without a web token.
     """
-    app = web.Application(middlewares=[token_gate(token)] if token else [])
+    middlewares = [token_gate(token)] if token else []
+    if api is not None:
+        middlewares.append(api_gate(API_PATHS, api.identities))
+    app = web.Application(middlewares=middlewares)
 
     async def health(_: web.Request) -> web.Response:
         alive, body = backend.health()
@@ -104,4 +114,6 @@ def build_app(
         dashboard.add_routes(app)
     for path, hook in (hooks or {}).items():
         app.router.add_post(path, hook)
+    if api is not None:
+        add_api_routes(app, api)
     return app

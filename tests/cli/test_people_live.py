@@ -9,7 +9,6 @@ loop serves the control socket.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import time
@@ -17,9 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from bot.cli import cli
 from bot.config import load_settings
 from bot.engine.transitions import fingerprint
 from bot.records import IncidentKind, Severity, Transition
@@ -28,6 +25,7 @@ from bot.store import audit
 from bot.store import incidents as rows
 from bot.store import proposals as store_proposals
 from checks.base import Status
+from tests.support.local_user import selfreg
 from tests.support.servers import free_port
 
 CONFIG = """
@@ -83,17 +81,6 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
         yield running
     finally:
         await running.stop()
-
-
-async def selfreg(runtime: Runtime, user: str, *args: str) -> Result:
-    """``selfreg ARGS`` typed by the local user ``user``, against the running instance."""
-    env = {
-        "LOGNAME": user,
-        "SELFREG_DATA_DIR": str(runtime.booted.data_dir),
-        "SELFREG_CONFIG": str(runtime.booted.files[0]),
-    }
-    runner = CliRunner(env=env)
-    return await asyncio.to_thread(runner.invoke, cli, list(args), catch_exceptions=False)
 
 
 def open_incident(runtime: Runtime) -> int:
