@@ -27,6 +27,7 @@ import aiohttp
 from pydantic import Field
 
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status, Threshold
+from checks.bodies import read_capped
 from checks.thresholds import describe_ms, os_reason
 
 SERIES = "series"
@@ -164,19 +165,6 @@ class PrometheusCheck(Check):
 
     def _unknown(self, ctx: CheckContext, why: str) -> Observation:
         return self.observe(ctx, Status.UNKNOWN, f"Prometheus query failed: {why}")
-
-
-async def read_capped(content: aiohttp.StreamReader, cap: int) -> bytes:
-    """The whole body up to ``cap`` bytes (``StreamReader.read(n)`` returns what has arrived
-    so far, which for a large answer is only its first part)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in content.iter_chunked(1 << 16):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= cap:
-            break
-    return b"".join(chunks)[:cap]
 
 
 def parse_envelope(code: int, body: bytes) -> dict[str, Any] | str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +17,7 @@ from tests.support.check_context import commit, make_context
 from tests.support.clock import FakeClock
 from tests.support.fly_standin import APP, TOKEN, WEB, WORKER, FlyStandin, fly_api
 from tests.support.servers import http_server
+from tests.support.streaming import streaming_server
 
 
 @pytest.fixture
@@ -192,3 +194,13 @@ def test_token_forms_become_the_right_scheme() -> None:
     assert authorization("Bearer abc") == "Bearer abc"
     assert authorization("FlyV1 fm2_lJPE,fm2_xyz") == "FlyV1 fm2_lJPE,fm2_xyz"
     assert authorization("fm2_lJPE") == "FlyV1 fm2_lJPE"
+
+
+async def test_a_large_health_answer_arriving_in_pieces_is_read_whole(
+    fly: FlyStandin, http: aiohttp.ClientSession
+) -> None:
+    document = {"padding": "x" * 300_000, "memory": {"rss_mb": 181.5}}
+    async with streaming_server(json.dumps(document).encode()) as base:
+        fields = {"memory_mb": "memory.rss_mb"}
+        seen, _ = await run(check(fly, health_url=f"{base}/", health_fields=fields), http)
+    assert seen[""].values["memory_mb"] == 181.5
