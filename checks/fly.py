@@ -16,6 +16,7 @@ last few versions and their images) is kept too: the ``fly_rollback`` action rea
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from dataclasses import replace
 from typing import Any, Literal
@@ -102,6 +103,8 @@ class FlyCheck(Check):
         self.spec: FlySpec = spec
 
     def _timeout(self) -> float:
+        """What one run's requests may take together: 90 % of the run's timeout, so a slow
+        answer ends as this check's words rather than as the engine's timeout."""
         return self.spec.run_timeout * 0.9
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
@@ -109,6 +112,7 @@ class FlyCheck(Check):
         token = os.environ.get(spec.token_env, "").strip()
         if not token:
             return [self.observe(ctx, Status.UNKNOWN, f"{spec.token_env} is not set")]
+        ends = time.monotonic() + self._timeout()  # the API call and health_url share it
         api = FlyApi(
             ctx.http, app=spec.app, token=token, base_url=spec.base_url, timeout=self._timeout()
         )
@@ -122,7 +126,7 @@ class FlyCheck(Check):
             self.observe(ctx, *judge_machine(m, spec, now), machine_values(m), m.subject)
             for m in machines
         ]
-        return [await self._app(ctx, machines), *observed]
+        return [await self._app(ctx, machines, ends), *observed]
 
     def _wanted(self, machine: Machine) -> bool:
         spec = self.spec
@@ -151,7 +155,7 @@ class FlyCheck(Check):
             return self.observe(ctx, Status.UNKNOWN, f"Fly API: HTTP {exc.status}: {exc}")
         return self.observe(ctx, Status.UNKNOWN, f"Fly API unreachable: {type(exc).__name__}")
 
-    async def _app(self, ctx: CheckContext, machines: list[Machine]) -> Observation:
+    async def _app(self, ctx: CheckContext, machines: list[Machine], ends: float) -> Observation:
         """The app as a whole: started count against ``min_started``, states and regions,
         the release running, the health endpoint's answer, and a deploy when there was one."""
         spec = self.spec
@@ -175,8 +179,9 @@ class FlyCheck(Check):
         if version:
             parts.append(f"release {version}")
         if spec.health_url:
+            left = max(ends - time.monotonic(), 0.05)
             health = await fetch_health(
-                ctx.http, spec.health_url, self._timeout(), spec.response_time, spec.health_fields
+                ctx.http, spec.health_url, left, spec.response_time, spec.health_fields
             )
             status = Status.worst([status, health.status])
             parts.append(health.text)

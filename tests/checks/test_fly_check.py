@@ -204,3 +204,14 @@ async def test_a_large_health_answer_arriving_in_pieces_is_read_whole(
         fields = {"memory_mb": "memory.rss_mb"}
         seen, _ = await run(check(fly, health_url=f"{base}/", health_fields=fields), http)
     assert seen[""].values["memory_mb"] == 181.5
+
+
+async def test_health_url_gets_what_the_api_call_left_of_the_runs_timeout(
+    fly: FlyStandin, http: aiohttp.ClientSession
+) -> None:
+    fly.delay = 1.0  # of the run's 1.8 s, the list call takes 1 s
+    async with http_server() as base:
+        fly_check = check(fly, interval=2, health_url=f"{base}/slow?seconds=1.2")
+        seen, _ = await run(fly_check, http)
+    assert seen[""].status is Status.CRITICAL
+    assert "health: no answer within " in seen[""].summary
