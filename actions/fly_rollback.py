@@ -16,7 +16,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from actions.base import ActionContext, ActionResult, Risk
-from actions.fly_common import FlyAction, FlyActionSpec, FlyRefused, update_config
+from actions.fly_common import (
+    FlyAction,
+    FlyActionSpec,
+    FlyRefused,
+    require_full_configs,
+    update_config,
+)
 from checks.fly import CURRENT_KEY, HISTORY_KEY
 from checks.fly_api import FlyApi
 
@@ -74,6 +80,7 @@ class FlyRollback(FlyAction):
             raise FlyRefused(
                 f"every machine of {spec.app} already runs {version}; nothing was changed"
             )
+        require_full_configs(todo)
         ids = ", ".join(m.id for m in todo)
         if dry_run:
             return ActionResult(

@@ -184,3 +184,19 @@ async def test_rollback_restores_the_previous_release_from_the_check_history(
     assert result.summary == f"rolled back {WORKER}, {WEB} of {APP} to v17"
     labels = {m["image_ref"]["labels"]["fly.version"] for m in fly.machines.values()}
     assert labels == {"v17"}
+
+
+async def test_scale_vm_refuses_a_machine_fly_sent_without_its_full_config(
+    fly: FlyStandin, ctx: RealActionContext
+) -> None:
+    fly.unreachable(WEB)
+    worker_before = dict(fly.machines[WORKER]["config"])
+    spec = FlyScaleVmSpec(kind="fly_scale_vm", **keys(fly), memory_mb=1024)
+    result = await FlyScaleVm(spec).execute(ctx, dry_run=False)
+    assert not result.ok
+    assert result.summary == (
+        f"Fly sent no full config for machine {WEB} (host unreachable), and a machine's config "
+        "is only written back whole; nothing was changed"
+    )
+    assert fly.machines[WORKER]["config"] == worker_before
+    assert not [r for r in fly.requests if r.method == "POST"]  # no lease, no update

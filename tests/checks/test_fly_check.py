@@ -215,3 +215,13 @@ async def test_health_url_gets_what_the_api_call_left_of_the_runs_timeout(
         seen, _ = await run(fly_check, http)
     assert seen[""].status is Status.CRITICAL
     assert "health: no answer within " in seen[""].summary
+
+
+async def test_a_machine_whose_host_is_unreachable_is_a_warning_still_in_its_group(
+    fly: FlyStandin, http: aiohttp.ClientSession
+) -> None:
+    fly.unreachable(WEB)
+    seen, _ = await run(check(fly, process_group="web"), http)
+    web = seen[f"{WEB} (ams)"]
+    assert web.status is Status.WARNING
+    assert web.summary.endswith("host unreachable: Fly cannot reach it, the state may be stale")

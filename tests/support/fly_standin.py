@@ -105,6 +105,13 @@ class FlyStandin:
         machine["state"], machine["events"] = state, []
         machine["updated_at"] = datetime.fromtimestamp(since, UTC).isoformat()
 
+    def unreachable(self, machine_id: str) -> None:
+        """Fly cannot reach the machine's host: ``host_status`` unreachable, and its config
+        only as ``incomplete_config`` (NOTES.md 1.3)."""
+        machine = self.machines[machine_id]
+        machine["host_status"] = "unreachable"
+        machine["incomplete_config"] = machine.pop("config")
+
     def never_ready(self, machine_id: str) -> None:
         """Waits on this machine time out (408) whatever its state."""
         self.unready.add(machine_id)
