@@ -60,6 +60,7 @@ class Requested:
     path: str
     nonce: str | None
     query: dict[str, str] = field(default_factory=dict)
+    scheme: str = ""  # of the Authorization header: "Bearer" or "FlyV1"
 
 
 class FlyStandin:
@@ -169,7 +170,11 @@ class FlyStandin:
         if not request.path.startswith("/v1/"):
             return await handler(request)
         nonce = request.headers.get("fly-machine-lease-nonce")
-        self.requests.append(Requested(request.method, request.path, nonce, dict(request.query)))
+        auth = request.headers.get("Authorization", "")
+        scheme = auth.partition(" ")[0]
+        self.requests.append(
+            Requested(request.method, request.path, nonce, dict(request.query), scheme)
+        )
         await asyncio.sleep(self.delay)
         if self.limited > 0:
             self.limited -= 1
@@ -178,7 +183,6 @@ class FlyStandin:
                 status=429,
                 headers={"Retry-After": str(self.retry_after)},
             )
-        auth = request.headers.get("Authorization", "")
         if self.refused or auth not in (f"Bearer {self.token}", f"FlyV1 {self.token}"):
             return web.json_response(sample("error_401_unauthorized"), status=401)
         if request.match_info.get("app") != self.app_name:
