@@ -9,8 +9,10 @@ read here (a metrics endpoint of the app would be the place).
 
 Deploy tracking: the release running is kept in the check's state (committed with the run, so
 a restart of selfreg does not take the next run for a deploy); a different one later is a
-deploy, reported on the app observation as ``Observation.deploy``. The release history (the
-last few versions and their images) is kept too: the ``fly_rollback`` action reads it.
+deploy, reported on the app observation as ``Observation.deploy``; a change back to an older
+release (a rollback) is announced too, but names no checks, so no incident offers to roll
+"back" to the release just left. The release history (the last few versions and their images)
+is kept too: the ``fly_rollback`` action reads it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from checks.fly_api import (
     FlyUnauthorized,
 )
 from checks.fly_health import fetch_health
-from checks.fly_machines import GONE, Machine, parse
+from checks.fly_machines import GONE, Machine, parse, release_number
 from checks.fly_status import judge_machine, machine_values
 from checks.thresholds import DurationThreshold
 from common.units import Duration, format_duration
@@ -206,6 +208,9 @@ class FlyCheck(Check):
             return None  # the first sighting is what runs, not a deploy
         running = [m for m in machines if m.version == version]
         spec = self.spec
+        # back to an older release (a rollback): announced, but no incident is worded with
+        # it, so none is offered a "rollback" to the release just left
+        back = 0 < release_number(version) < release_number(str(previous))
         return Deploy(
             app=spec.app,
             version=version,
@@ -213,7 +218,7 @@ class FlyCheck(Check):
             regions=tuple(sorted({m.region for m in running})),
             machines=len(running),
             window=spec.deploy_window,
-            checks=(spec.name, *spec.deploy_affects),
+            checks=() if back else (spec.name, *spec.deploy_affects),
         )
 
 

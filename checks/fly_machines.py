@@ -90,8 +90,13 @@ class Machine:
     @property
     def release(self) -> int:
         """The version as a number (``v17`` -> 17), 0 when unknown: for sorting."""
-        digits = self.version.lstrip("v")
-        return int(digits) if digits.isdigit() else 0
+        return release_number(self.version)
+
+
+def release_number(version: str) -> int:
+    """A release version as a number (``v17`` -> 17); 0 when it is not one."""
+    digits = version.lstrip("v")
+    return int(digits) if digits.isdigit() else 0
 
 
 def epoch(value: Any) -> float:
