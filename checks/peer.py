@@ -126,6 +126,8 @@ def _tls_reason(exc: Exception) -> str:
     if verify:
         return f"certificate verify failed: {verify}"
     reason = getattr(inner, "reason", None)
+    if reason == "WRONG_VERSION_NUMBER":  # OpenSSL's words for an answer that is not TLS
+        return "the peer did not answer in TLS (is it serving plain http://?)"
     return str(reason or inner or type(exc).__name__)
 
 

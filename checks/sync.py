@@ -54,11 +54,23 @@ class SyncSpec(CheckSpec):
     timeout: Duration | None = Field(
         default=300.0, gt=0, description="A sync still running after this is killed: unknown."
     )
+    overdue: Duration | None = Field(
+        default=None,
+        gt=0,
+        description="A sync with no good run for this long is overdue: a run that fails then is "
+        "critical whatever the failure (a killed run too), and a good run after such a gap (a "
+        "sync missed while selfreg was down) says so. Default: three intervals.",
+    )
     rsync: str = Field(default="rsync", description="The rsync program (checked at start).")
     ssh: str = Field(
         default="ssh -o BatchMode=yes",
         description="rsync's remote shell for host:path (--rsh); never asks for a password.",
     )
+
+    @property
+    def overdue_after(self) -> float:
+        """How old the last good sync may be before the sync is overdue."""
+        return self.overdue if self.overdue is not None else 3 * self.interval
 
     @model_validator(mode="after")
     def _direction_matches_paths(self) -> SyncSpec:
@@ -87,22 +99,25 @@ class SyncCheck(Check):
         io_timeout = max(int(limit), 1)
         refusal = await self._source_refusal(limit, io_timeout)
         if refusal is not None:
-            return [self.observe(ctx, Status.CRITICAL, self._failed(ctx, refusal), {"refused": 1})]
+            return self._failed(ctx, Status.CRITICAL, refusal, {"refused": 1})
         argv = sync_argv(spec, io_timeout)
         started = ctx.now()
         run = await run_rsync(argv, limit)
         duration = ctx.now() - started
         if run.code is None:
             reason = f"rsync still running after {format_duration(limit)}; killed"
-            return [self.observe(ctx, Status.UNKNOWN, self._failed(ctx, reason))]
+            return self._failed(ctx, Status.UNKNOWN, reason, {})
         found = {**parse_stats(run.out), "duration": duration, "exit_status": float(run.code)}
         if run.code not in (0, VANISHED):
             reason = f"rsync exited {run.code}: {error_line(run.err)}"
-            return [self.observe(ctx, Status.CRITICAL, self._failed(ctx, reason), found)]
+            return self._failed(ctx, Status.CRITICAL, reason, found)
+        gap = self._since_good(ctx)
         ctx.state.set("last_ok", ctx.now())
         files, size = int(found.get("files", 0)), int(found.get("bytes", 0))
         line = f"{spec.source} → {spec.destination}: {files} files, {size} bytes in "
         line += format_duration(duration)
+        if gap is not None and gap > spec.overdue_after:
+            line += f" (caught up: no good sync for {format_duration(gap, 'sentence')} before)"
         if run.code == VANISHED:
             return [self.observe(ctx, Status.WARNING, line + " (some files vanished)", found)]
         return [self.observe(ctx, Status.OK, line, found)]
@@ -124,10 +139,20 @@ class SyncCheck(Check):
             return f"source {source} is empty; refusing to mirror an empty folder"
         return None
 
-    def _failed(self, ctx: CheckContext, reason: str) -> str:
-        """The reason, and how long ago the last good sync was."""
+    def _since_good(self, ctx: CheckContext) -> float | None:
+        """Seconds since the last good sync (kept across restarts); None before the first."""
         last = ctx.state.get("last_ok")
-        if last is None:
-            return f"{reason} (no good sync yet)"
-        ago = format_duration(ctx.now() - float(last), "sentence")
-        return f"{reason} (last good sync {ago} ago)"
+        return None if last is None else ctx.now() - float(last)
+
+    def _failed(
+        self, ctx: CheckContext, status: Status, reason: str, found: dict[str, float]
+    ) -> list[Observation]:
+        """A failed run: the reason and the last good sync; critical once the sync is overdue."""
+        gap = self._since_good(ctx)
+        if gap is None:
+            return [self.observe(ctx, status, f"{reason} (no good sync yet)", found)]
+        ago = format_duration(gap, "sentence")
+        if gap > self.spec.overdue_after:
+            line = f"{reason} (overdue: last good sync {ago} ago)"
+            return [self.observe(ctx, Status.CRITICAL, line, found)]
+        return [self.observe(ctx, status, f"{reason} (last good sync {ago} ago)", found)]

@@ -25,7 +25,7 @@ class Role(StrEnum):
 
     READ = "read"  # every GET: checks, incidents, proposals, components, silences, audit, health
     OPERATE = "operate"  # run checks; ack, silence, resolve incidents; silences; components
-    APPROVE = "approve"  # approve and deny proposals (the policy gate still decides)
+    APPROVE = "approve"  # approve and deny proposals; run actions (the policy gate decides)
 
 
 class ApiToken(Section):
@@ -49,7 +49,7 @@ class ApiToken(Section):
         default_factory=lambda: ["read"],
         description="`read` (every GET), `operate` (run checks; ack, silence, resolve "
         "incidents; add and end silences; restart, stop, start components), `approve` "
-        "(approve and deny proposals). Every token may read.",
+        "(approve and deny proposals; run actions). Every token may read.",
     )
 
     @field_validator("actor")

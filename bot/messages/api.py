@@ -90,3 +90,7 @@ def api_bad_range(name: str, most: int, value: str) -> str:
 
 def api_bad_state(state: str) -> str:
     return f"state must be open or all, got {state!r}"
+
+
+def api_bad_incident(value: object) -> str:
+    return f"incident must be an incident id (a whole number), got {value!r}"

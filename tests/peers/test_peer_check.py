@@ -187,6 +187,20 @@ async def test_a_tls_error_is_critical_and_says_tls(
     assert seen.summary.endswith("certificate verify failed: self-signed certificate")
 
 
+async def test_https_to_a_plain_http_peer_says_it_is_not_tls(
+    tmp_path: Path, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    async with serve_app(serving({})) as url:
+        tls_url = url.replace("http://", "https://")
+        seen = await look(http, tls_url)
+    assert seen.status is Status.CRITICAL
+    assert seen.summary == (
+        f"mobile: TLS error with {tls_url}/status: the peer did not answer in TLS "
+        "(is it serving plain http://?)"
+    )
+
+
 def test_a_document_of_an_unexpected_shape_is_a_wrong_version() -> None:
     shape = {"format": 1, "at": 1.0, "checks": [{"status": "ok"}], "components": [],
              "incidents": []}  # fmt: skip

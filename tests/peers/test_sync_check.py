@@ -21,6 +21,7 @@ from checks.base import Observation, Status
 from checks.logfile import LogfileCheck, LogfileSpec
 from checks.sync import SyncCheck, SyncSpec
 from tests.support.check_context import commit, make_context
+from tests.support.clock import FakeClock
 from tests.test_prerequisites import loaded
 
 pytestmark = pytest.mark.skipif(
@@ -120,6 +121,46 @@ async def test_a_failing_rsync_is_critical_with_its_error_and_the_last_good_sync
     assert seen.summary.startswith("rsync exited ")
     assert "(last good sync 0 s ago)" in seen.summary
     assert seen.values["exit_status"] != 0
+
+
+async def test_a_sync_missed_while_selfreg_was_down_says_it_caught_up(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    source, destination = folders(tmp_path)
+    (source / "a.log").write_text("a")
+    check = SyncCheck(SyncSpec(name="shared", source=str(source), destination=str(destination)))
+    clock = FakeClock()
+    ctx = make_context(http, name="shared", clock=clock)
+    await check.run(ctx)
+    clock.advance(2 * 3600)  # selfreg was down: nothing ran for two hours (overdue after 30 m)
+    later = make_context(http, name="shared", committed=commit(ctx.state), clock=clock)
+    [seen] = await check.run(later)
+    assert seen.status is Status.OK, "in step again now"
+    assert seen.summary.endswith("(caught up: no good sync for 2 h before)"), seen.summary
+    clock.advance(600)  # one interval: on time
+    [again] = await check.run(make_context(http, committed=commit(later.state), clock=clock))
+    assert "caught up" not in again.summary
+
+
+async def test_a_failing_sync_that_is_overdue_is_critical_even_when_killed(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    source, destination = folders(tmp_path)
+    (source / "a.log").write_text("a")
+    hangs = tmp_path / "hanging-rsync"
+    hangs.write_text("#!/bin/sh\nexec sleep 30\n")
+    hangs.chmod(0o755)
+    spec = SyncSpec(name="shared", source=str(source), destination=str(destination),
+                    rsync=str(hangs), timeout="0.5s", overdue="1h")  # fmt: skip
+    clock = FakeClock()
+    on_time = {"last_ok": clock.now() - 600}
+    [killed] = await SyncCheck(spec).run(make_context(http, committed=on_time, clock=clock))
+    assert killed.status is Status.UNKNOWN, killed.summary
+    assert killed.summary.endswith("killed (last good sync 10 m ago)"), killed.summary
+    late = {"last_ok": clock.now() - 2 * 3600}
+    [overdue] = await SyncCheck(spec).run(make_context(http, committed=late, clock=clock))
+    assert overdue.status is Status.CRITICAL
+    assert overdue.summary.endswith("killed (overdue: last good sync 2 h ago)"), overdue.summary
 
 
 def test_direction_must_match_where_the_remote_side_is() -> None:

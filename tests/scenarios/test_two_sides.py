@@ -1,5 +1,7 @@
-"""Two selfreg processes on one machine, as two sides: A reads B's status under B's name,
-opens an incident of its own when B stops answering, and pushes a shared folder into B's."""
+"""Two selfreg processes on one machine, as two sides: A reads B's status under B's name (in
+/status, `selfreg status` and `/selfreg status` through the Slack stand-in), opens an incident
+of its own when B stops answering (posted in Slack; B's own incident never is, by A), and
+pushes a shared folder into B's."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from bot.store import open_store, sync_runs
 from tests.scenarios.test_run_end_to_end import get
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
 from tests.support.servers import free_port
+from tests.support.slack_selfreg import ALICE, CHANNEL, slack_env, top_level
+from tests.support.slack_standin import SlackEmulator
 
 pytestmark = pytest.mark.skipif(
     shutil.which("rsync") is None,
@@ -75,8 +79,11 @@ def status(url: str) -> dict[str, Any]:
     return dict(json.loads(body))
 
 
-def two_sides(tmp_path: Path) -> tuple[Path, Path, dict[str, str], dict[str, str]]:
-    """Both sides' folders, configs and environments: A peers B and pushes into B's folder."""
+def two_sides(
+    tmp_path: Path, emu: SlackEmulator
+) -> tuple[Path, Path, dict[str, str], dict[str, str]]:
+    """Both sides' folders, configs and environments: A peers B and pushes into B's folder;
+    A talks to the Slack stand-in (B's Slack would be an app of its own: left out here)."""
     side_a, side_b = tmp_path / "a", tmp_path / "b"
     (side_a / "shared").mkdir(parents=True)
     (side_b / "shared").mkdir(parents=True)
@@ -87,14 +94,21 @@ def two_sides(tmp_path: Path) -> tuple[Path, Path, dict[str, str], dict[str, str
         SIDE_A.format(port_b=port_b, shared_a=side_a / "shared", shared_b=side_b / "shared")
     )
     env_b = selfreg_env(side_b / "data", SELFREG_WEB_PORT=str(port_b), SELFREG_WEB_TOKEN=TOKEN_B)
-    env_a = selfreg_env(side_a / "data", SELFREG_PEER_MOBILE_TOKEN=TOKEN_B)
+    env_a = slack_env(emu, side_a / "data", SELFREG_PEER_MOBILE_TOKEN=TOKEN_B)
     return side_a, side_b, env_a, env_b
 
 
+def slack_status(emu: SlackEmulator) -> str:
+    """What `/selfreg status` answers in the stand-in's channel."""
+    emu.wait_connected(timeout=10)
+    ack = emu.slash("/selfreg", "status", user=ALICE, channel=CHANNEL)
+    return json.dumps(ack.payload, ensure_ascii=False)
+
+
 def test_a_sees_b_under_its_name_syncs_into_it_and_opens_an_incident_when_b_stops(
-    tmp_path: Path,
+    tmp_path: Path, emu: SlackEmulator
 ) -> None:
-    side_a, side_b, env_a, env_b = two_sides(tmp_path)
+    side_a, side_b, env_a, env_b = two_sides(tmp_path, emu)
     b = SelfregProcess(side_b / "selfreg.toml", env_b)
     a: SelfregProcess | None = None
     try:
@@ -111,6 +125,7 @@ def test_a_sees_b_under_its_name_syncs_into_it_and_opens_an_incident_when_b_stop
         assert line.startswith("mobile: 1 ok, 1 critical — api-health failing for "), line
         cli = run_cli("status", "--config", str(side_a / "selfreg.toml"), env=env_a)
         assert "Peers (1):" in cli.stdout and "mobile: 1 ok, 1 critical" in cli.stdout
+        assert "mobile: 1 ok, 1 critical — api-health failing for" in slack_status(emu)
 
         copied = side_b / "shared" / "backup-1.txt"
         until(copied.exists, "the sync to push A's file into B's folder")
@@ -125,6 +140,8 @@ def test_a_sees_b_under_its_name_syncs_into_it_and_opens_an_incident_when_b_stop
         assert not [i for i in status(url_a)["incidents"] if i["check"] == "api-health"], (
             "B's own incidents stay B's"
         )
+        posted = until(lambda: [m.text for m in top_level(emu)], "A's incident in Slack")
+        assert "mobile" in posted[0] and not [t for t in posted if "api-health" in t]
     finally:
         if a is not None:
             a.stop()

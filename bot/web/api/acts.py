@@ -1,5 +1,5 @@
 """The API's changing routes: run a check; ack, silence, resolve an incident; approve or deny
-a proposal; restart, stop, start a component; add and end silences.
+a proposal; run an action; restart, stop, start a component; add and end silences.
 
 Each calls ``bot.engine.requests.Requests`` (the same calls as the terminal's door and a
 Slack click) as the approver the token's identity maps to, through the door ``api``: the
@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.engine.requests import COMPONENT_VERBS
-from bot.errors import UnknownCheck
+from bot.errors import IncidentNotFound, UnknownCheck
 from bot.records import Decision, ProposalState
 from bot.store import proposals as proposal_rows
 from bot.web.api.answers import reply
@@ -77,6 +77,7 @@ def act_handlers(api: ApiContext) -> dict[str, Handler]:
         "delete_silence": delete_silence,
         "approve_proposal": _decide(api, "approve"),
         "deny_proposal": _decide(api, "deny"),
+        "run_action": _run_action(api),
     }
     for verb in COMPONENT_VERBS:
         handlers[f"{verb}_component"] = _component(api, verb)
@@ -106,6 +107,30 @@ def _decide(api: ApiContext, verb: str) -> Handler:
         return reply({"decision": decision, "proposal": proposal})
 
     return decide
+
+
+def _run_action(api: ApiContext) -> Handler:
+    async def run_action(request: web.Request) -> web.Response:
+        """``selfreg run ACTION [INCIDENT]`` through the API: the same engine request."""
+        incident = _incident((await body(request)).get("incident"), api)
+        proposal, decision = await api.requests.run(
+            request.match_info["name"], caller().actor, incident, door()
+        )
+        found = await api.reader.run(lambda r: proposal_rows.get(r.store(), proposal.id))
+        return reply({"decision": decision, "proposal": found or proposal})
+
+    return run_action
+
+
+def _incident(value: object, api: ApiContext) -> int | None:
+    """The ``incident`` a run is for: None, or the id of an incident that exists."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError("bad_request", messages.api_bad_incident(value))
+    if api.requests.alerting.incident(value) is None:
+        raise IncidentNotFound(value)
+    return value
 
 
 def _refused(proposal_id: int, state: ProposalState | None, decision: Decision) -> None:

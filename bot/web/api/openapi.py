@@ -211,6 +211,16 @@ ROUTES: tuple[Route, ...] = (
         errors=(404,),
     ),
     Route(
+        method="POST",
+        path="/actions/{name}/run",
+        operation="run_action",
+        role=APPROVE,
+        summary="Run a configured action as the caller (like `selfreg run ACTION`): a proposal "
+        "the caller approves at once if the policy gate allows, else it waits for approvers.",
+        body={"incident": {"type": "integer", "description": "The incident it is run for."}},
+        errors=(400, 404),
+    ),
+    Route(
         method="GET",
         path="/audit",
         operation="read_audit",
