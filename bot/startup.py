@@ -32,7 +32,7 @@ from bot.config import LoadedConfig
 from bot.engine.supervisor.rows import StoredInstance
 from bot.errors import AlreadyRunning, StepFailed, UserError
 from bot.runtime import Runtime, sdnotify
-from bot.slack.app import check_token, make_client
+from bot.slack.client import check_token, make_client
 from bot.store import backup
 from common.units import format_duration
 

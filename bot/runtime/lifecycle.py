@@ -33,7 +33,7 @@ from bot.runtime.build import build
 from bot.runtime.factories import web_hooks
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
-from bot.slack.app import check_token
+from bot.slack.client import check_token
 from bot.web.api import ApiContext
 from bot.web.app import build_app, is_loopback
 from bot.web.dashboard import Dashboard
