@@ -10,11 +10,12 @@ from pathlib import Path
 
 import aiohttp
 
+from bot import messages
 from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.store import open_store
 from bot.store.incidents import get_incident, save_incident
-from bot.web.dashboard_data import Reader
+from bot.web.dashboard_data import Reader, Service, facts_from
 from bot.web.dashboard_html import overview_page
 from tests.support.dashboard_seed import NOW, seed
 from tests.support.dashboard_server import FACTS
@@ -89,3 +90,64 @@ def test_every_stored_text_is_escaped(tmp_path: Path) -> None:
         store.close()
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+SERVICES_CONFIG = """
+[[peers]]
+name = "mobile"
+url = "https://mobile.example:8787"
+
+[[sync]]
+name = "shared-backups"
+source = "/srv/selfreg/backups"
+destination = "mobile:/srv/selfreg/from-main/backups"
+
+[[checks]]
+kind = "prometheus"
+name = "targets-up"
+url = "http://watcher:s3cret@127.0.0.1:9090"
+query = "up"
+
+[[checks]]
+kind = "http"
+name = "api-health"
+url = "http://127.0.0.1:8000/health"
+"""
+
+
+def test_the_config_names_its_peers_and_external_services(tmp_path: Path) -> None:
+    (tmp_path / "selfreg.toml").write_text(SERVICES_CONFIG)
+    config = load_settings(str(tmp_path / "selfreg.toml"), {"SELFREG_DATA_DIR": str(tmp_path)})
+    services = facts_from(config.settings).services
+    assert set(services) == {"mobile", "shared-backups", "targets-up"}  # http is not one
+    assert services["mobile"] == Service(kind="peer", where="https://mobile.example:8787")
+    assert services["shared-backups"].peer
+    assert services["shared-backups"].where.endswith("mobile:/srv/selfreg/from-main/backups")
+    assert not services["targets-up"].peer
+    assert "s3cret" not in services["targets-up"].where  # a password in a URL is not shown
+    assert services["targets-up"].where == "http://127.0.0.1:9090"
+
+
+def test_the_overview_lists_peers_and_external_services_when_configured(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "selfreg.db")
+    seed(store)
+    reader = Reader(store.path, lambda: FACTS, lambda: NOW)
+    try:
+        view = reader.overview()
+        page = overview_page(view, FACTS)
+        bare = overview_page(view, replace(FACTS, services={}))
+    finally:
+        reader.close()
+        store.close()
+    peers = _section(page, "peers")
+    assert "https://mobile.example:8787" in peers and "s-warning" in peers
+    assert "mobile: 11 ok, 1 warning — disk warning for 12m" in peers and "20s ago" in peers
+    services = _section(page, "services")
+    assert "web-fly: 2 of 2 machines started, v41" in services and "s-ok" in services
+    assert "edge-tunnel" in services and messages.DASH_NOT_RUN in services  # not run yet
+    assert 'id="peers"' not in bare and 'id="services"' not in bare  # none configured
+
+
+def _section(page: str, ident: str) -> str:
+    start = page.index(f'<section id="{ident}">')
+    return page[start : page.index("</section>", start)]

@@ -63,7 +63,7 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def test_overview_shows_seeded_components_checks_incidents_and_approvals(
+def test_overview_shows_seeded_components_checks_incidents_approvals_and_peers(
     page: Any, server: str
 ) -> None:
     page.goto(f"{server}/dashboard")
@@ -77,6 +77,10 @@ def test_overview_shows_seeded_components_checks_incidents_and_approvals(
     approvals = page.locator("#approvals").inner_text()
     assert "restart-api" in approvals and "U0ALICE, U0BOB (two different people)" in approvals
     assert "disk_percent" in page.locator("#predictions").inner_text()
+    peers = page.locator("#peers").inner_text()
+    assert "mobile" in peers and "https://mobile.example:8787" in peers and "warning" in peers
+    services = page.locator("#services").inner_text()
+    assert "web-fly: 2 of 2 machines started" in services and "cloudflared" in services
     assert page.locator("#summary").inner_text().startswith("critical:")
 
 
