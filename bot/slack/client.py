@@ -77,3 +77,13 @@ async def check_token(client: AsyncWebClient) -> dict[str, Any] | None:
         log.warning(messages.slack_unreachable_log(str(exc)))
         return None
     return dict(response.data) if isinstance(response.data, dict) else None
+
+
+def workspace_url(found: dict[str, Any] | None) -> str | None:
+    """The workspace's address from ``auth.test`` (``https://acme.slack.com/``), or None.
+
+    A top-level message's permalink is this address plus ``archives/CHANNEL/pTS`` (the shape
+    ``chat.getPermalink`` answers), so the dashboard links to the exact message without a call.
+    """
+    url = str((found or {}).get("url") or "")
+    return url if url.startswith("https://") and url.endswith("/") else None

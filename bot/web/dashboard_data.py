@@ -25,6 +25,7 @@ from bot.records import Incident, LatestState, Proposal
 from bot.store import components, history, predictions, proposals, timeline
 from bot.store.db import Store, open_store
 from bot.store.incidents import get_incident, open_incidents
+from bot.store.slack_posts import digest_place
 from bot.store.state import load_latest
 from checks.base import CheckSpec, Status
 
@@ -147,15 +148,20 @@ class Reader:
         limits = self.facts().limits.get(series.check, {}).get(series.metric, [])
         return chart_of(self.store(), series, start, end, limits)
 
-    def incident(self, incident_id: int) -> tuple[Incident, list[timeline.Step], list[Chart]]:
-        """An incident, its steps, and its metrics' charts from a while before it to after."""
+    def incident(
+        self, incident_id: int
+    ) -> tuple[Incident, list[timeline.Step], list[Chart], str | None]:
+        """An incident, its steps, its metrics' charts from a while before it to after, and
+        the ts of the storm digest whose thread its Slack message is in (None: top level)."""
         store = self.store()
         found = get_incident(store, incident_id)
         if found is None:
             raise KeyError(incident_id)
         start, end = incident_window(found, self.now())
         charts = [self.chart(s, start, end) for s in incident_series(store, found)]
-        return found, timeline.incident_steps(store, found), charts
+        digest = digest_place(store, found.digest_id) if found.digest_id is not None else None
+        thread = digest[1] if digest is not None else None
+        return found, timeline.incident_steps(store, found), charts, thread
 
     def history(self, filters: Mapping[str, str], span: float) -> dict[str, Any]:
         """The history page: filtered incidents and audit rows, availability, trends."""

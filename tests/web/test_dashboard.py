@@ -5,6 +5,7 @@ is escaped, and a token set means sign in first."""
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,10 +16,14 @@ from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.store import open_store
 from bot.store.incidents import get_incident, save_incident
+from bot.web.dashboard import slack_link
 from bot.web.dashboard_data import Reader, Service, facts_from
 from bot.web.dashboard_html import overview_page
 from tests.support.dashboard_seed import NOW, seed
 from tests.support.dashboard_server import FACTS
+from tests.support.slack_selfreg import CHANNEL, slack_env
+from tests.support.slack_standin import SlackEmulator
+from tests.web.test_api import open_incident
 
 CONFIG = '[[checks]]\nkind = "selfreg"\nname = "selfreg"\ninterval = "1s"\n'
 
@@ -151,3 +156,38 @@ def test_the_overview_lists_peers_and_external_services_when_configured(tmp_path
 def _section(page: str, ident: str) -> str:
     start = page.index(f'<section id="{ident}">')
     return page[start : page.index("</section>", start)]
+
+
+async def test_the_incident_page_links_to_its_exact_slack_message(
+    emu: SlackEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "selfreg.toml").write_text(CONFIG)
+    env = slack_env(emu, tmp_path / "data")
+    runtime = Runtime(load_settings(str(tmp_path / "selfreg.toml"), env), out=io.StringIO())
+    await runtime.start()
+    try:
+        incident_id = open_incident(runtime)
+
+        def posted() -> str | None:
+            found = get_incident(runtime.store, incident_id)
+            return found.slack_ts if found is not None else None
+
+        ts = await asyncio.to_thread(emu.wait_for, posted, 20)
+        url = f"{runtime.web_url}/dashboard/incident/{incident_id}"
+        async with aiohttp.ClientSession() as http, http.get(url) as page:
+            text = await page.text()
+        domain = emu.config.team_domain  # auth.test's url: the permalink's own address
+        assert (
+            f'href="https://{domain}.slack.com/archives/{CHANNEL}/p{ts.replace(".", "")}"' in text
+        )
+    finally:
+        await runtime.stop()
+
+
+def test_a_slack_link_names_a_digest_thread_and_falls_back_before_auth_test() -> None:
+    link = slack_link("https://acme.slack.com/", "C1", "1700000000.000200", "1700000000.000100")
+    assert link == (
+        "https://acme.slack.com/archives/C1/p1700000000000200?thread_ts=1700000000.000100&cid=C1"
+    )
+    assert slack_link(None, "C1", "17.5") == "https://slack.com/archives/C1/p175"
+    assert slack_link("https://acme.slack.com/", None, None) is None
