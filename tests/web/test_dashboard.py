@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot import messages
 from bot.config import load_settings
@@ -60,7 +62,10 @@ async def test_the_running_selfreg_serves_the_dashboard_and_its_live_stream(tmp_
         await runtime.stop()
 
 
-async def test_a_token_means_sign_in_first(tmp_path: Path) -> None:
+async def test_a_token_means_sign_in_first(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     runtime = await start(tmp_path, SELFREG_WEB_TOKEN="s3cret-token")
     try:  # an IP address's cookies are kept only by an "unsafe" jar (browsers keep them)
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
@@ -69,7 +74,7 @@ async def test_a_token_means_sign_in_first(tmp_path: Path) -> None:
                 assert page.status == 303 and page.headers["Location"] == "/dashboard/signin"
             async with http.get(f"{url}/events") as stream:
                 assert stream.status == 401
-            async with http.post(f"{url}/signin", data={"token": "wrong"}) as refused:
+            async with http.post(f"{url}/signin", data={"token": "wrong-token-7c2e"}) as refused:
                 assert refused.status == 401
             async with http.post(f"{url}/signin", data={"token": "s3cret-token"}) as signed:
                 assert signed.status == 200 and "<h1>Overview</h1>" in await signed.text()
@@ -78,6 +83,9 @@ async def test_a_token_means_sign_in_first(tmp_path: Path) -> None:
                 assert page.status == 200
     finally:
         await runtime.stop()
+    assert "s3cret-token" not in caplog.text  # neither the token nor the wrong one is logged
+    assert "wrong-token-7c2e" not in caplog.text
+    assert "s3cret-token" not in (tmp_path / "out.txt").read_text()
 
 
 def test_every_stored_text_is_escaped(tmp_path: Path) -> None:
