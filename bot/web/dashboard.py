@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot import messages
 from bot.engine.trend import RANGES
 from bot.web import dashboard_html, dashboard_pages
 from bot.web.dashboard_data import Reader
@@ -105,8 +106,6 @@ class Dashboard:
         try:
             found, steps, charts, thread = await self.reader.run(lambda r: r.incident(wanted))
         except KeyError:
-            from bot import messages
-
             text = dashboard_html.page(
                 "404", f"<p>{dashboard_html.esc(messages.dash_unknown_incident(str(wanted)))}</p>"
             )
