@@ -19,7 +19,7 @@ from bot.config.alerts import AlertsSettings
 from bot.engine import incidents as life
 from bot.engine.alert_messages import SLACK, incident_snapshot, queue_messages
 from bot.engine.deploys import deploy_before
-from bot.engine.silences import maintenance_matcher, maintenance_span, matches
+from bot.engine.silencing import end_silences_for, materialise_maintenance, silence_for
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
 from bot.records import (
@@ -98,7 +98,7 @@ class Alerting:
         if current is None or not current.is_open:
             return None
         resolved = self._apply(*life.resolve(current, transition, transition.at, self.policy))
-        self._end_silences_for(current)
+        end_silences_for(self.store, current, self.clock.now())
         return resolved
 
     def _update(self, current: Incident, transition: Transition) -> Incident:
@@ -138,7 +138,7 @@ class Alerting:
         """Escalations, reminders, flapping that settled, silences that began or ended."""
         now = self.clock.now()
         with self.store.transaction():
-            self._materialise_maintenance(now)
+            materialise_maintenance(self.store, self.policy.maintenance, now)
             active = {s.id: s for s in rows.active_silences(self.store, now)}
             for incident in rows.open_incidents(self.store):
                 self._sweep_one(incident, active, now)
@@ -148,8 +148,13 @@ class Alerting:
             if incident.silence_id not in active:
                 self._apply(*life.unsilence(incident, messages.silence_ended()))
             return
-        silence = self._silence_for(
-            incident.fingerprint, incident.check, incident.subject, incident.severity, now
+        silence = silence_for(
+            self.store,
+            incident.fingerprint,
+            incident.check,
+            incident.subject,
+            incident.severity,
+            now,
         )
         if silence is not None:
             self._apply(
@@ -166,29 +171,6 @@ class Alerting:
         notices = [*settled, *escalated, *reminded]
         if notices:
             self._apply(incident, notices)
-
-    def _materialise_maintenance(self, now: float) -> None:
-        """Turn each active maintenance window into a stored silence (once per occurrence)."""
-        for window in self.policy.maintenance:
-            span = maintenance_span(window, now)
-            if span is None:
-                continue
-            matcher = {**maintenance_matcher(window), "maintenance": window.name}
-            if any(
-                dict(s.matcher) == matcher and s.starts_at == span[0]
-                for s in rows.active_silences(self.store, now)
-            ):
-                continue
-            rows.add_silence(
-                self.store,
-                matcher,
-                starts_at=span[0],
-                ends_at=span[1],
-                until_resolved=False,
-                reason=messages.maintenance_reason(window.name),
-                author="selfreg",
-                now=now,
-            )
 
     # ---- people's requests (Slack, CLI) ---------------------------------------------------
     def acknowledge(self, incident_id: int, actor: str, door: Door = SLACK_DOOR) -> Incident:
@@ -308,8 +290,13 @@ class Alerting:
         so): silences and storm control apply, and the remediation hook hears of it."""
         now = transition.at
         spec = self.specs.get(transition.check)
-        silence = self._silence_for(
-            transition.fingerprint, transition.check, transition.subject, transition.severity, now
+        silence = silence_for(
+            self.store,
+            transition.fingerprint,
+            transition.check,
+            transition.subject,
+            transition.severity,
+            now,
         )
         incident, notices = life.open_incident(
             transition,
@@ -347,28 +334,6 @@ class Alerting:
         if not incident.is_open:
             raise IncidentClosed(incident_id)
         return incident
-
-    def _silence_for(
-        self, fingerprint: str, check: str, subject: str, severity: Severity, now: float
-    ) -> Silence | None:
-        for silence in rows.active_silences(self.store, now):
-            if matches(
-                silence.matcher,
-                fingerprint=fingerprint,
-                check=check,
-                subject=subject,
-                severity=severity.value,
-            ):
-                return silence
-        return None
-
-    def _end_silences_for(self, incident: Incident) -> None:
-        """A silence made 'until resolved' for this incident ends with it."""
-        if incident.silence_id is None:
-            return
-        silence = rows.get_silence(self.store, incident.silence_id)
-        if silence is not None and silence.until_resolved:
-            rows.remove_silence(self.store, silence.id, "selfreg", self.clock.now())
 
     def _storm_control(self, incident: Incident, now: float) -> Incident:
         """Past the storm threshold, new incidents go into one digest's thread."""

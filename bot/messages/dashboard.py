@@ -12,6 +12,9 @@ DASH_CHECKS = "Checks"
 DASH_INCIDENTS = "Open incidents"
 DASH_APPROVALS = "Waiting for approval"
 DASH_PREDICTIONS = "Predictions (24 h)"
+DASH_PEERS = "Peers"
+DASH_SERVICES = "External services"
+DASH_NOT_RUN = "not checked yet"
 DASH_TIMELINE = "Timeline"
 DASH_AVAILABILITY = "Availability per day"
 DASH_TRENDS = "Trend per day (from the one-minute rollups; p95 of the minute means)"
@@ -26,6 +29,7 @@ COLS_CHECKS = ("check", "state", "last values", "24 h")
 COLS_INCIDENTS = ("#", "what", "severity", "state", "age", "acked by")
 COLS_APPROVALS = ("#", "action", "what it would do", "risk", "for", "expires in", "who may approve")
 COLS_PREDICTIONS = ("when", "check", "kind", "score", "ETA")
+COLS_SERVICES = ("check", "kind", "where", "state", "summary", "checked")
 COLS_HISTORY = ("#", "opened", "what", "kind", "severity", "state", "lasted")
 COLS_AUDIT = ("when", "kind", "actor", "subject", "detail")
 COLS_TREND = ("day", "min", "mean", "p95", "max")
@@ -72,3 +76,8 @@ def dash_unknown_incident(incident_id: str) -> str:
 
 def dash_no_data(metric: str) -> str:
     return f"No data for {metric} in this range."
+
+
+def dash_alertmanager_in() -> str:
+    """Where an ``alertmanager`` check points: it is pushed to, it asks nobody."""
+    return "Alertmanager's webhook into /hooks/alertmanager"

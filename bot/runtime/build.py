@@ -60,8 +60,9 @@ from bot.runtime.factories import (
 from bot.runtime.jobs import Housekeeping, make_scheduler
 from bot.runtime.lag import LagProbe
 from bot.runtime.parts import Parts
-from bot.slack.app import SlackApp, make_client
+from bot.slack.app import SlackApp
 from bot.slack.charts import ChartPoster
+from bot.slack.client import make_client
 from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
@@ -160,20 +161,7 @@ def _assemble(
     supervisor = build_supervisor(config, store, clock, http, alerting)
     predictor = build_predictor(config, store, clock, alerting)
     lag = LagProbe()
-    runner = CheckRunner(
-        checks=build_checks(config),
-        store=store,
-        clock=clock,
-        http=http,
-        alerting=alerting,
-        stats=lambda: documents.engine_stats(runner, outbox, lag),
-        on_recorded=Chain(
-            predictor.observe if predictor is not None else None,
-            SyncRunLog(store, lambda: runner.checks).recorded,
-        ),
-        on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
-        tally=tally,
-    )
+    runner = _runner(config, clock, store, http, alerting, outbox, predictor, lag, tally)
     permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
     approvers = ApproverGroups(permissions, config)
     external_alerts = (
@@ -192,6 +180,37 @@ def _assemble(
         scheduler=scheduler, external_alerts=external_alerts,
     )  # fmt: skip
     return _front(engine, load)
+
+
+def _runner(
+    config: LoadedConfig,
+    clock: Clock,
+    store: Store,
+    http: aiohttp.ClientSession,
+    alerting: Alerting,
+    outbox: OutboxWorker,
+    predictor: Predictor | None,
+    lag: LagProbe,
+    tally: Tally,
+) -> CheckRunner:
+    """The check runner and who hears of its runs: the predictor and the sync run log see
+    each recorded observation, deploy tracking each deploy seen; the selfreg check's own
+    figures read the runner, the outbox and the lag probe when it runs."""
+    runner = CheckRunner(
+        checks=build_checks(config),
+        store=store,
+        clock=clock,
+        http=http,
+        alerting=alerting,
+        stats=lambda: documents.engine_stats(runner, outbox, lag),
+        on_recorded=Chain(
+            predictor.observe if predictor is not None else None,
+            SyncRunLog(store, lambda: runner.checks).recorded,
+        ),
+        on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
+        tally=tally,
+    )
+    return runner
 
 
 def _delivery(

@@ -33,7 +33,7 @@ from bot.runtime.build import build
 from bot.runtime.factories import web_hooks
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
-from bot.slack.app import check_token
+from bot.slack.client import check_token, workspace_url
 from bot.web.api import ApiContext
 from bot.web.app import build_app, is_loopback
 from bot.web.dashboard import Dashboard
@@ -73,6 +73,7 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.out = out or sys.stdout
         self.slack_token_checked = False  # the start-up sequence may have asked Slack already
+        self.slack_workspace: str | None = None  # auth.test's url: the dashboard's Slack links
         self.web_url = ""
         self.started_at = 0.0
         self._parts: Parts | None = None
@@ -166,7 +167,7 @@ class Runtime:
         self._events_since = last_event_id(store)
         anchor_audit(store, self.started_at, "start")
         if parts.slack_client is not None and not self.slack_token_checked:
-            await check_token(parts.slack_client)
+            self.slack_workspace = workspace_url(await check_token(parts.slack_client))
         if released := parts.outbox.release_claims():
             log.info("%d outbox row(s) left in flight by the previous run are due again", released)
         await self._serve_control(parts)
@@ -196,7 +197,7 @@ class Runtime:
             lambda: facts_from(parts.reloader.config.settings),
             self.clock.now,
         )
-        dashboard = Dashboard(reader, self.booted.web_token)
+        dashboard = Dashboard(reader, self.booted.web_token, lambda: self.slack_workspace)
         app = build_app(
             self,
             registry,

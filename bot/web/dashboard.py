@@ -17,9 +17,11 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot import messages
 from bot.engine.trend import RANGES
 from bot.web import dashboard_html, dashboard_pages
 from bot.web.dashboard_data import Reader
@@ -62,9 +64,16 @@ def _html(text: str, status: int = 200) -> web.Response:
 class Dashboard:
     """The dashboard's routes over one ``Reader``."""
 
-    def __init__(self, reader: Reader, token: str | None) -> None:
+    def __init__(
+        self,
+        reader: Reader,
+        token: str | None,
+        workspace: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.reader = reader
         self.token = token
+        self.workspace = workspace
+        """The Slack workspace's address (``auth.test``), once known: exact message links."""
         self.stopping = asyncio.Event()
 
     def add_routes(self, app: web.Application) -> None:
@@ -95,15 +104,13 @@ class Dashboard:
     async def incident(self, request: web.Request) -> web.Response:
         wanted = int(request.match_info["id"])
         try:
-            found, steps, charts = await self.reader.run(lambda r: r.incident(wanted))
+            found, steps, charts, thread = await self.reader.run(lambda r: r.incident(wanted))
         except KeyError:
-            from bot import messages
-
             text = dashboard_html.page(
                 "404", f"<p>{dashboard_html.esc(messages.dash_unknown_incident(str(wanted)))}</p>"
             )
             return _html(text, status=404)
-        slack = _slack_link(found.slack_channel, found.slack_ts)
+        slack = slack_link(self.workspace(), found.slack_channel, found.slack_ts, thread)
         return _html(dashboard_pages.incident_page(found, steps, charts, slack, self.reader.now()))
 
     async def history(self, request: web.Request) -> web.Response:
@@ -163,11 +170,17 @@ def _range(request: web.Request, default: str = "24h") -> str:
     return word if word in RANGES else default
 
 
-def _slack_link(channel: str | None, ts: str | None) -> str | None:
-    """A link to the incident's Slack message (Slack redirects it into the workspace)."""
+def slack_link(
+    workspace: str | None, channel: str | None, ts: str | None, thread: str | None = None
+) -> str | None:
+    """A link to the incident's Slack message: its permalink, built as ``chat.getPermalink``
+    shapes it from the workspace's address (a reply in a storm digest's thread names the
+    thread); before ``auth.test`` answered, slack.com's archive address, which Slack redirects
+    into the signed-in workspace."""
     if not channel or not ts:
         return None
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    link = f"{workspace or 'https://slack.com/'}archives/{channel}/p{ts.replace('.', '')}"
+    return link + (f"?{urlencode({'thread_ts': thread, 'cid': channel})}" if thread else "")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

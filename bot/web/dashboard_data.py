@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from yarl import URL
+
+from bot import messages
 from bot.config.schema import Settings
 from bot.engine.charts import Chart, chart_of, incident_series, incident_window
 from bot.engine.predict.predictor import metric_limits
@@ -22,8 +25,9 @@ from bot.records import Incident, LatestState, Proposal
 from bot.store import components, history, predictions, proposals, timeline
 from bot.store.db import Store, open_store
 from bot.store.incidents import get_incident, open_incidents
+from bot.store.slack_posts import digest_place
 from bot.store.state import load_latest
-from checks.base import Status
+from checks.base import CheckSpec, Status
 
 T = TypeVar("T")
 
@@ -40,6 +44,26 @@ class Facts:
     limits: Limits = field(default_factory=dict)
     action_kinds: Mapping[str, str] = field(default_factory=dict)
     approvers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    """Peers and external services by check name (``services_of``): the overview lists them."""
+
+
+PEER_KINDS = frozenset({"peer", "sync"})
+"""Checks about the other selfreg: its /status folded into one line, and shared folders."""
+SERVICE_KINDS = frozenset({"fly", "ngrok", "cloudflared", "prometheus", "alertmanager"})
+"""Checks about services selfreg does not run: the platform, tunnels, Prometheus, Alertmanager."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Service:
+    """A configured peer or external service: its check's kind and where it points."""
+
+    kind: str
+    where: str
+
+    @property
+    def peer(self) -> bool:
+        return self.kind in PEER_KINDS
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -124,15 +148,20 @@ class Reader:
         limits = self.facts().limits.get(series.check, {}).get(series.metric, [])
         return chart_of(self.store(), series, start, end, limits)
 
-    def incident(self, incident_id: int) -> tuple[Incident, list[timeline.Step], list[Chart]]:
-        """An incident, its steps, and its metrics' charts from a while before it to after."""
+    def incident(
+        self, incident_id: int
+    ) -> tuple[Incident, list[timeline.Step], list[Chart], str | None]:
+        """An incident, its steps, its metrics' charts from a while before it to after, and
+        the ts of the storm digest whose thread its Slack message is in (None: top level)."""
         store = self.store()
         found = get_incident(store, incident_id)
         if found is None:
             raise KeyError(incident_id)
         start, end = incident_window(found, self.now())
         charts = [self.chart(s, start, end) for s in incident_series(store, found)]
-        return found, timeline.incident_steps(store, found), charts
+        digest = digest_place(store, found.digest_id) if found.digest_id is not None else None
+        thread = digest[1] if digest is not None else None
+        return found, timeline.incident_steps(store, found), charts, thread
 
     def history(self, filters: Mapping[str, str], span: float) -> dict[str, Any]:
         """The history page: filtered incidents and audit rows, availability, trends."""
@@ -197,4 +226,31 @@ def facts_from(settings: Settings) -> Facts:
         limits={spec.name: metric_limits(spec) for spec in settings.checks},
         action_kinds={a.name: a.kind for a in settings.actions},
         approvers={a.name: tuple(a.approvers) for a in settings.actions},
+        services=services_of(settings.checks),
     )
+
+
+def services_of(specs: Iterable[CheckSpec]) -> dict[str, Service]:
+    """The peers and external services among the configured checks, with where each points
+    (a URL without any user or password, an app, a folder pair)."""
+    return {
+        spec.name: Service(kind=spec.kind, where=_where(spec))
+        for spec in specs
+        if spec.kind in PEER_KINDS | SERVICE_KINDS
+    }
+
+
+def _where(spec: CheckSpec) -> str:
+    """Where a peer or service check points, read from its kind's own keys."""
+    if spec.kind == "alertmanager":
+        return messages.dash_alertmanager_in()
+    if spec.kind == "sync":
+        return f"{getattr(spec, 'source', '')} → {getattr(spec, 'destination', '')}"
+    if spec.kind == "fly":
+        group = getattr(spec, "process_group", None)
+        return str(getattr(spec, "app", "")) + (f" ({group})" if group else "")
+    for key in ("url", "hostname", "api_url", "metrics_url"):
+        value = getattr(spec, key, None)
+        if value:
+            return str(URL(str(value)).with_user(None)) if "://" in str(value) else str(value)
+    return ""

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from bot import messages
-from bot.records import Incident, Proposal
-from bot.web.dashboard_data import Facts, Overview
+from bot.records import Incident, LatestState, Proposal
+from bot.web.dashboard_data import Facts, Overview, Service
 from bot.web.svg import sparkline
 from common.units import format_duration
 
@@ -95,6 +95,12 @@ def overview_page(view: Overview, facts: Facts) -> str:
     body = f'<p class="overall s-{esc(view.overall.value)}" id="summary">{esc(line)}</p>'
     body += section(messages.DASH_COMPONENTS, _components(view), "components")
     body += section(messages.DASH_CHECKS, _checks(view), "checks")
+    peers = {n: s for n, s in facts.services.items() if s.peer}
+    others = {n: s for n, s in facts.services.items() if not s.peer}
+    if peers:
+        body += section(messages.DASH_PEERS, _services(view, peers), "peers")
+    if others:
+        body += section(messages.DASH_SERVICES, _services(view, others), "services")
     body += section(messages.DASH_INCIDENTS, _incidents(view), "incidents")
     body += section(messages.DASH_APPROVALS, _approvals(view, facts), "approvals")
     body += section(messages.DASH_PREDICTIONS, _predictions(view), "predictions")
@@ -141,6 +147,33 @@ def _checks(view: Overview) -> str:
             ]
         )
     return table(messages.COLS_CHECKS, rows, "checks")
+
+
+def _services(view: Overview, services: Mapping[str, Service]) -> str:
+    """Configured peers or external services: where each points, its state and its line
+    (a peer's line folds the other side's checks and incidents)."""
+    rows_by_name = {row.name: row for row in view.checks}
+    rows = []
+    for name, service in sorted(services.items()):
+        row = rows_by_name.get(name)
+        if row is None:
+            status, line, checked = "unknown", messages.DASH_NOT_RUN, "-"
+        else:
+            status, line = row.status.value, _line(row.states)
+            checked = f"{ago(view.now - max(s.at for s in row.states))} ago"
+        rows.append(
+            [check_link(name), esc(service.kind), esc(service.where), state(status),
+             esc(line), esc(checked)]
+        )  # fmt: skip
+    return table(messages.COLS_SERVICES, rows, "services")
+
+
+def _line(states: Sequence[LatestState]) -> str:
+    """A check's one line: its whole-check subject's summary, else its worst subject's."""
+    for s in states:
+        if not s.subject:
+            return s.summary
+    return max(states, key=lambda s: s.status.rank).summary
 
 
 def incident_row(incident: Incident, now: float) -> list[str]:

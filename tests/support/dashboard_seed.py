@@ -143,7 +143,24 @@ def _states(store: Store, now: float, metrics: int) -> None:
         )
         for (check, subject), values in checks.items()
     ]  # fmt: skip
-    write_runs(store, [RunRecord(check="seed", states=states, observations=())])
+    write_runs(store, [RunRecord(check="seed", states=[*states, *_services(now)], observations=())])
+
+
+SERVICES = {
+    "mobile": ("peer", Status.WARNING, "mobile: 11 ok, 1 warning — disk warning for 12m"),
+    "web-fly": ("fly", Status.OK, "web-fly: 2 of 2 machines started, v41"),
+}
+"""The peer and external service the seeded store has states for (their kinds in FACTS)."""
+
+
+def _services(now: float) -> list[LatestState]:
+    return [
+        LatestState(
+            check=name, subject="", status=status, summary=summary, values={}, error=None,
+            at=now - 20, confirmed=status, confirmed_at=now - 600, streak=4, duration=0.05,
+        )
+        for name, (_, status, summary) in SERVICES.items()
+    ]  # fmt: skip
 
 
 def _components(store: Store, now: float) -> None:

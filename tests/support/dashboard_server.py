@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from bot.web.app import build_app
 from bot.web.dashboard import Dashboard
-from bot.web.dashboard_data import Facts, Reader
+from bot.web.dashboard_data import Facts, Reader, Service
 
 FACTS = Facts(
     limits={
@@ -28,6 +28,11 @@ FACTS = Facts(
     },
     action_kinds={"restart-api": "restart"},
     approvers={"restart-api": ("U0ALICE", "U0BOB")},
+    services={
+        "mobile": Service(kind="peer", where="https://mobile.example:8787"),
+        "web-fly": Service(kind="fly", where="web-fly"),
+        "edge-tunnel": Service(kind="cloudflared", where="edge.example.com"),
+    },
 )
 
 

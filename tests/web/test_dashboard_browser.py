@@ -63,7 +63,7 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def test_overview_shows_seeded_components_checks_incidents_and_approvals(
+def test_overview_shows_seeded_components_checks_incidents_approvals_and_peers(
     page: Any, server: str
 ) -> None:
     page.goto(f"{server}/dashboard")
@@ -77,6 +77,10 @@ def test_overview_shows_seeded_components_checks_incidents_and_approvals(
     approvals = page.locator("#approvals").inner_text()
     assert "restart-api" in approvals and "U0ALICE, U0BOB (two different people)" in approvals
     assert "disk_percent" in page.locator("#predictions").inner_text()
+    peers = page.locator("#peers").inner_text()
+    assert "mobile" in peers and "https://mobile.example:8787" in peers and "warning" in peers
+    services = page.locator("#services").inner_text()
+    assert "web-fly: 2 of 2 machines started" in services and "cloudflared" in services
     assert page.locator("#summary").inner_text().startswith("critical:")
 
 
@@ -168,3 +172,52 @@ def test_no_console_errors_on_any_page(
         page.wait_for_load_state("load")
         assert page.locator("main h1").count() == 1, path
     assert errors == []
+
+
+def test_with_javascript_off_every_state_is_still_text(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/dashboard")
+        assert page.locator("#summary").inner_text().startswith("critical:")
+        assert "crash-loop" in page.locator("#components").inner_text()
+        checks = page.locator("#checks").inner_text()
+        assert "api-health\tcritical" in checks and "host\tok" in checks
+        assert "warning" in page.locator("#peers").inner_text()
+        assert "Live updates need JavaScript" in page.locator("noscript").inner_text()
+    finally:
+        context.close()
+
+
+def test_on_a_phone_wide_screen_the_page_does_not_scroll_sideways(
+    browser: Any, server: str, seeded: tuple[Store, Seeded]
+) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    try:
+        page = context.new_page()
+        for path in (
+            "/dashboard",
+            "/dashboard/check/api-health?range=24h",
+            f"/dashboard/incident/{seeded[1].open_incident}",
+            "/dashboard/history",
+        ):
+            page.goto(f"{server}{path}")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 375, path  # wide tables scroll inside their own box
+    finally:
+        context.close()
+
+
+def test_light_and_dark_follow_the_system(browser: Any, server: str) -> None:
+    backgrounds = {}
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme)
+        try:
+            page = context.new_page()
+            page.goto(f"{server}/dashboard")
+            backgrounds[scheme] = page.evaluate(
+                "() => getComputedStyle(document.body).backgroundColor"
+            )
+        finally:
+            context.close()
+    assert backgrounds == {"light": "rgb(255, 255, 255)", "dark": "rgb(13, 17, 23)"}

@@ -1,5 +1,5 @@
 """The API's changing routes: run a check; ack, silence, resolve an incident; approve or deny
-a proposal; run an action; restart, stop, start a component; add and end silences.
+a proposal; restart, stop, start a component; add and end silences.
 
 Each calls ``bot.engine.requests.Requests`` (the same calls as the terminal's door and a
 Slack click) as the approver the token's identity maps to, through the door ``api``: the
@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import messages
-from bot.engine.requests import COMPONENT_VERBS
+from bot.engine.requests import COMPONENT_VERBS, Requests
 from bot.errors import IncidentNotFound, UnknownCheck
 from bot.records import Decision, ProposalState
 from bot.store import proposals as proposal_rows
@@ -31,7 +31,6 @@ Handler = Callable[[web.Request], Any]
 
 def act_handlers(api: ApiContext) -> dict[str, Handler]:
     """Every changing route's handler, by operation (``openapi.ROUTES``)."""
-    requests = api.requests
 
     async def run_check(request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -40,6 +39,23 @@ def act_handlers(api: ApiContext) -> dict[str, Handler]:
         except UnknownCheck:
             raise ApiError("not_found", messages.api_no_check(name)) from None
         return reply({"observations": observations})
+
+    handlers: dict[str, Handler] = {
+        "run_check": run_check,
+        **_incident_handlers(api.requests),
+        **_silence_handlers(api.requests),
+        "approve_proposal": _decide(api, "approve"),
+        "deny_proposal": _decide(api, "deny"),
+        "run_action": _run_action(api),
+    }
+    for verb in COMPONENT_VERBS:
+        handlers[f"{verb}_component"] = _component(api, verb)
+    return handlers
+
+
+def _incident_handlers(requests: Requests) -> dict[str, Handler]:
+    """``/incidents/{id}/...``: acknowledge, silence (for a duration or until resolved),
+    resolve."""
 
     async def ack_incident(request: web.Request) -> web.Response:
         incident = await requests.acknowledge(path_id(request), caller().actor, door())
@@ -58,6 +74,16 @@ def act_handlers(api: ApiContext) -> dict[str, Handler]:
         incident = await requests.resolve(path_id(request), caller().actor, door())
         return reply({"incident": incident})
 
+    return {
+        "ack_incident": ack_incident,
+        "silence_incident": silence_incident,
+        "resolve_incident": resolve_incident,
+    }
+
+
+def _silence_handlers(requests: Requests) -> dict[str, Handler]:
+    """``/silences``: add one by matcher, end one by id."""
+
     async def create_silence(request: web.Request) -> web.Response:
         terms = await body(request)
         silence = await requests.silence(terms, caller().actor, door())
@@ -68,20 +94,7 @@ def act_handlers(api: ApiContext) -> dict[str, Handler]:
         await requests.unsilence(silence_id, caller().actor, door())
         return reply({"ended": silence_id})
 
-    handlers: dict[str, Handler] = {
-        "run_check": run_check,
-        "ack_incident": ack_incident,
-        "silence_incident": silence_incident,
-        "resolve_incident": resolve_incident,
-        "create_silence": create_silence,
-        "delete_silence": delete_silence,
-        "approve_proposal": _decide(api, "approve"),
-        "deny_proposal": _decide(api, "deny"),
-        "run_action": _run_action(api),
-    }
-    for verb in COMPONENT_VERBS:
-        handlers[f"{verb}_component"] = _component(api, verb)
-    return handlers
+    return {"create_silence": create_silence, "delete_silence": delete_silence}
 
 
 def _duration(value: object) -> float | None:
