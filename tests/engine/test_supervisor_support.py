@@ -128,6 +128,17 @@ class Harness:
             found = self.marked_pids()
         return found
 
+    async def settled(self, expected: set[int], timeout: float = 5.0) -> set[int]:
+        """The marked processes once they are ``expected`` (``timeout`` at most): a process
+        just stopped may take a moment to be gone on a loaded machine."""
+        found = self.marked_pids()
+        for _ in range(int(timeout / 0.02)):
+            if found == expected:
+                break
+            await asyncio.sleep(0.02)
+            found = self.marked_pids()
+        return found
+
     async def cleanup(self) -> None:
         for supervisor in reversed(self.supervisors):
             # cleanup must go on whatever happens: the kill below is the safety net
