@@ -102,6 +102,18 @@ async def check_token(client: AsyncWebClient) -> dict[str, Any] | None:
     return dict(response.data) if isinstance(response.data, dict) else None
 
 
+def _from_message_of(body: dict[str, Any], incident: Incident) -> bool:
+    """The click came from the incident's own message: its ts AND its channel (a ts is
+    unique only within one channel, so a copy elsewhere could carry the same one)."""
+    container = body.get("container")
+    if not isinstance(container, dict) or incident.slack_ts is None:
+        return False
+    channel = incident.slack_channel
+    return container.get("message_ts") == incident.slack_ts and (
+        channel is None or container.get("channel_id") == channel
+    )
+
+
 class SlackApp:
     """Bolt wired to selfreg: commands, buttons, and the chosen transport."""
 
@@ -211,8 +223,7 @@ class SlackApp:
         incident = rows.get_incident(self.store, int(value))
         if incident is None:
             return messages.button_stale(messages.incident_not_found(int(value)))
-        container = body.get("container", {})
-        if container.get("message_ts") != incident.slack_ts:
+        if not _from_message_of(body, incident):
             return messages.button_not_for_this_message(incident.id)
         if not incident.is_open:
             return messages.button_stale(messages.incident_closed(incident.id))
@@ -226,8 +237,7 @@ class SlackApp:
         if proposal is None or self.remediation is None:
             return messages.refusal_unknown_proposal(value or messages.NO_PROPOSAL_VALUE)
         incident = rows.get_incident(self.store, proposal.incident_id or 0)
-        container = body.get("container", {})
-        if incident is None or container.get("message_ts") != incident.slack_ts:
+        if incident is None or not _from_message_of(body, incident):
             return messages.button_stale(messages.button_not_for_proposal(proposal.id))
         return None
 

@@ -206,7 +206,9 @@ def render_incident(
         lines = "\n".join(o.line for o in offers[:10])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=trim(lines, SECTION_MAX))))
     if incident.state is not IncidentState.RESOLVED and interactive:
-        offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o)]
+        # the proposals a person can still decide, not the first five ever made: a reopened
+        # incident's earlier episodes would otherwise hide its fresh proposals' buttons
+        offered = [b for o in [o for o in offers if o.buttons][:5] for b in _offer_buttons(o)]
         elements = offered + _buttons(incident)
         blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25]))
     elif incident.runbook_url:
