@@ -71,6 +71,27 @@ def build_control_app(
     return app
 
 
+MAX_ID = 2**63 - 1
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object ({} for an empty body); anything else is a 400 that says so."""
+    raw = await request.read()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": messages.control_body_not_json(str(exc))}),
+            content_type="application/json",
+        ) from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": messages.control_body_not_json(type(body).__name__)}),
+            content_type="application/json",
+        )
+    return body
+
+
 def _add_check_routes(
     app: web.Application, status: Callable[[], dict[str, Any]], run_checks: RunChecks
 ) -> None:
@@ -97,9 +118,13 @@ def _add_decision_route(app: web.Application, remediation: Remediation | None) -
     async def post_decision(request: web.Request) -> web.Response:
         if remediation is None:
             return web.json_response({"error": messages.control_no_actions()}, status=404)
-        body = await request.json()
+        body = await json_object(request)
         actor = f"cli:{body.get('actor') or 'unknown'}"
         proposal_id = int(request.match_info["id"])
+        if proposal_id > MAX_ID:  # SQLite's integers stop at 2**63 - 1
+            return web.json_response(
+                {"error": messages.refusal_unknown_proposal(str(proposal_id))}, status=404
+            )
         try:
             if request.match_info["verb"] == "approve":
                 decision = await remediation.approve(proposal_id, actor, trusted=True)
@@ -133,7 +158,7 @@ def _add_reload_route(app: web.Application, reload: Reload | None) -> None:
     async def post_reload(request: web.Request) -> web.Response:
         if reload is None:
             return web.json_response({"error": messages.control_no_reload()}, status=404)
-        body = await request.json()
+        body = await json_object(request)
         outcome = await reload(f"cli:{body.get('actor') or 'unknown'}")
         return web.json_response(
             {"applied": outcome.applied, "ok": outcome.ok, "text": outcome.text}
