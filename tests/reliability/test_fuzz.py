@@ -16,7 +16,7 @@ from tests.support.fuzz_inputs import (
 from tests.support.fuzz_local import fuzz_config, fuzz_http, fuzz_logfile
 from tests.support.slack_standin import SlackEmulator
 
-CASES = 25
+CASES = 20
 
 
 def test_a_running_selfreg_answers_fuzzed_commands_clicks_forms_and_control_requests(

@@ -102,14 +102,16 @@ class Tally:
 class Rig:
     """The stand-in, the child selfreg and what the attacks need to reach them."""
 
-    def __init__(self, emu: SlackEmulator, tmp: Path) -> None:
+    def __init__(
+        self, emu: SlackEmulator, tmp: Path, extra_config: str = "", **extra_env: str
+    ) -> None:
         self.emu = emu
         self.tmp = tmp
         self.marker = tmp / "runs.txt"
         self.port = free_port()
         emu.add_user(CAROL, "carol")
         emu.add_channel("C0OTHER", name="other", members=["U0BOT", ALICE, BOB, CAROL])
-        config = tmp / "selfreg.toml"
+        self.config = config = tmp / "selfreg.toml"
         command = [sys.executable, "-c", f"open({str(self.marker)!r}, 'a').write('ran\\n')"]
         config.write_text(
             CONFIG.format(
@@ -119,10 +121,12 @@ class Rig:
                 bob=BOB,
                 carol=CAROL,
             )
+            + extra_config
         )
-        env = slack_env(emu, tmp / "data", mode="http")
+        env = slack_env(emu, tmp / "data", mode="http", **extra_env)
+        self.env = env
         self.selfreg = SelfregProcess(config, env)
-        base = self.selfreg.wait_ready()
+        self.base = base = self.selfreg.wait_ready()
         emu.use_http(f"{base}/slack/events")
 
     def close(self) -> None:
