@@ -248,6 +248,8 @@ class SlackServer:
         action = payload.get("response_action")
         view = body.get("view")
         view_id = view.get("id") if isinstance(view, dict) else None  # a fuzzed body may lack it
+        if not isinstance(view_id, str):
+            return
         with self.store.lock:
             view = self.store.views.get(view_id)
             if view is None or action in ("errors", "push"):
