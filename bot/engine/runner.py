@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -191,7 +192,12 @@ class CheckRunner:
                 )
             )
             self.last_durations[result.check.name] = result.duration
-        self._write(records)
+        try:
+            self._write(records)
+        except sqlite3.OperationalError:
+            if self.store.write_error is None:
+                raise  # not the disk or a lock: a fault of ours, to be seen
+            return  # said once by the store; the first run it keeps records the change
         self.latest.update(updated)
         if self.on_recorded is not None:
             self.on_recorded([o for result in results for o in result.observations])

@@ -30,3 +30,14 @@ def deny_form_unreadable() -> str:
 
 def control_body_not_json(error: str) -> str:
     return f"The request body must be a JSON object ({error}); nothing changed."
+
+
+def store_write_failed(path: str, error: str) -> str:
+    return (
+        f"the store {path} cannot be written ({error}): checks go on, but nothing new is kept "
+        "until it can; /health says so"
+    )
+
+
+def store_writable_again(path: str) -> str:
+    return f"the store {path} takes writes again"
