@@ -184,18 +184,17 @@ class Remediation:
             )
             if not decision.allowed:
                 return decision
-            current = proposal
             if not decision.runs:
                 store_proposals.save(
-                    self.store, replace(current, approvals=(*current.approvals, actor))
+                    self.store, replace(proposal, approvals=(*proposal.approvals, actor))
                 )
-                self._tell(current, decision.reason)
+                self._tell(proposal, decision.reason)
                 return decision
             claimed = store_proposals.claim(
                 self.store,
-                current,
+                proposal,
                 ProposalState.RUNNING,
-                approvals=(*current.approvals, actor),
+                approvals=(*proposal.approvals, actor),
                 decided_by=actor,
                 decided_at=now,
             )

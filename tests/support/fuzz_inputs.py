@@ -189,7 +189,7 @@ class Doors:
         """Deliver one input; a crash raises; count a refusal and anything it recorded."""
         before, hooks = self.recorded(), len(self.rig.emu.hooks())
         ack = deliver()
-        time.sleep(0.02)  # a listener finishes after its ack
+        time.sleep(0.05)  # a listener finishes after its ack
         if errors := self.new_errors():
             raise AssertionError(errors[0].strip())
         if ack is not None and ack.status >= 500:
