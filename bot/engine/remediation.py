@@ -33,7 +33,7 @@ from bot.records import (
     Proposal,
     ProposalState,
 )
-from bot.store import audit
+from bot.store import audit, incidents
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
 from bot.store.proposals import KILL_SWITCH
@@ -88,6 +88,7 @@ class Remediation:
         waits for a person like an ``approve`` one, whatever its mode."""
         now = self.clock.now()
         predicted = incident.kind.predicted
+        self._retire_earlier(incident, now)
         for name in self._names_for(incident):
             action = self.actions.get(name)
             if action is None:
@@ -120,6 +121,22 @@ class Remediation:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
                 self._later(self.approve(proposal.id, "selfreg", trusted=True, door=SELFREG_DOOR))
+
+    def _retire_earlier(self, incident: Incident, now: float) -> None:
+        """A reopened incident's unanswered proposals from its earlier episode expire: the
+        fresh ones replace them, so no old button can still run a fix for the new episode."""
+        for earlier in store_proposals.for_incident(self.store, incident.id):
+            if earlier.state is not ProposalState.PROPOSED:
+                continue
+            if store_proposals.claim(self.store, earlier, ProposalState.EXPIRED, decided_at=now):
+                audit.append(
+                    self.store,
+                    now,
+                    "proposal.expired",
+                    "selfreg",
+                    f"proposal:{earlier.id}",
+                    {"replaced": True},
+                )
 
     def _names_for(self, incident: Incident) -> list[str]:
         """The actions an opened incident proposes: its check's ``remediate`` list, where a
@@ -154,7 +171,12 @@ class Remediation:
             paused_by=store_proposals.paused_by(self.store),
             actor_groups=frozenset() if trusted else await self.groups_of(actor),
             trusted=trusted,
+            incident_resolved=self._resolved(proposal.incident_id),
         )
+
+    def _resolved(self, incident_id: int | None) -> bool:
+        incident = None if incident_id is None else incidents.get_incident(self.store, incident_id)
+        return incident is not None and not incident.is_open
 
     async def approve(
         self, proposal_id: int, actor: str, *, trusted: bool = False, door: Door = SLACK_DOOR
@@ -164,9 +186,12 @@ class Remediation:
         proposal = self._proposal(proposal_id)
         action = self._action(proposal.action)
         facts = await self.facts(proposal, action.spec, actor, trusted)
-        decision = decide(proposal, action.spec, actor, facts)
         now = self.clock.now()
         with self.store.transaction():
+            # decided on the proposal as it is now: a click that arrived meanwhile (the facts
+            # wait for Slack) may have added the first of two approvals or taken it
+            proposal = store_proposals.get(self.store, proposal.id) or proposal
+            decision = decide(proposal, action.spec, actor, facts)
             audit.append(
                 self.store,
                 now,
@@ -177,25 +202,17 @@ class Remediation:
             )
             if not decision.allowed:
                 return decision
-            current = store_proposals.get(self.store, proposal.id)
-            if current is None or current.state is not ProposalState.PROPOSED:
-                return Decision(
-                    allowed=False,
-                    reason=messages.refusal_used(
-                        proposal.id, current.state.value if current else "gone"
-                    ),
-                )
             if not decision.runs:
                 store_proposals.save(
-                    self.store, replace(current, approvals=(*current.approvals, actor))
+                    self.store, replace(proposal, approvals=(*proposal.approvals, actor))
                 )
-                self._tell(current, decision.reason)
+                self._tell(proposal, decision.reason)
                 return decision
             claimed = store_proposals.claim(
                 self.store,
-                current,
+                proposal,
                 ProposalState.RUNNING,
-                approvals=(*current.approvals, actor),
+                approvals=(*proposal.approvals, actor),
                 decided_by=actor,
                 decided_at=now,
             )
