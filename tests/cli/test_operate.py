@@ -154,6 +154,9 @@ def test_usage_errors_exit_64_apart_from_a_critical_2(tmp_path: Path, data_dir: 
     assert invoke(data_dir, "no-such-command").exit_code == 64
     assert invoke(data_dir, "ack", "not-a-number", "-c", config(tmp_path)).exit_code == 64
     assert invoke(data_dir, "check", "run").exit_code == 64  # NAME missing
+    for words in (["component", "restart", "nope"], ["run", "nope"]):
+        wrong = invoke(data_dir, *words, "-c", config(tmp_path))
+        assert wrong.exit_code == 64 and "configured" in wrong.stderr, "before asking anyone"
     critical = invoke(data_dir, "check", "run", "db", "-c", config(tmp_path))
     assert critical.exit_code == 2, "port 1 refuses: critical, not a usage error"
 

@@ -204,12 +204,12 @@ async def test_run_proposes_and_runs_at_once_for_an_approver_and_waits_for_other
 async def test_component_control_follows_slack_permissions_and_names_unknown_components(
     runtime: Runtime,
 ) -> None:
-    refused = await selfreg(runtime, "alice", "component", "restart", "api")
+    refused = await selfreg(runtime, "alice", "component", "restart", "sleeper")
     assert refused.exit_code == 1
     assert "U0ALICE may not run `component`" in refused.stderr
     unknown = await selfreg(runtime, "bob", "component", "restart", "nope")
-    assert unknown.exit_code == 2
-    assert "nope" in unknown.stderr
+    assert unknown.exit_code == 64, "a name the config lacks is a usage error, as for check run"
+    assert 'no component is named "nope" (configured: sleeper)' in unknown.stderr
 
 
 async def test_component_restart_restarts_it_as_a_permitted_approver(runtime: Runtime) -> None:
