@@ -94,6 +94,7 @@ class Remediation:
                 continue
             spec = action.spec
             mode = Mode.APPROVE if predicted and spec.mode is Mode.AUTO else spec.mode
+            self._supersede(incident.id, name, now)
             proposal = store_proposals.save(
                 self.store,
                 Proposal(
@@ -120,6 +121,16 @@ class Remediation:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
                 self._later(self.approve(proposal.id, "selfreg", trusted=True, door=SELFREG_DOOR))
+
+    def _supersede(self, incident_id: int, action: str, now: float) -> None:
+        """A reopened incident's new proposal replaces the one of the same action still
+        waiting: one pending offer per incident and action (status, console, buttons)."""
+        for old in store_proposals.for_incident(self.store, incident_id):
+            if old.action != action or old.state is not ProposalState.PROPOSED:
+                continue
+            if store_proposals.claim(self.store, old, ProposalState.EXPIRED, decided_at=now):
+                audit.append(self.store, now, "proposal.expired", "selfreg",
+                             f"proposal:{old.id}", {"superseded": True})  # fmt: skip
 
     def _names_for(self, incident: Incident) -> list[str]:
         """The actions an opened incident proposes: its check's ``remediate`` list, where a

@@ -267,3 +267,20 @@ async def test_after_a_reopening_the_console_offers_only_the_newest_proposal(
     assert reopened[0].endswith("Failing again: api is down again")
     assert "Proposed fix #2: fix" in reopened[1]
     assert "Proposed fix #1" not in "\n".join(reopened)
+
+
+async def test_a_reopening_supersedes_the_proposal_still_waiting_for_the_same_action(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    rig = Rig(store, ctx, tmp_path)
+    incident = rig.open_incident()
+    rig.change(IncidentKind.RULE, Status.CRITICAL, Status.OK, "api answers again")
+    rig.change(IncidentKind.RULE, Status.OK, Status.CRITICAL, "api is down again")
+
+    first, second = store_proposals.for_incident(store, incident.id)
+    assert (first.state, second.state) == (ProposalState.EXPIRED, ProposalState.PROPOSED)
+    assert [p.id for p in store_proposals.open_proposals(store)] == [second.id]
+    late = await rig.remediation.approve(first.id, ALICE)
+    assert not late.allowed and scalar(store, "SELECT count(*) FROM action_runs") == 0
+    superseded = rows(store, "SELECT detail FROM audit WHERE kind = 'proposal.expired'")
+    assert [json.loads(r["detail"]) for r in superseded] == [{"superseded": True}]
