@@ -117,7 +117,7 @@ def act(
         route,
         body={"user": local_user(), **body},
         timeout=600,
-        not_running=messages.needs_running(command),
+        not_running=messages.needs_running(command, str(config.data_dir)),
     )
     assert answer is not None
     if as_json:
