@@ -51,7 +51,7 @@ class ConsoleNotifier:
                 incident["severity"],
                 messages.subject_label(incident["check"], incident["subject"]),
                 messages.plain_text(text),
-                at=incident["last_seen_at"],
+                at=message.payload.get("at", incident["last_seen_at"]),
                 incident=incident.get("id"),
                 check=incident["check"],
                 subject=incident["subject"],
