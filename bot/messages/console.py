@@ -259,6 +259,14 @@ def console_proposal(proposal_id: int, action: str, risk: str, expires_at: float
     )
 
 
+def console_crash_loop(component: str, incident_id: int) -> str:
+    """The console line under a crash loop: what Slack's buttons do, as commands."""
+    return (
+        f"It stays stopped until started: `selfreg component start {component}` restarts it "
+        f"(and closes this incident) · `selfreg ack {incident_id}` stops the escalation"
+    )
+
+
 def console_fixed_by(action: str, actor: str) -> str:
     """Added to a resolved incident's console line: the fix that ran and who decided it."""
     who = "automatically" if actor == "selfreg" else f"approved by {mention_user(actor)}"
