@@ -21,10 +21,18 @@ STATUS_MARK = {"ok": "OK", "warning": "WARN", "critical": "CRIT", "unknown": "UN
 
 
 def started(
-    config_files: Sequence[str], checks: int, components: int, web_url: str, detached: bool = False
+    config_files: Sequence[str],
+    checks: int,
+    components: int,
+    web_url: str,
+    detached: bool = False,
+    data_dir: str = "var",
 ) -> str:
+    """The start-up's last line. The stop command names a data folder other than the
+    default, since a bare `selfreg stop` would look in ./var, find none and exit 0."""
     files = " + ".join(config_files)
-    how = "`selfreg stop` stops it" if detached else "Ctrl-C stops it"
+    stop = "selfreg stop" if data_dir == "var" else f"selfreg stop --data-dir {data_dir}"
+    how = f"`{stop}` stops it" if detached else "Ctrl-C stops it"
     return (
         f"selfreg is running: {plural(checks, 'check')}, {plural(components, 'component')}, "
         f"config {files}; "
