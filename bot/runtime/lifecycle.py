@@ -262,7 +262,8 @@ class Runtime:
             log_file = own_log.log_file(self.booted.data_dir)
             self._tasks.append(asyncio.create_task(own_log.keep_rotated(log_file), name="own-log"))
         files = [str(f) for f in self.booted.files]
-        started = messages.started(files, checks, components, self.web_url, detached)
+        data_dir = str(self.booted.data_dir)
+        started = messages.started(files, checks, components, self.web_url, detached, data_dir)
         logline.write(self.out, "INFO", "selfreg", started)
 
     def on_hangup(self) -> None:
