@@ -37,25 +37,11 @@ def serve(port: int, endpoints: int, backlog: int = 128) -> None:
 
 
 def serve_close(port: int, endpoints: int, backlog: int = 5) -> None:
-    """HTTP/1.0, one connection per request: a ThreadingHTTPServer on 127.0.0.1:port."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    """HTTP/1.0, one connection per request: a ThreadingHTTPServer on 127.0.0.1:port
+    (``tests.support.servers.small_http_server``; it answers every path)."""
+    from tests.support.servers import small_http_server
 
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            ok = self.path.startswith("/e") and self.path[2:].isdigit()
-            ok = ok and int(self.path[2:]) < endpoints
-            self.send_response(200 if ok else 404)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            return
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = backlog
-
-    Server((HOST, port), Answer).serve_forever()
+    small_http_server(port, backlog).serve_forever()
 
 
 SERVERS = {"keepalive": serve, "close": serve_close}

@@ -7,6 +7,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiohttp import web
 
@@ -101,3 +102,28 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class _Http10Answer(BaseHTTPRequestHandler):
+    """200 "ok" over HTTP/1.0 (the stdlib default): every request its own TCP connection."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def small_http_server(port: int = 0, backlog: int = 5) -> ThreadingHTTPServer:
+    """A stdlib ``ThreadingHTTPServer`` on 127.0.0.1 answering 200 to every GET, one
+    connection per request, listening with ``backlog`` (the stdlib's default is 5): the
+    small health endpoint that a burst of simultaneous connections overflows."""
+
+    class Server(ThreadingHTTPServer):
+        request_queue_size = backlog
+        daemon_threads = True
+
+    return Server(("127.0.0.1", port), _Http10Answer)
