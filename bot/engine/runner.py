@@ -3,9 +3,10 @@
 Every check of an interval starts within the first tenth of the interval (at most 200 ms:
 ``start_offsets``), each under its own timeout. A check that raises
 or hangs becomes an ``unknown`` observation with the error text; a check still running when
-its next turn comes is skipped (and the skip recorded), never started twice. Results that
-are in by the interval's deadline are written in one transaction; a straggler is written on
-its own when it ends, so a slow check never delays the others.
+its next turn comes is skipped (and the skip recorded), never started twice. A run that
+changes a status is written the moment it ends (its alert waits for nothing); the other
+results in by the interval's deadline are written in one transaction; a straggler is written
+on its own when it ends, so a slow check never delays the others.
 """
 
 from __future__ import annotations
@@ -133,10 +134,20 @@ class CheckRunner:
             started.append(task)
         if not started:
             return
-        done, pending = await asyncio.wait(started, timeout=interval * 0.8)
-        self.record([task.result() for task in done])
-        for task in pending:
-            task.add_done_callback(lambda t: self.record([t.result()]))
+        batch = _Round(self)
+        for task in started:
+            task.add_done_callback(batch.finished)
+        done, _pending = await asyncio.wait(started, timeout=interval * 0.8)
+        batch.close(done)
+
+    def changes_status(self, result: RunResult) -> bool:
+        """Whether a run saw a status other than its subject's latest (ok for a subject not
+        seen before): the runs that may open or resolve an incident."""
+        for observation in result.observations:
+            latest = self.latest.get((observation.check, observation.subject))
+            if observation.status is not (latest.status if latest else Status.OK):
+                return True
+        return False
 
     def _process_view(self, checks: Sequence[Check]) -> ProcessTable:
         """One process-table view for the interval, taken only if a check needs one."""
@@ -333,6 +344,35 @@ def _unknown(check: Check, at: float, error: str) -> Observation:
         at=at,
         error=error,
     )
+
+
+class _Round:
+    """How one interval's results are recorded. A run that changes a status is recorded the
+    moment it ends, alone: it may open or resolve an incident, and its alert must not wait
+    for the slowest check of the interval. The steady rest is written at the interval's
+    deadline in one transaction; a run still going then is written alone when it ends."""
+
+    def __init__(self, runner: CheckRunner) -> None:
+        self.runner = runner
+        self.handled: set[asyncio.Task[RunResult]] = set()
+        self.closed = False
+
+    def finished(self, task: asyncio.Task[RunResult]) -> None:
+        """A run ended (a task done callback): record it now if it changes a status, or
+        if the interval's batch has been written already."""
+        if task in self.handled or task.cancelled():
+            return
+        result = task.result()  # run_one never raises
+        if self.closed or self.runner.changes_status(result):
+            self.handled.add(task)
+            self.runner.record([result])
+
+    def close(self, done: Collection[asyncio.Task[RunResult]]) -> None:
+        """The interval's deadline: write every finished run not written yet, together."""
+        self.closed = True
+        batch = [task.result() for task in done if task not in self.handled]
+        self.handled.update(done)
+        self.runner.record(batch)
 
 
 class _NoProcesses:
