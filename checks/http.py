@@ -119,6 +119,7 @@ class HttpCheck(Check):
         # Answer before the engine's timeout does, so a silent server reads as a failure
         # of the endpoint (critical), not as a check that could not tell (unknown).
         self._timeout = aiohttp.ClientTimeout(total=max(spec.run_timeout * 0.9, 0.05))
+        self._headers = spec.headers or None  # none: no headers mapping to build each run
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
         spec = self.spec
@@ -127,7 +128,7 @@ class HttpCheck(Check):
             async with ctx.http.request(
                 spec.method,
                 spec.url,
-                headers=spec.headers,
+                headers=self._headers,
                 data=spec.body,
                 allow_redirects=spec.follow_redirects,
                 timeout=self._timeout,

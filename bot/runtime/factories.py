@@ -97,9 +97,13 @@ def build_alerting(
 
 
 def make_http_session() -> aiohttp.ClientSession:
-    """The one shared HTTP client: pooled keep-alive connections, no proxy from the environment."""
+    """The one shared HTTP client: pooled keep-alive connections, no proxy from the environment,
+    no cookies (a check must not carry what another endpoint set, and filtering the jar is
+    work on every request)."""
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=50, ttl_dns_cache=300)
-    return aiohttp.ClientSession(connector=connector, trust_env=False)
+    return aiohttp.ClientSession(
+        connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar()
+    )
 
 
 def build_actions(config: LoadedConfig) -> dict[str, Action]:

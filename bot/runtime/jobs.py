@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.engine.check_jobs import add_check_job
 from bot.records import EventKind
+from bot.runtime.memory import trim_heap
 from bot.store import Store
 from bot.store.backup import create_backup
 from bot.store.retention import prune, roll_up
@@ -56,7 +57,9 @@ class Housekeeping:
         self.remediation = remediation
 
     async def rollup(self) -> None:
+        """Roll the last minutes' samples up; then hand the heap's free pages back."""
         roll_up(self.store, self.clock.now())
+        trim_heap()
 
     async def prune(self) -> None:
         retention = self.config.settings.store
