@@ -259,7 +259,7 @@ def run_one(label: str, config: Path, env: dict[str, str], checks: int, args) ->
 
 
 def report(rows: list[Footprint], args) -> None:
-    baseline = rows[0]
+    baseline = None if args.no_idle else rows[0]
     tick = 100.0 * CLOCK_TICK / args.seconds
     print()
     print(
@@ -279,13 +279,18 @@ def report(rows: list[Footprint], args) -> None:
         )
     print(f"{'reference: Monit 5.33':30}{MONIT[0]:>14.3f}{'':14}{MONIT[1]:>14.1f}")
     print(f"{'target (at most)':30}{TARGET_CPU_PERCENT:>28.3f}{TARGET_RSS_MB:>28.1f}")
-    for row in rows[1:]:
+    for row in rows[0 if baseline is None else 1 :]:
         cpu = row.median("tree_cpu")
         met = cpu <= TARGET_CPU_PERCENT and row.peak_tree_mb <= TARGET_RSS_MB
+        increment = ""
+        if baseline is not None:
+            increment = (
+                f"increment over idle {cpu - baseline.median('tree_cpu'):.3f} % CPU, "
+                f"{row.peak_tree_mb - baseline.peak_tree_mb:.1f} MB; "
+            )
         print(
-            f"{row.label}: increment over idle {cpu - baseline.median('tree_cpu'):.3f} % CPU, "
-            f"{row.peak_tree_mb - baseline.peak_tree_mb:.1f} MB; target "
-            f"{'MET' if met else 'MISSED'}; statuses {row.statuses or 'none reported'}"
+            f"{row.label}: {increment}target {'MET' if met else 'MISSED'}; "
+            f"statuses {row.statuses or 'none reported'}"
         )
     for row in rows:
         print(f"{row.label}: children at the end: {row.children or 'none'}")
@@ -345,8 +350,6 @@ def main(argv: list[str] | None = None) -> None:
                 env = environment(root / kind, emu, args)
                 label = f"70 checks, {kind}"
                 rows.append(run_one(label, config, env, PROCESSES + ENDPOINTS, args))
-            if args.no_idle:
-                rows.insert(0, rows[0])
             report(rows, args)
         finally:
             cleanup(servers, sleepers, emu)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -125,5 +126,9 @@ def small_http_server(port: int = 0, backlog: int = 5) -> ThreadingHTTPServer:
     class Server(ThreadingHTTPServer):
         request_queue_size = backlog
         daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            """One line, not a traceback: a client that gave up before the answer."""
+            print(f"small_http_server: {client_address} hung up early", file=sys.stderr)
 
     return Server(("127.0.0.1", port), _Http10Answer)
