@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 STATE_REFRESH = 60.0  # seconds a steady check's stored latest state may lag its last run
 SPREAD_SHARE = 0.1  # an interval's checks start within this share of it ...
 SPREAD_MAX = 0.2  # ... and within this many seconds
-SPREAD_SLOT = 0.005  # starts closer than this share one wake-up of the loop
+SPREAD_SLOT = 0.005  # starts closer than this share one wake-up of the loop ...
+SPREAD_PER_SLOT = 2  # ... and up to this many share one: fewer loop wake-ups
 
 
 def start_offsets(names: Sequence[str], interval: float) -> dict[str, float]:
@@ -48,11 +49,13 @@ def start_offsets(names: Sequence[str], interval: float) -> dict[str, float]:
     Started all at once, 20 or more connections reach a server at the same instant, and a
     small one (Python's ``http.server`` listens with a backlog of 5) drops the SYNs it has no
     room for; each dropped SYN costs a 1 s retransmit, which the check would report as a slow
-    or timed-out endpoint. Spread this way, 50 checks at 5 s start one or two every 5 ms. Starts
-    closer together than 5 ms share a slot, so a large interval costs at most 40 wake-ups.
+    or timed-out endpoint. Two checks share a slot, slots at least 5 ms apart: a listen queue
+    of 5 takes them even when two intervals' rounds fall on the same moment (four measured
+    fine, eight overflow it), and each wake-up of the loop costs CPU. 50 checks at 5 s start
+    two every 8 ms; a large interval costs at most 40 wake-ups.
     """
     window = min(interval * SPREAD_SHARE, SPREAD_MAX)
-    slots = max(1, min(len(names), int(window / SPREAD_SLOT)))
+    slots = max(1, min(-(-len(names) // SPREAD_PER_SLOT), int(window / SPREAD_SLOT)))
     ordered = sorted(names)
     return {
         name: window * (rank * slots // len(ordered)) / slots for rank, name in enumerate(ordered)
