@@ -42,9 +42,11 @@ SPREAD_PER_SLOT = 2  # ... and up to this many share one: fewer loop wake-ups
 
 
 def start_offsets(names: Sequence[str], interval: float) -> dict[str, float]:
-    """When, after the interval's turn, each of its checks starts: evenly over the first
-    tenth of the interval (at most 200 ms), in name order, so the same config always gives
-    a check the same moment.
+    """When, after the interval's turn, each of its checks that will open a connection
+    (``Check.connects``) starts: evenly over the first tenth of the interval (at most
+    200 ms), in name order, so the same config always gives a check the same moment. The
+    others start at once: a spread start costs a wake-up of the loop (measured: 50 checks
+    on kept-alive connections cost 11 ms of CPU a round spread, 6 ms started together).
 
     Started all at once, 20 or more connections reach a server at the same instant, and a
     small one (Python's ``http.server`` listens with a backlog of 5) drops the SYNs it has no
@@ -121,7 +123,7 @@ class CheckRunner:
         (``start_offsets``), and record their results."""
         due = [c for c in self.checks.values() if c.spec.enabled and c.spec.interval == interval]
         view = self._process_view(due)
-        offsets = start_offsets([c.name for c in due], interval)
+        offsets = start_offsets([c.name for c in due if c.connects], interval)
         started: list[asyncio.Task[RunResult]] = []
         for check in due:
             if check.name in self.in_flight:
@@ -130,7 +132,7 @@ class CheckRunner:
                 with self.store.transaction():
                     self.store.record_event(EventKind.CHECK_SKIPPED, check.name, self.clock.now())
                 continue
-            run = self._run_after(offsets[check.name], check, view)
+            run = self._run_after(offsets.get(check.name, 0.0), check, view)
             task = asyncio.create_task(run, name=f"check:{check.name}")
             self.in_flight[check.name] = task
             task.add_done_callback(lambda _t, name=check.name: self.in_flight.pop(name, None))

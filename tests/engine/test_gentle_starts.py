@@ -15,7 +15,8 @@ from bot.engine.runner import CheckRunner, start_offsets
 from bot.runtime import make_http_session
 from checks.base import Status
 from checks.http import HttpCheck, HttpSpec
-from tests.support.servers import small_http_server
+from tests.support.check_context import make_context
+from tests.support.servers import http_server, small_http_server
 
 CHECKS = 30
 ROUNDS = 3
@@ -61,3 +62,17 @@ def test_starts_are_spread_over_a_tenth_of_the_interval_the_same_way_each_time()
     assert min(offsets.values()) == 0.0 and max(offsets.values()) < 0.1
     assert len(set(offsets.values())) >= 15  # at most two checks share a moment
     assert max(start_offsets(names, 60.0).values()) < 0.2  # at most 200 ms, however long
+
+
+async def test_only_checks_that_will_open_a_connection_are_spread(small_server) -> None:
+    """An endpoint that keeps its connection alive is reused, not reconnected: its check
+    starts at once (each spread start costs a wake-up of the loop); one that closes after
+    each answer, or has not answered yet, is spread."""
+    async with http_server() as kept_alive_base, make_http_session() as http:
+        kept = HttpCheck(HttpSpec(kind="http", name="kept", url=f"{kept_alive_base}/ok"))
+        closed = HttpCheck(HttpSpec(kind="http", name="closed", url=f"{small_server}/ok"))
+        assert kept.connects and closed.connects  # nothing known before a first answer
+        for check in (kept, closed):
+            [observation] = await check.run(make_context(http))
+            assert observation.status is Status.OK
+        assert not kept.connects and closed.connects
