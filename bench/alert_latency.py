@@ -85,11 +85,14 @@ def resolved_after(emu, since: float) -> bool:
 
 
 def wait(predicate, timeout: float) -> bool:
+    """Poll ``predicate`` every 50 ms (the figures come from the stand-in's own timestamps,
+    so a slower poll loses nothing, and it leaves the GIL to the endpoint's server threads in
+    this process: a starved accept loop would drop SYNs and charge selfreg for them)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.005)
+        time.sleep(0.05)
     return False
 
 
