@@ -35,7 +35,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-import bot
 from bot import messages
 from bot.config import ModelsSettings
 from bot.engine.fit_worker import HEADER, frame
@@ -67,12 +66,9 @@ def risk_states(
 
 
 def worker_env() -> dict[str, str]:
-    """selfreg's environment, with the folder this ``bot`` package came from first on the
-    path, so the worker runs the same code as its parent whatever the working folder."""
-    env = dict(os.environ)
-    code = str(Path(bot.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([code, *filter(None, [env.get("PYTHONPATH")])])
-    return env
+    """selfreg's environment, with selfreg's own import path (as ``multiprocessing``'s spawn
+    hands it over), so the worker imports the same code whatever its working folder."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)}
 
 
 class FitPool:
