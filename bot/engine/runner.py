@@ -1,7 +1,8 @@
 """Steps 1 and 4 of the flow: run the checks of one interval together and record what they saw.
 
-Every check of an interval starts within the first tenth of the interval (at most 200 ms:
-``start_offsets``), each under its own timeout. A check that raises
+The checks of an interval start at its turn, those that will open a connection spread over
+its first tenth (at most 200 ms: ``start_offsets``), each under its own timeout. A check that
+raises
 or hangs becomes an ``unknown`` observation with the error text; a check still running when
 its next turn comes is skipped (and the skip recorded), never started twice. A run that
 changes a status is written the moment it ends (its alert waits for nothing); the other
@@ -375,7 +376,7 @@ class _Round:
     def close(self, done: Collection[asyncio.Task[RunResult]]) -> None:
         """The interval's deadline: write every finished run not written yet, together."""
         self.closed = True
-        batch = [task.result() for task in done if task not in self.handled]
+        batch = [t.result() for t in done if t not in self.handled and not t.cancelled()]
         self.handled.update(done)
         self.runner.record(batch)
 
