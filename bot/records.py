@@ -50,11 +50,18 @@ class IncidentKind(StrEnum):
     RISK = "risk"
     FORECAST = "forecast"
     CRASH_LOOP = "crash-loop"
+    REGULATION = "regulation"
+    """A scale rule or resource detector asking for a move (``bot/engine/regulate``)."""
 
     @property
     def predicted(self) -> bool:
         """Raised by a predictor (warning only, its own fingerprint, feedback buttons)."""
         return self in PREDICTED
+
+    @property
+    def refreshed_quietly(self) -> bool:
+        """A repeat refreshes the open incident's text and counters without worsening it."""
+        return self in PREDICTED or self is IncidentKind.REGULATION
 
 
 PREDICTED = frozenset({IncidentKind.ANOMALY, IncidentKind.RISK, IncidentKind.FORECAST})

@@ -21,6 +21,7 @@ from bot.config.backup import BackupSettings
 from bot.config.base import Section
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
+from bot.config.regulate import RegulateSettings, regulate_references
 from checks.base import CheckSpec
 from common.units import Duration
 
@@ -156,6 +157,7 @@ class Settings(Section):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
+    regulate: RegulateSettings = Field(default_factory=RegulateSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
@@ -183,6 +185,7 @@ class Settings(Section):
             if component is not None and component not in component_names:
                 problems.append(messages.component_unknown(check.name, component))
         problems.extend(fly_references(self.checks, self.actions))
+        problems.extend(regulate_references(self.regulate, self.checks, self.actions))
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -76,6 +76,8 @@ class Remediation:
         waits for a person like an ``approve`` one, whatever its mode."""
         now = self.clock.now()
         predicted = incident.kind.predicted
+        if incident.kind is IncidentKind.REGULATION:
+            return  # regulation proposes its own move (propose_move)
         for name in self._names_for(incident):
             action = self.actions.get(name)
             if action is None:
@@ -222,31 +224,47 @@ class Remediation:
         self, action_name: str, actor: str, incident_id: int | None = None, *, trusted: bool = False
     ) -> tuple[Proposal, Decision]:
         """``/selfreg run ACTION``: a person's own proposal, approved by them if the gate allows."""
-        action = self._action(action_name)
-        now = self.clock.now()
         with self.store.transaction():
-            proposal = store_proposals.save(
-                self.store,
-                Proposal(
-                    incident_id=incident_id,
-                    action=action_name,
-                    mode=Mode.APPROVE,  # a person's own request: shadow only stops selfreg
-                    risk=action.spec.risk,
-                    requested_by=actor,
-                    created_at=now,
-                    expires_at=now + action.spec.expires_after,
-                ),
-            )
-            audit.append(
-                self.store,
-                now,
-                "proposal.created",
-                actor,
-                f"proposal:{proposal.id}",
-                {"action": action_name, "manual": True},
-            )
+            # a person's own request is mode approve: shadow only stops selfreg
+            proposal = self._save_proposal(incident_id, action_name, actor, {"manual": True})
         decision = await self.approve(proposal.id, actor, trusted=trusted)
         return proposal, decision
+
+    def propose_move(
+        self, incident_id: int, action_name: str, detail: Mapping[str, object]
+    ) -> Proposal:
+        """A regulation move as a proposal on its incident, requested by selfreg (mode approve:
+        a person's click, or regulation's own trusted approval in auto mode); call inside the
+        transaction that recorded the decision. ``detail`` (the signal) goes in the audit."""
+        return self._save_proposal(incident_id, action_name, "selfreg", detail)
+
+    def _save_proposal(
+        self, incident_id: int | None, action_name: str, actor: str, detail: Mapping[str, object]
+    ) -> Proposal:
+        """A proposal of mode approve and its audit row, inside the caller's transaction."""
+        action = self._action(action_name)
+        now = self.clock.now()
+        proposal = store_proposals.save(
+            self.store,
+            Proposal(
+                incident_id=incident_id,
+                action=action_name,
+                mode=Mode.APPROVE,
+                risk=action.spec.risk,
+                requested_by=actor,
+                created_at=now,
+                expires_at=now + action.spec.expires_after,
+            ),
+        )
+        audit.append(
+            self.store,
+            now,
+            "proposal.created",
+            actor,
+            f"proposal:{proposal.id}",
+            {"action": action_name, **({"incident": incident_id} if incident_id else {}), **detail},
+        )
+        return proposal
 
     def pause(self, actor: str, paused: bool) -> None:
         now = self.clock.now()
@@ -305,6 +323,10 @@ class Remediation:
     def _tell(self, proposal: Proposal, text: str) -> None:
         if proposal.incident_id is not None:
             self.alerting.reply(proposal.incident_id, text)
+
+    def later(self, work: Awaitable[object]) -> None:
+        """Run ``work`` in the background, logged if it fails; ``wait_idle`` waits for it."""
+        self._later(work)
 
     def _later(self, work: Awaitable[object]) -> None:
         async def runner() -> None:

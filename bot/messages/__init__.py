@@ -27,5 +27,6 @@ from bot.messages.notices import *
 from bot.messages.operations import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
+from bot.messages.regulate import *
 from bot.messages.slack import *
 from bot.messages.tunnels import *

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
@@ -35,6 +35,8 @@ from bot.engine.alerting import Alerting
 from bot.engine.deploys import Deploys
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.notices import Announcer
+from bot.engine.regulate.make import make_scaler
+from bot.engine.regulate.scaling import Scaler
 from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
 from bot.engine.remediation import Remediation
 from bot.engine.runner import CheckRunner
@@ -63,6 +65,7 @@ from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
 from bot.store import Store, open_store
 from bot.tally import Tally
+from checks.base import Observation
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor
@@ -129,6 +132,7 @@ class _Engine:
     approvers: ApproverGroups
     remediation: Remediation | None
     scheduler: AsyncIOScheduler
+    scaler: Scaler | None = None
 
 
 def _assemble(
@@ -141,6 +145,7 @@ def _assemble(
 ) -> Parts:
     settings = config.settings
     remediation: Remediation | None = None  # made below: alerting calls it later
+    scaler: Scaler | None = None  # made below: the runner feeds it after each write
 
     def incident_opened(incident: Incident) -> None:
         if remediation is not None:
@@ -162,7 +167,7 @@ def _assemble(
         http=http,
         alerting=alerting,
         stats=lambda: documents.engine_stats(runner, outbox, lag),
-        on_recorded=predictor.observe if predictor is not None else None,
+        on_recorded=_recorded_hook(predictor, lambda: scaler, bool(settings.regulate.scale)),
         on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
         tally=tally,
     )
@@ -171,15 +176,36 @@ def _assemble(
     remediation = build_remediation(
         config, http, alerting, supervisor, runner, approvers, configured_actions
     )
+    scaler = make_scaler(
+        settings.regulate, store=store, clock=clock, alerting=alerting,
+        remediation=remediation, supervisor=supervisor,
+    )  # fmt: skip
     scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
     engine = _Engine(
         config=config, clock=clock, out=out, store=store, http=http,
         slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
         alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
         runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
-        scheduler=scheduler,
+        scheduler=scheduler, scaler=scaler,
     )  # fmt: skip
     return _front(engine, load)
+
+
+def _recorded_hook(
+    predictor: Predictor | None, scaler: Callable[[], Scaler | None], rules: bool
+) -> Callable[[Sequence[Observation]], None] | None:
+    """What sees each write: the predictors, then the scale rules (made after the runner,
+    so looked up when called); None when there is neither."""
+    if not rules:
+        return predictor.observe if predictor is not None else None
+
+    def recorded(observations: Sequence[Observation]) -> None:
+        if predictor is not None:
+            predictor.observe(observations)
+        if (made := scaler()) is not None:
+            made.observe(observations)
+
+    return recorded
 
 
 def _delivery(
@@ -240,6 +266,7 @@ def _front(engine: _Engine, load: Callable[[], LoadedConfig]) -> Parts:
         reloader=reloader, slack_client=engine.slack_client,
         slack_notifier=engine.slack_notifier, predictor=engine.predictor,
         remediation=engine.remediation, commands=commands, slack=slack, heartbeat=heartbeat,
+        scaler=engine.scaler,
     )  # fmt: skip
     return parts
 
@@ -278,6 +305,7 @@ def build_slack(
         engine.remediation,
         engine.supervisor,
         predictor=engine.predictor,
+        regulation=engine.scaler.mover if engine.scaler is not None else None,
     )
     return commands, slack
 
@@ -308,5 +336,8 @@ def settings_hooks(
         # a reload remakes remediation's actions: delivery offers those same instances again
         notifier, remediation = engine.slack_notifier, engine.remediation
         hooks.append(lambda new: notifier.reconfigure(actions=remediation.actions))
+    if engine.scaler is not None:
+        scaler = engine.scaler
+        hooks.append(lambda new: scaler.reconfigure(new.settings.regulate))
     hooks.append(housekeeping.reconfigure)
     return hooks

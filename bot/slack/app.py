@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
+from bot.engine.regulate.moves import Mover
 from bot.engine.remediation import Remediation
 from bot.errors import BadCommand, SlackRejectedToken, UserError
 from bot.records import Incident
@@ -46,6 +47,7 @@ WATCH_EVERY = 10.0
 MAX_BACKOFF = 300.0
 DEFAULT_API_URL = "https://slack.com/api/"
 CALL_TIMEOUT = 30.0  # seconds per Web API call, slack_sdk's own default
+REJECTED = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
 
 
 def make_client(
@@ -86,13 +88,7 @@ async def check_token(client: AsyncWebClient) -> dict[str, Any] | None:
         response = await client.auth_test()
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
-        if error in (
-            "invalid_auth",
-            "not_authed",
-            "account_inactive",
-            "token_revoked",
-            "token_expired",
-        ):
+        if error in REJECTED:
             raise SlackRejectedToken(error) from None
         log.warning(messages.slack_auth_failed(error))
         return None
@@ -115,7 +111,9 @@ class SlackApp:
         remediation: Remediation | None = None,
         supervisor: Any = None,
         predictor: Predictor | None = None,
+        regulation: Mover | None = None,
     ) -> None:
+        self.regulation = regulation  # None unless [[regulate.scale]] rules exist
         self.supervisor = supervisor
         self.remediation = remediation
         self.predictor = predictor  # None unless [models] turns a model on
@@ -151,6 +149,7 @@ class SlackApp:
         self.app.view(views.DENY_VIEW)(self._on_deny_submitted)
         self.app.action(render.USEFUL)(self._button(self._useful))
         self.app.action(render.FALSE_ALARM)(self._button(self._false_alarm))
+        self.app.action(render.PAUSE_REGULATION)(self._button(self._pause_regulation))
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         user = command.get("user_id", "")
@@ -296,6 +295,12 @@ class SlackApp:
         if self.supervisor is None or not incident.check.startswith("component:"):
             raise UserError(messages.not_about_a_component())
         return incident.check.removeprefix("component:")
+
+    async def _pause_regulation(self, incident: Incident, user: str) -> None:
+        """Anyone in the channel may pause automatic regulation (the safe direction)."""
+        if self.regulation is None:
+            raise UserError(messages.regulation_not_configured())
+        self.regulation.pause(user, True, incident.id)
 
     async def _useful(self, incident: Incident, user: str) -> None:
         self._predictor().feedback(incident.id, user, predictions.USEFUL)

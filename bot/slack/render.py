@@ -41,6 +41,7 @@ RESTART_ANYWAY = "component.restart_anyway"
 KEEP_STOPPED = "component.keep_stopped"
 USEFUL = "prediction.useful"
 FALSE_ALARM = "prediction.false_alarm"
+PAUSE_REGULATION = "regulation.pause"
 
 
 APPROVE_PREFIX = "proposal.approve."
@@ -87,6 +88,8 @@ def incident_title(incident: Incident, now: float) -> str:
     icon = ICON.get(incident.severity.value, "🔴")
     if incident.kind.predicted:
         return messages.title_predicted(messages.prediction_title(incident.kind), what)
+    if incident.kind is IncidentKind.REGULATION:
+        return messages.title_regulation(what)
     return messages.title_failing(icon, incident.severity.value, what)
 
 
@@ -139,6 +142,12 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
     if incident.kind.predicted:
         buttons.append(ButtonElement(text=BUTTONS.useful, action_id=USEFUL, value=value))
         buttons.append(ButtonElement(text=BUTTONS.false_alarm, action_id=FALSE_ALARM, value=value))
+    if incident.kind is IncidentKind.REGULATION and incident.is_open:
+        buttons.append(
+            ButtonElement(
+                text=messages.PAUSE_REGULATION_BUTTON, action_id=PAUSE_REGULATION, value=value
+            )
+        )
     if incident.runbook_url:
         buttons.append(
             ButtonElement(text=BUTTONS.runbook, action_id=RUNBOOK, url=incident.runbook_url[:3000])
