@@ -79,6 +79,51 @@ class ScaleRule(Section):
         return self
 
 
+class LeakDetector(Section):
+    """``[regulate.leak]``: a ``process`` check's memory (``rss``) growing steadily."""
+
+    enabled: bool = Field(default=True, description="Look for leaks (false: never).")
+    window: Duration = Field(default=6 * 3600.0, gt=0, description="History fitted.")
+    min_span: Duration = Field(
+        default=2 * 3600.0, gt=0, description="At least this much history before any finding."
+    )
+    min_r2: float = Field(
+        default=0.8, ge=0, le=1, description="How straight the growth must be (R² of the line)."
+    )
+    min_growth: float = Field(
+        default=0.2,
+        gt=0,
+        description="Growth over the window, as a share of where it started (0.2: +20 %).",
+    )
+
+
+class DiskDetector(Section):
+    """``[regulate.disk]``: a ``system`` check's mount filling up."""
+
+    enabled: bool = Field(default=True, description="Look for filling disks (false: never).")
+    window: Duration = Field(default=24 * 3600.0, gt=0, description="History fitted.")
+    min_span: Duration = Field(
+        default=3600.0, gt=0, description="At least this much history before any finding."
+    )
+    min_r2: float = Field(default=0.6, ge=0, le=1, description="How straight the growth must be.")
+    horizon: Duration = Field(
+        default=7 * 86400.0, gt=0, description="Propose a cleanup when full within this."
+    )
+    urgent: Duration = Field(
+        default=86400.0, gt=0, description="Full within this: the proposal is urgent (now)."
+    )
+
+
+class CpuDetector(Section):
+    """``[regulate.cpu]``: a ``process`` check's CPU far above its usual."""
+
+    enabled: bool = Field(default=True, description="Look for pinned cores (false: never).")
+    window: Duration = Field(default=600.0, gt=0, description="Recent stretch compared.")
+    usual: Duration = Field(default=86400.0, gt=0, description="History its usual comes from.")
+    factor: float = Field(default=3.0, gt=1, description="Recent average at least this × usual.")
+    min_percent: float = Field(default=80.0, gt=0, description="And at least this (% of one core).")
+
+
 class RegulateSettings(Section):
     """``[regulate]``: scaling rules and resource detectors, under the one policy gate.
 
@@ -91,6 +136,18 @@ class RegulateSettings(Section):
         description="At most N automatic moves of all rules together per window.",
     )
     scale: list[ScaleRule] = Field(default_factory=list, description="Adaptive scaling rules.")
+    detect_every: Duration = Field(
+        default=600.0, gt=0, description="How often the resource detectors look at the history."
+    )
+    leak: LeakDetector = Field(default_factory=LeakDetector)
+    disk: DiskDetector = Field(default_factory=DiskDetector)
+    cpu: CpuDetector = Field(default_factory=CpuDetector)
+    quiet_default: int = Field(
+        default=3,
+        ge=0,
+        le=23,
+        description="The quiet hour (UTC) of a component whose history does not tell yet.",
+    )
 
 
 def regulate_references(

@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.deploys import deploy_before, rollbacks_for
 from bot.engine.policy import Facts, budget_left, decide, may_deny
-from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier
+from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier, execute
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
 from bot.records import Decision, Incident, IncidentKind, Proposal, ProposalState
@@ -237,6 +237,10 @@ class Remediation:
         a person's click, or regulation's own trusted approval in auto mode); call inside the
         transaction that recorded the decision. ``detail`` (the signal) goes in the audit."""
         return self._save_proposal(incident_id, action_name, "selfreg", detail)
+
+    async def preview(self, action_name: str) -> str:
+        """What the action would do now, from its dry run (what a cleanup would free)."""
+        return (await execute(self._action(action_name), self._runs.context, True)).summary
 
     def _save_proposal(
         self, incident_id: int | None, action_name: str, actor: str, detail: Mapping[str, object]

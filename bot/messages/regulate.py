@@ -98,3 +98,135 @@ def regulation_not_configured() -> str:
 
 
 PAUSE_REGULATION_BUTTON = "Pause regulation"
+
+
+def _size(value: float) -> str:
+    from common.units import format_size
+
+    return format_size(int(value))
+
+
+def _where(check: str, subject: str) -> str:
+    return f"{check} {subject}".strip()
+
+
+def leak_found(
+    check: str,
+    subject: str,
+    per_hour: float,
+    span: float,
+    r2: float,
+    limit: float | None,
+    eta: float | None,
+) -> str:
+    """``memory of api grows 42MB an hour, steadily for 6 h (R² 0.97); its limit 1GB in 9 h``."""
+    text = (
+        f"memory of {_where(check, subject)} grows {_size(per_hour)} an hour, steadily for "
+        f"{human_duration(span)} (R² {r2:.2f}): a leak"
+    )
+    if limit is not None and eta is not None:
+        text += f"; at this rate it reaches its limit {_size(limit)} in {human_duration(eta)}"
+    return text
+
+
+def disk_filling(
+    check: str, subject: str, level: float, per_hour: float, eta: float, r2: float
+) -> str:
+    return (
+        f"disk {subject or check} is {level:.0f}% full and grows {per_hour:.2f} points an hour "
+        f"(R² {r2:.2f}): full in {human_duration(eta)} at this rate"
+    )
+
+
+def cpu_pinned(check: str, subject: str, now: float, usual: float, window: float) -> str:
+    return (
+        f"{_where(check, subject)} uses {now:.0f}% CPU over the last {human_duration(window)}, "
+        f"{now / max(usual, 1.0):.1f}× its usual {usual:.0f}%"
+    )
+
+
+def detector_proposes(action: str, urgent: bool, quiet_at: str) -> str:
+    """The thread line under a finding: the fix, now or at the quiet window."""
+    if urgent:
+        return f"🔧 proposed now: {action} (it cannot wait for the quiet window at {quiet_at})"
+    return (
+        f"🔧 proposed: {action}, best at the next quiet window ({quiet_at}); "
+        "approve it for then with *Approve at quiet time*"
+    )
+
+
+def detector_no_action(detector: str) -> str:
+    return f"no configured action answers this {detector} finding: a person decides"
+
+
+def cleanup_preview(summary: str) -> str:
+    return f"dry run: {summary}"
+
+
+def utc_time(at: float) -> str:
+    import time
+
+    return time.strftime("%a %H:%M UTC", time.gmtime(at))
+
+
+def plan_scheduled(action: str, run_at: float, run_id: int, actor: str) -> str:
+    return (
+        f"🗓️ {mention_user(actor)} approved {action} for the next quiet window: {utc_time(run_at)} "
+        f"(scheduled run {run_id}; cancel with `selfreg plan cancel {run_id}` or "
+        f"`/selfreg plan cancel {run_id}`)"
+    )
+
+
+def plan_announced(run_id: int, run_at: float) -> str:
+    return (
+        f"⏰ scheduled run {run_id} starts at {utc_time(run_at)}; "
+        f"`/selfreg plan cancel {run_id}` stops it"
+    )
+
+
+def plan_cancelled(run_id: int, actor: str) -> str:
+    return f"🗓️ scheduled run {run_id} cancelled by {mention_user(actor)}"
+
+
+def plan_refused(run_id: int, reason: str) -> str:
+    return f"🗓️ scheduled run {run_id} did not run: {reason}"
+
+
+def plan_not_schedulable(proposal_id: int) -> str:
+    return f"proposal {proposal_id} is not waiting for a decision: nothing to schedule"
+
+
+def plan_already_scheduled(proposal_id: int) -> str:
+    return f"proposal {proposal_id} is already scheduled (see `selfreg plan`)"
+
+
+def plan_not_cancellable(run_id: int) -> str:
+    return f"there is no scheduled run {run_id} still waiting (see `selfreg plan`)"
+
+
+def horizon_line(row: dict[str, object]) -> str:
+    """``/data full in 23 d at this rate`` or ``rss of api at its limit in 6 h``."""
+    eta = human_duration(float(row["eta"]))  # type: ignore[arg-type]
+    where = _where(str(row["check"]), str(row["subject"]))
+    if row["level"] == "full":
+        return f"{row['subject'] or row['check']} full in {eta} at this rate"
+    return f"{row['metric']} of {where} at its limit ({row['limit']:g}) in {eta} at this rate"
+
+
+def plan_text(document: dict[str, object]) -> str:
+    """``selfreg plan`` and ``/selfreg plan``: what is scheduled, the horizon, the switch."""
+    lines = []
+    paused = document.get("paused")
+    if isinstance(paused, dict):
+        lines.append(f"⏸️ automatic regulation paused ({paused['reason']}, by {paused['by']})")
+    scheduled = document.get("scheduled") or []
+    lines.append("Scheduled:" if scheduled else "Scheduled: nothing")
+    for run in scheduled:  # type: ignore[attr-defined]
+        lines.append(
+            f"  {run['id']}  {utc_time(run['run_at'])}  {run['action']} (proposal {run['proposal']},"
+            f" by {run['by']})"
+        )
+    horizon = document.get("horizon") or []
+    lines.append("Capacity horizon:" if horizon else "Capacity horizon: no limit in sight")
+    lines.extend(f"  {horizon_line(row)}" for row in horizon)  # type: ignore[attr-defined]
+    return "\n".join(lines)

@@ -35,8 +35,7 @@ from bot.engine.alerting import Alerting
 from bot.engine.deploys import Deploys
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.notices import Announcer
-from bot.engine.regulate.make import make_scaler
-from bot.engine.regulate.scaling import Scaler
+from bot.engine.regulate.make import Regulation, make_regulation
 from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
 from bot.engine.remediation import Remediation
 from bot.engine.runner import CheckRunner
@@ -132,7 +131,7 @@ class _Engine:
     approvers: ApproverGroups
     remediation: Remediation | None
     scheduler: AsyncIOScheduler
-    scaler: Scaler | None = None
+    regulation: Regulation | None = None
 
 
 def _assemble(
@@ -145,7 +144,6 @@ def _assemble(
 ) -> Parts:
     settings = config.settings
     remediation: Remediation | None = None  # made below: alerting calls it later
-    scaler: Scaler | None = None  # made below: the runner feeds it after each write
 
     def incident_opened(incident: Incident) -> None:
         if remediation is not None:
@@ -167,7 +165,7 @@ def _assemble(
         http=http,
         alerting=alerting,
         stats=lambda: documents.engine_stats(runner, outbox, lag),
-        on_recorded=_recorded_hook(predictor, lambda: scaler, bool(settings.regulate.scale)),
+        on_recorded=_recorded_hook(predictor, lambda: regulation, bool(settings.regulate.scale)),
         on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
         tally=tally,
     )
@@ -176,23 +174,20 @@ def _assemble(
     remediation = build_remediation(
         config, http, alerting, supervisor, runner, approvers, configured_actions
     )
-    scaler = make_scaler(
-        settings.regulate, store=store, clock=clock, alerting=alerting,
-        remediation=remediation, supervisor=supervisor,
-    )  # fmt: skip
+    regulation = make_regulation(settings, alerting, remediation, supervisor)  # runner feeds it
     scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
     engine = _Engine(
         config=config, clock=clock, out=out, store=store, http=http,
         slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
         alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
         runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
-        scheduler=scheduler, scaler=scaler,
+        scheduler=scheduler, regulation=regulation,
     )  # fmt: skip
     return _front(engine, load)
 
 
 def _recorded_hook(
-    predictor: Predictor | None, scaler: Callable[[], Scaler | None], rules: bool
+    predictor: Predictor | None, regulation: Callable[[], Regulation | None], rules: bool
 ) -> Callable[[Sequence[Observation]], None] | None:
     """What sees each write: the predictors, then the scale rules (made after the runner,
     so looked up when called); None when there is neither."""
@@ -202,7 +197,7 @@ def _recorded_hook(
     def recorded(observations: Sequence[Observation]) -> None:
         if predictor is not None:
             predictor.observe(observations)
-        if (made := scaler()) is not None:
+        if (made := regulation()) is not None:
             made.observe(observations)
 
     return recorded
@@ -266,7 +261,7 @@ def _front(engine: _Engine, load: Callable[[], LoadedConfig]) -> Parts:
         reloader=reloader, slack_client=engine.slack_client,
         slack_notifier=engine.slack_notifier, predictor=engine.predictor,
         remediation=engine.remediation, commands=commands, slack=slack, heartbeat=heartbeat,
-        scaler=engine.scaler,
+        regulation=engine.regulation,
     )  # fmt: skip
     return parts
 
@@ -305,7 +300,7 @@ def build_slack(
         engine.remediation,
         engine.supervisor,
         predictor=engine.predictor,
-        regulation=engine.scaler.mover if engine.scaler is not None else None,
+        regulation=engine.regulation.mover if engine.regulation is not None else None,
     )
     return commands, slack
 
@@ -336,8 +331,12 @@ def settings_hooks(
         # a reload remakes remediation's actions: delivery offers those same instances again
         notifier, remediation = engine.slack_notifier, engine.remediation
         hooks.append(lambda new: notifier.reconfigure(actions=remediation.actions))
-    if engine.scaler is not None:
-        scaler = engine.scaler
-        hooks.append(lambda new: scaler.reconfigure(new.settings.regulate))
+    if engine.regulation is not None:
+        regulation = engine.regulation
+        hooks.append(
+            lambda new: regulation.reconfigure(
+                new.settings.regulate, {c.name: c for c in new.settings.checks}
+            )
+        )
     hooks.append(housekeeping.reconfigure)
     return hooks

@@ -189,7 +189,9 @@ class Runtime:
         self._outbox_task = asyncio.create_task(parts.outbox.run(), name="outbox")
         self._tasks.append(self._outbox_task)
         self._tasks.append(asyncio.create_task(parts.lag.run(), name="lag-probe"))
-        jobs.start_scheduler(parts.scheduler, parts.runner, parts.housekeeping, parts.predictor)
+        jobs.start_scheduler(
+            parts.scheduler, parts.runner, parts.housekeeping, parts.predictor, parts.regulation
+        )
         # Everything built so far lives as long as the process: keep the collector from
         # walking it again on every round of checks (measured: about 0.08 ms per check).
         gc.freeze()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bot.engine.heartbeat import Heartbeat
     from bot.engine.notices import Announcer
     from bot.engine.predict import Predictor
-    from bot.engine.regulate.scaling import Scaler
+    from bot.engine.regulate.make import Regulation
     from bot.engine.reload import Reloader
     from bot.engine.remediation import Remediation
     from bot.engine.runner import CheckRunner
@@ -64,4 +64,4 @@ class Parts:
     commands: Commands | None = None
     slack: SlackApp | None = None
     heartbeat: Heartbeat | None = None
-    scaler: Scaler | None = None  # [[regulate.scale]] rules (bot/engine/regulate)
+    regulation: Regulation | None = None  # scale rules, detectors, plan (bot/engine/regulate)

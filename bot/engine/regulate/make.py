@@ -1,32 +1,56 @@
-"""``make_scaler``: the scale rules' part, or None when there is nothing to regulate (no
-``[[regulate.scale]]`` rules, or no ``[[actions]]`` and so no remediation to move through)."""
+"""``Regulation``: the scale rules, the detectors and the planner of one selfreg, made by
+``make_regulation``; None without ``[[actions]]`` (no remediation to move through)."""
 
 from __future__ import annotations
 
-from bot.clock import Clock
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.config import Settings
 from bot.config.regulate import RegulateSettings
 from bot.engine.alerting import Alerting
+from bot.engine.regulate.detecting import Detectors
 from bot.engine.regulate.moves import Mover
+from bot.engine.regulate.planning import Planner
 from bot.engine.regulate.scaling import Scaler
 from bot.engine.remediation import Remediation
 from bot.engine.supervisor import Supervisor
-from bot.store.db import Store
+from checks.base import CheckSpec, Observation
 
 
-def make_scaler(
-    settings: RegulateSettings,
-    *,
-    store: Store,
-    clock: Clock,
+@dataclass(frozen=True, kw_only=True, slots=True, eq=False)
+class Regulation:
+    """The parts of regulation; the runtime feeds ``observe`` and schedules the jobs."""
+
+    scaler: Scaler
+    mover: Mover
+    detectors: Detectors
+    planner: Planner
+
+    def observe(self, observations: Sequence[Observation]) -> None:
+        self.scaler.observe(observations)
+
+    def reconfigure(self, settings: RegulateSettings, specs: Mapping[str, CheckSpec]) -> None:
+        """A live reload's ``[regulate]`` and checks."""
+        self.scaler.reconfigure(settings)
+        self.detectors.reconfigure(settings, specs)
+        self.planner.reconfigure(settings, specs)
+
+
+def make_regulation(
+    config: Settings,
     alerting: Alerting,
     remediation: Remediation | None,
     supervisor: Supervisor,
-) -> Scaler | None:
-    if remediation is None or not settings.scale:
+) -> Regulation | None:
+    """Over alerting's store and clock; fed by the runner, its jobs added at start."""
+    if remediation is None:
         return None
-    mover = Mover(
-        store=store, clock=clock, alerting=alerting, remediation=remediation, settings=settings
-    )
+    settings, specs = config.regulate, {c.name: c for c in config.checks}
+    store, clock = alerting.store, alerting.clock
+    parts = {"store": store, "clock": clock, "alerting": alerting, "remediation": remediation}
+    mover = Mover(settings=settings, **parts)
+    planner = Planner(settings=settings, specs=specs, **parts)
 
     def instances(component: str) -> int | None:
         """A local component's running instances; None for a Fly app (its action knows)."""
@@ -34,4 +58,9 @@ def make_scaler(
             return None
         return len(supervisor.components[component].instances)
 
-    return Scaler(clock=clock, settings=settings, mover=mover, instances=instances)
+    return Regulation(
+        scaler=Scaler(clock=clock, settings=settings, mover=mover, instances=instances),
+        mover=mover,
+        detectors=Detectors(settings=settings, specs=specs, planner=planner, **parts),
+        planner=planner,
+    )

@@ -14,18 +14,15 @@ from typing import Any
 
 from actions.base import Action
 from bot import messages
-from bot.clock import Clock
-from bot.config.regulate import RegulateSettings, ScaleRule
-from bot.engine.alerting import Alerting
+from bot.config.regulate import ScaleRule
 from bot.engine.regulate.band import UP, Want
+from bot.engine.regulate.part import Part
 from bot.engine.regulate.safety import SafetyFacts, budget_of, refuse_auto
-from bot.engine.remediation import Remediation
 from bot.engine.transitions import fingerprint
 from bot.records import Incident, IncidentKind, ProposalState, Severity, Transition
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store import regulation as store_regulation
-from bot.store.db import Store
 from checks.base import Status
 
 log = logging.getLogger(__name__)
@@ -59,23 +56,8 @@ class Signal:
         }
 
 
-class Mover:
+class Mover(Part):
     """Turns wanted moves into proposals (and automatic approvals); keeps the breaker."""
-
-    def __init__(
-        self,
-        *,
-        store: Store,
-        clock: Clock,
-        alerting: Alerting,
-        remediation: Remediation,
-        settings: RegulateSettings,
-    ) -> None:
-        self.store = store
-        self.clock = clock
-        self.alerting = alerting
-        self.remediation = remediation
-        self.settings = settings
 
     def component_of(self, action_name: str) -> str:
         """The component a scale_component action scales ("" for a Fly app)."""

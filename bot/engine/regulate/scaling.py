@@ -55,7 +55,7 @@ class Scaler:
         self.rules = list(settings.scale)
         names = {r.name for r in self.rules}
         self.states = {k: v for k, v in self.states.items() if k in names}
-        self.mover.settings = settings
+        self.mover.settings = settings  # the budgets
 
     def observe(self, observations: Sequence[Observation]) -> None:
         """The runner's hook: feed each rule the sample of its metric; never raises."""
