@@ -26,6 +26,7 @@ from checks.base import Observation
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.regulate.make import Regulation
     from bot.engine.reload import ReloadOutcome
 
 __all__ = [
@@ -59,6 +60,7 @@ def build_control_app(
     remediation: Remediation | None = None,
     predictor: Predictor | None = None,
     reload: Reload | None = None,
+    regulation: Regulation | None = None,
 ) -> web.Application:
     """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run,
     POST /proposals/{id}/approve|deny, GET /models, POST /models/train and POST /reload for
@@ -68,6 +70,8 @@ def build_control_app(
     _add_decision_route(app, remediation)
     _add_model_routes(app, predictor)
     _add_reload_route(app, reload)
+    if regulation is not None:
+        _add_plan_routes(app, regulation)
     return app
 
 
@@ -140,6 +144,25 @@ def _add_reload_route(app: web.Application, reload: Reload | None) -> None:
         )
 
     app.router.add_post("/reload", post_reload)
+
+
+def _add_plan_routes(app: web.Application, regulation: Regulation) -> None:
+    """GET /plan; POST /plan/schedule|cancel/{id} and /plan/pause|resume (``selfreg plan``)."""
+
+    async def get_plan(_: web.Request) -> web.Response:
+        return web.json_response(regulation.planner.document())
+
+    async def post_plan(request: web.Request) -> web.Response:
+        body = await request.json()
+        actor = f"cli:{body.get('actor') or 'unknown'}"
+        try:
+            text = regulation.command(request.match_info["verb"], request.match_info["id"], actor)
+        except UserError as exc:
+            return web.json_response({"error": str(exc)}, status=404)
+        return web.json_response({"text": text})
+
+    app.router.add_get("/plan", get_plan)
+    app.router.add_post(r"/plan/{verb:schedule|cancel|pause|resume}{id:/?\d*}", post_plan)
 
 
 async def serve(app: web.Application, path: Path) -> web.AppRunner:

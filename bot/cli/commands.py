@@ -9,6 +9,7 @@ from dotenv import load_dotenv
 
 from bot import __version__
 from bot.cli import archive, configure, decide, lifecycle, observe, predictors
+from bot.cli.plan import plan_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,6 +34,7 @@ for command in (
     archive.backup_group,
     archive.restore,
     predictors.models_group,
+    plan_group,
 ):
     cli.add_command(command)
 

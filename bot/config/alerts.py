@@ -30,6 +30,7 @@ COMMANDS = (
     "audit",
     "reload",
     "predict",
+    "plan",
 )
 
 

@@ -221,12 +221,39 @@ def plan_text(document: dict[str, object]) -> str:
         lines.append(f"⏸️ automatic regulation paused ({paused['reason']}, by {paused['by']})")
     scheduled = document.get("scheduled") or []
     lines.append("Scheduled:" if scheduled else "Scheduled: nothing")
-    for run in scheduled:  # type: ignore[attr-defined]
-        lines.append(
-            f"  {run['id']}  {utc_time(run['run_at'])}  {run['action']} (proposal {run['proposal']},"
-            f" by {run['by']})"
-        )
+    lines.extend(f"  {scheduled_line(run)}" for run in scheduled)  # type: ignore[attr-defined]
     horizon = document.get("horizon") or []
     lines.append("Capacity horizon:" if horizon else "Capacity horizon: no limit in sight")
     lines.extend(f"  {horizon_line(row)}" for row in horizon)  # type: ignore[attr-defined]
     return "\n".join(lines)
+
+
+def plan_usage() -> str:
+    return "usage: plan [schedule PROPOSAL | cancel RUN | pause | resume]"
+
+
+def plan_scheduled_answer(run_id: int, run_at: float) -> str:
+    return f"🗓️ scheduled run {run_id} at the next quiet window, {utc_time(run_at)}"
+
+
+def plan_not_running() -> str:
+    return (
+        "nothing runs with this data folder: scheduling, cancelling and pausing go through the "
+        "running selfreg (`selfreg plan` alone shows the plan from the store)"
+    )
+
+
+APPROVE_AT_QUIET_BUTTON = "Approve at quiet time"
+USAGE_PLAN = "/selfreg plan [schedule PROPOSAL | cancel RUN | pause | resume]"
+
+
+def scheduled_heading(count: int) -> str:
+    return f"Scheduled for quiet windows ({count}):"
+
+
+def scheduled_line(run: dict[str, object]) -> str:
+    """One scheduled run in ``selfreg status`` and ``/selfreg status``."""
+    return (
+        f"run {run['id']}: {run['action']} at {utc_time(float(run['run_at']))} "  # type: ignore[arg-type]
+        f"(proposal {run['proposal']}, by {run['by']}; `selfreg plan cancel {run['id']}`)"
+    )

@@ -28,6 +28,8 @@ def command_help() -> str:
             "`/selfreg audit [INCIDENT|USER]`: the recent audit trail",
             "`/selfreg reload`: reload the config file now (admins)",
             "`/selfreg predict [CHECK]`: current anomalies, failure risks and forecasts",
+            "`/selfreg plan [schedule ID|cancel RUN|pause|resume]`: scheduled maintenance, the "
+            "capacity horizon, automatic regulation (resume: admins)",
             "`/selfreg help`: this text",
         ]
     )

@@ -290,6 +290,7 @@ def build_slack(
         admins=config.settings.slack.admins,
         reload=reload,
         predictor=engine.predictor,
+        regulation=engine.regulation,
     )
     slack = SlackApp(
         config.slack,
@@ -300,7 +301,7 @@ def build_slack(
         engine.remediation,
         engine.supervisor,
         predictor=engine.predictor,
-        regulation=engine.regulation.mover if engine.regulation is not None else None,
+        regulation=engine.regulation,
     )
     return commands, slack
 

@@ -164,6 +164,7 @@ class Runtime:
             parts.remediation,
             parts.predictor,
             parts.reloader.reload,
+            parts.regulation,
         )
         self._servers.append(await control.serve(app, self.booted.control_socket))
         self._serves_socket = True

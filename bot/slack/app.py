@@ -28,18 +28,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
-from bot.engine.regulate.moves import Mover
 from bot.engine.remediation import Remediation
 from bot.errors import BadCommand, SlackRejectedToken, UserError
 from bot.records import Incident
 from bot.slack import render, views
 from bot.slack.commands import Commands, parse
+from bot.slack.plan import pause_action, quiet_listener
 from bot.store import incidents as rows
 from bot.store import predictions, proposals
 from bot.store.db import Store
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.regulate.make import Regulation
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class SlackApp:
         remediation: Remediation | None = None,
         supervisor: Any = None,
         predictor: Predictor | None = None,
-        regulation: Mover | None = None,
+        regulation: Regulation | None = None,
     ) -> None:
         self.regulation = regulation  # None unless [[regulate.scale]] rules exist
         self.supervisor = supervisor
@@ -149,7 +150,9 @@ class SlackApp:
         self.app.view(views.DENY_VIEW)(self._on_deny_submitted)
         self.app.action(render.USEFUL)(self._button(self._useful))
         self.app.action(render.FALSE_ALARM)(self._button(self._false_alarm))
-        self.app.action(render.PAUSE_REGULATION)(self._button(self._pause_regulation))
+        self.app.action(render.PAUSE_REGULATION)(self._button(pause_action(self.regulation)))
+        quiet = re.compile(rf"^{re.escape(render.QUIET_PREFIX)}\d+$")
+        self.app.action(quiet)(quiet_listener(self.regulation, self._proposal_refusal))
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         user = command.get("user_id", "")
@@ -295,12 +298,6 @@ class SlackApp:
         if self.supervisor is None or not incident.check.startswith("component:"):
             raise UserError(messages.not_about_a_component())
         return incident.check.removeprefix("component:")
-
-    async def _pause_regulation(self, incident: Incident, user: str) -> None:
-        """Anyone in the channel may pause automatic regulation (the safe direction)."""
-        if self.regulation is None:
-            raise UserError(messages.regulation_not_configured())
-        self.regulation.pause(user, True, incident.id)
 
     async def _useful(self, incident: Incident, user: str) -> None:
         self._predictor().feedback(incident.id, user, predictions.USEFUL)

@@ -20,6 +20,7 @@ from bot.engine.silences import parse_matcher, parse_time
 from bot.errors import BadCommand, UnknownCheck, UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
+from bot.slack.plan import plan_answer
 from bot.slack.render import Rendered
 from bot.store import audit
 from bot.store import incidents as rows
@@ -29,6 +30,7 @@ from common.units import parse_duration
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.regulate.make import Regulation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -75,7 +77,9 @@ class Commands:
         admins: Sequence[str] = (),
         reload: Callable[[str], Awaitable[str]] | None = None,
         predictor: Predictor | None = None,
+        regulation: Regulation | None = None,
     ) -> None:
+        self.regulation = regulation  # /selfreg plan (bot/slack/plan.py)
         self.reload = reload
         self.remediation = remediation
         self.admins = set(admins)
@@ -100,6 +104,9 @@ class Commands:
             return views.help_view(str(exc))
         except UserError as exc:
             return views.text_view(str(exc))
+
+    async def _plan(self, args: Sequence[str], user: str) -> Rendered:
+        return views.text_view(plan_answer(self.regulation, args, user, self.admins))
 
     async def _help(self, args: Sequence[str], user: str) -> Rendered:
         return views.help_view()

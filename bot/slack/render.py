@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
-from bot.records import Incident, IncidentKind, IncidentState, Offer
+from bot.records import Incident, IncidentKind, IncidentState, Offer, Severity
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -46,6 +46,7 @@ PAUSE_REGULATION = "regulation.pause"
 
 APPROVE_PREFIX = "proposal.approve."
 DENY_PREFIX = "proposal.deny."
+QUIET_PREFIX = "proposal.quiet."  # approve at the next quiet window (bot/engine/regulate)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -155,7 +156,16 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
     return buttons
 
 
-def _offer_buttons(offer: Offer) -> list[ButtonElement]:
+def not_urgent(incident: Incident) -> bool:
+    """Whether a fix may wait for the quiet window: regulation, predictions, warnings."""
+    return (
+        incident.kind is IncidentKind.REGULATION
+        or incident.kind.predicted
+        or incident.severity in (Severity.INFO, Severity.WARNING)
+    )
+
+
+def _offer_buttons(offer: Offer, quiet: bool = False) -> list[ButtonElement]:
     confirm = None
     if offer.confirm:
         confirm = ConfirmObject(
@@ -171,13 +181,18 @@ def _offer_buttons(offer: Offer) -> list[ButtonElement]:
         style="primary",
         confirm=confirm,
     )
+    later = ButtonElement(
+        text=messages.APPROVE_AT_QUIET_BUTTON,
+        action_id=f"{QUIET_PREFIX}{offer.proposal_id}",
+        value=str(offer.proposal_id),
+    )
     deny = ButtonElement(
         text=messages.DENY_BUTTON,
         action_id=f"{DENY_PREFIX}{offer.proposal_id}",
         value=str(offer.proposal_id),
         style="danger",
     )
-    return [approve, deny]
+    return [approve, later, deny] if quiet else [approve, deny]
 
 
 def render_incident(
@@ -215,7 +230,8 @@ def render_incident(
         lines = "\n".join(o.line for o in offers[:10])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=trim(lines, SECTION_MAX))))
     if incident.state is not IncidentState.RESOLVED and interactive:
-        offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o)]
+        quiet = not_urgent(incident)
+        offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o, quiet)]
         elements = offered + _buttons(incident)
         blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25]))
     elif incident.runbook_url:

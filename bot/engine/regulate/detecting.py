@@ -14,7 +14,6 @@ from typing import Any
 
 from actions.base import Action
 from bot import messages
-from bot.engine.predict.predictor import metric_limits
 from bot.engine.regulate import detectors
 from bot.engine.regulate.detectors import Finding
 from bot.engine.regulate.part import Part
@@ -76,6 +75,8 @@ class Detectors(Part):
         return store_regulation.minute_points(self.store, spec.name, subject, metric, since)
 
     def _leak(self, spec: CheckSpec, subject: str, now: float) -> Finding | None:
+        from bot.engine.predict.predictor import metric_limits  # the models' modules: on demand
+
         settings = self.settings.leak
         line = fit_line(self._points(spec, subject, "rss", now - settings.window))
         limits = [v for _, v, way in metric_limits(spec).get("rss", []) if way == "up"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot import messages
 from bot.config import Settings
 from bot.config.regulate import RegulateSettings
 from bot.engine.alerting import Alerting
@@ -15,6 +16,7 @@ from bot.engine.regulate.planning import Planner
 from bot.engine.regulate.scaling import Scaler
 from bot.engine.remediation import Remediation
 from bot.engine.supervisor import Supervisor
+from bot.errors import UserError
 from checks.base import CheckSpec, Observation
 
 
@@ -29,6 +31,21 @@ class Regulation:
 
     def observe(self, observations: Sequence[Observation]) -> None:
         self.scaler.observe(observations)
+
+    def command(self, verb: str, argument: str, actor: str) -> str:
+        """``plan schedule|cancel ID`` and ``plan pause|resume`` from the CLI or Slack: the
+        answer to show (a ``UserError`` for what cannot be done)."""
+        if verb in ("pause", "resume"):
+            self.mover.pause(actor, verb == "pause")
+            return messages.regulation_paused_by(verb == "pause", actor)
+        number = argument.strip("/#")
+        if not number.isdigit():
+            raise UserError(messages.plan_usage())
+        if verb == "schedule":
+            run = self.planner.schedule(int(number), actor)
+            return messages.plan_scheduled_answer(run.id, run.run_at)
+        self.planner.cancel(int(number), actor)
+        return messages.plan_cancelled(int(number), actor)
 
     def reconfigure(self, settings: RegulateSettings, specs: Mapping[str, CheckSpec]) -> None:
         """A live reload's ``[regulate]`` and checks."""

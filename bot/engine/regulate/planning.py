@@ -16,7 +16,6 @@ from dataclasses import replace
 from typing import Any
 
 from bot import messages
-from bot.engine.predict.predictor import metric_limits
 from bot.engine.regulate.part import Part
 from bot.engine.regulate.trends import fit_line, next_at_hour, quiet_hour
 from bot.errors import UserError
@@ -55,6 +54,8 @@ def capacity_horizon(
     store: Store, specs: Mapping[str, CheckSpec], now: float
 ) -> list[dict[str, Any]]:
     """Every series with an upward limit that its trend reaches: when, soonest first."""
+    from bot.engine.predict.predictor import metric_limits  # the models' modules: on demand
+
     found = []
     for spec in specs.values():
         limits = metric_limits(spec)
@@ -170,18 +171,23 @@ class Planner(Part):
         return plan_document(self.store, self.specs, self.clock.now())
 
 
-def plan_document(store: Store, specs: Mapping[str, CheckSpec], now: float) -> dict[str, Any]:
-    """The plan, read from the store alone (``selfreg plan`` works without a running selfreg)."""
-    scheduled = []
+def scheduled_rows(store: Store) -> list[dict[str, Any]]:
+    """Runs waiting for their quiet window, soonest first (the plan and the status)."""
+    rows = []
     for run in store_regulation.scheduled_runs(store):
         proposal = store_proposals.get(store, run.proposal_id)
-        scheduled.append(
+        rows.append(
             {"id": run.id, "proposal": run.proposal_id, "run_at": run.run_at,
              "action": proposal.action if proposal else "?", "by": run.scheduled_by}
         )  # fmt: skip
+    return rows
+
+
+def plan_document(store: Store, specs: Mapping[str, CheckSpec], now: float) -> dict[str, Any]:
+    """The plan, read from the store alone (``selfreg plan`` works without a running selfreg)."""
     paused = store_regulation.paused(store)
     return {
-        "scheduled": scheduled,
+        "scheduled": scheduled_rows(store),
         "horizon": capacity_horizon(store, specs, now),
         "paused": {"reason": paused[0], "by": paused[1]} if paused else None,
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot import messages
 from bot.clock import Clock
@@ -19,7 +20,9 @@ from bot.config.regulate import RegulateSettings, ScaleRule
 from bot.engine.regulate import band
 from bot.engine.regulate.moves import Mover, Signal
 from checks.base import Observation, Status
-from models.forecast import Forecaster
+
+if TYPE_CHECKING:
+    from models.forecast import Forecaster
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ class Scaler:
         self.rules: list[ScaleRule] = []
         self.states: dict[str, band.BandState] = {}
         self.recent: dict[str, deque[float]] = {}
-        self.forecaster = Forecaster(window=900.0, min_points=10, reach=4.0)
+        self.forecaster: Forecaster | None = None  # made for the first rule with ``forecast``
         self.reconfigure(settings)
 
     def reconfigure(self, settings: RegulateSettings) -> None:
@@ -78,6 +81,10 @@ class Scaler:
         recent.append(value)
         eta = None
         if rule.forecast is not None:
+            if self.forecaster is None:
+                from models.forecast import Forecaster  # numpy: only when a rule forecasts
+
+                self.forecaster = Forecaster(window=900.0, min_points=10, reach=4.0)
             self.forecaster.observe(rule.name, at, value)
             forecast = self.forecaster.eta(rule.name, rule.high, at)
             eta = forecast.eta_seconds if forecast is not None else None

@@ -7,8 +7,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Line:
@@ -33,25 +31,30 @@ class Line:
 
 
 def fit_line(points: Sequence[tuple[float, float]]) -> Line | None:
-    """Least squares over ``points`` (time, value); None for fewer than 3 points or no time."""
+    """Least squares over ``points`` (time, value); None for fewer than 3 points or no time.
+    Plain sums, no numpy: a few thousand points a series, every ten minutes."""
     if len(points) < 3:
         return None
-    t = np.array([p[0] for p in points], dtype=float)
-    y = np.array([p[1] for p in points], dtype=float)
-    dt = t - t[-1]
-    if float(np.ptp(dt)) <= 0:
+    last_at = points[-1][0]
+    n = len(points)
+    mean_t = sum(p[0] - last_at for p in points) / n
+    mean_y = sum(p[1] for p in points) / n
+    stt = sum((p[0] - last_at - mean_t) ** 2 for p in points)
+    if stt <= 0:
         return None
-    slope, intercept = np.polyfit(dt, y, 1)
-    residual = float(np.sum((y - (slope * dt + intercept)) ** 2))
-    total = float(np.sum((y - y.mean()) ** 2))
+    sty = sum((p[0] - last_at - mean_t) * (p[1] - mean_y) for p in points)
+    slope = sty / stt
+    level = mean_y - slope * mean_t  # the line at the last point (t - last_at = 0)
+    total = sum((p[1] - mean_y) ** 2 for p in points)
+    residual = sum((p[1] - (level + slope * (p[0] - last_at))) ** 2 for p in points)
     r2 = 1.0 - residual / total if total > 0 else 0.0
     return Line(
-        slope=float(slope),
-        level=float(intercept),
+        slope=slope,
+        level=level,
         r2=max(r2, 0.0),
-        span=float(t[-1] - t[0]),
-        first=float(y[0]),
-        last_at=float(t[-1]),
+        span=last_at - points[0][0],
+        first=points[0][1],
+        last_at=last_at,
     )
 
 
