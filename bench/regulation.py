@@ -7,8 +7,8 @@ aiohttp server on 127.0.0.1) one at a time, ``SERVICE`` seconds each. The load s
 jobs at a rate that follows ``PROFILE`` (quiet, a surge needing three workers, quiet again),
 and answers ``/probe`` after a delay proportional to its queue (``PER_JOB`` a job), so the
 ``http`` check's ``latency`` is the signal. The rule (mode ``auto``) keeps it in
-``LOW``..``HIGH`` with ``scale_component`` actions, 3 samples of hysteresis and a 10 s
-cool-down.
+``LOW``..``HIGH`` with ``scale_component`` actions, 3 samples of hysteresis (15 to scale
+down) and a 10 s cool-down.
 
 Printed: the time in band (every 0.5 s the bench samples the queue's latency: in band when
 inside the band, or below it with the pool already at its minimum), the scale moves (from the
@@ -83,6 +83,7 @@ down = "workers-down"
 min = 1
 max = 4
 samples = 3
+down_samples = 15
 cooldown = "{cooldown}s"
 mode = "auto"
 budget = "20/1h"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from actions.base import ActionSpec, Risk
 from bot import messages
@@ -49,6 +49,12 @@ class ScaleRule(Section):
         default=3,
         ge=1,
         description="Hysteresis: consecutive samples outside the band before a move.",
+    )
+    down_samples: int | None = Field(
+        default=None,
+        ge=1,
+        description="Consecutive samples below the band before a scale-down; none: `samples` "
+        "(more: scale down slowly, as a queue that is empty says nothing of how much is spare).",
     )
     cooldown: Duration = Field(
         default=300.0, ge=0, description="No move within this long of the previous one."
@@ -124,6 +130,32 @@ class CpuDetector(Section):
     min_percent: float = Field(default=80.0, gt=0, description="And at least this (% of one core).")
 
 
+class GrowthDetector(Section):
+    """``[regulate.growth]``: log files or data folders growing without rotation."""
+
+    enabled: bool = Field(default=True, description="Measure and judge `paths` (false: never).")
+    paths: list[str] = Field(
+        default_factory=list,
+        description="Absolute files or folders whose size is measured at every detector run.",
+    )
+    window: Duration = Field(default=6 * 3600.0, gt=0, description="History fitted.")
+    min_span: Duration = Field(
+        default=2 * 3600.0, gt=0, description="At least this much history before any finding."
+    )
+    min_r2: float = Field(default=0.9, ge=0, le=1, description="How steady the growth must be.")
+    min_per_hour: float = Field(
+        default=10e6, gt=0, description="Growth (bytes an hour) worth a finding."
+    )
+
+    @field_validator("paths")
+    @classmethod
+    def _absolute(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not path.startswith("/"):
+                raise ValueError(f"'{path}' must be an absolute path")
+        return value
+
+
 class RegulateSettings(Section):
     """``[regulate]``: scaling rules and resource detectors, under the one policy gate.
 
@@ -142,6 +174,7 @@ class RegulateSettings(Section):
     leak: LeakDetector = Field(default_factory=LeakDetector)
     disk: DiskDetector = Field(default_factory=DiskDetector)
     cpu: CpuDetector = Field(default_factory=CpuDetector)
+    growth: GrowthDetector = Field(default_factory=GrowthDetector)
     quiet_default: int = Field(
         default=3,
         ge=0,

@@ -257,3 +257,10 @@ def scheduled_line(run: dict[str, object]) -> str:
         f"run {run['id']}: {run['action']} at {utc_time(float(run['run_at']))} "  # type: ignore[arg-type]
         f"(proposal {run['proposal']}, by {run['by']}; `selfreg plan cancel {run['id']}`)"
     )
+
+
+def growth_found(path: str, per_hour: float, span: float, level: float, r2: float) -> str:
+    return (
+        f"{path} grows {_size(per_hour)} an hour, steadily for {human_duration(span)} "
+        f"(R² {r2:.2f}) with no rotation; it holds {_size(level)} now"
+    )

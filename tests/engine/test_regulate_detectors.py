@@ -102,3 +102,30 @@ async def test_a_pinned_core_proposes_renice(
     assert found["cpu"].evidence["recent"] >= 10
     decision = next(d for d in store_regulation.decisions(store) if d.rule.startswith("cpu"))
     assert decision.action == "renice-api"
+
+
+async def test_a_log_growing_without_rotation_proposes_its_cleanup(
+    store: Store, grower_ctx: RealActionContext, pidfile: Path, tmp_path: Path
+) -> None:
+    logs = tmp_path / "data" / "logs"
+    logs.mkdir(parents=True)
+    rotated = tmp_path / "rotated.log"
+    rig = Rig(
+        store, grower_ctx, pidfile, tmp_path,
+        growth={"paths": [str(logs), str(rotated)], "min_per_hour": 1e6},
+    )  # fmt: skip
+    found = []
+    for i in range(30):  # 5 h: the folder +1 MB every 10 min; the other file cut each hour
+        with (logs / "app.log").open("ab") as log:
+            log.write(b"x" * 1_000_000)
+        rotated.write_bytes(b"x" * (200_000 * (i % 6 + 1)))
+        rig.clock.advance(600)
+        found += await rig.detectors.run()
+        roll_up(store, rig.clock.now() + 60)
+    [finding] = found
+    assert finding.detector == "growth" and finding.subject == str(logs)
+    assert 5e6 < finding.evidence["bytes_per_hour"] < 7e6
+    [decision] = store_regulation.decisions(store)
+    assert decision.action == "clean-data"  # the cleanup whose folder holds the logs
+    off = Rig(store, grower_ctx, pidfile, tmp_path, growth={"enabled": False, "paths": [str(logs)]})
+    assert off.detectors.findings(rig.clock.now()) == []

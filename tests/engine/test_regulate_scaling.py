@@ -255,3 +255,25 @@ async def test_the_regulation_message_offers_pause_regulation(
     assert render.PAUSE_REGULATION in blocks and "REGULATION" in blocks
     rig.mover.pause("U0DAN", True, incident.id)
     assert store_regulation.paused(store) == ("on", "U0DAN")
+
+
+async def test_no_scale_up_while_the_signal_is_already_easing(
+    store: Store, ctx: RealActionContext
+) -> None:
+    rig = Rig(store, ctx, mode="auto")
+    await rig.feed(0.9, 0.8, 0.7, 0.6)  # above the band, but each sample lower: wait
+    assert rig.decisions() == []
+    await rig.feed(0.65)  # no longer easing
+    assert [d.direction for d in rig.decisions()] == [1]
+
+
+async def test_down_samples_make_scale_down_slower_than_up(
+    store: Store, ctx: RealActionContext
+) -> None:
+    await ctx.components.scale("workers", 2)
+    rig = Rig(store, ctx, mode="auto", down_samples=5)
+    await rig.feed(0.01, 0.01, 0.01, 0.01)
+    assert rig.decisions() == [] and ctx.components.instances("workers") == 2
+    await rig.feed(0.01)
+    assert [d.direction for d in rig.decisions()] == [-1]
+    assert ctx.components.instances("workers") == 1

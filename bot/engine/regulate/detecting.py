@@ -15,6 +15,7 @@ from typing import Any
 from actions.base import Action
 from bot import messages
 from bot.engine.regulate import detectors
+from bot.engine.regulate import growth as grown
 from bot.engine.regulate.detectors import Finding
 from bot.engine.regulate.part import Part
 from bot.engine.regulate.planning import Planner
@@ -46,6 +47,9 @@ class Detectors(Part):
     async def run(self) -> list[Finding]:
         """One look at the history; returns the findings that were new (and proposed)."""
         new = []
+        growth = self.settings.growth
+        if growth.enabled and growth.paths:
+            await grown.measure(self.store, growth.paths, self.clock.now())
         for finding in self.findings(self.clock.now()):
             if self._open(finding):
                 continue
@@ -69,6 +73,12 @@ class Detectors(Part):
                     and self.settings.disk.enabled
                 ):
                     found.append(self._disk(spec, subject, now))
+        growth = self.settings.growth
+        for path in growth.paths if growth.enabled else []:
+            points = store_regulation.minute_points(
+                self.store, grown.SERIES_CHECK, path, grown.METRIC, now - growth.window
+            )
+            found.append(grown.growth(path, points, growth))
         return [f for f in found if f is not None]
 
     def _points(self, spec: CheckSpec, subject: str, metric: str, since: float) -> list:
@@ -111,11 +121,12 @@ class Detectors(Part):
     def action_for(self, finding: Finding) -> Action | None:
         """The configured action that answers a finding, or None."""
         actions = self.remediation.actions
-        if finding.detector == "disk":
-            mount = finding.subject.rstrip("/") + "/"
+        if finding.detector in ("disk", "growth"):
+            where = finding.subject.rstrip("/") + "/"
             return next(
                 (a for a in actions.values() if a.spec.kind == "cleanup_files"
-                 and (str(getattr(a.spec, "folder", "")) + "/").startswith(mount)),
+                 and _overlap(str(getattr(a.spec, "folder", "")) + "/", where,
+                              finding.detector == "growth")),
                 None,
             )  # fmt: skip
         spec = self.specs.get(finding.check)
@@ -131,7 +142,7 @@ class Detectors(Part):
         action = self.action_for(finding)
         preview = (
             await self.remediation.preview(action.name)
-            if action and finding.detector == "disk"
+            if action and finding.detector in ("disk", "growth")
             else ""
         )
         now = self.clock.now()
@@ -173,3 +184,11 @@ class Detectors(Part):
             self.alerting.reply(incident.id, text)
             if preview:
                 self.alerting.reply(incident.id, messages.cleanup_preview(preview))
+
+
+def _overlap(folder: str, where: str, either_way: bool) -> bool:
+    """A cleanup folder on a mount (under it), or for a growing path also the path's own
+    parent folder (a log file's folder)."""
+    if folder.startswith(where):
+        return True
+    return either_way and where.startswith(folder)
