@@ -165,7 +165,7 @@ def not_urgent(incident: Incident) -> bool:
     )
 
 
-def _offer_buttons(offer: Offer, quiet: bool = False) -> list[ButtonElement]:
+def _offer_buttons(offer: Offer, incident: Incident) -> list[ButtonElement]:
     confirm = None
     if offer.confirm:
         confirm = ConfirmObject(
@@ -192,7 +192,7 @@ def _offer_buttons(offer: Offer, quiet: bool = False) -> list[ButtonElement]:
         value=str(offer.proposal_id),
         style="danger",
     )
-    return [approve, later, deny] if quiet else [approve, deny]
+    return [approve, later, deny] if not_urgent(incident) else [approve, deny]
 
 
 def render_incident(
@@ -230,8 +230,7 @@ def render_incident(
         lines = "\n".join(o.line for o in offers[:10])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=trim(lines, SECTION_MAX))))
     if incident.state is not IncidentState.RESOLVED and interactive:
-        quiet = not_urgent(incident)
-        offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o, quiet)]
+        offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o, incident)]
         elements = offered + _buttons(incident)
         blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25]))
     elif incident.runbook_url:
