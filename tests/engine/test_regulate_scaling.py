@@ -277,3 +277,20 @@ async def test_down_samples_make_scale_down_slower_than_up(
     await rig.feed(0.01)
     assert [d.direction for d in rig.decisions()] == [-1]
     assert ctx.components.instances("workers") == 1
+
+
+async def test_a_proposed_move_offers_approve_at_quiet_time(
+    store: Store, ctx: RealActionContext
+) -> None:
+    from bot.engine.offers import budget_windows, offers_for
+    from bot.slack import render
+
+    rig = Rig(store, ctx)
+    await rig.feed(0.8, 0.8, 0.8)
+    incident = incident_rows.get_incident(store, rig.decisions()[0].incident_id or 0)
+    assert incident is not None
+    actions = rig.remediation.actions
+    stored = store_proposals.for_offers(store, incident.id, budget_windows(actions), 0.0)
+    offers = offers_for(stored, actions, rig.clock.now())
+    blocks = json.dumps(render.render_incident(incident, rig.clock.now(), offers=offers).blocks)
+    assert render.QUIET_PREFIX in blocks and render.APPROVE_PREFIX in blocks
