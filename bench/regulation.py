@@ -11,8 +11,9 @@ and answers ``/probe`` after a delay proportional to its queue (``PER_JOB`` a jo
 down) and a 10 s cool-down.
 
 Printed: the time in band (every 0.5 s the bench samples the queue's latency: in band when
-inside the band, or below it with the pool already at its minimum), the scale moves (from the
-store's decisions), and oscillations: direction reversals within one cool-down (target 0).
+inside the band, or below it with the pool already at its minimum) and at or under ``HIGH``,
+each move with the signal that caused it, the scale moves (from the store's decisions), and
+oscillations: direction reversals within one cool-down (target 0).
 
     python bench/regulation.py [--seconds 160]
 """
@@ -169,7 +170,7 @@ def run(seconds: float, folder: Path) -> dict[str, float]:
     values = {"low": LOW, "high": HIGH, "cooldown": COOLDOWN, "actions": scale}
     config.write_text(CONFIG.format(worker=worker, port=port, **values))
     selfreg = SelfregProcess(config, selfreg_env(folder / "data"))
-    in_band = total = 0
+    in_band = under_high = total = 0
     try:
         selfreg.wait_ready()
         server.started = time.monotonic()
@@ -180,11 +181,13 @@ def run(seconds: float, folder: Path) -> dict[str, float]:
             workers = loop.call(server.workers)
             total += 1
             in_band += LOW <= latency <= HIGH or (latency < LOW and workers <= 1)
+            under_high += latency <= HIGH
     finally:
         selfreg.stop()
         loop.run(server.stop())
         loop.close()
-    return {"in_band": in_band / max(total, 1), **moves(folder / "data" / "selfreg.db")}
+    shares = {"in_band": in_band / max(total, 1), "under_high": under_high / max(total, 1)}
+    return {**shares, **moves(folder / "data" / "selfreg.db")}
 
 
 def moves(path: Path) -> dict[str, float]:
@@ -226,7 +229,7 @@ def main() -> None:
         result = run(args.seconds, Path(folder))
     print(
         f"regulation over {args.seconds:.0f} s (load {PROFILE}): time in band "
-        f"{result['in_band']:.0%}, scale moves {result['moves']} ({result['up']} up, "
+        f"{result['in_band']:.0%} (at or under high {result['under_high']:.0%}), scale moves {result['moves']} ({result['up']} up, "
         f"{result['down']} down), oscillations {result['oscillations']}, "
         f"decisions not moved {result['not_moved']}"
     )

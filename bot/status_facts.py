@@ -46,7 +46,8 @@ def add_facts(document: dict[str, Any], config: LoadedConfig) -> dict[str, Any]:
                     lambda: [incident_snapshot(i) for i in open_incidents(store)]
                 )
             document["pending_approvals"] = _read(lambda: pending_approvals(store))
-            document.setdefault("scheduled", _read(lambda: scheduled_rows(store)))
+            if scheduled := _read(lambda: scheduled_rows(store)):  # shown only when any
+                document.setdefault("scheduled", scheduled)
         document.setdefault("incidents", [])
         document.setdefault("pending_approvals", [])
         document["last_backup"] = last_backup(config.data_dir, store)

@@ -31,6 +31,7 @@ RESTART_KEYS = frozenset(
         "alerts.email",
         "alerts.webhook",
         "slack.channel",
+        "regulate.detect_every",  # the detectors' job interval, set at start
     }
 )
 # what comes from the environment (SELFREG_DATA_DIR, the Slack tokens and mode, ...)
