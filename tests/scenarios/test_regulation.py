@@ -18,6 +18,7 @@ import pytest
 from bot.store import open_store
 from bot.store import regulation as store_regulation
 from tests.support.db import rows
+from tests.support.regulation_rig import scale_rule
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
 
 CONFIG = """
@@ -42,17 +43,7 @@ risk = "low"
 approvers = ["*"]
 verify_after = "1s"
 
-[[regulate.scale]]
-name = "workers"
-check = "queue"
-metric = "latency"
-low = 0.01
-high = 0.1
-up = "workers-up"
-max = 2
-samples = 2
-cooldown = "1h"
-mode = "auto"
+{rule}
 """
 
 
@@ -91,7 +82,8 @@ def test_a_latency_above_the_band_scales_the_workers_up_once(
     tmp_path: Path, slow_port: int
 ) -> None:
     config = tmp_path / "selfreg.toml"
-    config.write_text(CONFIG.format(port=slow_port))
+    rule = scale_rule(max=2, samples=2, cooldown='"1h"', mode='"auto"')
+    config.write_text(CONFIG.format(port=slow_port, rule=rule))
     env = selfreg_env(tmp_path / "data")
     selfreg = SelfregProcess(config, env)
     try:

@@ -29,6 +29,18 @@ from bot.store.retention import roll_up
 from tests.support.action_context import RealActionContext, action_context
 from tests.support.clock import FakeClock
 
+
+def scale_rule(**extra: object) -> str:
+    """A ``[[regulate.scale]]`` entry keeping the ``queue`` check's latency in 0.01..0.1 s
+    with the ``workers-up`` action; ``extra`` keys are written as given (TOML values)."""
+    lines = [
+        "[[regulate.scale]]", 'name = "workers"', 'check = "queue"', 'metric = "latency"',
+        "low = 0.01", "high = 0.1", 'up = "workers-up"',
+        *(f"{key} = {value}" for key, value in extra.items()),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 GROWER = """
 import os, signal, sys, time
 blocks = []
