@@ -54,14 +54,22 @@ class Rig:
     """A scale rule over a store, alerting, remediation and real children."""
 
     def __init__(
-        self, store: Store, ctx: RealActionContext, up: dict[str, Any] | None = None, **rule: Any
+        self,
+        store: Store,
+        ctx: RealActionContext,
+        up: dict[str, Any] | None = None,
+        actions: dict[str, Any] | None = None,
+        **rule: Any,
     ) -> None:
         self.store, self.ctx, self.clock = store, ctx, FakeClock()
         self.alerting = Alerting(
             store, self.clock, AlertsSettings(), {"queue": CheckSpec(kind="http", name="queue")},
             {"slack": Severity.INFO},
         )  # fmt: skip
-        actions = {"up": scale_action("up", 1, **(up or {})), "down": scale_action("down", -1)}
+        actions = actions or {
+            "up": scale_action("up", 1, **(up or {})),
+            "down": scale_action("down", -1),
+        }
         self.remediation = Remediation(
             store=store, clock=self.clock, actions=actions, remediations={},
             alerting=self.alerting, context=ctx, verify=self.verify, groups_of=self.groups,
@@ -294,3 +302,21 @@ async def test_a_proposed_move_offers_approve_at_quiet_time(
     offers = offers_for(stored, actions, rig.clock.now())
     blocks = json.dumps(render.render_incident(incident, rig.clock.now(), offers=offers).blocks)
     assert render.QUIET_PREFIX in blocks and render.APPROVE_PREFIX in blocks
+
+
+async def test_a_fly_app_scales_through_its_fly_scale_count_action(
+    store: Store, ctx: RealActionContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from actions.fly_scale_count import FlyScaleCount, FlyScaleCountSpec
+    from tests.support.fly_standin import APP, fly_api
+
+    async with fly_api(monkeypatch) as fly:
+        spec = FlyScaleCountSpec(
+            name="up", kind="fly_scale_count", app=APP, base_url=fly.url, wait_timeout=2,
+            process_group="web", max=2, risk="low", approvers=["*"], verify_after="0s",
+        )  # fmt: skip
+        rig = Rig(store, ctx, mode="auto", actions={"up": FlyScaleCount(spec)}, down=None)
+        await rig.feed(0.8, 0.8, 0.8)
+        assert len(fly.machines) == 3
+    [decision] = rig.decisions()
+    assert decision.outcome == "moved" and decision.signal["instances"] is None  # Fly counts
