@@ -163,7 +163,7 @@ def cleanup_preview(summary: str) -> str:
     return f"dry run: {summary}"
 
 
-def utc_time(at: float) -> str:
+def window_time(at: float) -> str:
     import time
 
     return time.strftime("%a %H:%M UTC", time.gmtime(at))
@@ -171,7 +171,7 @@ def utc_time(at: float) -> str:
 
 def plan_scheduled(action: str, run_at: float, run_id: int, actor: str) -> str:
     return (
-        f"🗓️ {mention_user(actor)} approved {action} for the next quiet window: {utc_time(run_at)} "
+        f"🗓️ {mention_user(actor)} approved {action} for the next quiet window: {window_time(run_at)} "
         f"(scheduled run {run_id}; cancel with `selfreg plan cancel {run_id}` or "
         f"`/selfreg plan cancel {run_id}`)"
     )
@@ -179,7 +179,7 @@ def plan_scheduled(action: str, run_at: float, run_id: int, actor: str) -> str:
 
 def plan_announced(run_id: int, run_at: float) -> str:
     return (
-        f"⏰ scheduled run {run_id} starts at {utc_time(run_at)}; "
+        f"⏰ scheduled run {run_id} starts at {window_time(run_at)}; "
         f"`/selfreg plan cancel {run_id}` stops it"
     )
 
@@ -233,7 +233,7 @@ def plan_usage() -> str:
 
 
 def plan_scheduled_answer(run_id: int, run_at: float) -> str:
-    return f"🗓️ scheduled run {run_id} at the next quiet window, {utc_time(run_at)}"
+    return f"🗓️ scheduled run {run_id} at the next quiet window, {window_time(run_at)}"
 
 
 def plan_not_running() -> str:
@@ -254,7 +254,7 @@ def scheduled_heading(count: int) -> str:
 def scheduled_line(run: dict[str, object]) -> str:
     """One scheduled run in ``selfreg status`` and ``/selfreg status``."""
     return (
-        f"run {run['id']}: {run['action']} at {utc_time(float(run['run_at']))} "  # type: ignore[arg-type]
+        f"run {run['id']}: {run['action']} at {window_time(float(run['run_at']))} "  # type: ignore[arg-type]
         f"(proposal {run['proposal']}, by {run['by']}; `selfreg plan cancel {run['id']}`)"
     )
 

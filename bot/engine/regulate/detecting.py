@@ -179,7 +179,7 @@ class Detectors(Part):
                 self.alerting.reply(incident.id, messages.detector_no_action(finding.detector))
                 return
             text = messages.detector_proposes(
-                action.describe(), finding.urgent, messages.utc_time(quiet)
+                action.describe(), finding.urgent, messages.window_time(quiet)
             )
             self.alerting.reply(incident.id, text)
             if preview:
