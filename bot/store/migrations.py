@@ -339,7 +339,7 @@ def m007_audit_keyed(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m008_regulation(db: Database) -> None:
+def m010_regulation(db: Database) -> None:
     """Regulation (issue 17): every decision of a scale rule or a detector, with the signal's
     values that caused it, and the runs scheduled for a quiet window."""
     db.executescript(
