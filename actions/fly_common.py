@@ -112,6 +112,18 @@ class FlyAction(Action):
         return f"Fly API unreachable: {type(exc).__name__}"
 
 
+def require_full_configs(machines: list[Machine]) -> None:
+    """``FlyRefused`` when Fly sent any of ``machines`` without its full config (its host
+    unreachable): a config written back from a partial one would lose the rest; checked before
+    the first change, so the refusal means nothing was changed."""
+    partial = [f"{m.id} (host {m.host_status})" for m in machines if not m.complete]
+    if partial:
+        raise FlyRefused(
+            f"Fly sent no full config for machine {', '.join(partial)}, and a machine's config "
+            "is only written back whole; nothing was changed"
+        )
+
+
 async def update_config(
     api: FlyApi, machine: Machine, config: dict[str, object], ttl: float, why: str
 ) -> None:

@@ -1,8 +1,8 @@
 """``fly_rollback``: put an app's machines back on the release before the running one.
 
 The release history is the ``fly`` check's (its state keeps each release seen with its image
-and release metadata); the release rolled back to is the one before the current in that
-history. Each machine not on it gets its full config back with that image and metadata, under
+and release metadata); the release rolled back to is the newest recorded one older than the
+current (by number, so a second rollback goes further back, never forward again). Each machine not on it gets its full config back with that image and metadata, under
 its lease, and is waited for. High risk by default: two people approve it. The engine proposes
 it on incidents that open within the deploy window after a deploy of its app.
 """
@@ -16,9 +16,16 @@ from typing import Any, Literal
 from pydantic import Field
 
 from actions.base import ActionContext, ActionResult, Risk
-from actions.fly_common import FlyAction, FlyActionSpec, FlyRefused, update_config
+from actions.fly_common import (
+    FlyAction,
+    FlyActionSpec,
+    FlyRefused,
+    require_full_configs,
+    update_config,
+)
 from checks.fly import CURRENT_KEY, HISTORY_KEY
 from checks.fly_api import FlyApi
+from checks.fly_machines import release_number
 
 
 class FlyRollbackSpec(FlyActionSpec):
@@ -35,10 +42,16 @@ class FlyRollbackSpec(FlyActionSpec):
 
 
 def previous_release(state: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The history entry before the current release, from a fly check's state."""
+    """The release to roll back to, from a fly check's state: the newest recorded release
+    older than the current one (by number: after a rollback from v18 to v17 that is v16, not
+    v18 again); for versions that are not numbers, the one seen before the current."""
     history = [h for h in state.get(HISTORY_KEY, []) or [] if isinstance(h, Mapping)]
     versions = [h.get("version") for h in history]
     current = state.get(CURRENT_KEY)
+    number = release_number(str(current or ""))
+    if number:
+        older = [h for h in history if 0 < release_number(str(h.get("version"))) < number]
+        return max(older, key=lambda h: release_number(str(h.get("version")))) if older else None
     if current not in versions:
         return history[-1] if history else None
     at = versions.index(current)
@@ -74,6 +87,7 @@ class FlyRollback(FlyAction):
             raise FlyRefused(
                 f"every machine of {spec.app} already runs {version}; nothing was changed"
             )
+        require_full_configs(todo)
         ids = ", ".join(m.id for m in todo)
         if dry_run:
             return ActionResult(

@@ -83,10 +83,11 @@ class FlyScaleCount(FlyAction):
 
     async def _clone(self, api: FlyApi, machines: list[Machine], count: int) -> list[str]:
         """Create ``count`` clones of a started machine of the group and wait for each."""
-        template = next((m for m in machines if m.state == "started"), None)
+        template = next((m for m in machines if m.state == "started" and m.complete), None)
         if template is None:
             raise FlyRefused(
-                f"{self.spec.app} has no started machine to clone; nothing was changed"
+                f"{self.spec.app} has no started machine with a full config to clone; "
+                "nothing was changed"
             )
         if template.has_mounts:
             raise FlyRefused(

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from actions.base import ActionContext, ActionResult
-from actions.fly_common import FlyAction, FlyActionSpec, update_config
+from actions.fly_common import FlyAction, FlyActionSpec, require_full_configs, update_config
 from checks.fly_api import FlyApi
 from checks.fly_machines import Machine
 
@@ -84,6 +84,7 @@ class FlyScaleVm(FlyAction):
                 if machines
                 else f"{spec.app} has no machines to scale",
             )
+        require_full_configs(todo)
         changed = [f"{m.id} {m.memory_mb} MB/{m.cpus} CPU" for m in todo]
         if dry_run:
             return ActionResult(

@@ -3,7 +3,7 @@
 slack_sdk's ``AsyncWebClient`` built without ``session=`` opens an aiohttp session for every
 Web API call, so every ``chat.postMessage`` is a new TCP connection (and, against Slack, a
 new TLS handshake). selfreg builds its client over the runtime's shared session
-(``bot.slack.app.make_client(connection, http)``), so calls reuse keep-alive connections.
+(``bot.slack.client.make_client(connection, http)``), so calls reuse keep-alive connections.
 Both are measured in the same run against the Slack stand-in on 127.0.0.1, which counts the
 TCP connections that carried a request.
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import SlackConnection  # noqa: E402
 from bot.runtime.factories import make_http_session  # noqa: E402
-from bot.slack.app import make_client  # noqa: E402
+from bot.slack.client import make_client  # noqa: E402
 from tests.support.slack_standin import SlackEmulator  # noqa: E402
 
 CHANNEL = "C0ALERTS"

@@ -126,7 +126,7 @@ def _launch(
 ) -> int:
     log = log_path(config)
     own_log.rotate(log)
-    argv = [sys.executable, "-m", "bot", "run", "--detached"]
+    argv = [sys.executable, "-m", "bot", "--data-dir", str(config.data_dir), "run", "--detached"]
     if config_file:
         argv += ["--config", config_file]
     with log.open("ab") as output:

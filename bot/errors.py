@@ -19,8 +19,12 @@
     │   ├── UnknownProposal          a decision on a proposal that does not exist
     │   ├── IncidentNotFound         ``ack`` (or a button) named no incident
     │   ├── IncidentClosed           ``ack`` of an incident already resolved
+    │   ├── IncidentStillFailing     resolve by hand while its check still fails
     │   ├── SilenceNotFound          ``unsilence`` named no active silence
-    │   └── NotAPrediction           prediction feedback on a rule incident
+    │   ├── NotAPrediction           prediction feedback on a rule incident
+    │   ├── ChartUnavailable         an incident's chart cannot be drawn: says why
+    │   ├── NotPermitted             a CLI user unmapped in ``[cli] users``, or not permitted
+    │   └── AlertPayloadInvalid      a POST to /hooks/alertmanager that is not a v4 webhook
     ├── StoreError                   the SQLite file cannot be opened or migrated
     ├── FitFailed                    a model fit raised in its worker process
     └── DeliveryError                a notifier could not deliver an outbox row
@@ -206,6 +210,14 @@ class IncidentClosed(UserError):
         super().__init__(messages.incident_closed(incident_id))
 
 
+class IncidentStillFailing(UserError):
+    """A rule incident resolved by hand while its check still fails (ack or silence it)."""
+
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(messages.incident_still_failing(incident_id))
+
+
 class SilenceNotFound(UserError):
     def __init__(self, silence_id: int) -> None:
         self.silence_id = silence_id
@@ -220,7 +232,36 @@ class NotAPrediction(UserError):
         super().__init__(messages.not_a_prediction(incident_id))
 
 
+class NotPermitted(UserError):
+    """A person may not do this: a local user ``[cli] users`` does not map (``local_user``),
+    or an approver ``[slack] permissions`` does not allow ``command``."""
+
+    def __init__(self, command: str, *, local_user: str = "", actor: str = "") -> None:
+        self.command = command
+        self.local_user = local_user
+        self.actor = actor
+        if actor:
+            super().__init__(messages.cli_not_permitted(command, actor))
+        else:
+            super().__init__(messages.cli_user_unmapped(command, local_user))
+
+
+class ChartUnavailable(UserError):
+    """An incident's chart cannot be drawn (no metric, no samples, the drawing failed)."""
+
+    def __init__(self, incident_id: int, reason: str) -> None:
+        self.incident_id, self.reason = incident_id, reason
+        super().__init__(messages.chart_unavailable(incident_id, reason))
+
+
 # ---- not for operators: the log -----------------------------------------------------------
+class AlertPayloadInvalid(UserError, ValueError):
+    """A body posted to /hooks/alertmanager that is not Alertmanager's webhook (version 4)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(messages.alertmanager_bad_payload(why))
+
+
 class StoreError(SelfregError):
     def __init__(self, path: Path, reason: str) -> None:
         self.path = path

@@ -38,6 +38,7 @@ SECRET_VARIABLES = (
     "SELFREG_SMTP_PASSWORD",
     "SELFREG_WEBHOOK_SECRET",
     "SELFREG_HEARTBEAT_URL",
+    "SELFREG_ALERTMANAGER_TOKEN",
 )
 SLACK_TOKEN = re.compile(r"\bx(?:ox[abposre]|app)-[0-9A-Za-z-]{6,}")
 MASK = "***"

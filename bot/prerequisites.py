@@ -49,6 +49,25 @@ def find_executable(component: ComponentSettings, base_dir: Path) -> str | None:
 
 
 def executables(config: LoadedConfig) -> str:
+    """Every component's program, and the syncs' rsync, exists and may be run."""
+    found = component_executables(config)
+    syncs = sync_programs(config)
+    return f"{found}; {syncs}" if syncs else found
+
+
+def sync_programs(config: LoadedConfig) -> str | None:
+    """The rsync of every ``sync`` check is on PATH (or at its path); None without syncs."""
+    specs = [spec for spec in config.settings.checks if spec.kind == "sync" and spec.enabled]
+    programs: dict[str, list[str]] = {}
+    for spec in specs:
+        programs.setdefault(str(getattr(spec, "rsync", "rsync")), []).append(spec.name)
+    for program, names in programs.items():
+        if shutil.which(program) is None:
+            raise PrerequisiteFailed(messages.rsync_missing(", ".join(names), program))
+    return messages.rsync_found(len(specs), ", ".join(programs)) if specs else None
+
+
+def component_executables(config: LoadedConfig) -> str:
     """Every component's program exists and may be run."""
     components = config.settings.components
     if not components:

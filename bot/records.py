@@ -177,10 +177,17 @@ class Incident:
     slack_channel: str | None = None
     slack_ts: str | None = None
     synced_at: float | None = None
+    reopened_at: float | None = None
 
     @property
     def is_open(self) -> bool:
         return self.state is not IncidentState.RESOLVED
+
+    @property
+    def failing_since(self) -> float:
+        """When this bout of failure began: the last reopening, else the opening. Escalation
+        steps and "resolved after" count from here, so a reopened incident pages afresh."""
+        return self.reopened_at if self.reopened_at is not None else self.opened_at
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -249,6 +256,32 @@ class Decision:
     allowed: bool
     reason: str
     runs: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    """Where a person's request came in, recorded with it in the audit trail: ``slack``,
+    ``cli`` (with the local user who typed it, mapped by ``[cli] users`` to the actor), ``api``
+    (with the token's identity, mapped by ``[[api.tokens]]`` to the actor), ``selfreg``
+    itself (auto mode), or ``regulate`` (regulation's own moves and scheduled runs)."""
+
+    name: str
+    local_user: str = ""
+    identity: str = ""  # the API token's identity name (``[[api.tokens]]`` name)
+
+    def detail(self) -> dict[str, str]:
+        """The audit detail's part about the door."""
+        found = {"door": self.name}
+        if self.local_user:
+            found["local_user"] = self.local_user
+        if self.identity:
+            found["identity"] = self.identity
+        return found
+
+
+SLACK_DOOR = Door("slack")
+SELFREG_DOOR = Door("selfreg")
+REGULATE_DOOR = Door("regulate")  # regulation's own moves, detections and scheduled runs
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

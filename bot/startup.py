@@ -32,7 +32,7 @@ from bot.config import LoadedConfig
 from bot.engine.supervisor.rows import StoredInstance
 from bot.errors import AlreadyRunning, StepFailed, UserError
 from bot.runtime import Runtime, sdnotify
-from bot.slack.app import check_token, make_client
+from bot.slack.client import check_token, make_client, workspace_url
 from bot.store import backup
 from common.units import format_duration
 
@@ -117,6 +117,7 @@ async def check_slack_token(boot: Boot) -> str | Outcome:
     client = make_client(slack)
     found = await check_token(client)  # raises SlackRejectedToken (a UserError)
     boot.runtime.slack_token_checked = True
+    boot.runtime.slack_workspace = workspace_url(found)
     if found is None:
         return Outcome(mark="warn", detail=messages.slack_unreachable())
     return messages.slack_token_ok(str(found.get("user", "")), str(found.get("team", "")))

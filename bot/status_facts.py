@@ -15,6 +15,7 @@ from typing import Any
 from bot.config import LoadedConfig
 from bot.engine.alerting import incident_snapshot
 from bot.engine.regulate.planning import scheduled_rows
+from bot.engine.status import fold_peers, peer_names
 from bot.store import Store, events, open_store, proposals
 from bot.store.incidents import open_incidents
 
@@ -32,7 +33,11 @@ PROPOSAL_FIELDS = (
 
 
 def add_facts(document: dict[str, Any], config: LoadedConfig) -> dict[str, Any]:
-    """``document`` with ``incidents``, ``pending_approvals`` and ``last_backup`` filled in."""
+    """``document`` with ``incidents``, ``pending_approvals``, ``last_backup`` and (read from
+    the store, selfreg not running) ``peers`` filled in."""
+    names = peer_names(config.settings.checks)
+    if names and not document.get("peers"):
+        document["peers"] = fold_peers(document.get("checks", []), names)
     store: Store | None = None
     if config.db_path.exists():
         try:

@@ -81,6 +81,9 @@ class Observation:
     error: str | None = None
     deploy: Deploy | None = None
     """Set on the one observation of a run that saw a new release (deploy tracking)."""
+    severity: Literal["info", "warning", "error", "critical"] | None = None
+    """The incident severity this observation asks for, over the spec's (an external alert
+    carries its own: ``checks.alertmanager``)."""
 
 
 def _compiles(value: str) -> str:

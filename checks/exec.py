@@ -107,11 +107,11 @@ class ExecCheck(Check):
             return None, b"", b""
         finally:
             if proc.returncode is None:  # overran, or the run was cancelled
-                await _kill_group(proc)
+                await kill_group(proc)
         return proc.returncode, out[:MAX_OUTPUT], err[:MAX_OUTPUT]
 
 
-async def _kill_group(proc: asyncio.subprocess.Process) -> None:
+async def kill_group(proc: asyncio.subprocess.Process) -> None:
     """SIGKILL the plugin and everything it started, then reap it (bounded)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)

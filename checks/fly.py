@@ -9,13 +9,16 @@ read here (a metrics endpoint of the app would be the place).
 
 Deploy tracking: the release running is kept in the check's state (committed with the run, so
 a restart of selfreg does not take the next run for a deploy); a different one later is a
-deploy, reported on the app observation as ``Observation.deploy``. The release history (the
-last few versions and their images) is kept too: the ``fly_rollback`` action reads it.
+deploy, reported on the app observation as ``Observation.deploy``; a change back to an older
+release (a rollback) is announced too, but names no checks, so no incident offers to roll
+"back" to the release just left. The release history (the last few versions and their images)
+is kept too: the ``fly_rollback`` action reads it.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from dataclasses import replace
 from typing import Any, Literal
@@ -33,7 +36,7 @@ from checks.fly_api import (
     FlyUnauthorized,
 )
 from checks.fly_health import fetch_health
-from checks.fly_machines import GONE, Machine, parse
+from checks.fly_machines import GONE, Machine, parse, release_number
 from checks.fly_status import judge_machine, machine_values
 from checks.thresholds import DurationThreshold
 from common.units import Duration, format_duration
@@ -102,6 +105,8 @@ class FlyCheck(Check):
         self.spec: FlySpec = spec
 
     def _timeout(self) -> float:
+        """What one run's requests may take together: 90 % of the run's timeout, so a slow
+        answer ends as this check's words rather than as the engine's timeout."""
         return self.spec.run_timeout * 0.9
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
@@ -109,6 +114,7 @@ class FlyCheck(Check):
         token = os.environ.get(spec.token_env, "").strip()
         if not token:
             return [self.observe(ctx, Status.UNKNOWN, f"{spec.token_env} is not set")]
+        ends = time.monotonic() + self._timeout()  # the API call and health_url share it
         api = FlyApi(
             ctx.http, app=spec.app, token=token, base_url=spec.base_url, timeout=self._timeout()
         )
@@ -122,7 +128,7 @@ class FlyCheck(Check):
             self.observe(ctx, *judge_machine(m, spec, now), machine_values(m), m.subject)
             for m in machines
         ]
-        return [await self._app(ctx, machines), *observed]
+        return [await self._app(ctx, machines, ends), *observed]
 
     def _wanted(self, machine: Machine) -> bool:
         spec = self.spec
@@ -151,7 +157,7 @@ class FlyCheck(Check):
             return self.observe(ctx, Status.UNKNOWN, f"Fly API: HTTP {exc.status}: {exc}")
         return self.observe(ctx, Status.UNKNOWN, f"Fly API unreachable: {type(exc).__name__}")
 
-    async def _app(self, ctx: CheckContext, machines: list[Machine]) -> Observation:
+    async def _app(self, ctx: CheckContext, machines: list[Machine], ends: float) -> Observation:
         """The app as a whole: started count against ``min_started``, states and regions,
         the release running, the health endpoint's answer, and a deploy when there was one."""
         spec = self.spec
@@ -175,8 +181,9 @@ class FlyCheck(Check):
         if version:
             parts.append(f"release {version}")
         if spec.health_url:
+            left = max(ends - time.monotonic(), 0.05)
             health = await fetch_health(
-                ctx.http, spec.health_url, self._timeout(), spec.response_time, spec.health_fields
+                ctx.http, spec.health_url, left, spec.response_time, spec.health_fields
             )
             status = Status.worst([status, health.status])
             parts.append(health.text)
@@ -201,6 +208,9 @@ class FlyCheck(Check):
             return None  # the first sighting is what runs, not a deploy
         running = [m for m in machines if m.version == version]
         spec = self.spec
+        # back to an older release (a rollback): announced, but no incident is worded with
+        # it, so none is offered a "rollback" to the release just left
+        back = 0 < release_number(version) < release_number(str(previous))
         return Deploy(
             app=spec.app,
             version=version,
@@ -208,7 +218,7 @@ class FlyCheck(Check):
             regions=tuple(sorted({m.region for m in running})),
             machines=len(running),
             window=spec.deploy_window,
-            checks=(spec.name, *spec.deploy_affects),
+            checks=() if back else (spec.name, *spec.deploy_affects),
         )
 
 

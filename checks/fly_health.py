@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from checks.base import Status, Threshold
+from checks.bodies import read_capped
 from checks.http import _json_lookup as json_lookup
 from checks.thresholds import describe_ms
 from common.units import format_duration
@@ -61,7 +62,7 @@ async def fetch_health(
         async with http.get(
             url, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False
         ) as response:
-            body = await response.content.read(_MAX_BODY)
+            body = await read_capped(response.content, _MAX_BODY)
             code = response.status
     except TimeoutError:
         return Health(

@@ -1,7 +1,9 @@
 """What selfreg reads of a Fly machine object, parsed once (pure; no I/O).
 
 Field names follow the Machines API (NOTES.md 1.3). Unknown or missing fields are tolerated:
-a machine whose host is unreachable may come without its ``config``. The release version is
+a machine whose host is unreachable may come without its ``config`` and with a partial one in
+``incomplete_config``, which is read (group, release, size) but marked: ``complete`` is false,
+and no action writes such a config back. The release version is
 the image label ``fly.version`` ("v17"), else ``v`` + metadata ``fly_release_version``.
 """
 
@@ -78,6 +80,8 @@ class Machine:
     oom_kills: int = 0
     has_mounts: bool = False
     config: Mapping[str, Any] = field(default_factory=dict)
+    complete: bool = True
+    """False when Fly sent no full ``config`` (its host unreachable): not one to write back."""
 
     @property
     def subject(self) -> str:
@@ -86,8 +90,13 @@ class Machine:
     @property
     def release(self) -> int:
         """The version as a number (``v17`` -> 17), 0 when unknown: for sorting."""
-        digits = self.version.lstrip("v")
-        return int(digits) if digits.isdigit() else 0
+        return release_number(self.version)
+
+
+def release_number(version: str) -> int:
+    """A release version as a number (``v17`` -> 17); 0 when it is not one."""
+    digits = version.lstrip("v")
+    return int(digits) if digits.isdigit() else 0
 
 
 def epoch(value: Any) -> float:
@@ -151,7 +160,7 @@ def _checks(raw: Mapping[str, Any]) -> tuple[HealthCheck, ...]:
 
 def parse(raw: Mapping[str, Any]) -> Machine:
     """A machine object of the API as a ``Machine``."""
-    config = raw.get("config") or {}
+    config = raw.get("config") or raw.get("incomplete_config") or {}
     guest = config.get("guest") or {}
     events = [e for e in raw.get("events") or [] if isinstance(e, Mapping)]
     last_exit, ooms = _last_exit(events)
@@ -175,4 +184,5 @@ def parse(raw: Mapping[str, Any]) -> Machine:
         oom_kills=ooms,
         has_mounts=bool(config.get("mounts")),
         config=config,
+        complete=bool(raw.get("config")),
     )

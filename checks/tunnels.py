@@ -25,6 +25,7 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
 
 from checks.base import CheckContext, CheckSpec, Status
+from checks.bodies import read_capped
 from checks.thresholds import describe_ms, os_reason
 
 # ngrok's own codes that the probe can meet, and what each means for the tunnel (ngrok docs,
@@ -36,6 +37,9 @@ NGROK_ERRORS: dict[str, str] = {
     "ERR_NGROK_3004": "ngrok got an invalid answer from the upstream",
 }
 NOT_A_FAILURE = {"ERR_NGROK_6024"}
+
+_PROBE_BODY = 1 << 16  # the public fetch reads this much of the answer: it proves traffic flows
+_AGENT_BODY = 4 << 20  # an agent's JSON or metrics answer, read whole up to this
 
 _HEADERS = {
     # a non-browser agent, and ngrok's own switch: no interstitial page instead of the service
@@ -111,7 +115,7 @@ async def fetch_public(
         async with ctx.http.get(
             url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
         ) as response:
-            await response.content.read(1 << 16)
+            await read_capped(response.content, _PROBE_BODY)
             code, error_code = response.status, response.headers.get("ngrok-error-code")
     except TimeoutError:
         return _down(f"no answer from {shown} within {describe_ms(timeout)}")
@@ -181,7 +185,8 @@ async def read_agent(ctx: CheckContext, url: str, what: str, timeout: float) -> 
     answer comes. ``what`` names the server in the text ("ngrok agent API")."""
     try:
         async with ctx.http.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
-            return response.status, await response.text()
+            body = await read_capped(response.content, _AGENT_BODY)
+            return response.status, body.decode(response.charset or "utf-8", "replace")
     except TimeoutError:
         raise AgentUnreachable(f"{what} {url} did not answer") from None
     except aiohttp.ClientConnectorError as exc:

@@ -15,7 +15,7 @@ Every interval, on the event loop, after the interval's observations are stored,
             ...      # open/update a warning incident (kind anomaly) naming result.metric
 
 ``score_interval`` calls ``detector.score(key, at, value, threshold)`` for each sample (the
-streaming stage: pure Python, about 15 us a sample; ``None`` while a series warms up or for a
+streaming stage: pure Python, about 6 us a sample; ``None`` while a series warms up or for a
 NaN/inf value, never an exception for odd input), then ``detector.score_groups(at)`` (the
 multivariate view, one result per "check|subject" with two metrics or more and a fitted
 forest; all groups in one vectorised pass; a model that raises is logged and dropped: no
@@ -150,6 +150,9 @@ class AnomalyScore(NamedTuple):
     ("check|subject"), ``value`` is its exceedance and the usual range is that of its forest's
     score. ``contributions`` name the features (for a group: the metrics) behind a detection,
     weights summing to 1, largest first; empty when the score is under the threshold.
+    ``basis`` says what the usual range is: ``"recent"`` (the recent extremes) or, on a
+    detection of a series that knows this time of day, ``"time of day"`` (the usual band at
+    this time of day, in the metric's own unit).
 
     A ``NamedTuple``, not the house's frozen dataclass: one is built for every sample of every
     metric, and a frozen dataclass costs three times as much to build (3 us of a 20 us
@@ -164,6 +167,7 @@ class AnomalyScore(NamedTuple):
     usual_low: float
     usual_high: float
     contributions: tuple[tuple[str, float], ...] = ()
+    basis: str = "recent"
 
     @property
     def detected(self) -> bool:

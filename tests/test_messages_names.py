@@ -23,3 +23,14 @@ def test_every_messages_name_used_in_bot_exists() -> None:
         if not hasattr(messages, name)
     )
     assert not missing, missing
+
+
+def test_no_two_message_modules_define_the_same_name() -> None:
+    """The package star-imports its modules: a name defined twice silently keeps the last."""
+    owners: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "messages").glob("*.py")):
+        for name in re.findall(r"^(?:def |class )?([A-Za-z]\w*)\b", path.read_text(), re.M):
+            if re.search(rf"^(def |class ){name}\b|^{name}\s*[:=]", path.read_text(), re.M):
+                owners.setdefault(name, []).append(path.stem)
+    twice = {name: files for name, files in owners.items() if len(set(files)) > 1}
+    assert twice == {}

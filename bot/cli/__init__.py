@@ -5,8 +5,11 @@
     running     the control-socket client: asking the running instance
     lifecycle   run, start, stop, restart
     observe     health, status, check run
-    configure   config check, config docs
+    configure   config check, config docs, config schema
     decide      approve, deny, reload
+    operate     alerts, history, ack, silence, unsilence, run ACTION, component restart|stop|start
+    logs        logs NAME [-f]: a component's output
+    complete    shell completion of check, component and action names
     archive     audit verify / export, backup, backup list, restore
     predictors  models status, models train
     tables      terminal layout: aligned tables, colours, the status screen

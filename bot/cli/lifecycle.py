@@ -8,7 +8,10 @@ import sys
 import click
 
 from bot import daemon, messages
-from bot.cli.shell import EXIT_OK, config_option, duration, fail, load, setup_logging
+from bot.cli import shell
+from bot.cli.complete import names_of
+from bot.cli.operate import run_action
+from bot.cli.shell import EXIT_OK, Ref, config_option, duration, fail, load, setup_logging
 from bot.cli.terminal import wants_colour
 from bot.errors import UserError
 from bot.startup import run_foreground
@@ -32,12 +35,28 @@ stop_timeout_option = click.option(
 @click.command()
 @config_option
 @click.option("--detached", is_flag=True, hidden=True, help="Started by `selfreg start`.")
-def run(config_file: str | None, detached: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="With ACTION: print the answer as JSON.")
+@click.argument("action", required=False, shell_complete=names_of("actions"))
+@click.argument("incident", required=False, type=Ref())
+def run(
+    config_file: str | None,
+    detached: bool,
+    as_json: bool,
+    action: str | None,
+    incident: int | None,
+) -> None:
     """Run selfreg in the foreground until Ctrl-C or SIGTERM (what the Procfile starts).
 
     Prints each start-up step with its outcome; a failed step stops everything it had
     started and exits 2.
+
+    With ACTION: ask the running selfreg to run that configured action (for INCIDENT, if
+    given) as you, through the same policy gate as `/selfreg run` in Slack: it runs at once
+    when you may approve it, else it waits for the approvers. Exit 0 done or waiting, 1
+    refused.
     """
+    if action is not None:
+        run_action(config_file, action, incident, as_json)
     config = load(config_file)
     setup_logging(config.log_level, config.log_format)
     try:
@@ -51,7 +70,7 @@ def _start(config_file: str | None, timeout: str) -> int:
     config = load(config_file)
     return daemon.start(
         config,
-        config_file,
+        shell.config_file(config_file),
         echo=click.echo,
         echo_err=lambda text: click.echo(messages.cli_error(text), err=True),
         timeout=duration("--timeout", timeout),

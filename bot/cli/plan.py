@@ -1,17 +1,18 @@
 """``selfreg plan``: what is scheduled for quiet windows, the capacity horizon, and whether
 automatic regulation is paused; ``plan schedule|cancel|pause|resume`` act through the running
-instance (recorded as ``cli:<user>``, as ``approve`` is)."""
+instance as the approver ``[cli] users`` maps the local user to (door ``cli`` in the audit, as
+``approve``)."""
 
 from __future__ import annotations
 
-import getpass
 import json
 
 import click
 
 from bot import messages
+from bot.cli.operate import act
 from bot.cli.running import ask_running
-from bot.cli.shell import config_option, load
+from bot.cli.shell import config_option, json_option, load
 from bot.clock import SystemClock
 from bot.engine.regulate.planning import plan_document
 from bot.store import open_store
@@ -40,45 +41,35 @@ def plan_group(ctx: click.Context, config_file: str | None, as_json: bool) -> No
     click.echo(json.dumps(document, indent=2) if as_json else messages.plan_text(document))
 
 
-def _act(config_file: str | None, verb: str, number: int | None = None) -> None:
-    config = load(config_file)
-    route = f"/plan/{verb}" + (f"/{number}" if number is not None else "")
-    answer = ask_running(
-        config,
-        "POST",
-        route,
-        body={"actor": getpass.getuser()},
-        not_running=messages.plan_not_running(),
-    )
-    assert answer is not None
-    click.echo(answer["text"])
-
-
 @plan_group.command("schedule")
 @config_option
+@json_option
 @click.argument("proposal", type=int)
-def plan_schedule(config_file: str | None, proposal: int) -> None:
+def plan_schedule(config_file: str | None, as_json: bool, proposal: int) -> None:
     """Approve PROPOSAL for its check's next quiet window (cancellable until it runs)."""
-    _act(config_file, "schedule", proposal)
+    act(config_file, "plan schedule", f"/plan/schedule/{proposal}", as_json)
 
 
 @plan_group.command("cancel")
 @config_option
+@json_option
 @click.argument("run", type=int)
-def plan_cancel(config_file: str | None, run: int) -> None:
+def plan_cancel(config_file: str | None, as_json: bool, run: int) -> None:
     """Cancel scheduled RUN before it starts."""
-    _act(config_file, "cancel", run)
+    act(config_file, "plan cancel", f"/plan/cancel/{run}", as_json)
 
 
 @plan_group.command("pause")
 @config_option
-def plan_pause(config_file: str | None) -> None:
+@json_option
+def plan_pause(config_file: str | None, as_json: bool) -> None:
     """Pause automatic regulation: moves are proposed to people instead."""
-    _act(config_file, "pause")
+    act(config_file, "plan pause", "/plan/pause", as_json)
 
 
 @plan_group.command("resume")
 @config_option
-def plan_resume(config_file: str | None) -> None:
-    """Resume automatic regulation (after a pause or the circuit breaker)."""
-    _act(config_file, "resume")
+@json_option
+def plan_resume(config_file: str | None, as_json: bool) -> None:
+    """Resume automatic regulation (after a pause or the circuit breaker; admins)."""
+    act(config_file, "plan resume", "/plan/resume", as_json)

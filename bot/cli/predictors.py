@@ -9,7 +9,7 @@ import click
 
 from bot import messages
 from bot.cli.running import ask_running
-from bot.cli.shell import config_option, load, setup_logging
+from bot.cli.shell import config_option, echo_json, json_option, load, setup_logging
 from bot.config import LoadedConfig
 from bot.store import open_store
 
@@ -31,7 +31,7 @@ def _offline_predictor(config: LoadedConfig, store: Any) -> Any:
     return make_predictor(config, store, clock, alerting)
 
 
-def _models(config_file: str | None, route: str) -> None:
+def _models(config_file: str | None, route: str, as_json: bool) -> None:
     config = load(config_file)
     setup_logging("WARNING")
     method = "GET" if route == "/models" else "POST"
@@ -40,7 +40,10 @@ def _models(config_file: str | None, route: str) -> None:
         where = messages.fitted_where(running=True)
         rows = answer["models"]
     elif not config.db_path.exists():
-        click.echo(messages.never_ran(str(config.data_dir)))
+        if as_json:
+            echo_json({"models": []})
+        else:
+            click.echo(messages.never_ran(str(config.data_dir)))
         return
     else:
         where = messages.fitted_where(running=False)
@@ -53,7 +56,9 @@ def _models(config_file: str | None, route: str) -> None:
             rows = predictor.model_rows()
         finally:
             store.close()
-    if route == "/models":
+    if as_json:
+        echo_json({"models": rows})
+    elif route == "/models":
         click.echo(messages.models_status(rows))
     else:
         click.echo(messages.models_trained(rows, where))
@@ -61,13 +66,15 @@ def _models(config_file: str | None, route: str) -> None:
 
 @models_group.command("status")
 @config_option
-def models_status(config_file: str | None) -> None:
+@json_option
+def models_status(config_file: str | None, as_json: bool) -> None:
     """Per model: on, trained, samples, last fit, precision and feedback counts."""
-    _models(config_file, "/models")
+    _models(config_file, "/models", as_json)
 
 
 @models_group.command("train")
 @config_option
-def models_train(config_file: str | None) -> None:
+@json_option
+def models_train(config_file: str | None, as_json: bool) -> None:
     """Fit the models now from the store's history (through the running instance if any)."""
-    _models(config_file, "/models/train")
+    _models(config_file, "/models/train", as_json)

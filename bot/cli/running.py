@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections.abc import Sequence
 from typing import Any
 
 from bot import control
-from bot.cli.shell import fail
+from bot.cli.shell import EXIT_REFUSED, EXIT_USAGE, fail
 from bot.config import LoadedConfig
 from bot.control import observation_dict
 from bot.errors import UserError
@@ -23,17 +24,27 @@ def ask_running(
     timeout: float = 60.0,
     not_running: str | None = None,
 ) -> dict[str, Any] | None:
-    """The running instance's answer through its control socket. A socket that answers
-    badly exits 2; none running exits 2 with ``not_running`` when given, else is None."""
+    """The running instance's answer through its control socket. A refusal exits 1 (an
+    unmapped user, a permission), bad input 64, any other error answer 2; none running
+    exits 2 with ``not_running`` when given, else is None."""
     try:
         answer = asyncio.run(
             control.ask(config.control_socket, method, route, timeout=timeout, body=body)
         )
+    except PermissionError as exc:
+        fail(str(exc), EXIT_REFUSED)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
     except LookupError as exc:
         fail(str(exc))
     if answer is None and not_running is not None:
         fail(not_running)
     return answer
+
+
+def local_user() -> str:
+    """Who runs this command: the local user name (``[cli] users`` maps it to an approver)."""
+    return getpass.getuser()
 
 
 def run_checks(config: LoadedConfig, names: Sequence[str] | None) -> list[dict[str, Any]]:

@@ -159,6 +159,10 @@ def _open_part(status: Mapping[str, Any], now: float) -> list[str]:
 def status_screen(status: Mapping[str, Any], now: float, colour: bool = False) -> str:
     """``selfreg status``: selfreg itself, components, checks by state, incidents, approvals."""
     lines = [messages.status_head(status, now)]
+    peers = status.get("peers") or []
+    if peers:
+        lines += ["", messages.peers_heading(len(peers))]
+        lines += [messages.peer_status_line(peer, now) for peer in peers]
     components = status.get("components", [])
     if components:
         lines += ["", components_table(components, now, colour)]

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bot import messages
+from bot.config.alertmanager import AlertmanagerChannel
 from bot.config.base import Section
 from common.units import Duration
 
@@ -31,7 +32,12 @@ COMMANDS = (
     "reload",
     "predict",
     "plan",
+    "chart",
 )
+
+PERMISSION_NAMES = (*COMMANDS, "component")
+"""What ``[slack] permissions`` may restrict: the slash commands, and ``component`` (the
+terminal's ``selfreg component restart|stop|start``)."""
 
 
 class EscalationStep(Section):
@@ -159,6 +165,9 @@ class AlertsSettings(Section):
     log: LogChannel | None = Field(default=None, description="JSON-lines channel.")
     email: EmailChannel | None = Field(default=None, description="Email channel.")
     webhook: WebhookChannel | None = Field(default=None, description="Webhook channel.")
+    alertmanager: AlertmanagerChannel | None = Field(
+        default=None, description="Alertmanager channel: incidents sent as alerts."
+    )
 
     @model_validator(mode="after")
     def _steps_in_order(self) -> AlertsSettings:
@@ -180,12 +189,13 @@ class SlackSettings(Section):
     permissions: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Command -> allowed user / user-group ids; '*' is everyone. "
-        "Commands left out are open to everyone.",
+        "Commands left out are open to everyone. Holds for the terminal too (as the approver "
+        "[cli] users maps the local user to), where `component` restricts `selfreg component`.",
     )
 
     @model_validator(mode="after")
     def _known_commands(self) -> SlackSettings:
-        unknown = sorted(set(self.permissions) - set(COMMANDS))
+        unknown = sorted(set(self.permissions) - set(PERMISSION_NAMES))
         if unknown:
             raise ValueError(messages.unknown_permission_commands(unknown))
         return self

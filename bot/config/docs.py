@@ -33,6 +33,16 @@ beside the base file is merged over it: tables merge key by key, and lists of na
 (`[[checks]]`, `[[components]]`, `[[actions]]`) merge entry by entry on `name`.
 """
 
+SUGAR = {
+    "peers": "## `[[peers]]`\n\nAnother selfreg whose `/status` this one reads: each entry is a "
+    '`[[checks]]` entry of `kind = "peer"` (above) in a table of its own, `kind` left out; it '
+    "takes every key of `[[checks]]` and of that kind.\n",
+    "sync": "## `[[sync]]`\n\nA folder kept in step with the other side by rsync: each entry is a "
+    '`[[checks]]` entry of `kind = "sync"` (above) in a table of its own, `kind` left out; it '
+    "takes every key of `[[checks]]` and of that kind.\n",
+}
+"""Sections that are checks of one kind in a table of their own (``bot/config/schema.py``)."""
+
 
 def _unit(annotation: Any) -> str | None:
     for meta in getattr(annotation, "__metadata__", ()):
@@ -112,6 +122,8 @@ def _rows(model: type[BaseModel], prefix: str = "", default: BaseModel | None = 
         rows.append(
             f"| `{key}` | {field_type(field)} | {_show_default(field, value)} | {description} |"
         )
+        if nested is not None:  # a list of tables: each entry's keys, as `key[].name`
+            rows.extend(_rows(nested, f"{key}[]."))
     return rows
 
 
@@ -160,7 +172,7 @@ def render_reference() -> str:
     """The whole of docs/config.md."""
     parts = [HEADER]
     for name, field in Settings.model_fields.items():
-        if name in ("checks", "components", "actions"):
+        if name in ("checks", "components", "actions", *SUGAR):
             continue
         model = _nested_model(field.annotation)
         assert model is not None
@@ -188,6 +200,7 @@ def render_reference() -> str:
             + _table(spec, skip=tuple(base.model_fields))
             + "\n"
         )
+    parts.extend(SUGAR.values())
     env_rows = "\n".join(f"| `{name}` | {text} |" for name, text in ENVIRONMENT_VARIABLES.items())
     parts.append(
         "## Environment\n\nSecrets and deployment settings come from the environment (a `.env` "

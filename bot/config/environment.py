@@ -32,6 +32,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SLACK_CHANNEL": "Alert channel id or #name; overrides [slack] channel.",
     "SLACK_API_URL": "Web API base URL (default https://slack.com/api/); tests point it at a stand-in.",
     "SELFREG_HEARTBEAT_URL": "Dead-man's switch URL (e.g. healthchecks.io) selfreg GETs every minute.",
+    "SELFREG_ALERTMANAGER_TOKEN": "Bearer token Alertmanager must send to /hooks/alertmanager ([alertmanager] token_env may name another).",
     "FLY_API_TOKEN": "Fly.io token for the fly check and actions (Bearer or FlyV1 form; token_env may name another).",
     "SELFREG_LOG_FORMAT": "text (default) or json: one JSON object per line (Fly, Loki, Docker).",
     "HTTPS_PROXY": "Proxy for outgoing HTTPS (Slack, webhooks, checks, heartbeat); HTTP_PROXY for http.",

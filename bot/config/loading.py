@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import messages
+from bot.config.api import api_secrets
 from bot.config.environment import (
     SlackConnection,
     environment_overrides,
@@ -44,6 +45,7 @@ class LoadedConfig:
     smtp_password: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     heartbeat_url: str | None = field(default=None, repr=False)
+    api_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)  # identity -> token
 
     @property
     def db_path(self) -> Path:
@@ -151,7 +153,8 @@ def load_settings(
     settings = validate(merge_overlay(document, overrides), files)
     slack, problems = slack_connection(env, settings)
     heartbeat, heartbeat_problems = heartbeat_url(env)
-    if problems := problems + heartbeat_problems:
+    api_tokens, api_problems = api_secrets(settings.api, env)
+    if problems := problems + heartbeat_problems + api_problems:
         raise ConfigError(problems)
     return LoadedConfig(
         settings=settings,
@@ -164,4 +167,5 @@ def load_settings(
         smtp_password=env.get("SELFREG_SMTP_PASSWORD") or None,
         webhook_secret=env.get("SELFREG_WEBHOOK_SECRET") or None,
         heartbeat_url=heartbeat,
+        api_tokens=api_tokens,
     )

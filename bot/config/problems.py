@@ -3,11 +3,13 @@ the bad key, the key path as written in TOML (``checks[2] "api".url``) and the b
 
 from __future__ import annotations
 
+import difflib
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 import actions
 import checks
@@ -61,6 +63,49 @@ def _lookup(document: Mapping[str, Any], key_path: str) -> Any:
     return node
 
 
+def _model_of(annotation: Any, tag: object) -> type[BaseModel] | None:
+    """The model a field holds (through lists, dicts, Annotated and unions); a union of
+    plugin specs is picked by ``tag``, the entry's ``kind``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated or origin is list:
+        return _model_of(args[0], tag)
+    if origin is dict:
+        return _model_of(args[1], tag)
+    if origin in (Union, types.UnionType):
+        models = [m for a in args if (m := _model_of(a, tag)) is not None]
+        tagged = [
+            m
+            for m in models
+            if tag in get_args(getattr(m.model_fields.get("kind"), "annotation", None))
+        ]
+        return (tagged or models or [None])[0]
+    return None
+
+
+def known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the table at ``loc`` (a pydantic location, without the bad key) declares."""
+    model: type[BaseModel] | None = Settings
+    index = 0
+    while model is not None and index < len(loc):
+        item = loc[index]
+        if isinstance(item, int) or item not in model.model_fields:
+            index += 1  # a list index, or a union's tag (skipped once picked below)
+            continue
+        tag = loc[index + 2] if index + 2 < len(loc) else None
+        model = _model_of(model.model_fields[item].annotation, tag)
+        index += 1
+    return sorted(model.model_fields) if model is not None else []
+
+
+def unknown_key_message(loc: tuple[int | str, ...]) -> str:
+    """ "unknown key; did you mean `interval`?" for a key no table at ``loc`` declares."""
+    known = known_keys(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return messages.unknown_key(close[0] if close else None, known)
+
+
 def validate(document: Mapping[str, Any], files: list[tuple[Path, Mapping[str, Any]]]) -> Settings:
     """Validate a merged document; name the file that set each bad key."""
     try:
@@ -79,6 +124,8 @@ def validate(document: Mapping[str, Any], files: list[tuple[Path, Mapping[str, A
                 if isinstance(value, dict | list):
                     value = MISSING
             message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = unknown_key_message(tuple(error["loc"]))
             if error["type"] == "union_tag_invalid":
                 registry = actions.REGISTRY if key.startswith("actions") else checks.REGISTRY
                 noun = "action" if key.startswith("actions") else "check"

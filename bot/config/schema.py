@@ -16,13 +16,18 @@ import actions
 import checks
 from actions.base import ActionSpec, Mode, Risk
 from bot import messages
+from bot.config.alertmanager import AlertmanagerSettings
 from bot.config.alerts import AlertsSettings, SlackSettings
+from bot.config.api import ApiSettings
 from bot.config.backup import BackupSettings
 from bot.config.base import Section
+from bot.config.cli import CliSettings
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
 from bot.config.regulate import RegulateSettings, regulate_references
 from checks.base import CheckSpec
+from checks.peer import PeerSpec
+from checks.sync import SyncSpec
 from common.units import Duration
 
 
@@ -157,10 +162,23 @@ class Settings(Section):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
+    cli: CliSettings = Field(default_factory=CliSettings)
+    peers: list[PeerSpec] = Field(default_factory=list)
+    sync: list[SyncSpec] = Field(default_factory=list)
+    alertmanager: AlertmanagerSettings | None = Field(
+        default=None,
+        description="Accept Alertmanager's webhook at POST /hooks/alertmanager (see README).",
+    )
+    api: ApiSettings = Field(default_factory=ApiSettings)
     regulate: RegulateSettings = Field(default_factory=RegulateSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
+        # [[peers]] and [[sync]] are checks of kind peer / sync written in a table of their own
+        self.checks = [
+            *self.checks,
+            *(e for e in (*self.peers, *self.sync) if e not in self.checks),
+        ]
         problems: list[str] = []
         for section in ("checks", "components", "actions"):
             seen: set[str] = set()
@@ -185,6 +203,7 @@ class Settings(Section):
             if component is not None and component not in component_names:
                 problems.append(messages.component_unknown(check.name, component))
         problems.extend(fly_references(self.checks, self.actions))
+        problems.extend(alertmanager_in(self, action_names))
         problems.extend(regulate_references(self.regulate, self.checks, self.actions))
         if problems:
             raise ValueError("; ".join(problems))
@@ -206,4 +225,24 @@ def fly_references(checks: Sequence[CheckSpec], entries: Sequence[ActionSpec]) -
         for entry in entries
         if entry.kind == "fly_rollback" and kinds.get(getattr(entry, "check", "")) != "fly"
     )
+    return problems
+
+
+def alertmanager_in(settings: Settings, action_names: set[str]) -> list[str]:
+    """``[alertmanager]`` routes name configured actions; its check is added to the checks
+    (once: a settings object validated again keeps the one it has)."""
+    section = settings.alertmanager
+    if section is None:
+        return []
+    problems = [
+        messages.alertmanager_route_unknown(index, name)
+        for index, route in enumerate(section.routes)
+        for name in route.actions
+        if name not in action_names
+    ]
+    same = [c for c in settings.checks if c.name == section.check]
+    if any(c.kind != "alertmanager" for c in same):
+        problems.append(messages.alertmanager_check_clash(section.check))
+    elif not same:
+        settings.checks.append(section.spec())
     return problems

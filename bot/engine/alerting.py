@@ -19,10 +19,12 @@ from bot.config.alerts import AlertsSettings
 from bot.engine import incidents as life
 from bot.engine.alert_messages import SLACK, incident_snapshot, queue_messages
 from bot.engine.deploys import deploy_before
-from bot.engine.silences import maintenance_matcher, maintenance_span, matches
+from bot.engine.silencing import end_silences_for, materialise_maintenance, silence_for
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.errors import IncidentClosed, IncidentNotFound, SilenceNotFound
 from bot.records import (
+    SLACK_DOOR,
+    Door,
     Incident,
     IncidentKind,
     IncidentState,
@@ -32,6 +34,7 @@ from bot.records import (
     Silence,
     Transition,
 )
+from bot.store import audit
 from bot.store import incidents as rows
 from bot.store.db import Store
 from bot.tally import Tally
@@ -95,7 +98,7 @@ class Alerting:
         if current is None or not current.is_open:
             return None
         resolved = self._apply(*life.resolve(current, transition, transition.at, self.policy))
-        self._end_silences_for(current)
+        end_silences_for(self.store, current, self.clock.now())
         return resolved
 
     def _update(self, current: Incident, transition: Transition) -> Incident:
@@ -135,7 +138,7 @@ class Alerting:
         """Escalations, reminders, flapping that settled, silences that began or ended."""
         now = self.clock.now()
         with self.store.transaction():
-            self._materialise_maintenance(now)
+            materialise_maintenance(self.store, self.policy.maintenance, now)
             active = {s.id: s for s in rows.active_silences(self.store, now)}
             for incident in rows.open_incidents(self.store):
                 self._sweep_one(incident, active, now)
@@ -145,8 +148,13 @@ class Alerting:
             if incident.silence_id not in active:
                 self._apply(*life.unsilence(incident, messages.silence_ended()))
             return
-        silence = self._silence_for(
-            incident.fingerprint, incident.check, incident.subject, incident.severity, now
+        silence = silence_for(
+            self.store,
+            incident.fingerprint,
+            incident.check,
+            incident.subject,
+            incident.severity,
+            now,
         )
         if silence is not None:
             self._apply(
@@ -164,39 +172,23 @@ class Alerting:
         if notices:
             self._apply(incident, notices)
 
-    def _materialise_maintenance(self, now: float) -> None:
-        """Turn each active maintenance window into a stored silence (once per occurrence)."""
-        for window in self.policy.maintenance:
-            span = maintenance_span(window, now)
-            if span is None:
-                continue
-            matcher = {**maintenance_matcher(window), "maintenance": window.name}
-            if any(
-                dict(s.matcher) == matcher and s.starts_at == span[0]
-                for s in rows.active_silences(self.store, now)
-            ):
-                continue
-            rows.add_silence(
-                self.store,
-                matcher,
-                starts_at=span[0],
-                ends_at=span[1],
-                until_resolved=False,
-                reason=messages.maintenance_reason(window.name),
-                author="selfreg",
-                now=now,
-            )
-
     # ---- people's requests (Slack, CLI) ---------------------------------------------------
-    def acknowledge(self, incident_id: int, actor: str) -> Incident:
+    def acknowledge(self, incident_id: int, actor: str, door: Door = SLACK_DOOR) -> Incident:
+        """``actor`` owns the incident: its escalation stops (audited with the ``door``)."""
         with self.store.transaction():
             incident = self._open_incident(incident_id)
             if incident.state is IncidentState.ACKNOWLEDGED:
                 return incident
+            self._audit(door, "incident.acknowledged", actor, f"incident:{incident_id}")
             return self._apply(*life.acknowledge(incident, actor, self.clock.now()))
 
     def silence_incident(
-        self, incident_id: int, actor: str, duration: float | None, reason: str = ""
+        self,
+        incident_id: int,
+        actor: str,
+        duration: float | None,
+        reason: str = "",
+        door: Door = SLACK_DOOR,
     ) -> Silence:
         """Silence one incident for ``duration`` seconds, or until it resolves (None)."""
         with self.store.transaction():
@@ -212,6 +204,8 @@ class Alerting:
                 author=actor,
                 now=now,
             )
+            self._audit(door, "silence.added", actor, f"silence:{silence.id}",
+                        incident=incident_id, ends_at=silence.ends_at)  # fmt: skip
             self._apply(
                 *life.silence(
                     incident, silence.id, messages.silenced(actor, silence.ends_at, reason)
@@ -226,8 +220,10 @@ class Alerting:
         reason: str,
         author: str,
         starts_at: float | None = None,
+        door: Door = SLACK_DOOR,
     ) -> Silence:
-        """A silence from now (or a later ``starts_at``: a maintenance window by command)."""
+        """A silence from now (or a later ``starts_at``: a maintenance window by command),
+        audited with the ``door`` it came through."""
         with self.store.transaction():
             now = self.clock.now()
             start = now if starts_at is None else max(starts_at, now)
@@ -241,13 +237,17 @@ class Alerting:
                 author=author,
                 now=now,
             )
+            self._audit(door, "silence.added", author, f"silence:{silence.id}",
+                        matcher=dict(matcher), ends_at=silence.ends_at)  # fmt: skip
         self.sweep()
         return silence
 
-    def remove_silence(self, silence_id: int, actor: str) -> None:
+    def remove_silence(self, silence_id: int, actor: str, door: Door = SLACK_DOOR) -> None:
         with self.store.transaction():
-            if not rows.remove_silence(self.store, silence_id, actor, self.clock.now()):
+            now = self.clock.now()
+            if not rows.remove_silence(self.store, silence_id, actor, now):
                 raise SilenceNotFound(silence_id)
+            self._audit(door, "silence.removed", actor, f"silence:{silence_id}")
         self.sweep()
 
     def incident(self, incident_id: int) -> Incident | None:
@@ -290,8 +290,13 @@ class Alerting:
         so): silences and storm control apply, and the remediation hook hears of it."""
         now = transition.at
         spec = self.specs.get(transition.check)
-        silence = self._silence_for(
-            transition.fingerprint, transition.check, transition.subject, transition.severity, now
+        silence = silence_for(
+            self.store,
+            transition.fingerprint,
+            transition.check,
+            transition.subject,
+            transition.severity,
+            now,
         )
         incident, notices = life.open_incident(
             transition,
@@ -330,28 +335,6 @@ class Alerting:
             raise IncidentClosed(incident_id)
         return incident
 
-    def _silence_for(
-        self, fingerprint: str, check: str, subject: str, severity: Severity, now: float
-    ) -> Silence | None:
-        for silence in rows.active_silences(self.store, now):
-            if matches(
-                silence.matcher,
-                fingerprint=fingerprint,
-                check=check,
-                subject=subject,
-                severity=severity.value,
-            ):
-                return silence
-        return None
-
-    def _end_silences_for(self, incident: Incident) -> None:
-        """A silence made 'until resolved' for this incident ends with it."""
-        if incident.silence_id is None:
-            return
-        silence = rows.get_silence(self.store, incident.silence_id)
-        if silence is not None and silence.until_resolved:
-            rows.remove_silence(self.store, silence.id, "selfreg", self.clock.now())
-
     def _storm_control(self, incident: Incident, now: float) -> Incident:
         """Past the storm threshold, new incidents go into one digest's thread."""
         if SLACK not in self.channels:
@@ -363,6 +346,12 @@ class Alerting:
         if digest is None:
             digest = rows.create_digest(self.store, now)
         return replace(incident, digest_id=digest)
+
+    def _audit(self, door: Door, kind: str, actor: str, subject: str, **detail: object) -> None:
+        """A person's change as an audit row, with the door it came through (same transaction)."""
+        audit.append(
+            self.store, self.clock.now(), kind, actor, subject, {**detail, **door.detail()}
+        )
 
     def _apply(self, incident: Incident, notices: Sequence[Notice]) -> Incident:
         """Save the incident and queue its messages, in the caller's transaction."""

@@ -30,7 +30,11 @@ RESTART_KEYS = frozenset(
         "alerts.log",
         "alerts.email",
         "alerts.webhook",
+        "alerts.alertmanager",
         "slack.channel",
+        "alertmanager",  # the section added or removed: the hook route is made at start
+        "alertmanager.token_env",
+        "alertmanager.check",
         "regulate.detect_every",  # the detectors' job interval, set at start
     }
 )

@@ -111,6 +111,7 @@ def _reopen(
         escalation_step=0,
         reminded_at=None,
         changes=(*previous.changes, now),
+        reopened_at=now,
     )
     incident, flapping = _flapping(incident, now, policy)
     notice = Notice(kind=NoticeKind.REOPENED, text=messages.reopened(transition.summary))
@@ -175,7 +176,7 @@ def resolve(
     return resolved, [
         Notice(
             kind=NoticeKind.RESOLVED,
-            text=messages.resolved(now - incident.opened_at, transition.summary),
+            text=messages.resolved(now - incident.failing_since, transition.summary),
         )
     ]
 
@@ -193,7 +194,7 @@ def settle_flapping(
         return settled, [
             Notice(
                 kind=NoticeKind.RESOLVED,
-                text=messages.resolved(now - incident.opened_at, messages.STABLE_AGAIN),
+                text=messages.resolved(now - incident.failing_since, messages.STABLE_AGAIN),
             )
         ]
     return replace(incident, state=IncidentState.OPEN, changes=()), []
@@ -227,7 +228,7 @@ def escalate(
     notices = []
     while (
         incident.escalation_step < len(steps)
-        and now - incident.opened_at >= steps[incident.escalation_step].after
+        and now - incident.failing_since >= steps[incident.escalation_step].after
     ):
         step = steps[incident.escalation_step]
         incident = replace(
@@ -239,7 +240,7 @@ def escalate(
             Notice(
                 kind=NoticeKind.ESCALATED,
                 text=messages.escalated(
-                    incident.escalation_step, len(steps), now - incident.opened_at
+                    incident.escalation_step, len(steps), now - incident.failing_since
                 ),
                 mentions=tuple(step.mention),
                 crosspost=step.channel,
@@ -264,7 +265,9 @@ def escalate_next(
         Notice(
             kind=NoticeKind.ESCALATED,
             text=f"{why} "
-            + messages.escalated(incident.escalation_step, len(steps), now - incident.opened_at),
+            + messages.escalated(
+                incident.escalation_step, len(steps), now - incident.failing_since
+            ),
             mentions=tuple(step.mention),
             crosspost=step.channel,
         )
@@ -274,10 +277,11 @@ def escalate_next(
 def remind(incident: Incident, now: float, policy: AlertsSettings) -> tuple[Incident, list[Notice]]:
     """Reminders: every ``renotify_every`` while open, after ``ack_timeout`` while acknowledged."""
     if incident.state is IncidentState.OPEN and policy.renotify_every:
-        since = incident.reminded_at or incident.opened_at
+        since = incident.reminded_at or incident.failing_since
         if now - since >= policy.renotify_every:
+            failing_for = now - incident.failing_since
             return replace(incident, reminded_at=now), [
-                Notice(kind=NoticeKind.REMINDED, text=messages.still_open(now - incident.opened_at))
+                Notice(kind=NoticeKind.REMINDED, text=messages.still_open(failing_for))
             ]
     if incident.state is IncidentState.ACKNOWLEDGED and incident.acked_at is not None:
         since = incident.reminded_at or incident.acked_at

@@ -33,7 +33,7 @@ from bot.engine.check_jobs import sync_check_jobs
 from bot.engine.config_diff import ConfigDiff, diff, names
 from bot.engine.notices import Announcer
 from bot.errors import ConfigError, UserError
-from bot.store import state
+from bot.store import audit, state
 from bot.store.db import Store
 from bot.store.incidents import open_incidents
 
@@ -230,15 +230,21 @@ class Reloader:
         return ReloadOutcome(applied=announce, text=text)
 
     def _record(self, kind: ReloadEvent, trigger: str, **detail: object) -> None:
+        """An event row and an audit row (who, through which door), in one transaction.
+
+        A reload is a state change an operator causes (permissions and approvers come with
+        it), so the trail has it: ``signal`` (SIGHUP), ``file`` (an edit seen), ``cli:<user>``
+        or ``slack:<user id>``.
+        """
+        files = [str(f) for f in self.config.files]
+        door, _, who = trigger.partition(":")
+        now = self.clock.now()
         with self.store.transaction():
-            self.store.record_event(
-                kind,
-                "config",
-                self.clock.now(),
-                by=trigger,
-                files=[str(f) for f in self.config.files],
-                **detail,
-            )
+            self.store.record_event(kind, "config", now, by=trigger, files=files, **detail)
+            audit.append(
+                self.store, now, kind.value, who or door,
+                "config", {"door": door, "files": files, **detail},
+            )  # fmt: skip
 
     async def _apply(self, new: LoadedConfig, change: ConfigDiff) -> None:
         """Apply ``change``: checks, actions, jobs, incidents, components, then settings.

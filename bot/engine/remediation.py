@@ -19,11 +19,22 @@ from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.deploys import deploy_before, rollbacks_for
-from bot.engine.policy import Facts, budget_left, decide, may_deny
+from bot.engine.offers import overview_rows
+from bot.engine.policy import Facts, decide, may_deny
 from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier, execute
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
-from bot.records import Decision, Incident, IncidentKind, Proposal, ProposalState
+from bot.records import (
+    REGULATE_DOOR,
+    SELFREG_DOOR,
+    SLACK_DOOR,
+    Decision,
+    Door,
+    Incident,
+    IncidentKind,
+    Proposal,
+    ProposalState,
+)
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
@@ -50,6 +61,7 @@ class Remediation:
         verify: Verifier,
         groups_of: GroupsOf,
         dry_run: bool = False,
+        routed: Callable[[Incident], list[str]] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -58,6 +70,8 @@ class Remediation:
         self.alerting = alerting
         self.groups_of = groups_of
         self.dry_run = dry_run
+        self.routed = routed
+        """The actions an incident's own labels ask for (Alertmanager's routes), if any."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._runs = ActionRuns(
             store=store,
@@ -109,7 +123,7 @@ class Remediation:
             elif mode is Mode.SUGGEST:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
-                self._later(self.approve(proposal.id, "selfreg", trusted=True))
+                self._later(self.approve(proposal.id, "selfreg", trusted=True, door=SELFREG_DOOR))
 
     def _names_for(self, incident: Incident) -> list[str]:
         """The actions an opened incident proposes: its check's ``remediate`` list, where a
@@ -119,9 +133,12 @@ class Remediation:
         if incident.kind is IncidentKind.RULE:
             deploy = deploy_before(self.store, incident.check, incident.last_seen_at)
         rollbacks = rollbacks_for(deploy, self.actions) if deploy is not None else []
+        named = self.remediations.get(incident.check, [])
+        if self.routed is not None:
+            named = [*named, *(n for n in self.routed(incident) if n not in named)]
         listed = [
             name
-            for name in self.remediations.get(incident.check, [])
+            for name in named
             if name in rollbacks
             or name not in self.actions
             or self.actions[name].undoes_deploys_of() is None
@@ -143,8 +160,11 @@ class Remediation:
             trusted=trusted,
         )
 
-    async def approve(self, proposal_id: int, actor: str, *, trusted: bool = False) -> Decision:
-        """One approval; runs the action when the gate says so. First valid click wins."""
+    async def approve(
+        self, proposal_id: int, actor: str, *, trusted: bool = False, door: Door = SLACK_DOOR
+    ) -> Decision:
+        """One approval; runs the action when the gate says so. First valid click wins.
+        ``door`` (Slack, the CLI, selfreg) goes in the audit row with the decision."""
         proposal = self._proposal(proposal_id)
         action = self._action(proposal.action)
         facts = await self.facts(proposal, action.spec, actor, trusted)
@@ -157,7 +177,7 @@ class Remediation:
                 "decision.approve",
                 actor,
                 f"proposal:{proposal.id}",
-                {"allowed": decision.allowed, "reason": decision.reason},
+                {"allowed": decision.allowed, "reason": decision.reason, **door.detail()},
             )
             if not decision.allowed:
                 return decision
@@ -190,7 +210,13 @@ class Remediation:
         return decision
 
     async def deny(
-        self, proposal_id: int, actor: str, reason: str = "", *, trusted: bool = False
+        self,
+        proposal_id: int,
+        actor: str,
+        reason: str = "",
+        *,
+        trusted: bool = False,
+        door: Door = SLACK_DOOR,
     ) -> Decision:
         proposal = self._proposal(proposal_id)
         spec = self._action(proposal.action).spec
@@ -203,7 +229,7 @@ class Remediation:
                 "decision.deny",
                 actor,
                 f"proposal:{proposal.id}",
-                {"allowed": decision.allowed, "reason": reason or decision.reason},
+                {"allowed": decision.allowed, "reason": reason or decision.reason, **door.detail()},
             )
             if not decision.allowed:
                 return decision
@@ -221,21 +247,30 @@ class Remediation:
         return decision
 
     async def request(
-        self, action_name: str, actor: str, incident_id: int | None = None, *, trusted: bool = False
+        self,
+        action_name: str,
+        actor: str,
+        incident_id: int | None = None,
+        *,
+        trusted: bool = False,
+        door: Door = SLACK_DOOR,
     ) -> tuple[Proposal, Decision]:
         """``/selfreg run ACTION``: a person's own proposal, approved by them if the gate allows."""
         with self.store.transaction():
             # a person's own request is mode approve: shadow only stops selfreg
-            proposal = self._save_proposal(incident_id, action_name, actor, {"manual": True})
-        decision = await self.approve(proposal.id, actor, trusted=trusted)
+            detail = {"manual": True, **door.detail()}
+            proposal = self._save_proposal(incident_id, action_name, actor, detail)
+        decision = await self.approve(proposal.id, actor, trusted=trusted, door=door)
         return proposal, decision
 
     def propose_move(
         self, incident_id: int, action_name: str, detail: Mapping[str, object]
     ) -> Proposal:
-        """A regulation move as a proposal on its incident, requested by selfreg (mode approve:
-        a person's click, or regulation's own trusted approval in auto mode); call inside the
-        transaction that recorded the decision. ``detail`` (the signal) goes in the audit."""
+        """A regulation move as a proposal on its incident, requested by selfreg through the
+        door ``regulate`` (mode approve: a person's click, or regulation's own trusted approval
+        in auto mode); call inside the transaction that recorded the decision. ``detail`` (the
+        signal) goes in the audit."""
+        detail = {**REGULATE_DOOR.detail(), **detail}
         return self._save_proposal(incident_id, action_name, "selfreg", detail)
 
     async def preview(self, action_name: str) -> str:
@@ -304,24 +339,11 @@ class Remediation:
     def overview(self) -> list[dict[str, object]]:
         """Every action with its policy and what is left of its budget (``/selfreg actions``)."""
         now = self.clock.now()
-        rows = []
-        shadow = store_proposals.shadow_counts(self.store)
-        for name, action in sorted(self.actions.items()):
-            spec = action.spec
-            runs = store_proposals.runs_since(self.store, name, now - spec.budget_window)
-            rows.append(
-                {
-                    "name": name,
-                    "what": action.describe(),
-                    "mode": spec.mode.value,
-                    "risk": spec.risk.value,
-                    "approvers": list(spec.approvers),
-                    "budget": spec.budget,
-                    "left": budget_left(spec, runs),
-                    "shadow": shadow.get(name),
-                }
-            )
-        return rows
+        runs = {
+            name: store_proposals.runs_since(self.store, name, now - action.spec.budget_window)
+            for name, action in self.actions.items()
+        }
+        return overview_rows(self.actions, runs, store_proposals.shadow_counts(self.store))
 
     # ---- helpers ------------------------------------------------------------------------------
     def _tell(self, proposal: Proposal, text: str) -> None:

@@ -169,6 +169,8 @@ class CheckRunner:
             for observation in result.observations:
                 key = (observation.check, observation.subject)
                 previous = updated.get(key) or self.latest.get(key)
+                if previous is not None and observation.at < previous.at:
+                    continue  # a pushed delivery (``external_alerts``) was recorded meanwhile
                 state, transition = consider(
                     previous, observation, result.check.spec, result.duration
                 )

@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot import messages
 from bot.config.alerts import MaintenanceWindow
+from common.units import parse_duration
 
 
 def matches(
@@ -58,6 +59,24 @@ def parse_time(text: str) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def silence_terms(
+    matcher_text: str, duration_text: str, starts_text: str | None = None
+) -> tuple[dict[str, str], float, float | None]:
+    """A silence as a person writes it, whichever door (``/selfreg silence``, ``selfreg
+    silence``): (matcher, seconds, start or None for now). Raises ``ValueError`` saying what
+    is wrong, for the door to show with its usage."""
+    matcher = parse_matcher(matcher_text)
+    duration = parse_duration(duration_text)
+    if duration <= 0:
+        raise ValueError(messages.DURATION_NOT_POSITIVE)
+    if starts_text is None:
+        return matcher, duration, None
+    try:
+        return matcher, duration, parse_time(starts_text)
+    except ValueError:
+        raise ValueError(messages.FROM_NEEDS_TIME) from None
 
 
 def maintenance_span(window: MaintenanceWindow, now: float) -> tuple[float, float] | None:

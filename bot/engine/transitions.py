@@ -71,6 +71,8 @@ def consider(
     if streak < needed:
         return state, None
     severity = severity_of(spec, confirmed if not failing else observation.status)
+    if failing and observation.severity is not None:
+        severity = Severity(observation.severity)
     transition = Transition(
         fingerprint=fingerprint(observation.check, observation.subject),
         check=observation.check,

@@ -13,11 +13,16 @@ wherever it is defined.
 
 # ruff: noqa: F403 (the star imports below are this package's public names)
 
+from bot.messages.alertmanager import *
+from bot.messages.api import *
 from bot.messages.audit import *
 from bot.messages.backups import *
+from bot.messages.charts import *
+from bot.messages.cli import *
 from bot.messages.common import *
 from bot.messages.console import *
 from bot.messages.control import *
+from bot.messages.dashboard import *
 from bot.messages.delivery import *
 from bot.messages.errors import *
 from bot.messages.fly import *
@@ -25,8 +30,10 @@ from bot.messages.incidents import *
 from bot.messages.logs import *
 from bot.messages.notices import *
 from bot.messages.operations import *
+from bot.messages.peers import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
 from bot.messages.regulate import *
 from bot.messages.slack import *
+from bot.messages.trend import *
 from bot.messages.tunnels import *

@@ -6,6 +6,7 @@ module (and the CLI's tables) can build on them.
 
 from __future__ import annotations
 
+import re
 import time
 
 from common.units import format_duration
@@ -29,6 +30,24 @@ def human_duration(seconds: float) -> str:
 def mention_user(actor: str) -> str:
     """A Slack mention for a user id, else the name as given (CLI users, 'selfreg')."""
     return f"<@{actor}>" if actor[:1] in ("U", "W") and actor.isalnum() else actor
+
+
+_SLACK_MARKUP = re.compile(r"<([@!#])(?:subteam\^)?([^>|]+)(?:\|([^>]*))?>|<([^>|]+)\|([^>]+)>")
+
+
+def plain_text(text: str) -> str:
+    """Slack markup as a terminal shows it: ``<@U1>`` -> ``@U1``, ``<!here>`` -> ``@here``,
+    ``<url|label>`` -> ``label (url)``; the console and the CLI print the Slack sentences."""
+
+    def one(match: re.Match[str]) -> str:
+        sigil, target, label, url, link_label = match.groups()
+        if url is not None:
+            return f"{link_label} ({url})"
+        if label:
+            return f"{'#' if sigil == '#' else '@'}{label}"
+        return f"{'#' if sigil == '#' else '@'}{target}"
+
+    return _SLACK_MARKUP.sub(one, text)
 
 
 def mention(target: str) -> str:

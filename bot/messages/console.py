@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.messages.common import clock_time, human_duration, ms, plural, subject_label
+from bot.messages.common import (
+    clock_time,
+    human_duration,
+    mention_user,
+    ms,
+    plural,
+    subject_label,
+)
 
 STATUS_MARK = {"ok": "OK", "warning": "WARN", "critical": "CRIT", "unknown": "UNKN"}
 
@@ -254,7 +261,7 @@ def console_proposal(proposal_id: int, action: str, risk: str, expires_at: float
 
 def console_fixed_by(action: str, actor: str) -> str:
     """Added to a resolved incident's console line: the fix that ran and who decided it."""
-    who = "automatically" if actor == "selfreg" else f"approved by {actor}"
+    who = "automatically" if actor == "selfreg" else f"approved by {mention_user(actor)}"
     return f" · fixed by {action}, {who}"
 
 
@@ -290,10 +297,6 @@ def bad_option(option: str, text: str, error: str) -> str:
 def metric_line(what: str, metric: str, value: float) -> str:
     """``selfreg check run``: one line per metric value under the table."""
     return f"  {what} {metric} = {value:g}"
-
-
-def proposals_need_running() -> str:
-    return "selfreg is not running here; proposals are decided by the running instance."
 
 
 def nothing_to_verify() -> str:

@@ -5,6 +5,7 @@ Read in Slack (incident messages, ``/selfreg predict``) and by ``selfreg models`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,37 @@ def _shares(items: Sequence[tuple[str, float]]) -> str:
     return ", ".join(f"{name} {share:.0%}" for name, share in items)
 
 
+_WHY = {
+    "value": "beyond its usual range",
+    "jump": "a sudden jump",
+    "level": "a sustained change of level",
+    "seasonal": "unusual for the time of day",
+    "drift": "a slow drift over hours",
+    "spread": "much noisier than usual",
+    "stuck": "stuck at one value",
+}
+
+
+def anomaly_why(top: Sequence[tuple[str, float]]) -> str:
+    """``a sudden jump 70%, beyond its usual range 30%``: the detector's features in words."""
+    return ", ".join(f"{_WHY.get(name, name)} {share:.0%}" for name, share in top)
+
+
+def usual_band(low: float, high: float, basis: str, at: float | None) -> str:
+    """``usual at 09:00 is 80 to 150`` (the band for this time of day) or ``usually 80 to
+    150`` (the recent range), in the metric's own unit."""
+    if basis == "time of day" and at is not None:
+        return f"usual at {time.strftime('%H:%M', time.localtime(at))} is {low:.4g} to {high:.4g}"
+    return f"usually {low:.4g} to {high:.4g}"
+
+
+def metric_feedback(useful: int, false_alarms: int) -> str:
+    """``on this metric so far: 2 false alarms of 5 judged``."""
+    judged = useful + false_alarms
+    alarms = "1 false alarm" if false_alarms == 1 else f"{false_alarms} false alarms"
+    return f"on this metric so far: {alarms} of {judged} judged"
+
+
 def anomaly_summary(
     metric: str,
     value: float,
@@ -23,13 +55,21 @@ def anomaly_summary(
     score: float,
     threshold: float,
     top: Sequence[tuple[str, float]],
+    basis: str = "recent",
+    at: float | None = None,
+    judged: tuple[int, int] = (0, 0),
 ) -> str:
-    """``latency is unusual: 2.4 (usually 0.04 to 0.09) · score 0.83 (threshold 0.50)``."""
-    text = (
-        f"{metric} is unusual: {value:.4g} (usually {low:.4g} to {high:.4g}) · "
-        f"score {score:.2f} (threshold {threshold:.2f})"
-    )
-    return f"{text} · contributing: {_shares(top)}" if top else text
+    """``errors is unusual: 412 (usual at 09:00 is 80 to 150) · why: a sustained change of
+    level 80%, a sudden jump 20% · score 0.83 (threshold 0.50)``, plus the metric's own
+    false-alarm count when people have judged its earlier alerts (``judged``: useful, false
+    alarms)."""
+    text = f"{metric} is unusual: {value:.4g} ({usual_band(low, high, basis, at)})"
+    if top:
+        text += f" · why: {anomaly_why(top)}"
+    text += f" · score {score:.2f} (threshold {threshold:.2f})"
+    if sum(judged):
+        text += f" · {metric_feedback(*judged)}"
+    return text
 
 
 def group_anomaly_summary(
@@ -132,7 +172,10 @@ def predict_report(report: Mapping[str, Any], check: str | None) -> str:
     lines.append("*Anomalies*" + ("" if anomalies else ": none open"))
     lines += [f"• {a['what']}: {a['summary']}" for a in anomalies]
     risks = report.get("risks", [])
-    lines.append("*Failure risk*" + ("" if risks else ": no check watched"))
+    head = "*Failure risk*"
+    if report.get("risk_precision") is not None:
+        head += f" (precision {report['risk_precision']:.0%} of {report['risk_judged']} judged)"
+    lines.append(head + ("" if risks else ": no check watched"))
     for r in risks:
         if r["state"] == "learning":
             lines.append(
@@ -141,7 +184,10 @@ def predict_report(report: Mapping[str, Any], check: str | None) -> str:
         elif r["risk"] is None:
             lines.append(f"• {r['check']}: {r['state']}")
         else:
-            lines.append(f"• {r['check']}: risk {r['risk']:.2f} (threshold {r['threshold']:.2f})")
+            lines.append(
+                f"• {r['check']}: risk {r['risk']:.2f} (threshold {r['threshold']:.2f}) · "
+                + risk_track(r.get("predicted", 0), r.get("failures_seen", 0), r.get("median_lead"))
+            )
     forecasts = report.get("forecasts", [])
     lines.append("*Forecasts*" + ("" if forecasts else ": no crossing in sight"))
     lines += [f"• {f['summary']}" for f in forecasts]
@@ -187,6 +233,15 @@ def anomaly_note(metrics: int, forests: int) -> str:
 
 def risk_learning(check: str, samples: int, failures: int) -> str:
     return f"{check} (learning: {samples} samples, {failures} failures)"
+
+
+def risk_track(predicted: int, failures: int, median_lead: float | None) -> str:
+    """``recall 3 of 4 failures predicted, median lead 12 m``: failure-risk's record on the
+    store's own history since its first fit (precision comes from the feedback buttons)."""
+    if not failures:
+        return "recall: no failure since its first fit"
+    text = f"recall: {predicted} of {failures} failures predicted"
+    return text + (f", median lead {human_duration(median_lead)}" if median_lead else "")
 
 
 def risk_ready(checks: Sequence[str]) -> str:

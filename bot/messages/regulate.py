@@ -236,13 +236,6 @@ def plan_scheduled_answer(run_id: int, run_at: float) -> str:
     return f"🗓️ scheduled run {run_id} at the next quiet window, {window_time(run_at)}"
 
 
-def plan_not_running() -> str:
-    return (
-        "nothing runs with this data folder: scheduling, cancelling and pausing go through the "
-        "running selfreg (`selfreg plan` alone shows the plan from the store)"
-    )
-
-
 APPROVE_AT_QUIET_BUTTON = "Approve at quiet time"
 USAGE_PLAN = "/selfreg plan [schedule PROPOSAL | cancel RUN | pause | resume]"
 

@@ -22,15 +22,25 @@ def command_help() -> str:
             "`/selfreg silence MATCHER DURATION [from=TIME] [reason]`: e.g. `/selfreg silence check=api* 2h deploy`; "
             "`from=2026-12-01T02:00Z` schedules a maintenance window",
             "`/selfreg unsilence ID`: end silence ID",
-            "`/selfreg history [N]`: the last N incidents (default 10)",
+            "`/selfreg history [N|CHECK [1h|24h|7d|30d]]`: the last N incidents (default 10), or a "
+            "check's trend per day (min / mean / max, availability, incidents; default 24h)",
             "`/selfreg run ACTION [INCIDENT]`: propose a configured action (run at once if you may approve it)",
             "`/selfreg actions [pause|resume]`: actions with their policy and budget; admins pause or resume all",
             "`/selfreg audit [INCIDENT|USER]`: the recent audit trail",
             "`/selfreg reload`: reload the config file now (admins)",
             "`/selfreg predict [CHECK]`: current anomalies, failure risks and forecasts",
+            "`/selfreg chart ID`: post a chart of incident ID's metric around it in its thread (also the *Show chart* button)",
             "`/selfreg plan [schedule ID|cancel RUN|pause|resume]`: scheduled maintenance, the "
             "capacity horizon, automatic regulation (resume: admins)",
             "`/selfreg help`: this text",
+            "",
+            "*Buttons* on an incident message: *Approve: …* / *Deny* (a proposed fix; high risk "
+            "needs two people), *Acknowledge*, *Silence 1 h*, *Silence until resolved* / "
+            "*Unsilence*, *Runbook*; on a prediction *Useful* / *False alarm*; on a crash loop "
+            "(admins) *Restart anyway* / *Keep stopped*; on a fix that may wait *Approve at quiet "
+            "time*, on a regulation incident *Pause regulation*.",
+            "Without Slack, the same from a terminal: `selfreg alerts`, `ack`, `silence`, "
+            "`run`, `approve`, `deny` (see `selfreg --help`).",
         ]
     )
 
@@ -295,8 +305,9 @@ USAGE = {
     "ack": "/selfreg ack ID",
     "silence": "/selfreg silence MATCHER DURATION [from=TIME] [reason]",
     "unsilence": "/selfreg unsilence ID",
-    "history": "/selfreg history [N]",
+    "history": "/selfreg history [N|CHECK [1h|24h|7d|30d]]",
     "predict": "/selfreg predict [CHECK]",
+    "chart": "/selfreg chart ID",
 }
 
 
@@ -314,6 +325,7 @@ class IncidentButtons:
     useful = "Useful"
     false_alarm = "False alarm"
     runbook = "Runbook"
+    show_chart = "Show chart"
 
 
 def original_message_link(permalink: str) -> str:

@@ -39,9 +39,8 @@ class ConsoleNotifier:
     async def deliver(self, message: OutboxMessage) -> None:
         stream = self._stream or sys.stdout
         if message.kind == "notice.post":  # a plain notice (started, config reloaded)
-            logline.write(
-                stream, "INFO", "selfreg", message.payload["text"], at=message.payload["at"]
-            )
+            text = messages.plain_text(message.payload["text"])
+            logline.write(stream, "INFO", "selfreg", text, at=message.payload["at"])
             return
         if message.kind != "incident.notice":
             return
@@ -51,7 +50,7 @@ class ConsoleNotifier:
                 stream,
                 incident["severity"],
                 messages.subject_label(incident["check"], incident["subject"]),
-                text,
+                messages.plain_text(text),
                 at=incident["last_seen_at"],
                 incident=incident.get("id"),
                 check=incident["check"],

@@ -33,13 +33,16 @@ from bot.clock import Clock
 from bot.config import LoadedConfig, load_settings
 from bot.engine.alerting import Alerting
 from bot.engine.deploys import Deploys
+from bot.engine.external_alerts import ExternalAlerts
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.notices import Announcer
+from bot.engine.predict.predictor import metric_limits
 from bot.engine.regulate.make import Regulation, make_regulation
 from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
 from bot.engine.remediation import Remediation
 from bot.engine.runner import CheckRunner
 from bot.engine.supervisor import Supervisor
+from bot.engine.sync_runs import Chain, SyncRunLog
 from bot.notify.outbox import OutboxWorker
 from bot.records import Incident
 from bot.runtime import documents
@@ -58,7 +61,9 @@ from bot.runtime.factories import (
 from bot.runtime.jobs import Housekeeping, make_scheduler
 from bot.runtime.lag import LagProbe
 from bot.runtime.parts import Parts
-from bot.slack.app import SlackApp, make_client
+from bot.slack.app import SlackApp
+from bot.slack.charts import ChartPoster
+from bot.slack.client import make_client
 from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
@@ -72,6 +77,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _closing: set[asyncio.Task[None]] = set()
+
+
+Recorded = Callable[[Sequence[Observation]], None]
+"""What hears each write of the runner (``CheckRunner.on_recorded``)."""
 
 
 def load_again(config: LoadedConfig) -> Callable[[], LoadedConfig]:
@@ -132,6 +141,7 @@ class _Engine:
     remediation: Remediation | None
     scheduler: AsyncIOScheduler
     regulation: Regulation | None = None
+    external_alerts: ExternalAlerts | None = None
 
 
 def _assemble(
@@ -144,6 +154,7 @@ def _assemble(
 ) -> Parts:
     settings = config.settings
     remediation: Remediation | None = None  # made below: alerting calls it later
+    regulation: Regulation | None = None  # made below: the runner feeds it later
 
     def incident_opened(incident: Incident) -> None:
         if remediation is not None:
@@ -158,6 +169,45 @@ def _assemble(
     supervisor = build_supervisor(config, store, clock, http, alerting)
     predictor = build_predictor(config, store, clock, alerting)
     lag = LagProbe()
+    regulated = _regulated(lambda: regulation) if settings.regulate.scale else None
+    runner = _runner(config, clock, store, http, alerting, outbox, predictor, regulated, lag, tally)
+    permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
+    approvers = ApproverGroups(permissions, config)
+    external_alerts = (
+        ExternalAlerts(runner, settings.alertmanager, clock) if settings.alertmanager else None
+    )
+    remediation = build_remediation(
+        config, http, alerting, supervisor, runner, approvers, configured_actions,
+        external_alerts.actions_for if external_alerts is not None else None,
+    )  # fmt: skip
+    regulation = make_regulation(settings, alerting, remediation, supervisor)
+    scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
+    engine = _Engine(
+        config=config, clock=clock, out=out, store=store, http=http,
+        slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
+        alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
+        runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
+        scheduler=scheduler, external_alerts=external_alerts, regulation=regulation,
+    )  # fmt: skip
+    return _front(engine, load)
+
+
+def _runner(
+    config: LoadedConfig,
+    clock: Clock,
+    store: Store,
+    http: aiohttp.ClientSession,
+    alerting: Alerting,
+    outbox: OutboxWorker,
+    predictor: Predictor | None,
+    regulated: Recorded | None,
+    lag: LagProbe,
+    tally: Tally,
+) -> CheckRunner:
+    """The check runner and who hears of its runs: the predictor, the scale rules
+    (``regulated``) and the sync run log see each recorded observation, deploy tracking each
+    deploy seen; the selfreg check's own figures read the runner, the outbox and the lag probe
+    when it runs."""
     runner = CheckRunner(
         checks=build_checks(config),
         store=store,
@@ -165,38 +215,22 @@ def _assemble(
         http=http,
         alerting=alerting,
         stats=lambda: documents.engine_stats(runner, outbox, lag),
-        on_recorded=_recorded_hook(predictor, lambda: regulation, bool(settings.regulate.scale)),
+        on_recorded=Chain(
+            predictor.observe if predictor is not None else None,
+            regulated,
+            SyncRunLog(store, lambda: runner.checks).recorded,
+        ),
         on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
         tally=tally,
     )
-    permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
-    approvers = ApproverGroups(permissions, config)
-    remediation = build_remediation(
-        config, http, alerting, supervisor, runner, approvers, configured_actions
-    )
-    regulation = make_regulation(settings, alerting, remediation, supervisor)  # runner feeds it
-    scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
-    engine = _Engine(
-        config=config, clock=clock, out=out, store=store, http=http,
-        slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
-        alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
-        runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
-        scheduler=scheduler, regulation=regulation,
-    )  # fmt: skip
-    return _front(engine, load)
+    return runner
 
 
-def _recorded_hook(
-    predictor: Predictor | None, regulation: Callable[[], Regulation | None], rules: bool
-) -> Callable[[Sequence[Observation]], None] | None:
-    """What sees each write: the predictors, then the scale rules (made after the runner,
-    so looked up when called); None when there is neither."""
-    if not rules:
-        return predictor.observe if predictor is not None else None
+def _regulated(regulation: Callable[[], Regulation | None]) -> Recorded:
+    """The scale rules' share of each write (regulation is made after the runner, so it is
+    looked up when called)."""
 
     def recorded(observations: Sequence[Observation]) -> None:
-        if predictor is not None:
-            predictor.observe(observations)
         if (made := regulation()) is not None:
             made.observe(observations)
 
@@ -262,6 +296,7 @@ def _front(engine: _Engine, load: Callable[[], LoadedConfig]) -> Parts:
         slack_notifier=engine.slack_notifier, predictor=engine.predictor,
         remediation=engine.remediation, commands=commands, slack=slack, heartbeat=heartbeat,
         regulation=engine.regulation,
+        external_alerts=engine.external_alerts,
     )  # fmt: skip
     return parts
 
@@ -278,7 +313,12 @@ def build_slack(
         if engine.slack_client is not None:
             log.info(messages.slack_post_mode())
         return None, None
+    limits = {spec.name: metric_limits(spec) for spec in config.settings.checks}
+    charts = ChartPoster(
+        engine.slack_client, engine.store, engine.clock, lambda c: limits.get(c, {})
+    )
     commands = Commands(
+        charts=charts,
         alerting=engine.alerting,
         store=engine.store,
         clock=engine.clock,
@@ -302,6 +342,7 @@ def build_slack(
         engine.supervisor,
         predictor=engine.predictor,
         regulation=engine.regulation,
+        charts=charts,
     )
     return commands, slack
 
@@ -326,6 +367,13 @@ def settings_hooks(
         hooks.append(
             lambda new: beat.reconfigure(
                 every=new.settings.heartbeat.every, timeout=new.settings.heartbeat.timeout
+            )
+        )
+    if engine.external_alerts is not None:
+        external = engine.external_alerts
+        hooks.append(
+            lambda new: (
+                new.settings.alertmanager and external.reconfigure(new.settings.alertmanager)
             )
         )
     if engine.slack_notifier is not None and engine.remediation is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot import control
 from bot.engine.alerting import incident_snapshot
 from bot.engine.regulate.planning import scheduled_rows
-from bot.engine.status import build_status
+from bot.engine.status import build_status, peer_names
 from bot.errors import UnknownCheck
 from bot.pidfile import process_facts
 from bot.store import Store
@@ -108,7 +108,10 @@ def heartbeat_health(beat: Heartbeat | None) -> dict[str, Any]:
 def status(parts: Parts) -> dict[str, Any]:
     """The status document (``selfreg status``, ``/status``, ``/selfreg status``)."""
     now = parts.clock.now()
-    document = build_status(parts.runner.latest, parts.supervisor.snapshot(), running=True, now=now)
+    peers = peer_names(check.spec for check in parts.runner.checks.values())
+    document = build_status(
+        parts.runner.latest, parts.supervisor.snapshot(), running=True, now=now, peers=peers
+    )
     document["slack"] = slack_health(parts)
     document["delivery_failures"] = failed_deliveries(parts.store, now - FAILURES_FOR)
     document["selfreg"] = process_facts()

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
 import aiohttp
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import actions
@@ -20,11 +21,13 @@ from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.engine.action_context import EngineActionContext, SupervisorControls
 from bot.engine.alerting import Alerting
+from bot.engine.external_alerts import ExternalAlerts
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.remediation import Remediation
 from bot.engine.remediation_runs import Verification, verification_from
 from bot.engine.runner import CheckRunner
 from bot.engine.supervisor import Supervisor
+from bot.notify.alertmanager import AlertmanagerNotifier
 from bot.notify.base import Notifier
 from bot.notify.console import ConsoleNotifier
 from bot.notify.email import EmailNotifier
@@ -35,6 +38,7 @@ from bot.records import Incident, Severity
 from bot.runtime import documents
 from bot.slack.permissions import Permissions
 from bot.store import Store
+from bot.web.alertmanager import PATH, alertmanager_hook
 from checks.base import Check
 
 if TYPE_CHECKING:
@@ -62,14 +66,33 @@ def build_notifiers(
         notifiers["webhook"] = WebhookNotifier(
             alerts.webhook, config.webhook_secret, http, clock=clock
         )
+    if alerts.alertmanager is not None:
+        notifiers["alertmanager"] = build_alertmanager_notifier(config, http, clock)
     return notifiers
+
+
+def build_alertmanager_notifier(
+    config: LoadedConfig, http: aiohttp.ClientSession, clock: Clock
+) -> AlertmanagerNotifier:
+    """The Alertmanager channel; never sends back what came from the [alertmanager] hook."""
+    channel = config.settings.alerts.alertmanager
+    assert channel is not None
+    inbound = config.settings.alertmanager
+    token = os.environ.get(channel.token_env, "").strip() or None if channel.token_env else None
+    return AlertmanagerNotifier(
+        channel,
+        token,
+        http,
+        clock=clock,
+        skip_check=inbound.check if inbound is not None else None,
+    )
 
 
 def channel_floors(config: LoadedConfig, notifiers: Mapping[str, Notifier]) -> dict[str, Severity]:
     """Each channel's minimum severity for loud notices (console and Slack hear everything)."""
     alerts = config.settings.alerts
     floors = {name: Severity.INFO for name in notifiers}
-    for name in ("log", "email", "webhook"):
+    for name in ("log", "email", "webhook", "alertmanager"):
         section = getattr(alerts, name)
         if name in notifiers and section is not None:
             floors[name] = Severity(section.min_severity)
@@ -200,6 +223,7 @@ def build_remediation(
     runner: CheckRunner,
     approvers: ApproverGroups,
     configured_actions: Mapping[str, Action],
+    routed: Callable[[Incident], list[str]] | None = None,
 ) -> Remediation | None:
     """Actions exist only if configured: no [[actions]], no remediation at all.
 
@@ -225,7 +249,20 @@ def build_remediation(
         verify=partial(verify_check, runner),
         groups_of=approvers,
         dry_run=settings.remediation.dry_run,
+        routed=routed,
     )
+
+
+def web_hooks(
+    config: LoadedConfig, external: ExternalAlerts | None
+) -> dict[str, Callable[[web.Request], Awaitable[web.Response]]]:
+    """The hook routes the config turns on: Alertmanager's, its token read from the
+    environment now (unset: the route refuses every POST, naming the variable)."""
+    section = config.settings.alertmanager
+    if external is None or section is None:
+        return {}
+    token = os.environ.get(section.token_env, "").strip() or None
+    return {PATH: alertmanager_hook(external, token, section.token_env)}
 
 
 def build_predictor(

@@ -20,18 +20,24 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aiohttp import web
 
-from bot import control, logline, messages
+from bot import __version__, control, logline, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
+from bot.config.api import unset_api_tokens
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
+from bot.engine.requests import Requests
 from bot.errors import AlreadyRunning, WebTokenMissing
 from bot.records import EventKind
 from bot.runtime import documents, jobs, own_log
 from bot.runtime.build import build
+from bot.runtime.factories import web_hooks
 from bot.runtime.jobs import anchor_audit
 from bot.runtime.parts import Parts
-from bot.slack.app import check_token
+from bot.slack.client import check_token, workspace_url
+from bot.web.api import ApiContext
 from bot.web.app import build_app, is_loopback
+from bot.web.dashboard import Dashboard
+from bot.web.dashboard_data import Reader, facts_from
 from bot.web.metrics import metrics_registry
 from checks.base import Observation
 
@@ -67,6 +73,7 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.out = out or sys.stdout
         self.slack_token_checked = False  # the start-up sequence may have asked Slack already
+        self.slack_workspace: str | None = None  # auth.test's url: the dashboard's Slack links
         self.web_url = ""
         self.started_at = 0.0
         self._parts: Parts | None = None
@@ -116,6 +123,17 @@ class Runtime:
     def predictor(self) -> Predictor | None:
         return self.parts.predictor
 
+    @property
+    def requests(self) -> Requests:
+        """What people ask through the terminal and the API (``bot.engine.requests``)."""
+        parts = self.parts
+        return Requests(
+            alerting=parts.alerting,
+            supervisor=parts.supervisor,
+            remediation=parts.remediation,
+            allows=parts.permissions.allows,
+        )
+
     # ---- start ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Start every part; on failure, stop what had started and re-raise."""
@@ -149,7 +167,7 @@ class Runtime:
         self._events_since = last_event_id(store)
         anchor_audit(store, self.started_at, "start")
         if parts.slack_client is not None and not self.slack_token_checked:
-            await check_token(parts.slack_client)
+            self.slack_workspace = workspace_url(await check_token(parts.slack_client))
         if released := parts.outbox.release_claims():
             log.info("%d outbox row(s) left in flight by the previous run are due again", released)
         await self._serve_control(parts)
@@ -158,13 +176,18 @@ class Runtime:
             await parts.slack.start()
 
     async def _serve_control(self, parts: Parts) -> None:
+        people = control.People(
+            requests=self.requests,
+            identify=lambda user: parts.reloader.config.settings.cli.approver_for(user),
+        )
         app = control.build_control_app(
             self.status,
             self.run_checks,
-            parts.remediation,
+            people,
             parts.predictor,
             parts.reloader.reload,
             parts.regulation,
+            admins=lambda: parts.reloader.config.settings.slack.admins,
         )
         self._servers.append(await control.serve(app, self.booted.control_socket))
         self._serves_socket = True
@@ -175,7 +198,21 @@ class Runtime:
             lambda: parts.runner.latest, parts.runner.tally, parts.outbox.pending_count
         )
         slack_events = parts.slack.handle_http if parts.slack is not None else None
-        app = build_app(self, registry, self.booted.web_token, slack_events)
+        reader = Reader(
+            self.booted.db_path,
+            lambda: facts_from(parts.reloader.config.settings),
+            self.clock.now,
+        )
+        dashboard = Dashboard(reader, self.booted.web_token, lambda: self.slack_workspace)
+        app = build_app(
+            self,
+            registry,
+            self.booted.web_token,
+            slack_events,
+            dashboard=dashboard,
+            hooks=web_hooks(parts.config, parts.external_alerts),
+            api=self._api(parts, reader),
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
@@ -183,6 +220,21 @@ class Runtime:
         self._servers.append(runner)
         port = runner.addresses[0][1]
         self.web_url = f"http://{settings.host}:{port}"
+
+    def _api(self, parts: Parts, reader: Reader) -> ApiContext:
+        """The management API's view of this selfreg (``bot.web.api``); it follows reloads."""
+        for name in unset_api_tokens(self.booted.settings.api, self.booted.api_tokens):
+            log.warning(messages.api_token_env_unset(*name))
+        return ApiContext(
+            requests=self.requests,
+            reader=reader,
+            identities=lambda: (self.config.settings.api.tokens, self.config.api_tokens),
+            status=self.status,
+            run_checks=self.run_checks,
+            check_kinds=lambda: {c.name: c.kind for c in self.config.settings.checks},
+            data_dir=self.booted.data_dir,
+            version=__version__,
+        )
 
     def start_monitors(self) -> None:
         """Delivery, the lag probe and the scheduler (checks, predictors, housekeeping)."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import LoadedConfig
     from bot.engine.alerting import Alerting
+    from bot.engine.external_alerts import ExternalAlerts
     from bot.engine.heartbeat import Heartbeat
     from bot.engine.notices import Announcer
     from bot.engine.predict import Predictor
@@ -64,4 +65,5 @@ class Parts:
     commands: Commands | None = None
     slack: SlackApp | None = None
     heartbeat: Heartbeat | None = None
+    external_alerts: ExternalAlerts | None = None  # with [alertmanager]: its webhook's alerts
     regulation: Regulation | None = None  # scale rules, detectors, plan (bot/engine/regulate)

@@ -17,19 +17,17 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import WSMessage, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.config import SlackConnection
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
-from bot.errors import BadCommand, SlackRejectedToken, UserError
+from bot.errors import BadCommand, UserError
 from bot.records import Incident
 from bot.slack import render, views
 from bot.slack.commands import Commands, parse
@@ -41,62 +39,12 @@ from bot.store.db import Store
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
     from bot.engine.regulate.make import Regulation
+    from bot.slack.charts import ChartPoster
 
 log = logging.getLogger(__name__)
 
 WATCH_EVERY = 10.0
 MAX_BACKOFF = 300.0
-DEFAULT_API_URL = "https://slack.com/api/"
-CALL_TIMEOUT = 30.0  # seconds per Web API call, slack_sdk's own default
-REJECTED = ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired")
-
-
-def make_client(
-    connection: SlackConnection, session: aiohttp.ClientSession | None = None
-) -> AsyncWebClient:
-    """The Web API client; SLACK_API_URL points it at a stand-in in tests.
-
-    ``session`` is the runtime's shared HTTP session: every call then reuses its pool of
-    keep-alive connections (without it slack_sdk opens a session, so a connection and a TLS handshake,
-    per call; measured by ``bench/slack_connections.py``). Its owner closes it, never the
-    client. The session's ``trust_env`` decides any proxy, ``NO_PROXY`` included: slack_sdk
-    would otherwise take ``HTTPS_PROXY`` alone and pass it on every call.
-    """
-    client = AsyncWebClient(
-        token=connection.bot_token,
-        base_url=connection.api_url or DEFAULT_API_URL,
-        session=_over(session) if session is not None else None,
-    )
-    if session is not None:
-        client.proxy = None
-    return client
-
-
-def _over(shared: aiohttp.ClientSession) -> aiohttp.ClientSession:
-    """A session over ``shared``'s connection pool (not owning it: closing ``shared`` closes
-    the pool) with slack_sdk's per-call timeout, which it applies only to sessions it makes."""
-    return aiohttp.ClientSession(
-        connector=shared.connector,
-        connector_owner=False,
-        timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT),
-        trust_env=shared.trust_env,
-    )
-
-
-async def check_token(client: AsyncWebClient) -> dict[str, Any] | None:
-    """auth.test at start: a rejected token stops selfreg; Slack unreachable only warns."""
-    try:
-        response = await client.auth_test()
-    except SlackApiError as exc:
-        error = str(exc.response.get("error"))
-        if error in REJECTED:
-            raise SlackRejectedToken(error) from None
-        log.warning(messages.slack_auth_failed(error))
-        return None
-    except Exception as exc:  # network down at start: the outbox holds messages until it is back
-        log.warning(messages.slack_unreachable_log(str(exc)))
-        return None
-    return dict(response.data) if isinstance(response.data, dict) else None
 
 
 class SlackApp:
@@ -113,8 +61,10 @@ class SlackApp:
         supervisor: Any = None,
         predictor: Predictor | None = None,
         regulation: Regulation | None = None,
+        charts: ChartPoster | None = None,
     ) -> None:
         self.regulation = regulation  # None unless [[regulate.scale]] rules exist
+        self.charts = charts  # None: no Show chart button handler (tests without one)
         self.supervisor = supervisor
         self.remediation = remediation
         self.predictor = predictor  # None unless [models] turns a model on
@@ -143,6 +93,7 @@ class SlackApp:
         self.app.action(render.SILENCE_RESOLVED)(self._button(self._silence_resolved))
         self.app.action(render.UNSILENCE)(self._button(self._unsilence))
         self.app.action(render.RUNBOOK)(self._on_link)
+        self.app.action(render.SHOW_CHART)(self._on_show_chart)
         self.app.action(render.RESTART_ANYWAY)(self._button(self._restart_anyway))
         self.app.action(render.KEEP_STOPPED)(self._button(self._keep_stopped))
         self.app.action(re.compile(rf"^{re.escape(render.APPROVE_PREFIX)}\d+$"))(self._on_approve)
@@ -180,6 +131,20 @@ class SlackApp:
             return
         reply = await self.commands.run(parsed, user)
         await ack(response_type="ephemeral", blocks=reply.blocks, text=reply.text)
+
+    async def _on_show_chart(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        """ "Show chart": post the incident's chart in its thread (resolved ones too)."""
+        await ack()
+        value = str(action.get("value", ""))
+        found = rows.get_incident(self.store, int(value)) if value.isdigit() else None
+        container = body.get("container", {})
+        if self.charts is None or found is None or container.get("message_ts") != found.slack_ts:
+            refusal = messages.button_stale(messages.incident_not_found(int(value or 0)))
+            await respond(response_type="ephemeral", replace_original=False, text=refusal)
+            return
+        self.charts.post_soon(found, body.get("user", {}).get("id", ""))
 
     async def _on_link(self, ack: Any) -> None:
         await ack()  # a URL button opens its link in the browser; Slack still wants an ack

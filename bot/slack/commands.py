@@ -16,7 +16,8 @@ from bot.clock import Clock
 from bot.config.alerts import COMMANDS
 from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
-from bot.engine.silences import parse_matcher, parse_time
+from bot.engine.silences import silence_terms
+from bot.engine.trend import RANGES, trend
 from bot.errors import BadCommand, UnknownCheck, UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
@@ -26,11 +27,12 @@ from bot.store import audit
 from bot.store import incidents as rows
 from bot.store.availability import availability
 from bot.store.db import Store
-from common.units import parse_duration
+from bot.store.history import all_series
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
     from bot.engine.regulate.make import Regulation
+    from bot.slack.charts import ChartPoster
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -78,8 +80,10 @@ class Commands:
         reload: Callable[[str], Awaitable[str]] | None = None,
         predictor: Predictor | None = None,
         regulation: Regulation | None = None,
+        charts: ChartPoster | None = None,
     ) -> None:
         self.regulation = regulation  # /selfreg plan (bot/slack/plan.py)
+        self.charts = charts
         self.reload = reload
         self.remediation = remediation
         self.admins = set(admins)
@@ -138,10 +142,25 @@ class Commands:
         return views.alerts_view(rows.open_incidents(self.store))
 
     async def _history(self, args: Sequence[str], user: str) -> Rendered:
+        if args and not args[0].isdigit():
+            return self._trend(args)
         count = _number(args[0], "N", messages.USAGE["history"]) if args else 10
         return views.history_view(
             rows.recent_incidents(self.store, min(max(count, 1), 50)), self.clock.now()
         )
+
+    def _trend(self, args: Sequence[str]) -> Rendered:
+        """``/selfreg history CHECK [1h|24h|7d|30d]``: the check's trend from the rollups."""
+        word = args[1] if len(args) > 1 else "24h"
+        if word not in RANGES or len(args) > 2:
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["history"], messages.trend_bad_range(word))
+            )
+        known = sorted({s.check for s in all_series(self.store)})
+        if args[0] not in known:
+            raise BadCommand(messages.trend_unknown_check(args[0], known))
+        now = self.clock.now()
+        return views.text_view(messages.trend_block(trend(self.store, args[0], word, now), now))
 
     async def _ack(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:
@@ -159,33 +178,14 @@ class Commands:
                     messages.USAGE["silence"], messages.GIVE_MATCHER_AND_DURATION
                 )
             )
+        rest = list(args[2:])
+        starts = rest.pop(0).removeprefix("from=") if rest and rest[0].startswith("from=") else None
         try:
-            matcher = parse_matcher(args[0])
-            duration = parse_duration(args[1])
+            matcher, duration, starts_at = silence_terms(args[0], args[1], starts)
         except ValueError as exc:
             raise BadCommand(messages.bad_arguments(messages.USAGE["silence"], str(exc))) from None
-        if duration <= 0:
-            raise BadCommand(
-                messages.bad_arguments(messages.USAGE["silence"], messages.DURATION_NOT_POSITIVE)
-            )
-        rest = list(args[2:])
-        starts_at = None
-        if rest and rest[0].startswith("from="):
-            try:
-                starts_at = parse_time(rest.pop(0).removeprefix("from="))
-            except ValueError:
-                raise BadCommand(
-                    messages.bad_arguments(messages.USAGE["silence"], messages.FROM_NEEDS_TIME)
-                ) from None
         silence = self.alerting.add_silence(matcher, duration, " ".join(rest), user, starts_at)
-        text = ", ".join(f"{k}={v}" for k, v in matcher.items())
-        if silence.starts_at > self.clock.now():
-            return views.text_view(
-                messages.silence_scheduled(
-                    silence.id, text, silence.starts_at, silence.ends_at or 0
-                )
-            )
-        return views.text_view(messages.silence_added(silence.id, text, silence.ends_at or 0))
+        return views.text_view(messages.silence_answer(silence, self.clock.now()))
 
     async def _unsilence(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) != 1:
@@ -237,6 +237,16 @@ class Commands:
                 actor = word.strip("<@>").split("|")[0]
         trail = audit.recent(self.store, subject=subject, actor=actor, limit=20)
         return views.audit_view(trail)
+
+    async def _chart(self, args: Sequence[str], user: str) -> Rendered:
+        """``/selfreg chart ID``: the incident's chart, posted in its thread."""
+        if len(args) != 1 or self.charts is None:
+            raise BadCommand(
+                messages.bad_arguments(messages.USAGE["chart"], messages.GIVE_INCIDENT_ID)
+            )
+        incident = self.charts.incident(_number(args[0], "ID", messages.USAGE["chart"]))
+        self.charts.post_soon(incident, user)
+        return views.text_view(messages.chart_posting(incident.id))
 
     async def _predict(self, args: Sequence[str], user: str) -> Rendered:
         if len(args) > 1:

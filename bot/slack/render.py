@@ -37,6 +37,7 @@ SILENCE_HOUR = "incident.silence_1h"
 SILENCE_RESOLVED = "incident.silence_resolved"
 UNSILENCE = "incident.unsilence"
 RUNBOOK = "incident.runbook"
+SHOW_CHART = "incident.chart"
 RESTART_ANYWAY = "component.restart_anyway"
 KEEP_STOPPED = "component.keep_stopped"
 USEFUL = "prediction.useful"
@@ -149,6 +150,7 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
                 text=messages.PAUSE_REGULATION_BUTTON, action_id=PAUSE_REGULATION, value=value
             )
         )
+    buttons.append(ButtonElement(text=BUTTONS.show_chart, action_id=SHOW_CHART, value=value))
     if incident.runbook_url:
         buttons.append(
             ButtonElement(text=BUTTONS.runbook, action_id=RUNBOOK, url=incident.runbook_url[:3000])

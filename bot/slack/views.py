@@ -83,7 +83,16 @@ def status_view(
         messages.component_status_line(c, now) for c in document.get("components", [])
     ]
     silence_lines = [_silence_line(s) for s in silences]
+    peer_lines = [
+        f"{STATUS_ICON.get(p['status'], '')} {trim(p['summary'], 150)}"
+        for p in document.get("peers", [])
+    ]
     sections = [
+        *(
+            [messages.peers_section(len(peer_lines)) + "\n" + bullet_list(peer_lines, SECTION_MAX)]
+            if peer_lines
+            else []
+        ),
         _checks_section(document["checks"], availability),
         messages.open_incidents_section(len(incidents))
         + "\n"

@@ -50,6 +50,16 @@ def last_event_times(store: Store, kind: str) -> dict[str, float]:
     }
 
 
+def first_event_times(store: Store, kind: str) -> dict[str, float]:
+    """When each subject first had an event of ``kind`` (a model's first fit)."""
+    return {
+        row[0]: row[1]
+        for row in store._conn.execute(
+            "SELECT subject, min(at) FROM events WHERE kind = ? GROUP BY subject", (kind,)
+        )
+    }
+
+
 def last_backup_at(store: Store) -> float | None:
     """When the newest successful ``backup.*`` event was recorded; None if none (or the store
     is too old to say)."""

@@ -135,6 +135,16 @@ def active_silences(store: Store, now: float) -> list[Silence]:
     return [silence_from_row(r) for r in rows]
 
 
+def current_silences(store: Store, now: float) -> list[Silence]:
+    """Silences in force or still to come (not removed, not ended), by id."""
+    rows = store._conn.execute(
+        "SELECT * FROM silences WHERE removed_at IS NULL AND (ends_at IS NULL OR ends_at > ?) "
+        "ORDER BY id",
+        (now,),
+    ).fetchall()
+    return [silence_from_row(r) for r in rows]
+
+
 def get_silence(store: Store, silence_id: int) -> Silence | None:
     row = store._conn.execute(
         "SELECT * FROM silences WHERE id = ? AND removed_at IS NULL", (silence_id,)
@@ -176,10 +186,18 @@ def in_digest(store: Store, digest_id: int) -> list[Incident]:
 def rule_incident_spans(store: Store, check: str) -> list[tuple[float, float | None]]:
     """(opened, resolved) of the check's rule incidents: the failures a risk model learns.
     Prediction incidents never count."""
+    return incident_spans(store, check, IncidentKind.RULE)
+
+
+def incident_spans(
+    store: Store, check: str, kind: IncidentKind
+) -> list[tuple[float, float | None]]:
+    """(opened, resolved) of the check's incidents of one kind, oldest first."""
     return [
         (r[0], r[1])
         for r in store._conn.execute(
-            'SELECT opened_at, resolved_at FROM incidents WHERE "check" = ? AND kind = ?',
-            (check, IncidentKind.RULE.value),
+            'SELECT opened_at, resolved_at FROM incidents WHERE "check" = ? AND kind = ? '
+            "ORDER BY opened_at",
+            (check, kind.value),
         )
     ]

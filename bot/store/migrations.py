@@ -339,6 +339,34 @@ def m007_audit_keyed(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m008_incident_reopened_at(db: Database) -> None:
+    """When an incident last reopened: its escalation steps count from there, not from its
+    first opening (a reopened incident used to take every step at once)."""
+    db.executescript("ALTER TABLE incidents ADD COLUMN reopened_at REAL;")
+
+
+@MIGRATIONS()
+def m009_sync_runs(db: Database) -> None:
+    """One row per run of a ``sync`` check: files and bytes moved, how long, rsync's exit."""
+    db.executescript(
+        """
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            at REAL NOT NULL,
+            status TEXT NOT NULL,
+            files INTEGER,
+            bytes INTEGER,
+            duration REAL,
+            exit_status INTEGER,
+            summary TEXT NOT NULL
+        );
+        CREATE INDEX sync_runs_name_at ON sync_runs (name, at);
+        """
+    )
+
+
+@MIGRATIONS()
 def m010_regulation(db: Database) -> None:
     """Regulation (issue 17): every decision of a scale rule or a detector, with the signal's
     values that caused it, and the runs scheduled for a quiet window."""

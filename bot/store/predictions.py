@@ -107,6 +107,20 @@ def feedback_counts(store: Store) -> dict[str, dict[str, int]]:
     return counts
 
 
+def target_feedback(store: Store, kind: str, target: str) -> tuple[int, int]:
+    """(useful, false alarms) of one target's incidents, each by its latest verdict: the
+    metric's own record, shown beside its next prediction."""
+    counts = {USEFUL: 0, FALSE_ALARM: 0}
+    for verdict, count in store._conn.execute(
+        "SELECT verdict, count(*) FROM (SELECT verdict, row_number() OVER "
+        "(PARTITION BY incident_id ORDER BY at DESC, rowid DESC) AS n FROM prediction_feedback "
+        "WHERE kind = ? AND target = ?) WHERE n = 1 GROUP BY verdict",
+        (kind, target),
+    ):
+        counts[verdict] = int(count)
+    return counts[USEFUL], counts[FALSE_ALARM]
+
+
 def false_alarms_since(store: Store, kind: str, target: str, since: float) -> int:
     """False-alarm incidents of one target after ``since`` (its last raise)."""
     row = store._conn.execute(

@@ -50,6 +50,9 @@ def prune(
             "DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
             (now - events_for,),
         ).rowcount
+        removed["sync_runs"] = conn.execute(
+            "DELETE FROM sync_runs WHERE at < ?", (now - events_for,)
+        ).rowcount
         if any(removed.values()):
             store.record_event(EventKind.PRUNED, "", now, **removed)
     return removed

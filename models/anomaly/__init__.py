@@ -2,18 +2,25 @@
 
 Two stages, each where it pays:
 
-1. **Per metric, every sample (streaming, pure Python).** Four features of the trailing
-   series: the value, the jump from the previous value, the short-term level (mean of the last
-   ``level_span`` samples) and the seasonal residual (value minus a time-of-day profile). Each
-   feature keeps its last ``window`` values with their median and their ``extreme_rank``-th
-   most extreme values at both ends. A sample's *exceedance* for a feature is its distance from
-   that median in units of the median's distance to the reference extreme: 1 means "as far out
-   as the rare extremes of the recent past". The score maps the largest exceedance ``e`` to
-   ``e / (e + 1 + margin)``, so the default threshold 0.5 means "beyond the recent extremes by
-   ``margin``" whatever the metric's unit, scale or noise: no per-metric tuning. Scales are
-   robust (order statistics, not means), seasonality is the profile, a change point is
-   learned within one window (the new level fills it), and after a detection the series is
-   refractory for ``refractory`` samples: one episode, one alert. Cost: about 15 us a sample.
+1. **Per metric, every sample (streaming, pure Python).** Six features of the trailing
+   series: the value, the jump from the previous value, the short-term level (mean of the
+   last ``level_span`` samples), the residual from a time-of-day profile, a slow level (an
+   exponential average over ``drift_span`` samples; off in the shipped parameters) and the
+   spread (range of the last ``spread_span`` samples: near 0 means stuck at one value).
+   Whole, right-skewed counts are scored on a log scale chosen at the end of warm-up
+   (``transform``). Each feature keeps its last ``window`` values with their median and
+   their ``extreme_rank``-th most extreme values at both ends. A sample's *exceedance* for
+   a feature is its distance from that median in units of the median's distance to the
+   reference extreme: 1 means "as far out as the rare extremes of the recent past". The
+   score maps the largest exceedance ``e`` to ``e / (e + 1 + margin)``, so the default
+   threshold 0.5 means "beyond the recent extremes by ``margin``" whatever the metric's
+   unit, scale or noise: no per-metric tuning (a normally bursty metric has wide extremes,
+   so wide bands, not more alerts). Scales are robust (order statistics, not means),
+   seasonality is the profile (which an anomaly moves no further than usual residuals do),
+   a change point is learned within one window (the new level fills it), and after a
+   detection the series is refractory for ``refractory`` samples: one episode, one alert.
+   The parameters were chosen by leave-one-category-out on the NAB dev data
+   (``bench/nab.py --loco``, docs/predictions.md). Cost: about 6 us a sample.
 
 2. **Per group ("check|subject", two metrics or more), once an interval.** Each metric
    normalised by its own window, plus each metric's departure from the group mean, form one
@@ -28,7 +35,8 @@ Two stages, each where it pays:
 
 See ``models.base`` for how the engine drives a detector.
 
-The package, by stage: ``windows`` (stage 1's features, windows and exceedances),
+The package, by stage: ``windows`` (stage 1's windows and exceedances), ``transform``
+(the log scale for counts), ``state`` (one series' saved state),
 ``scoring`` (exceedance to score, the refractory hold, one interval as the engine runs it),
 ``forest`` (stage 2's model and its fitting, in a worker), ``bank`` (every group's forest
 scored in one traversal), ``groups`` (a group's row and result) and ``detector`` (both

@@ -13,7 +13,9 @@ from models.anomaly.bank import _ForestBank
 from models.anomaly.forest import GroupForest
 from models.anomaly.groups import group_features, group_row, group_score
 from models.anomaly.scoring import _exceedance_score, _refractory, _shares
-from models.anomaly.windows import _DAY, FEATURES, _Series, _Window, exceedances
+from models.anomaly.state import restore_series, save_series
+from models.anomaly.transform import apply, choose, invert
+from models.anomaly.windows import _DAY, _MIN_WINDOW, FEATURES, _Series, exceedances
 from models.base import (
     DEFAULT_THRESHOLD,
     AnomalyScore,
@@ -25,7 +27,7 @@ from models.base import (
 )
 
 log = logging.getLogger("models.anomaly")  # the package's logger, as before the split
-_STATE_FORMAT = 1
+_STATE_FORMAT = 2  # 2: six features in one ring per series, transforms
 
 
 class AnomalyDetector(Detector, Estimator):
@@ -36,7 +38,11 @@ class AnomalyDetector(Detector, Estimator):
     k-th most extreme value of the window; ``margin``: how far past it (in units of its distance
     from the median) scores 0.5; ``warmup`` samples before a series has scores; ``refractory``
     samples after a detection during which the series does not fire again; ``level_span``
-    samples in the short-term level; ``season_buckets`` per day in the time-of-day profile,
+    samples in the short-term level; ``drift_span``: the slow level's time constant (samples,
+    an exponential average); ``spread_span`` samples whose range is the spread (only its low side
+    counts: stuck at one value; 0 turns it off); ``skew``: how heavy a non-negative metric's upper
+    tail must be for the log scale (``models.anomaly.transform``; 0: every metric raw);
+    ``season_buckets`` per day in the time-of-day profile,
     learnt at ``season_rate``; ``floor``: the smallest scale, as a fraction of the value
     window's range (quantised or flat metrics); ``threshold``: the default alert threshold.
     Group forests: ``group_model`` (a ``GroupForest`` template), refitted every
@@ -47,11 +53,14 @@ class AnomalyDetector(Detector, Estimator):
     def __init__(
         self,
         window: int = 2000,
-        extreme_rank: int = 4,
+        extreme_rank: int = 6,
         margin: float = 0.3,
         warmup: int = 300,
         refractory: int = 30,
         level_span: int = 6,
+        drift_span: int = 0,
+        spread_span: int = 12,
+        skew: float = 1.0,
         season_buckets: int = 48,
         season_rate: float = 0.1,
         floor: float = 0.02,
@@ -67,6 +76,9 @@ class AnomalyDetector(Detector, Estimator):
         self.warmup = warmup
         self.refractory = refractory
         self.level_span = level_span
+        self.drift_span = drift_span
+        self.spread_span = spread_span
+        self.skew = skew
         self.season_buckets = season_buckets
         self.season_rate = season_rate
         self.floor = floor
@@ -104,50 +116,120 @@ class AnomalyDetector(Detector, Estimator):
             return None
         s = self.series_.get(key) or self._new_series(key)
         self.touched_.add(s.group)
-        recent = s.recent
-        if len(recent) == recent.maxlen:
-            s.recent_sum -= recent[0]
-        recent.append(x)
-        s.recent_sum += x
-        bucket = min(int((at % _DAY) * self.season_buckets / _DAY), self.season_buckets - 1)
-        base = s.profile[bucket]
-        jump = abs(x - s.prev) if s.n else 0.0
-        level = s.recent_sum / len(recent)
-        seasonal = x - base  # NaN until this time-of-day bucket has been seen
-        low, high, excess = exceedances(s, x, jump, level, seasonal, self.floor)
-        w_value, w_jump, w_level, w_seasonal = s.windows  # then learn the sample
-        w_value.add(x)
-        w_jump.add(jump)
-        w_level.add(level)
-        if seasonal == seasonal:
-            w_seasonal.add(seasonal)
-        s.profile[bucket] = x if base != base else base + self.season_rate * (x - base)
-        s.prev = x
         s.n += 1
-        if s.n <= self.warmup:
+        if s.warm is not None:  # warming up: keep the raw sample, learn at the end
+            s.warm.append((at, x))
+            if len(s.warm) >= self.warmup:
+                self._start(s)
             return None
+        row, bucket = self._features(s, at, x)
+        checked = s.windows.filled >= _MIN_WINDOW  # exceedances moves the extremes
+        excess = exceedances(s, row, self.floor)
+        base = s.profile[bucket]
+        self._learn(s, row, bucket, checked)
         limit = self.threshold if threshold is None else threshold
-        best = max(excess)
+        best = max(max(excess), -min(excess))
         score = best / (best + 1.0 + self.margin) if best > 0.0 else 0.0  # _exceedance_score
         if score >= limit:  # _refractory, inlined: this runs for every sample
             if s.n - s.last_detection <= self.refractory:
                 score = 0.99 * limit
             else:
                 s.last_detection = s.n
+                return self._detection(key, s, (at, x, score, limit), excess, base)
+        w = s.windows
+        low, high = w.low[0][-1], w.high[0][-1]
+        if s.transform:
+            low, high = invert(s.transform, s.scale, low), invert(s.transform, s.scale, high)
+        return AnomalyScore(
+            metric=key, at=at, value=x, score=score, threshold=limit, usual_low=low, usual_high=high
+        )
+
+    def _features(self, s: _Series, at: float, x: float) -> tuple[tuple[float, ...], int]:
+        """The sample's features on the series' scale, and its time-of-day bucket; updates
+        the short memories (level, recent values, slow level) that include the sample."""
+        y = apply(s.transform, s.scale, x) if s.transform else x
+        first = not s.recent
+        jump = 0.0 if first else abs(y - s.prev)
+        s.drift = y if first else s.drift + (y - s.drift) / (self.drift_span or 1)
+        bucket = min(int((at % _DAY) * self.season_buckets / _DAY), self.season_buckets - 1)
+        base = s.profile[bucket]
+        seasonal = y - base if base == base else y - s.drift  # NaN: bucket not seen yet
+        level, v = s.level, y
+        if len(level) == level.maxlen:
+            s.level_sum -= level[0]
+        level.append(v)
+        s.level_sum += v
+        recent = s.recent
+        recent.append(y)
+        spread = max(recent) - min(recent)
+        drift = s.drift if self.drift_span else 0.0
+        return (y, jump, s.level_sum / len(level), seasonal, drift, spread), bucket
+
+    def _learn(
+        self, s: _Series, row: tuple[float, ...], bucket: int, checked: bool = False
+    ) -> None:
+        """Add the sample's features to the windows and its value to the profile."""
+        y = row[0]
+        if len(s.recent) == s.recent.maxlen:  # a full spread window: every feature is whole
+            s.windows.add(row, checked)
+        base = s.profile[bucket]
+        if base != base:  # NaN: the bucket's first value
+            s.profile[bucket] = y
+        else:  # an anomaly moves the profile no further than the usual residuals do
+            w, r = s.windows, y - base
+            if w.filled >= w.need[3]:
+                low, high = w.low[3][-1], w.high[3][-1]
+                r = low if r < low else high if r > high else r
+            s.profile[bucket] = base + self.season_rate * r
+        s.prev = y
+
+    def _start(self, s: _Series) -> None:
+        """Warm-up is over: choose the series' transform and learn its warm-up samples."""
+        warm, s.warm = s.warm or [], None
+        s.transform, s.scale = choose([x for _, x in warm], self.skew)
+        for at, x in warm:
+            row, bucket = self._features(s, at, x)
+            self._learn(s, row, bucket)
+
+    def _detection(
+        self,
+        key: str,
+        s: _Series,
+        sample: tuple[float, float, float, float],
+        excess: tuple[float, ...],
+        base: float,
+    ) -> AnomalyScore:
+        """A detection, with what the operator needs to check it: the usual band for this
+        time of day (or the recent one) in the metric's unit, and the features behind it."""
+        at, x, score, limit = sample
+        w = s.windows
+        if base == base:
+            low, high, basis = base + w.low[3][-1], base + w.high[3][-1], "time of day"
+        else:
+            low, high, basis = w.low[0][-1], w.high[0][-1], "recent"
+        names = [
+            "stuck" if name == "spread" and e < 0.0 else name
+            for name, e in zip(FEATURES, excess, strict=True)
+        ]
         return AnomalyScore(
             metric=key,
             at=at,
             value=x,
             score=score,
             threshold=limit,
-            usual_low=low,
-            usual_high=high,
-            contributions=_shares(zip(FEATURES, excess, strict=True)) if score >= limit else (),
+            usual_low=invert(s.transform, s.scale, low),
+            usual_high=invert(s.transform, s.scale, high),
+            contributions=_shares(zip(names, map(abs, excess), strict=True)),
+            basis=basis,
         )
 
     def _new_series(self, key: str) -> _Series:
         s = self.series_[key] = _Series(
-            key, self.window, self.extreme_rank, self.season_buckets, self.level_span
+            key,
+            self.window,
+            self.extreme_rank,
+            self.season_buckets,
+            (self.level_span, self.drift_span, self.spread_span),
         )
         self.members_.setdefault(s.group, []).append(key)
         self.members_[s.group].sort()
@@ -233,23 +315,9 @@ class AnomalyDetector(Detector, Estimator):
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Everything learned: per-series windows and profiles, group rows, fitted forests."""
         arrays: dict[str, np.ndarray] = {}
-        series = []
-        for i, (key, s) in enumerate(sorted(self.series_.items())):
-            series.append(
-                {
-                    "key": key,
-                    "n": s.n,
-                    "prev": s.prev,
-                    "norm": s.norm,
-                    "last": s.last_detection,
-                    "recent_sum": s.recent_sum,  # a running sum: restored as is, not re-added
-                }
-            )
-            for name, w in zip(FEATURES, s.windows, strict=True):
-                arrays[f"s{i}.{name}"] = w.chronological()
-                arrays[f"s{i}.{name}.stats"] = w.stats()
-            arrays[f"s{i}.profile"] = np.array(s.profile)
-            arrays[f"s{i}.recent"] = np.array(s.recent)
+        series = [
+            save_series(f"s{i}", key, s, arrays) for i, (key, s) in enumerate(self._sorted_series())
+        ]
         groups = []
         for i, (group, (names, rows)) in enumerate(sorted(self.group_history_.items())):
             groups.append(
@@ -270,6 +338,9 @@ class AnomalyDetector(Detector, Estimator):
         }
         return arrays, meta
 
+    def _sorted_series(self) -> list[tuple[str, _Series]]:
+        return sorted(self.series_.items())
+
     def load_state_dict(self, arrays: Arrays, meta: Mapping[str, Any]) -> None:
         """Replace everything learned with a saved state; ``StateMismatch`` if it does not fit."""
         for field, expected in self._layout().items():
@@ -277,25 +348,7 @@ class AnomalyDetector(Detector, Estimator):
                 raise StateMismatch(field, expected, meta.get(field))
         self._reset()
         for i, item in enumerate(meta["series"]):
-            s = self._new_series(item["key"])
-            s.n, s.prev, s.norm, s.last_detection = (
-                item["n"],
-                item["prev"],
-                item["norm"],
-                item["last"],
-            )
-            s.windows = tuple(
-                _Window.restore(
-                    self.window,
-                    self.extreme_rank,
-                    arrays[f"s{i}.{name}"],
-                    arrays[f"s{i}.{name}.stats"],
-                )
-                for name in FEATURES
-            )
-            s.profile = [float(v) for v in arrays[f"s{i}.profile"]]
-            s.recent.extend(float(v) for v in arrays[f"s{i}.recent"])
-            s.recent_sum = item["recent_sum"]
+            restore_series(f"s{i}", self._new_series(item["key"]), item, arrays)
         for i, item in enumerate(meta["groups"]):
             rows = deque((list(r) for r in arrays[f"g{i}.rows"]), maxlen=self.group_rows)
             self.group_history_[item["group"]] = (tuple(item["names"]), rows)

@@ -1,6 +1,6 @@
 """Stage 1's memory: the streaming features of one metric and their windows.
 
-``_Window`` keeps a feature's last values with their median and reference extremes;
+``_Windows`` keeps every feature's last values with their medians and reference extremes;
 ``_Series`` is everything learned about one metric; ``exceedances`` measures a new sample's
 features against the windows as they were before it (see the package docstring).
 """
@@ -9,163 +9,235 @@ from __future__ import annotations
 
 import math
 import zlib
-from array import array
 from collections import deque
 
 import numpy as np
 
-FEATURES = ("value", "jump", "level", "seasonal")
+FEATURES = ("value", "jump", "level", "seasonal", "drift", "spread")
 """The streaming features, in the order their windows are kept and saved."""
+_F = len(FEATURES)
 _DAY = 86400.0
 _MIN_WINDOW = 10  # values a window needs before it takes part in a score
-_REFRESH = 100  # samples between exact recomputations of a window's order statistics
+_GROWN = 300  # rows from which a window's extremes are taken as they are (the default warm-up)
+_REFRESH = 100  # samples between exact recomputations of the windows' order statistics
 
 
-class _Window:
-    """The last ``size`` values of one feature, with its median and its ``rank`` most extreme
-    values at each end (``high`` descending, ``low`` ascending: the reference extremes are
-    ``high[-1]`` and ``low[-1]``).
+class _Windows:
+    """The last ``size`` rows of every feature of one metric (one row per sample), with each
+    feature's median and its ``rank`` most extreme values at each end (``high[j]``
+    descending, ``low[j]`` ascending: the reference extremes are ``high[j][-1]`` and
+    ``low[j][-1]``).
 
-    Exact order statistics on every sample would cost a sorted insert and delete per feature,
-    about half the per-sample budget; instead numpy recomputes them every ``_REFRESH`` samples
-    and, in between, a new value beyond an extreme moves that extreme at once (the change that
-    matters for the next sample). A value leaving the window leaves the statistics at the next
-    refresh. Deterministic and causal, like the exact version.
+    A sample costs one list append and two comparisons per feature: new rows wait in
+    ``pending`` and reach the numpy ring, all features at once, every ``_REFRESH`` samples
+    (and, while the windows are young, each time they have grown by an eighth), when one
+    ``np.partition`` over the ring recomputes every feature's order statistics. In
+    between, a value beyond an extreme moves that extreme at once (the change that matters
+    for the next sample); a value leaving the window leaves the statistics at the next
+    refresh. Deterministic and causal, like exact order statistics on every sample.
     """
 
-    __slots__ = ("due", "high", "low", "median", "pos", "rank", "ring", "size")
+    __slots__ = (
+        "due",
+        "filled",
+        "high",
+        "low",
+        "median",
+        "need",
+        "pending",
+        "pos",
+        "rank",
+        "ring",
+        "young",
+    )
 
     def __init__(self, size: int, rank: int, phase: int = 0) -> None:
-        # ``phase`` staggers the refreshes of different windows over different samples, so
+        # ``phase`` staggers the refreshes of different series over different samples, so
         # that series started together do not all pay for a refresh in the same interval.
-        self.size, self.rank, self.pos = size, rank, -1
+        self.rank, self.pos, self.filled = rank, 0, 0
         self.due = phase % _REFRESH + 1  # samples until the next refresh
-        self.ring: array[float] = array("d")
-        self.median = 0.0
-        self.high: list[float] = []
-        self.low: list[float] = []
+        self.ring = np.zeros((_F, size))
+        self.pending: list[tuple[float, ...]] = []
+        self.median = [0.0] * _F
+        self.high: list[list[float]] = [[0.0] for _ in range(_F)]
+        self.low: list[list[float]] = [[0.0] for _ in range(_F)]
+        # rows each feature needs before it takes part in a score (``_Series`` sets them)
+        self.need = (_MIN_WINDOW,) * _F
+        self.young = 1.0  # how much wider a young window's unit is (see ``refresh``)
 
-    def add(self, v: float) -> None:
-        ring, pos = self.ring, self.pos
-        if pos < 0:  # still filling
-            ring.append(v)
-            if len(ring) == self.size:
-                self.pos = 0
-            if len(ring) <= _MIN_WINDOW:
-                self.recompute()
-                return
-        else:
-            ring[pos] = v
-            pos += 1
-            self.pos = 0 if pos == self.size else pos
+    def add(self, row: tuple[float, ...], checked: bool = False) -> None:
+        """Learn one sample's features (in ``FEATURES`` order); ``checked``: ``exceedances``
+        has already moved the extremes for it."""
+        pending = self.pending
+        pending.append(row)
         self.due -= 1
-        if not self.due:
+        if not self.due or 8 * len(pending) > self.filled:  # young windows: every 1/8 growth
             self.due = _REFRESH
-            self.recompute()
+            self.refresh()
             return
-        high, low = self.high, self.low
-        if v > high[-1]:
-            high[-1] = v
-            high.sort(reverse=True)
-        if v < low[-1]:
-            low[-1] = v
-            low.sort()
+        if checked:
+            return
+        for v, high, low in zip(row, self.high, self.low, strict=True):
+            if v > high[-1]:
+                high[-1] = v
+                high.sort(reverse=True)
+            elif v < low[-1]:
+                low[-1] = v
+                low.sort()
 
-    def recompute(self) -> None:
-        values = np.array(self.ring)
-        n = len(values)
+    def write(self) -> None:
+        """Move the pending rows into the ring (statistics unchanged)."""
+        if not self.pending:
+            return
+        rows = np.array(self.pending).T
+        size = self.ring.shape[1]
+        m = rows.shape[1]
+        if m > size:
+            rows, m = rows[:, -size:], size
+        index = (self.pos + np.arange(m)) % size
+        self.ring[:, index] = rows
+        self.pos = (self.pos + m) % size
+        self.filled = min(size, self.filled + m)
+        self.pending = []
+
+    def refresh(self) -> None:
+        """Write the pending rows and recompute every feature's order statistics."""
+        self.write()
+        n = self.filled
+        values = self.ring[:, :n]
         k = min(self.rank, n)
-        part = np.partition(values, sorted({k - 1, n // 2, n - k}))
-        self.median = float(part[n // 2])
-        self.high = sorted(part[n - k :].tolist(), reverse=True)
-        self.low = sorted(part[:k].tolist())
+        part = np.partition(values, sorted({k - 1, n // 2, n - k}), axis=1)
+        # The k-th extreme of a young window (fewer than _GROWN rows) is less rare than
+        # that of a grown one (k/n against k/_GROWN). For Gaussian-like tails the distance to
+        # the extreme of tail probability p grows like sqrt(log(1/p)): widen the unit by that
+        # ratio, so a young window calls "as rare as its extremes" about as rarely.
+        self.young = (
+            1.0 if n >= _GROWN else math.sqrt(math.log(_GROWN / k) / math.log(max(n / k, 2.0)))
+        )
+        self.median = part[:, n // 2].tolist()
+        self.high = np.sort(part[:, n - k :], axis=1)[:, ::-1].tolist()
+        self.low = np.sort(part[:, :k], axis=1).tolist()
 
     def chronological(self) -> np.ndarray:
-        if self.pos <= 0:
-            return np.array(self.ring)
-        return np.concatenate([self.ring[self.pos :], self.ring[: self.pos]])
+        """The ring's rows oldest first (``features x filled``), pending rows included."""
+        self.write()
+        if self.filled < self.ring.shape[1]:
+            return self.ring[:, : self.filled].copy()
+        return np.concatenate([self.ring[:, self.pos :], self.ring[:, : self.pos]], axis=1)
 
     def stats(self) -> np.ndarray:
-        """``[due, median, *high, *low]``: what a restore needs beyond the values."""
-        return np.array([self.due, self.median, *self.high, *self.low], dtype=float)
+        """``features x (1 + 2 rank)``: each feature's median, high and low extremes."""
+        return np.array(
+            [[m, *h, *lo] for m, h, lo in zip(self.median, self.high, self.low, strict=True)]
+        )
 
     @classmethod
-    def restore(cls, size: int, rank: int, values: np.ndarray, stats: np.ndarray) -> _Window:
-        """The window ``chronological`` and ``stats`` describe."""
-        window = cls(size, rank)
-        window.ring = array("d", values.tolist())
-        window.pos = 0 if len(window.ring) == size else -1
-        k = (len(stats) - 2) // 2
-        window.due, window.median = int(stats[0]), float(stats[1])
-        window.high, window.low = stats[2 : 2 + k].tolist(), stats[2 + k :].tolist()
-        return window
+    def restore(
+        cls, size: int, rank: int, due: int, values: np.ndarray, stats: np.ndarray
+    ) -> _Windows:
+        """The windows ``chronological`` and ``stats`` describe."""
+        windows = cls(size, rank)
+        n = values.shape[1]
+        windows.ring[:, :n] = values
+        windows.filled, windows.pos, windows.due = n, n % size, due
+        k = (stats.shape[1] - 1) // 2
+        windows.median = stats[:, 0].tolist()
+        windows.high = stats[:, 1 : 1 + k].tolist()
+        windows.low = stats[:, 1 + k :].tolist()
+        return windows
 
 
 class _Series:
-    """Everything the streaming stage has learned about one metric."""
+    """Everything the streaming stage has learned about one metric.
+
+    Until ``warmup`` samples have arrived the raw samples wait in ``warm``; then the series
+    chooses its transform (``models.anomaly.transform``) and learns them all at once.
+    """
 
     __slots__ = (
+        "drift",
         "group",
         "last_detection",
+        "level",
+        "level_sum",
         "n",
         "norm",
         "prev",
         "profile",
         "recent",
-        "recent_sum",
+        "scale",
+        "transform",
+        "warm",
         "windows",
     )
 
-    def __init__(self, key: str, window: int, rank: int, buckets: int, span: int) -> None:
-        group = key.rpartition("|")[0]
-        self.group = group
+    def __init__(
+        self, key: str, window: int, rank: int, buckets: int, spans: tuple[int, int, int]
+    ) -> None:
+        span, drift, spread = spans
+        self.group = key.rpartition("|")[0]
         self.n = 0
         self.prev = 0.0
         self.norm = 0.0  # the last value, normalised by its window (a group forest's input)
         self.last_detection = -(10**9)
-        self.recent: deque[float] = deque(maxlen=span)
-        self.recent_sum = 0.0
-        self.profile = [math.nan] * buckets
+        self.level: deque[float] = deque(maxlen=span)
+        self.level_sum = 0.0
+        self.recent: deque[float] = deque(maxlen=max(spread, 1))  # spread 0: off
+        self.drift = 0.0  # the slow level (an exponential average)
+        self.profile = [float("nan")] * buckets
+        self.transform, self.scale = 0, 1.0
+        self.warm: list[tuple[float, float]] | None = []
         phase = zlib.crc32(key.encode())  # stable across runs, unlike hash()
-        self.windows = tuple(_Window(window, rank, phase + 7 * j) for j in range(len(FEATURES)))
+        self.windows = _Windows(window, rank, phase)
+        # a slow feature's window needs several of its spans before its extremes mean much
+        need = self.windows.need
+        self.windows.need = (*need[:4], max(need[4], 4 * drift), max(need[5], 4 * spread))
 
 
-_NO_EXCESS = (0.0, 0.0, 0.0, 0.0)
+_NO_EXCESS = (0.0,) * _F
+_HIGH = (True, True, True, True, True, False)  # a wide spread is a spike: the value's
+_LOW = (True, False, True, True, True, True)  # a jump is never negative
 
 
-def exceedances(
-    s: _Series, x: float, jump: float, level: float, seasonal: float, floor_share: float
-) -> tuple[float, float, tuple[float, float, float, float]]:
+def exceedances(s: _Series, row: tuple[float, ...], floor_share: float) -> tuple[float, ...]:
     """The sample's features against the windows as they were before it (so a score is
-    causal): the value window's reference extremes ``(low, high)`` (the usual range) and one
-    exceedance per feature of ``FEATURES``; also records the value's normalised level in
-    ``s.norm`` (a group forest's input). Windows still filling give ``(x, x, zeros)``.
+    causal): one exceedance per feature of ``FEATURES``, negative for a feature below its
+    median (the low side); also records the value's normalised level in ``s.norm`` (a group
+    forest's input) and moves any extreme the sample passes. Windows still filling give
+    zeros and are left alone.
 
     A feature's exceedance is its distance from its window's median in units of the median's
     distance to the reference extreme on that side: 1 means "as far out as the rare extremes"
-    (both sides, except for the jump, which is never negative). ``floor`` keeps the unit
-    positive for flat or quantised metrics. Written out, not as a helper per feature: this runs
-    for every sample of every metric.
+    (both sides, except for the jump). ``floor`` keeps the unit positive for flat or
+    quantised metrics.
     """
-    w_value, w_jump, w_level, w_seasonal = s.windows
-    if len(w_value.ring) < _MIN_WINDOW:  # value, jump and level windows fill together
-        return x, x, _NO_EXCESS
-    low, high = w_value.low[-1], w_value.high[-1]
-    floor = 1e-9 * (1.0 + abs(x)) + floor_share * (w_value.high[0] - w_value.low[0])
-    med = w_value.median
-    s.norm = (x - med) / (high - low + floor)
-    e, e2 = (x - med) / (high - med + floor), (med - x) / (med - low + floor)
-    e_value = e2 if e2 > e else e
-    med = w_jump.median
-    e_jump = (jump - med) / (w_jump.high[-1] - med + floor)
-    med = w_level.median
-    e = (level - med) / (w_level.high[-1] - med + floor)
-    e2 = (med - level) / (med - w_level.low[-1] + floor)
-    e_level = e2 if e2 > e else e
-    e_seasonal = 0.0
-    if seasonal == seasonal and len(w_seasonal.ring) >= _MIN_WINDOW:  # NaN: bucket unseen
-        med = w_seasonal.median
-        e = (seasonal - med) / (w_seasonal.high[-1] - med + floor)
-        e2 = (med - seasonal) / (med - w_seasonal.low[-1] + floor)
-        e_seasonal = e2 if e2 > e else e
-    return low, high, (e_value, e_jump, e_level, e_seasonal)
+    w = s.windows
+    if w.filled < _MIN_WINDOW:
+        return _NO_EXCESS
+    high, low, median = w.high, w.low, w.median
+    x = row[0]
+    young = w.young
+    floor = 1e-9 * (1.0 + abs(x)) + floor_share * (high[0][0] - low[0][0])
+    s.norm = (x - median[0]) / (high[0][-1] - low[0][-1] + floor)
+    out = []
+    need, filled = w.need, w.filled
+    for j in range(_F):
+        v, m, top_j, bottom_j = row[j], median[j], high[j], low[j]
+        top, bottom = top_j[-1], bottom_j[-1]
+        if filled < need[j]:
+            out.append(0.0)
+        elif v >= m:
+            out.append((v - m) / ((top - m) * young + floor) if _HIGH[j] else 0.0)
+        elif _LOW[j]:
+            out.append((v - m) / ((m - bottom) * young + floor))
+        else:
+            out.append(0.0)
+        # the sample's part of learning, done here while its values are at hand: a value
+        # beyond an extreme moves it at once (``_Windows.add(row, checked=True)`` then skips it)
+        if v > top:
+            top_j[-1] = v
+            top_j.sort(reverse=True)
+        elif v < bottom:
+            bottom_j[-1] = v
+            bottom_j.sort()
+    return tuple(out)

@@ -184,3 +184,45 @@ async def test_rollback_restores_the_previous_release_from_the_check_history(
     assert result.summary == f"rolled back {WORKER}, {WEB} of {APP} to v17"
     labels = {m["image_ref"]["labels"]["fly.version"] for m in fly.machines.values()}
     assert labels == {"v17"}
+
+
+async def test_scale_vm_refuses_a_machine_fly_sent_without_its_full_config(
+    fly: FlyStandin, ctx: RealActionContext
+) -> None:
+    fly.unreachable(WEB)
+    worker_before = dict(fly.machines[WORKER]["config"])
+    spec = FlyScaleVmSpec(kind="fly_scale_vm", **keys(fly), memory_mb=1024)
+    result = await FlyScaleVm(spec).execute(ctx, dry_run=False)
+    assert not result.ok
+    assert result.summary == (
+        f"Fly sent no full config for machine {WEB} (host unreachable), and a machine's config "
+        "is only written back whole; nothing was changed"
+    )
+    assert fly.machines[WORKER]["config"] == worker_before
+    assert not [r for r in fly.requests if r.method == "POST"]  # no lease, no update
+
+
+async def test_after_a_rollback_no_rollback_goes_forward_to_the_release_left(
+    fly: FlyStandin, ctx: RealActionContext, http: Any
+) -> None:
+    check = FlyCheck(FlySpec(kind="fly", name="fly-app", app=APP, base_url=fly.url))
+    state: dict[str, Any] = {}
+    deploys = []
+    for version in (None, 18, 17):  # v17 runs, v18 is deployed, then v17 is put back
+        if version:
+            fly.deploy(version)
+        run = make_context(http, committed=state, name="fly-app")
+        deploys.append(next(o.deploy for o in await check.run(run) if o.subject == ""))
+        state = commit(run.state)
+    back = deploys[-1]
+    assert back is not None and (back.version, back.previous) == ("v17", "v18")
+    assert back.checks == ()  # announced, but no incident is worded with it
+    ctx.states["fly-app"] = state
+    action = FlyRollback(FlyRollbackSpec(kind="fly_rollback", check="fly-app", **keys(fly)))
+    result = await action.execute(ctx, dry_run=False)
+    assert not result.ok
+    assert result.summary == (
+        f"check fly-app has recorded no earlier release of {APP}; nothing was changed"
+    )
+    labels = {m["image_ref"]["labels"]["fly.version"] for m in fly.machines.values()}
+    assert labels == {"v17"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +17,7 @@ from tests.support.check_context import commit, make_context
 from tests.support.clock import FakeClock
 from tests.support.fly_standin import APP, TOKEN, WEB, WORKER, FlyStandin, fly_api
 from tests.support.servers import http_server
+from tests.support.streaming import streaming_server
 
 
 @pytest.fixture
@@ -192,3 +194,34 @@ def test_token_forms_become_the_right_scheme() -> None:
     assert authorization("Bearer abc") == "Bearer abc"
     assert authorization("FlyV1 fm2_lJPE,fm2_xyz") == "FlyV1 fm2_lJPE,fm2_xyz"
     assert authorization("fm2_lJPE") == "FlyV1 fm2_lJPE"
+
+
+async def test_a_large_health_answer_arriving_in_pieces_is_read_whole(
+    fly: FlyStandin, http: aiohttp.ClientSession
+) -> None:
+    document = {"padding": "x" * 300_000, "memory": {"rss_mb": 181.5}}
+    async with streaming_server(json.dumps(document).encode()) as base:
+        fields = {"memory_mb": "memory.rss_mb"}
+        seen, _ = await run(check(fly, health_url=f"{base}/", health_fields=fields), http)
+    assert seen[""].values["memory_mb"] == 181.5
+
+
+async def test_health_url_gets_what_the_api_call_left_of_the_runs_timeout(
+    fly: FlyStandin, http: aiohttp.ClientSession
+) -> None:
+    fly.delay = 1.0  # of the run's 1.8 s, the list call takes 1 s
+    async with http_server() as base:
+        fly_check = check(fly, interval=2, health_url=f"{base}/slow?seconds=1.2")
+        seen, _ = await run(fly_check, http)
+    assert seen[""].status is Status.CRITICAL
+    assert "health: no answer within " in seen[""].summary
+
+
+async def test_a_machine_whose_host_is_unreachable_is_a_warning_still_in_its_group(
+    fly: FlyStandin, http: aiohttp.ClientSession
+) -> None:
+    fly.unreachable(WEB)
+    seen, _ = await run(check(fly, process_group="web"), http)
+    web = seen[f"{WEB} (ams)"]
+    assert web.status is Status.WARNING
+    assert web.summary.endswith("host unreachable: Fly cannot reach it, the state may be stale")

@@ -101,10 +101,12 @@ def test_audit_export_writes_the_rows_since_the_window_as_csv(
     assert len(list(csv.reader(io.StringIO(everything.stdout)))) == 4
 
 
-def test_audit_export_with_an_unreadable_window_exits_2(tmp_path: Path, data_dir: Path) -> None:
+def test_audit_export_with_an_unreadable_window_is_a_usage_error_64(
+    tmp_path: Path, data_dir: Path
+) -> None:
     config, _ = setup(tmp_path, data_dir)
     result = invoke(data_dir, "audit", "export", "--since", "soon", "--config", str(config))
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert result.stderr.startswith("selfreg: --since = 'soon': ")
 
 

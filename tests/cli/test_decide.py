@@ -18,13 +18,11 @@ def test_approve_sends_the_local_user_and_exits_0_when_allowed(
 ) -> None:
     control.answers[("POST", "/proposals/7/approve")] = (
         200,
-        {"allowed": True, "reason": "approved: restart-api runs now"},
+        {"ok": True, "text": "approved: restart-api runs now"},
     )
     result = invoke(data_dir, "approve", "7", "--config", config(tmp_path))
     assert (result.exit_code, result.stdout) == (0, "approved: restart-api runs now\n")
-    assert control.asked == [
-        ("POST", "/proposals/7/approve", {"actor": getpass.getuser(), "reason": ""})
-    ]
+    assert control.asked == [("POST", "/proposals/7/approve", {"user": getpass.getuser()})]
 
 
 def test_deny_sends_the_reason_and_exits_1_when_the_policy_refuses(
@@ -32,18 +30,18 @@ def test_deny_sends_the_reason_and_exits_1_when_the_policy_refuses(
 ) -> None:
     control.answers[("POST", "/proposals/7/deny")] = (
         200,
-        {"allowed": False, "reason": "proposal 7 was already decided"},
+        {"ok": False, "text": "proposal 7 was already decided"},
     )
     result = invoke(data_dir, "deny", "7", "--reason", "not now", "--config", config(tmp_path))
     assert (result.exit_code, result.stdout) == (1, "proposal 7 was already decided\n")
-    assert control.asked[0][2] == {"actor": getpass.getuser(), "reason": "not now"}
+    assert control.asked[0][2] == {"user": getpass.getuser(), "reason": "not now"}
 
 
 def test_a_decision_with_nothing_running_exits_2(tmp_path: Path, data_dir: Path) -> None:
     result = invoke(data_dir, "approve", "7", "--config", config(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "selfreg: selfreg is not running here; proposals are decided by the running instance."
+        "selfreg: selfreg is not running here; `approve` is carried out by the running instance."
     )
 
 
@@ -55,7 +53,7 @@ def test_reload_prints_the_outcome_and_exits_by_it(
     assert (result.exit_code, result.stdout) == (0, "~ db\n")
     control.answers[("POST", "/reload")] = (200, {"applied": False, "ok": False, "text": "bad"})
     assert invoke(data_dir, "reload", "--config", config(tmp_path)).exit_code == 2
-    assert [body for _, _, body in control.asked] == [{"actor": getpass.getuser()}] * 2
+    assert [body for _, _, body in control.asked] == [{"user": getpass.getuser()}] * 2
 
 
 def test_reload_with_nothing_running_says_the_next_start_reads_it(
@@ -64,3 +62,14 @@ def test_reload_with_nothing_running_says_the_next_start_reads_it(
     result = invoke(data_dir, "reload", "--config", config(tmp_path))
     assert result.exit_code == 2
     assert "the next start reads the config" in result.stderr
+
+
+def test_a_proposal_is_named_as_the_console_shows_it_p7_or_7(
+    tmp_path: Path, data_dir: Path, control: ControlStandin
+) -> None:
+    control.answers[("POST", "/proposals/7/approve")] = (200, {"ok": True, "text": "ok"})
+    for written in ("P7", "p7", "#7", "7"):
+        assert invoke(data_dir, "approve", written, "--config", config(tmp_path)).exit_code == 0
+    wrong = invoke(data_dir, "approve", "Q7", "--config", config(tmp_path))
+    assert wrong.exit_code == 64 and "'Q7' is not an id" in wrong.stderr
+    assert [route for _, route, _ in control.asked] == ["/proposals/7/approve"] * 4

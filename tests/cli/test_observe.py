@@ -126,21 +126,21 @@ def test_check_run_prints_the_table_and_one_line_per_metric(tmp_path: Path, data
     assert re.search(r"^  db connect_time = [0-9.e-]+$", result.stdout, re.M)
 
 
-def test_check_run_of_an_unknown_check_exits_2_naming_the_known_ones(
+def test_check_run_of_an_unknown_check_is_a_usage_error_64_naming_the_known_ones(
     tmp_path: Path, data_dir: Path
 ) -> None:
     config = write_config(tmp_path, TCP_CHECK.format(name="db", port=free_port()))
     result = invoke(data_dir, "check", "run", "nope", "--config", str(config))
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert result.stderr.startswith("selfreg: ")
     assert "nope" in result.stderr and "db" in result.stderr
 
 
-def test_check_run_through_the_instance_passes_on_its_refusal(
+def test_check_run_through_the_instance_passes_on_its_refusal_as_unknown_3(
     tmp_path: Path, data_dir: Path, control: ControlStandin
 ) -> None:
     control.answers[("POST", "/checks/db/run")] = (404, {"error": "no check named db here"})
     config = write_config(tmp_path, TCP_CHECK.format(name="db", port=free_port()))
     result = invoke(data_dir, "check", "run", "db", "--json", "--config", str(config))
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert result.stderr.strip() == "selfreg: no check named db here"

@@ -35,9 +35,9 @@ def test_the_instances_answer_comes_back_and_the_body_reaches_it(
 ) -> None:
     control.answers[("POST", "/reload")] = (200, {"applied": True, "ok": True, "text": "done"})
     config = loaded(tmp_path, data_dir, free_port())
-    answer = ask_running(config, "POST", "/reload", body={"actor": "ann"}, timeout=5)
+    answer = ask_running(config, "POST", "/reload", body={"user": "ann"}, timeout=5)
     assert answer == {"applied": True, "ok": True, "text": "done"}
-    assert control.asked == [("POST", "/reload", {"actor": "ann"})]
+    assert control.asked == [("POST", "/reload", {"user": "ann"})]
 
 
 def test_a_refusal_from_the_instance_exits_2_with_its_words(

@@ -17,6 +17,7 @@ def test_the_manifest_asks_for_what_selfreg_uses_and_no_more() -> None:
         "channels:history",
         "chat:write",
         "commands",
+        "files:write",
         "groups:history",
         "usergroups:read",
     ]
@@ -33,6 +34,7 @@ def test_the_manifest_asks_for_what_selfreg_uses_and_no_more() -> None:
         "usergroups_users_list": "usergroups:read",
         "conversations_history": "channels:history",
         "conversations_replies": "channels:history",
+        "files_upload_v2": "files:write",
     }
     for call in calls:
         if call in needs:

@@ -19,14 +19,14 @@ async def test_restart_stop_and_start_name_the_pids_before_and_after(harness: Ha
     supervisor = harness.supervisor(harness.component("api", SLEEPER))
     await supervisor.start()
     controls = SupervisorControls(supervisor)
-    [first] = harness.marked_pids()
+    [first] = await harness.wait_marked(1)
 
     said = await controls.restart("api")
-    [second] = harness.marked_pids()
+    [second] = await harness.wait_marked(1)
     assert said == f"api restarted: pid {first} -> {second}" and not alive(first)
 
     assert await controls.stop("api") == f"api stopped (was pid {second})"
-    assert harness.marked_pids() == set()
+    assert await harness.wait_marked(0) == set()
     assert (
         await controls.restart("api")
         == f"api restarted: pid none -> {supervisor.snapshot()[0]['pid']}"
@@ -34,7 +34,7 @@ async def test_restart_stop_and_start_name_the_pids_before_and_after(harness: Ha
     await controls.stop("api")
 
     said = await controls.start("api")
-    [third] = harness.marked_pids()
+    [third] = await harness.wait_marked(1)
     assert said == f"api started: pid {third}"
 
 
@@ -45,7 +45,7 @@ async def test_scale_counts_instances_and_lists_every_pid(harness: Harness) -> N
     assert controls.instances("worker") == 1
     assert await controls.scale("worker", 2) == "worker scaled from 1 to 2 instances"
     assert controls.instances("worker") == 2
-    pids = harness.marked_pids()
+    pids = await harness.wait_marked(2)
     assert len(pids) == 2
     said = await controls.stop("worker")
     assert said.startswith("worker stopped (was pid ")

@@ -121,6 +121,31 @@ def test_each_escalation_step_lands_in_the_thread_with_its_mentions_at_its_time(
     )
 
 
+def test_a_reopened_incident_escalates_from_its_reopening_not_at_once(store) -> None:
+    """Failing again after 10 minutes is a fresh bout: its steps wait their time again."""
+    clock = FakeClock()
+    alerting = make(store, clock, cooldown="1h", escalation=[{"after": "5m", "mention": ["@here"]}])
+    feed(alerting, store, transition(clock, Status.CRITICAL))
+    clock.advance(60)
+    feed(alerting, store, transition(clock, Status.OK, Status.CRITICAL))
+    clock.advance(600)
+    feed(alerting, store, transition(clock, Status.CRITICAL))
+    [again] = rows.open_incidents(store)
+    assert again.reopened_at == clock.now() and again.failing_since == clock.now()
+    alerting.sweep()
+    assert not [r for r in replies(store) if r["text"].startswith("Escalation")]
+    clock.advance(299)
+    alerting.sweep()
+    assert not [r for r in replies(store) if r["text"].startswith("Escalation")]
+    clock.advance(1)
+    alerting.sweep()
+    [step] = [r for r in replies(store) if r["text"].startswith("Escalation")]
+    assert "after 5 m" in step["text"]
+    clock.advance(30)
+    feed(alerting, store, transition(clock, Status.OK, Status.CRITICAL))
+    assert replies(store)[-1]["text"] == "Resolved after 5 m 30 s: api is ok"
+
+
 def test_acknowledging_stops_escalation_and_reminds_after_the_ack_timeout(store) -> None:
     clock = FakeClock()
     alerting = make(

@@ -72,3 +72,16 @@ def test_actions_need_a_restart_when_none_were_configured_at_start() -> None:
     change = diff(loaded(BASE), loaded(new), loaded(BASE), actions_live=False)
     assert change.entries == ()
     assert change.restart == ("actions (none were configured at start)",)
+
+
+def test_alertmanager_routes_apply_live_and_the_hook_itself_needs_a_restart() -> None:
+    routes = [{"alertname": "X", "actions": ["fix"]}]
+    actions = [{"kind": "run_command", "name": "fix", "command": ["/bin/true"]}]
+    base = {**BASE, "actions": actions, "alertmanager": {}}
+    added = diff(loaded(BASE), loaded(base), loaded(BASE))
+    assert "alertmanager" in added.restart and "+ check alertmanager" in names(added.entries)
+    routed = {**base, "alertmanager": {"routes": routes}}
+    change = diff(loaded(base), loaded(routed), loaded(base))
+    assert change.live == ("alertmanager.routes",) and change.restart == ()
+    token = {**base, "alertmanager": {"token_env": "OTHER"}}
+    assert diff(loaded(base), loaded(token), loaded(base)).restart == ("alertmanager.token_env",)

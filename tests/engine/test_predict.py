@@ -54,7 +54,7 @@ class Rig:
         specs = {"api": self.check.spec}
         self.store = store
         self.alerting = Alerting(store, self.clock, AlertsSettings(), specs, CHANNELS)
-        self.settings = ModelsSettings.model_validate({"warmup": 50, **models})
+        self.settings = ModelsSettings.model_validate({"warmup": 100, **models})
         self.predictor = Predictor(
             settings=self.settings,
             specs=specs,
@@ -101,8 +101,8 @@ def test_a_spike_opens_an_anomaly_incident_naming_the_metric_and_score(store, tm
     [incident] = anomaly_incidents(store)
     assert incident.severity is Severity.WARNING
     assert incident.fingerprint == "api||anomaly:latency"
-    assert "latency is unusual: 0.25 (usually" in incident.summary
-    assert "score" in incident.summary and "contributing: value" in incident.summary
+    assert "latency is unusual: 0.25 (usual" in incident.summary
+    assert "score" in incident.summary and "why: " in incident.summary
     assert [i for i in rows.open_incidents(store) if i.kind == "rule"] == []
     [stored] = predictions.recent(store, 0.0)
     assert stored.kind == "anomaly" and stored.detail["metric"] == "latency"
@@ -294,6 +294,7 @@ def test_repeated_false_alarms_raise_the_metric_threshold_and_say_so(store, tmp_
     rig.run(0.5)  # the next episode is judged against the raised threshold
     [incident] = anomaly_incidents(store)
     assert "(threshold 0.75)" in incident.summary
+    assert "on this metric so far: 3 false alarms of 3 judged" in incident.summary
 
 
 def test_feedback_on_a_rule_incident_is_refused(store, tmp_path) -> None:

@@ -14,17 +14,18 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot import messages
 from bot.cli.tables import status_screen
-from bot.control import build_control_app
+from bot.control import People, build_control_app
 from bot.engine.regulate.make import Regulation
 from bot.engine.regulate.moves import Mover
 from bot.engine.regulate.planning import ANNOUNCE, plan_document, quiet_hour_of, scheduled_rows
 from bot.engine.regulate.scaling import Scaler
 from bot.engine.regulate.trends import next_at_hour
+from bot.engine.requests import Requests
 from bot.errors import UserError
 from bot.records import ProposalState
 from bot.slack import views
 from bot.slack.plan import plan_answer
-from bot.store import Store
+from bot.store import Store, audit
 from bot.store import proposals as store_proposals
 from bot.store import regulation as store_regulation
 from bot.store.retention import roll_up
@@ -149,16 +150,41 @@ async def test_the_control_socket_and_slack_schedule_cancel_pause_and_show_the_p
     rig = Rig(store, grower_ctx, pidfile, tmp_path)
     regulation = regulation_of(rig)
     proposal_id = await leak_proposal(rig)
-    app = build_control_app(lambda: {}, lambda names: None, regulation=regulation)  # type: ignore[arg-type]
+
+    async def allows(command: str, actor: str) -> bool:
+        return actor != "U0EVE"  # [slack] permissions: eve may not use plan
+
+    requests = Requests(
+        alerting=rig.alerting,
+        supervisor=None,
+        remediation=rig.remediation,
+        allows=allows,  # type: ignore[arg-type]
+    )
+    users = {"ann": "U0ANN", "eve": "U0EVE"}  # [cli] users
+    people = People(requests=requests, identify=users.get)
+    app = build_control_app(
+        lambda: {},
+        lambda names: None,
+        people,
+        regulation=regulation,
+        admins=lambda: ["U0ADMIN"],  # type: ignore[arg-type]
+    )
     async with TestClient(TestServer(app)) as client:
-        answer = await client.post(f"/plan/schedule/{proposal_id}", json={"actor": "ann"})
+        answer = await client.post(f"/plan/schedule/{proposal_id}", json={"user": "ann"})
         assert "scheduled run 1" in (await answer.json())["text"]
         plan = await (await client.get("/plan")).json()
-        assert plan["scheduled"][0]["by"] == "cli:ann"
-        answer = await client.post("/plan/pause", json={"actor": "ann"})
+        assert plan["scheduled"][0]["by"] == "U0ANN"
+        answer = await client.post("/plan/pause", json={"user": "ann"})
         assert "paused by" in (await answer.json())["text"]
-        assert (await client.post("/plan/cancel/7", json={})).status == 404
-    assert store_regulation.paused(store) == ("on", "cli:ann")
+        assert (await client.post("/plan/cancel/7", json={"user": "ann"})).status == 404
+        assert (await client.post("/plan/pause", json={"user": "mallory"})).status == 403
+        assert (await client.post("/plan/pause", json={"user": "eve"})).status == 403
+        assert (await client.post("/plan/resume", json={"user": "ann"})).status == 403
+    assert store_regulation.paused(store) == ("on", "U0ANN")
+    doors = [
+        json.loads(r["detail"]) for r in audit.rows(store) if r["kind"] == "regulate.scheduled"
+    ]
+    assert doors and doors[0]["door"] == "cli" and doors[0]["local_user"] == "ann"
     shown = {"checks": [], "scheduled": scheduled_rows(store)}
     slack = json.dumps(views.status_view(shown, {}, [], [], 0.0, rig.clock.now()).blocks)
     terminal = status_screen({**shown, "selfreg": {}}, rig.clock.now())

@@ -18,6 +18,7 @@ import pytest
 from bot.config import LoadedConfig, load_settings
 from bot.engine.reload import Reloader, ReloadTargets, fingerprint
 from bot.runtime import Parts, build
+from bot.store import audit
 from tests.support.clock import FakeClock
 from tests.support.servers import free_port
 
@@ -141,3 +142,25 @@ async def test_a_reload_failing_part_way_is_recorded_and_announced_not_raised(
     assert reloader.config is parts.config  # not taken as the running config
     [(kind, detail)] = reload_events(parts)
     assert kind == "config.reload_failed" and detail["text"] == outcome.text
+
+
+async def test_every_reload_is_in_the_audit_trail_with_who_and_the_door(
+    parts: Parts, tmp_path: Path
+) -> None:
+    """Reloads change permissions and approvers: the keyed trail has each, whoever asked."""
+    await parts.reloader.from_command("U1")
+    write(tmp_path / "selfreg.toml", AFTER, free_port())
+    parts.reloader.on_signal()
+    await settle(parts.reloader)
+    (tmp_path / "selfreg.toml").write_text("[[checks]]\nkind = 'nope'\n")
+    await parts.reloader.reload("cli:alice")
+    with sqlite3.connect(parts.config.db_path) as conn:
+        rows = conn.execute("SELECT kind, actor, detail FROM audit ORDER BY id").fetchall()
+    seen = [(kind, actor, json.loads(detail)["door"]) for kind, actor, detail in rows]
+    assert seen == [
+        ("config.reloaded", "U1", "slack"),
+        ("config.reloaded", "signal", "signal"),
+        ("config.reload_refused", "alice", "cli"),
+    ]
+    assert "+ check db" in json.loads(rows[1][2])["changes"]
+    assert audit.verify(parts.store).tampered is None

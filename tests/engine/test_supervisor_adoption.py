@@ -52,7 +52,7 @@ async def test_a_running_component_is_adopted_and_restarted_when_it_dies(
     await second.start()
     component = second.snapshot()[0]
     assert component["pid"] == pid and component["status"] == "running"
-    assert harness.marked_pids() == {pid}
+    assert await harness.settled({pid}) == {pid}
     assert harness.events("api")[-1] == ("component.adopted", {"instance": 0, "pid": pid})
 
     os.kill(pid, signal.SIGKILL)  # watched through its pidfd
@@ -60,7 +60,7 @@ async def test_a_running_component_is_adopted_and_restarted_when_it_dies(
     component = second.snapshot()[0]
     assert alive(component["pid"]) and component["restarts"] == 1
     assert component["last_exit_code"] is None  # not our child: its exit code is unknowable
-    assert harness.marked_pids() == {component["pid"]}
+    assert await harness.settled({component["pid"]}) == {component["pid"]}
 
 
 async def test_a_changed_command_replaces_the_old_process(harness: Harness) -> None:
@@ -73,8 +73,8 @@ async def test_a_changed_command_replaces_the_old_process(harness: Harness) -> N
     second = harness.supervisor(harness.component("api", SLEEPER + "  # v2"))
     await second.start()
     new = second.snapshot()[0]["pid"]
+    assert await harness.settled({new}) == {new}
     assert new != old and alive(new) and not alive(old)
-    assert harness.marked_pids() == {new}
     stopped = [d for k, d in harness.events("api") if k == "component.stopped"]
     assert stopped[0]["reason"] == "command changed"
 
@@ -89,7 +89,8 @@ async def test_a_component_no_longer_configured_is_stopped(harness: Harness) -> 
 
     second = harness.supervisor(harness.component("api", SLEEPER))
     await second.start()
-    assert harness.marked_pids() == {second.snapshot()[0]["pid"]}
+    running = {second.snapshot()[0]["pid"]}
+    assert await harness.settled(running) == running
     names = [r[0] for r in rows(harness.store, "SELECT name FROM components")]
     assert names == ["api"]
 
@@ -135,7 +136,7 @@ async def test_a_script_with_a_shebang_is_adopted_too(harness: Harness) -> None:
     second = harness.supervisor(entry)
     await second.start()
     assert second.snapshot()[0]["pid"] == pid
-    assert harness.marked_pids() == {pid}
+    assert await harness.settled({pid}) == {pid}
 
 
 def start_ticks_of(pid: int) -> int:

@@ -21,7 +21,7 @@ async def test_restart_replaces_the_process_and_counts_it(harness: Harness) -> N
     assert said == f"pid {before} -> {after['pid']}"
     assert after["pid"] != before and alive(after["pid"]) and not alive(before)
     assert after["restarts"] == 1 and after["status"] == "running"
-    assert harness.marked_pids() == {after["pid"]}
+    assert await harness.settled({after["pid"]}) == {after["pid"]}
 
 
 async def test_a_stopped_component_stays_stopped_until_started(harness: Harness) -> None:

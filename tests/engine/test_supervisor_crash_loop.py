@@ -79,7 +79,7 @@ async def test_keep_stopped_leaves_it_down(harness: Harness) -> None:
     assert await supervisor.keep_stopped("broken") == "kept stopped"
     assert supervisor.snapshot()[0]["status"] == "stopped"
     assert harness.events("broken")[-1][0] == "component.kept_stopped"
-    assert harness.marked_pids() == set()
+    assert await harness.settled(set()) == set()
 
 
 async def test_a_crash_loop_among_workers_leaves_the_healthy_ones_running(

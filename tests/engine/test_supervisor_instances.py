@@ -40,7 +40,7 @@ async def test_three_instances_run_and_killing_one_restarts_only_that_one(
     component = supervisor.snapshot()[0]
     assert [i["restarts"] for i in component["instances"]] == [0, 1, 0]
     assert component["restarts"] == 1 and component["pid"] == before[0]
-    assert harness.marked_pids() == set(after)
+    assert await harness.settled(set(after)) == set(after)
 
 
 async def test_scale_starts_and_stops_copies(harness: Harness) -> None:
@@ -55,7 +55,7 @@ async def test_scale_starts_and_stops_copies(harness: Harness) -> None:
 
     await supervisor.scale("workers", 1)
     assert pids(supervisor) == [first]
-    assert harness.marked_pids() == {first}
+    assert await harness.settled({first}) == {first}
     stored = scalar(harness.store, "SELECT count(*) FROM component_instances")
     assert stored == 1
     assert [k for k, _ in harness.events()][-1] == "component.scaled"

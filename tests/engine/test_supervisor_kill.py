@@ -32,7 +32,7 @@ async def test_a_killed_component_is_back_with_a_new_pid_within_milliseconds(
     assert kinds == ["component.started", "component.exited", "component.started"]
     exited, started = harness.events("api")[1:]
     assert exited[1]["pid"] == first and started[1]["pid"] == component["pid"]
-    assert harness.marked_pids() == {component["pid"]}  # no duplicate
+    assert await harness.settled({component["pid"]}) == {component["pid"]}  # no duplicate
 
 
 async def test_stop_sends_sigterm_then_sigkill_and_records_it(harness: Harness) -> None:

@@ -36,7 +36,8 @@ async def test_only_the_components_that_changed_are_touched(harness: Harness) ->
     assert after["api"] != before["api"] and alive(after["api"][0])
     assert not alive(before["api"][0]) and not alive(before["old"][0])
     assert alive(after["new"][0])
-    assert harness.marked_pids() == {after["api"][0], after["steady"][0], after["new"][0]}
+    running = {after["api"][0], after["steady"][0], after["new"][0]}
+    assert await harness.settled(running) == running
     stored = {r[0] for r in rows(harness.store, "SELECT name FROM components")}
     assert stored == {"api", "steady", "new"}
 

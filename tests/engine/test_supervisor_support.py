@@ -117,6 +117,28 @@ class Harness:
             if self.marker in (p.info["cmdline"] or []) and alive(p.pid)
         }
 
+    async def wait_marked(self, count: int, timeout: float = 5.0) -> set[int]:
+        """The marked processes once there are ``count`` of them (``timeout`` at most): on a
+        loaded machine a process that has just exited or started may still show a moment."""
+        found = self.marked_pids()
+        for _ in range(int(timeout / 0.02)):
+            if len(found) == count:
+                break
+            await asyncio.sleep(0.02)
+            found = self.marked_pids()
+        return found
+
+    async def settled(self, expected: set[int], timeout: float = 5.0) -> set[int]:
+        """The marked processes once they are ``expected`` (``timeout`` at most): a process
+        just stopped may take a moment to be gone on a loaded machine."""
+        found = self.marked_pids()
+        for _ in range(int(timeout / 0.02)):
+            if found == expected:
+                break
+            await asyncio.sleep(0.02)
+            found = self.marked_pids()
+        return found
+
     async def cleanup(self) -> None:
         for supervisor in reversed(self.supervisors):
             # cleanup must go on whatever happens: the kill below is the safety net

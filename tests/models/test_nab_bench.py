@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 import models.anomaly
@@ -96,3 +97,53 @@ def test_two_runs_write_identical_files(nab: ModuleType, data: Path, tmp_path: P
     nab.main(["--data", str(data), "--out", str(tmp_path / "two")])
     for rel in ("synthetic/one.csv", "other/two.csv"):
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes()
+
+
+def test_loco_ships_the_median_of_the_fold_choices(nab: ModuleType) -> None:
+    choices = [
+        {"margin": 0.3, "extreme_rank": 6, "flag": "a"},
+        {"margin": 0.2, "extreme_rank": 6, "flag": "b"},
+        {"margin": 0.4, "extreme_rank": 4, "flag": "b"},
+        {"margin": 0.3, "extreme_rank": 8, "flag": "a"},
+    ]
+    assert nab.median_choice(choices) == {"margin": 0.3, "extreme_rank": 6, "flag": "a"}
+    points = nab.grid_points({"b": [1, 2], "a": ["x"]})
+    assert points == [{"a": "x", "b": 1}, {"a": "x", "b": 2}]
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "bench_synthetic", ROOT / "bench" / "synthetic.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_synthetic_suite_is_seeded_and_labelled_inside_each_series(
+    synthetic: ModuleType,
+) -> None:
+    first, second = synthetic.suite(rows=2016), synthetic.suite(rows=2016)
+    assert [s.values for s in first] == [s.values for s in second]
+    assert {s.category for s in first} == set(synthetic.FAMILIES)
+    for s in first:
+        assert s.windows and all(s.stamps[0] <= a <= b <= s.stamps[-1] for a, b in s.windows)
+
+
+def test_the_synthetic_suite_is_scored_by_the_nab_scorer(
+    nab: ModuleType, synthetic: ModuleType
+) -> None:
+    if not (nab.NAB / "score.py").is_file():
+        pytest.skip("the NAB scorer is not beside this checkout")
+    corpus = [s for s in synthetic.suite(rows=2016) if s.category == "dropout"]
+    scorer = nab.load_scorer()
+    perfect = {}
+    for s in corpus:
+        scores = np.zeros(len(s.values))
+        for start, _ in s.windows:
+            scores[s.stamps.index(start)] = 1.0
+        perfect[s.rel] = scores
+    assert nab.nab_score(corpus, perfect, scorer)["score"] == pytest.approx(100.0)
+    never = {s.rel: np.zeros(len(s.values)) for s in corpus}
+    assert nab.nab_score(corpus, never, scorer)["score"] == pytest.approx(0.0)

@@ -15,6 +15,7 @@ import pytest
 
 from bot import control, errors
 from bot.config import load_settings
+from bot.engine.sync_runs import Chain
 from bot.runtime import Parts, Runtime, build
 from tests.runtime.test_reload import BEFORE, environment, write
 from tests.support.clock import FakeClock
@@ -82,7 +83,9 @@ async def test_parts_the_config_leaves_out_are_none(minimal: Parts) -> None:
     ):
         assert getattr(minimal, name) is None, name
     assert minimal.alerting.on_opened is None  # no remediation to tell
-    assert minimal.runner.on_recorded is None  # no predictor to feed
+    recorded = minimal.runner.on_recorded
+    assert isinstance(recorded, Chain)  # no predictor to feed; sync runs are always logged
+    assert [c.__qualname__ for c in recorded.callbacks] == ["SyncRunLog.recorded"]
 
 
 async def test_hooks_are_given_to_the_constructors(full: Parts) -> None:
@@ -92,8 +95,9 @@ async def test_hooks_are_given_to_the_constructors(full: Parts) -> None:
     assert full.commands is not None and full.slack is not None
     assert full.commands.predictor is full.predictor and full.slack.predictor is full.predictor
     assert full.slack.commands is full.commands
-    expected = full.predictor.observe if full.predictor is not None else None
-    assert full.runner.on_recorded == expected
+    assert isinstance(full.runner.on_recorded, Chain)
+    assert full.predictor is not None
+    assert full.runner.on_recorded.callbacks[0] == full.predictor.observe
     targets = full.reloader.targets
     assert (targets.runner, targets.alerting, targets.supervisor, targets.scheduler) == (
         full.runner,

@@ -72,7 +72,7 @@ def test_the_console_shows_the_proposal_the_escalation_and_the_approved_fix(tmp_
 
         assert done.returncode == 0, done.stdout + done.stderr
         approver = re.match(r"Approved by (\S+), running\.", done.stdout)
-        assert approver, done.stdout  # the local user, as the policy knows them (cli:<user>)
+        assert approver, done.stdout  # the approver [cli] users maps the local user to
         selfreg.wait_for(r"demo-health  Ran restart demo: ", timeout=20)
         selfreg.wait_for(
             r"demo-health  Resolved after .* · fixed by restart-demo, approved by "

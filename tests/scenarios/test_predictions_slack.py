@@ -87,7 +87,7 @@ async def test_feedback_buttons_record_who_clicked_and_raise_the_threshold(
         message = await asyncio.to_thread(emu.wait_for, posted, 20)
         text = block_text(message)
         assert "🔮 ANOMALY  db-port" in text
-        assert "connect_time is unusual: 0.05 (usually" in text and "score" in text
+        assert "connect_time is unusual: 0.05 (usual" in text and "score" in text
         assert {"Useful", "False alarm", "Acknowledge"} <= set(buttons(message))
 
         await asyncio.to_thread(

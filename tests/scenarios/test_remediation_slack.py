@@ -3,6 +3,7 @@ a real restart, verification, and an intact audit trail."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -359,21 +360,67 @@ def test_a_pending_proposal_survives_kill_9_and_still_works(emu, tmp_path) -> No
     assert done.returncode == 0 and "audit trail intact" in done.stdout
 
 
-def test_the_cli_approves_through_the_same_gate(emu, tmp_path) -> None:
-    config = write_config(tmp_path, risk="high")
+CLI_USERS = '[cli]\nusers = { carol = "U0ALICE", dave = "U0BOB" }\n'
+
+
+def test_the_cli_acts_as_its_mapped_approver_through_the_same_gate(emu, tmp_path) -> None:
+    """[cli] users maps local users to approvers: ack, silence, run, approve and deny from the
+    terminal pass the same gate as clicks, the two-person rule spans both doors (carol on the
+    terminal is Alice in Slack), an unmapped user is refused, and the audit names the door."""
+    emu.add_usergroup("S0ONCALL", [ALICE, BOB])
+    config = write_config(tmp_path, risk="high", extra=CLI_USERS)
     env = slack_env(emu, tmp_path / "data")
+
+    def cli(user: str, *args: str):
+        return run_cli(*args, "--config", str(config), env={**env, "LOGNAME": user})
+
     with running_selfreg(config, env):
         emu.wait_connected(timeout=10)
         message = offered(emu)
         proposal = approve_id(message).rsplit(".", 1)[1]
-        done = run_cli("approve", proposal, "--config", str(config), env=env)
-        assert done.returncode == 0 and "First approval by cli:" in done.stdout
-        done = run_cli("approve", proposal, "--config", str(config), env=env)
+        refused = cli("mallory", "ack", "1")
+        assert refused.returncode == 1 and "'mallory' is not in the config's [cli] users" in (
+            refused.stderr
+        )
+        assert cli("carol", "ack", "1").returncode == 0
+        emu.wait_for(
+            lambda: (
+                "Acknowledged by <@U0ALICE>"
+                in " ".join(r.text for r in emu.thread(CHANNEL, message.ts))
+            ),
+            timeout=10,
+        )
+        added = cli("dave", "silence", "check=nothing*", "1h", "--reason", "test", "--json")
+        assert added.returncode == 0, added.stderr
+        assert cli("dave", "unsilence", str(json.loads(added.stdout)["id"])).returncode == 0
+        ran = cli("carol", "run", "restart-api", "1")
+        assert ran.returncode == 1 and "two other people" in ran.stdout
+
+        done = cli("carol", "approve", proposal)
+        assert done.returncode == 0 and "First approval by <@U0ALICE>" in done.stdout
+        done = cli("carol", "approve", proposal)
         assert done.returncode == 1 and "a second, different person must approve" in done.stdout
         emu.click(CHANNEL, message.ts, approve_id(message), user=ALICE)
+        emu.wait_for(lambda: refusals(emu, "a second, different person"), timeout=10)
+        assert runs(tmp_path) == 0, "Alice in Slack is carol on the terminal: one person"
+        done = cli("dave", "approve", proposal)
+        assert done.returncode == 0, done.stdout + done.stderr
         emu.wait_for(lambda: runs(tmp_path) == 1, timeout=15)
-        done = run_cli("deny", proposal, "--config", str(config), env=env)
+        done = cli("dave", "deny", proposal)
         assert done.returncode == 1 and "already" in done.stdout
+    with sqlite3.connect(f"file:{tmp_path / 'data' / 'selfreg.db'}?mode=ro", uri=True) as conn:
+        doors = conn.execute(
+            "SELECT kind, actor, json_extract(detail, '$.door'), json_extract(detail, '$.local_user')"
+            " FROM audit WHERE kind IN ('incident.acknowledged', 'decision.approve') ORDER BY id"
+        ).fetchall()
+    assert doors == [
+        ("incident.acknowledged", ALICE, "cli", "carol"),
+        ("decision.approve", ALICE, "cli", "carol"),  # the refused run's own approval
+        ("decision.approve", ALICE, "cli", "carol"),
+        ("decision.approve", ALICE, "cli", "carol"),
+        ("decision.approve", ALICE, "slack", None),
+        ("decision.approve", BOB, "cli", "dave"),
+    ]
 
 
 def test_shadow_records_when_a_person_later_runs_the_fix_and_deny_takes_a_reason(

@@ -138,7 +138,7 @@ def test_a_health_run_never_advances_log_offsets(running, tmp_path: Path) -> Non
 def test_an_unknown_check_name_is_refused_with_the_known_names(running) -> None:
     _, config, env = running
     done = run_cli("check", "run", "nope", "--config", str(config), env=env)
-    assert done.returncode == 2
+    assert done.returncode == 64, "a usage error, not a critical result (2)"
     assert (
         'no check is named "nope"; configured checks: app-log, closed-port, open-port'
         in done.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fly_standin import TOKEN, WEB, FlyStandin
+from tests.support.fly_standin import WEB, FlyStandin
 from tests.support.seed_programs import ROOT, approve_id, marker
 from tests.support.selfreg_process import run_cli
 from tests.support.servers import LoopThread, free_port
@@ -30,6 +30,7 @@ from tests.support.slack_selfreg import (
 __all__ = ["marker"]  # a fixture
 
 APP = "gpt-cursor-runner"
+MACAROON = "fm2_lJPECAAAAAAAAXt8xBBseGZzZWxmcmVndGVzdG1hY2Fyb29u"  # a FlyV1 token, pasted whole
 DEPLOYED = "gpt-cursor-runner v18 deployed to sea, 2 machines (was v17)"
 
 # Only what a test must change: ports (the example's fixed ones may be taken), intervals,
@@ -102,7 +103,7 @@ wait_timeout = "5s"
 def fly() -> Iterator[tuple[LoopThread, FlyStandin]]:
     """The Fly stand-in for the app gpt-cursor-runner, its machines in sea, on its own loop."""
     loop = LoopThread()
-    standin = FlyStandin(app=APP)
+    standin = FlyStandin(app=APP, token=MACAROON)
     for machine in standin.machines.values():
         machine["region"] = "sea"
     loop.run(standin.start())
@@ -148,7 +149,7 @@ def test_a_machine_stopped_after_a_deploy_is_restarted_on_approval_and_turns_gre
 ) -> None:
     loop, standin = fly
     config = copy_example(tmp_path, standin.url, marker)
-    env = slack_env(emu, tmp_path / "data", SELFREG_ENV="e2e", FLY_API_TOKEN=TOKEN)
+    env = slack_env(emu, tmp_path / "data", SELFREG_ENV="e2e", FLY_API_TOKEN=f"FlyV1 {MACAROON}")
     with running_selfreg(config, env) as selfreg:
         emu.wait_connected(timeout=10)
         expected = {
@@ -186,6 +187,21 @@ def test_a_machine_stopped_after_a_deploy_is_restarted_on_approval_and_turns_gre
         assert len(acted) == 1 and acted[0].nonce
         assert [m.ts for m in incidents(emu)] == [message.ts]  # the only incident
         assert set(status(selfreg.url).values()) == {"ok"}
+        status_body = urllib.request.urlopen(f"{selfreg.url}/status", timeout=10).read()
+    assert {r.scheme for r in standin.requests} == {"FlyV1"}  # a macaroon goes as FlyV1
+    assert_token_nowhere(tmp_path / "data", selfreg.output, status_body, emu)
+
+
+def assert_token_nowhere(data: Path, output: list[str], status_body: bytes, emu) -> None:
+    """The Fly token is in none of what the run left: its log and output, its data folder
+    (database with the audit, its own log files), /status, and the Slack messages."""
+    secret = MACAROON.encode()
+    assert secret not in "".join(output).encode()
+    assert secret not in status_body
+    stored = [p for p in data.rglob("*") if p.is_file()]
+    assert stored and not [p for p in stored if secret in p.read_bytes()]
+    posted = [json.dumps([m.text, m.blocks]) for m in emu.messages(CHANNEL)]
+    assert posted and not [m for m in posted if MACAROON in m]
 
 
 def deploy_notice(emu) -> bool:

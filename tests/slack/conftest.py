@@ -28,7 +28,8 @@ from bot.engine.status import build_status
 from bot.notify.outbox import OutboxWorker
 from bot.records import Severity
 from bot.slack import delivery
-from bot.slack.app import SlackApp, check_token, make_client
+from bot.slack.app import SlackApp
+from bot.slack.client import check_token, make_client
 from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions

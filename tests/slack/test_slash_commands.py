@@ -98,8 +98,10 @@ async def test_an_unknown_subcommand_or_bad_arguments_get_the_help_text(
     with pytest.raises(BadCommand) as refused:
         parse("nonsense")
     assert "I don't know `nonsense`" in str(refused.value)
-    reply = await run(selfreg, "history lots")
-    assert "selfreg commands" in reply and "N must be a number" in reply
+    reply = await run(selfreg, "ack lots")
+    assert "selfreg commands" in reply and "ID must be a number" in reply
+    reply = await run(selfreg, "history lots")  # a word is a check name: none has history
+    assert "selfreg commands" in reply and "No check named 'lots' has history" in reply
 
 
 async def test_admin_only_commands_are_refused_to_everyone_else(selfreg: Selfreg) -> None:

@@ -46,7 +46,7 @@ def test_prune_removes_only_what_is_past_its_window(tmp_path: Path) -> None:
     )
     store.record_event("old", "", T0 - 40 * day)
     removed = prune(store, T0, samples_for=day, rollups_for=30 * day, events_for=30 * day)
-    assert removed == {"samples": 1, "rollups": 1, "events": 1, "outbox": 0}
+    assert removed == {"samples": 1, "rollups": 1, "events": 1, "outbox": 0, "sync_runs": 0}
     assert scalar(store, "SELECT count(*) FROM samples") == 1
     assert scalar(store, "SELECT kind FROM events") == "store.pruned"
     store.close()

@@ -60,6 +60,7 @@ class Requested:
     path: str
     nonce: str | None
     query: dict[str, str] = field(default_factory=dict)
+    scheme: str = ""  # of the Authorization header: "Bearer" or "FlyV1"
 
 
 class FlyStandin:
@@ -104,6 +105,13 @@ class FlyStandin:
         machine = self.machines[machine_id]
         machine["state"], machine["events"] = state, []
         machine["updated_at"] = datetime.fromtimestamp(since, UTC).isoformat()
+
+    def unreachable(self, machine_id: str) -> None:
+        """Fly cannot reach the machine's host: ``host_status`` unreachable, and its config
+        only as ``incomplete_config`` (NOTES.md 1.3)."""
+        machine = self.machines[machine_id]
+        machine["host_status"] = "unreachable"
+        machine["incomplete_config"] = machine.pop("config")
 
     def never_ready(self, machine_id: str) -> None:
         """Waits on this machine time out (408) whatever its state."""
@@ -162,7 +170,11 @@ class FlyStandin:
         if not request.path.startswith("/v1/"):
             return await handler(request)
         nonce = request.headers.get("fly-machine-lease-nonce")
-        self.requests.append(Requested(request.method, request.path, nonce, dict(request.query)))
+        auth = request.headers.get("Authorization", "")
+        scheme = auth.partition(" ")[0]
+        self.requests.append(
+            Requested(request.method, request.path, nonce, dict(request.query), scheme)
+        )
         await asyncio.sleep(self.delay)
         if self.limited > 0:
             self.limited -= 1
@@ -171,7 +183,6 @@ class FlyStandin:
                 status=429,
                 headers={"Retry-After": str(self.retry_after)},
             )
-        auth = request.headers.get("Authorization", "")
         if self.refused or auth not in (f"Bearer {self.token}", f"FlyV1 {self.token}"):
             return web.json_response(sample("error_401_unauthorized"), status=401)
         if request.match_info.get("app") != self.app_name:

@@ -798,3 +798,20 @@ async def test_inbound_payloads_have_the_sample_keys(emu, client) -> None:
             await ws.send_str(json.dumps({"envelope_id": envelope["envelope_id"]}))
             await pending
         await ws.close()
+
+
+async def test_files_upload_v2_shares_the_bytes_in_the_thread(emu, client) -> None:
+    """Slack's upload flow: files.getUploadURLExternal, a POST of the bytes to the URL it
+    returned, files.completeUploadExternal into a thread (slack_sdk's files_upload_v2)."""
+    root = await client.chat_postMessage(channel="C0ALERTS", text="incident")
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
+    done = await client.files_upload_v2(
+        channel="C0ALERTS", thread_ts=root["ts"], content=data, filename="chart.png",
+        title="latency", initial_comment="the chart",
+    )  # fmt: skip
+    assert done["ok"] and done["files"][0]["size"] == len(data)
+    [reply] = [m for m in emu.thread("C0ALERTS", root["ts"]) if m.ts != root["ts"]]
+    assert reply.text == "the chart" and reply.files[0]["title"] == "latency"
+    assert emu.uploaded(reply.files[0]["id"]) == data
+    missing = client.files_completeUploadExternal(files=[{"id": "F0NONE"}], channel_id="C0ALERTS")
+    assert await error_of(missing) == "file_not_found"

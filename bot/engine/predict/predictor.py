@@ -28,7 +28,7 @@ from bot.engine.predict.feedback import Thresholds, record_feedback
 from bot.engine.predict.fit import FitPool, refit_anomaly, refit_risks
 from bot.engine.predict.history import risk_metric, stored_risk_names, warm_from_store
 from bot.engine.predict.incidents import PredictionIncidents
-from bot.engine.predict.report import model_rows, prediction_report
+from bot.engine.predict.report import RETRAINED_EVENT, model_rows, prediction_report
 from bot.engine.predict.state import ModelFiles, save_all
 from bot.engine.transitions import fingerprint as fingerprint_of
 from bot.records import IncidentKind
@@ -42,7 +42,6 @@ from models.forecast import Forecaster
 log = logging.getLogger(__name__)
 
 KEEP_PREDICTIONS = 30 * 86400.0
-RETRAINED_EVENT = "models.retrained"
 _CALM = 0.9  # a score under this share of its threshold counts as "clear"
 FORECAST_EVERY = 60.0
 """Seconds between two forecasts of one series. A fit costs about 0.3 ms and horizons are
@@ -206,9 +205,10 @@ class Predictor:
             if result.detected:
                 top = result.contributions[:3]
                 if metric:
+                    judged = predictions.target_feedback(self.store, "anomaly", result.metric)
                     summary = messages.anomaly_summary(
                         metric, result.value, result.usual_low, result.usual_high,
-                        result.score, result.threshold, top,
+                        result.score, result.threshold, top, result.basis, now, judged,
                     )  # fmt: skip
                 else:
                     count = len(self.detector.members_.get(result.metric, ()))
@@ -219,6 +219,7 @@ class Predictor:
                     "metric": metric,
                     "value": result.value,
                     "usual": [result.usual_low, result.usual_high],
+                    "basis": result.basis,
                     "threshold": result.threshold,
                     "top": [list(t) for t in top],
                 }

@@ -12,8 +12,10 @@ from typing import Any, Protocol
 from bot import messages
 from bot.config import ModelsSettings
 from bot.engine.predict.feedback import Thresholds, precision
+from bot.engine.predict.track import TrackRecord, track_record
+from bot.records import IncidentKind
+from bot.store import events, predictions
 from bot.store import incidents as rows
-from bot.store import predictions
 from bot.store.db import Store
 from checks.base import CheckSpec
 from models.anomaly import AnomalyDetector
@@ -45,24 +47,11 @@ def prediction_report(predictor: PredictorView, check: str | None = None) -> dic
         for i in rows.open_incidents(predictor.store)
         if i.kind == "anomaly" and check in (None, i.check)
     ]
-    risks = []
-    if settings.failure_risk and "risk" not in predictor.failed:
-        for name in sorted(predictor.specs):
-            if check not in (None, name):
-                continue
-            model = predictor.risks.get(name)
-            status = model.status() if model is not None else None
-            state = status.state if status is not None else RiskState.LEARNING
-            risks.append(
-                {
-                    "check": name,
-                    "state": state.value,
-                    "samples": status.n_samples if status else 0,
-                    "failures": status.n_failures if status else 0,
-                    "risk": predictor.risk_scores.get(name) if state is RiskState.READY else None,
-                    "threshold": predictor.thresholds.risk_for(name),
-                }
-            )
+    risks = (
+        _risk_rows(predictor, check)
+        if settings.failure_risk and "risk" not in predictor.failed
+        else []
+    )
     forecasts = [
         {"key": key, "summary": text}
         for key, text in sorted(predictor.forecasts.items())
@@ -78,7 +67,62 @@ def prediction_report(predictor: PredictorView, check: str | None = None) -> dic
         if not on
     ]
     off += [messages.model_failed_this_run(kind) for kind in sorted(predictor.failed)]
-    return {"anomalies": anomalies, "risks": risks, "forecasts": forecasts, "off": off}
+    judged = predictions.feedback_counts(predictor.store).get("risk", {})
+    return {
+        "anomalies": anomalies,
+        "risks": risks,
+        "risk_precision": precision(judged),
+        "risk_judged": sum(judged.values()),
+        "forecasts": forecasts,
+        "off": off,
+    }
+
+
+def _risk_rows(predictor: PredictorView, check: str | None) -> list[dict[str, Any]]:
+    """Each watched check's risk (or how far its learning is) and its track record."""
+    out = []
+    for name in sorted(predictor.specs):
+        if check not in (None, name):
+            continue
+        model = predictor.risks.get(name)
+        status = model.status() if model is not None else None
+        state = status.state if status is not None else RiskState.LEARNING
+        out.append(
+            {
+                "check": name,
+                "state": state.value,
+                "samples": status.n_samples if status else 0,
+                "failures": status.n_failures if status else 0,
+                "risk": predictor.risk_scores.get(name) if state is RiskState.READY else None,
+                "threshold": predictor.thresholds.risk_for(name),
+                **_track_facts(risk_track(predictor, name)),
+            }
+        )
+    return out
+
+
+RETRAINED_EVENT = "models.retrained"
+"""Recorded by the predictor at each fit, the model ("anomaly", "risk") as its subject."""
+
+
+def risk_track(predictor: PredictorView, check: str) -> TrackRecord:
+    """The check's failures since the risk model's first fit, and how many were warned of."""
+    since = events.first_event_times(predictor.store, RETRAINED_EVENT).get("risk")
+    return track_record(
+        rows.incident_spans(predictor.store, check, IncidentKind.RULE),
+        rows.incident_spans(predictor.store, check, IncidentKind.RISK),
+        predictor.settings.horizon,
+        since,
+    )
+
+
+def _track_facts(track: TrackRecord) -> dict[str, Any]:
+    return {
+        "failures_seen": track.failures,
+        "predicted": track.predicted,
+        "recall": track.recall,
+        "median_lead": track.median_lead,
+    }
 
 
 def model_rows(predictor: PredictorView) -> list[dict[str, Any]]:
@@ -140,11 +184,18 @@ def _risk_facts(predictor: PredictorView) -> tuple[bool, bool, int, str]:
         for n, s in sorted(statuses.items())
         if s.state is not RiskState.READY
     ]
+    tracks = [risk_track(predictor, name) for name in sorted(predictor.risks)]
+    failures, predicted = sum(t.failures for t in tracks), sum(t.predicted for t in tracks)
+    leads = [lead for t in tracks for lead in t.leads]
+    track = TrackRecord(failures=failures, predicted=predicted, leads=tuple(leads))
+    notes = ([messages.risk_ready(ready)] if ready else []) + learning[:5]
+    if predictor.risks:
+        notes.append(messages.risk_track(track.predicted, track.failures, track.median_lead))
     return (
         predictor.settings.failure_risk,
         bool(ready),
         sum(s.n_samples for s in statuses.values()),
-        "; ".join(([messages.risk_ready(ready)] if ready else []) + learning[:5]),
+        "; ".join(notes),
     )
 
 

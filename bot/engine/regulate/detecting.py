@@ -21,7 +21,7 @@ from bot.engine.regulate.part import Part
 from bot.engine.regulate.planning import Planner
 from bot.engine.regulate.trends import fit_line
 from bot.engine.transitions import fingerprint
-from bot.records import IncidentKind, Severity, Transition
+from bot.records import REGULATE_DOOR, IncidentKind, Severity, Transition
 from bot.store import audit
 from bot.store import incidents as incident_rows
 from bot.store import regulation as store_regulation
@@ -34,7 +34,7 @@ FIXES = {
     "leak": ("restart_component", "fly_restart_machine"),
     "cpu": ("renice_process", "restart_component", "fly_restart_machine"),
 }
-DOOR = {"door": "regulate"}
+DOOR = REGULATE_DOOR.detail()
 
 
 class Detectors(Part):

@@ -17,6 +17,7 @@ from bot.engine.regulate.scaling import Scaler
 from bot.engine.remediation import Remediation
 from bot.engine.supervisor import Supervisor
 from bot.errors import UserError
+from bot.records import SLACK_DOOR, Door
 from checks.base import CheckSpec, Observation
 
 
@@ -32,19 +33,19 @@ class Regulation:
     def observe(self, observations: Sequence[Observation]) -> None:
         self.scaler.observe(observations)
 
-    def command(self, verb: str, argument: str, actor: str) -> str:
+    def command(self, verb: str, argument: str, actor: str, door: Door = SLACK_DOOR) -> str:
         """``plan schedule|cancel ID`` and ``plan pause|resume`` from the CLI or Slack: the
-        answer to show (a ``UserError`` for what cannot be done)."""
+        answer to show (a ``UserError`` for what cannot be done); ``door`` goes in the audit."""
         if verb in ("pause", "resume"):
-            self.mover.pause(actor, verb == "pause")
+            self.mover.pause(actor, verb == "pause", door=door)
             return messages.regulation_paused_by(verb == "pause", actor)
         number = argument.strip("/#")
         if not number.isdigit():
             raise UserError(messages.plan_usage())
         if verb == "schedule":
-            run = self.planner.schedule(int(number), actor)
+            run = self.planner.schedule(int(number), actor, door)
             return messages.plan_scheduled_answer(run.id, run.run_at)
-        self.planner.cancel(int(number), actor)
+        self.planner.cancel(int(number), actor, door)
         return messages.plan_cancelled(int(number), actor)
 
     def reconfigure(self, settings: RegulateSettings, specs: Mapping[str, CheckSpec]) -> None:

@@ -19,7 +19,16 @@ from bot.engine.regulate.band import UP, Want
 from bot.engine.regulate.part import Part
 from bot.engine.regulate.safety import SafetyFacts, budget_of, refuse_auto
 from bot.engine.transitions import fingerprint
-from bot.records import Incident, IncidentKind, ProposalState, Severity, Transition
+from bot.records import (
+    REGULATE_DOOR,
+    SLACK_DOOR,
+    Door,
+    Incident,
+    IncidentKind,
+    ProposalState,
+    Severity,
+    Transition,
+)
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store import regulation as store_regulation
@@ -27,7 +36,7 @@ from checks.base import Status
 
 log = logging.getLogger(__name__)
 
-DOOR = {"door": "regulate"}
+DOOR = REGULATE_DOOR.detail()
 FAILED = (ProposalState.FAILED, ProposalState.NOT_EFFECTIVE)
 
 
@@ -113,7 +122,9 @@ class Mover(Part):
 
     async def _approve(self, rule: ScaleRule, proposal_id: int, decision_id: int) -> None:
         """selfreg's own approval through the gate; a refusal is recorded and left to people."""
-        decision = await self.remediation.approve(proposal_id, "selfreg", trusted=True)
+        decision = await self.remediation.approve(
+            proposal_id, "selfreg", trusted=True, door=REGULATE_DOOR
+        )
         if decision.allowed:
             return
         now = self.clock.now()
@@ -218,9 +229,11 @@ class Mover(Part):
                 self.alerting.reply(last.incident_id, messages.regulation_breaker_ask(reason))
                 self.alerting.escalate_now(last.incident_id)
 
-    def pause(self, actor: str, paused: bool, incident_id: int | None = None) -> None:
+    def pause(
+        self, actor: str, paused: bool, incident_id: int | None = None, door: Door = SLACK_DOOR
+    ) -> None:
         """The "Pause regulation" button (said in its incident's thread), ``selfreg plan
-        pause|resume``: audited."""
+        pause|resume``: audited with the ``door`` it came through."""
         now = self.clock.now()
         with self.store.transaction():
             if incident_id is not None:
@@ -232,7 +245,7 @@ class Mover(Part):
                 "switch.regulation",
                 actor,
                 store_regulation.REGULATION_SWITCH,
-                {**DOOR, "paused": paused},
+                {**door.detail(), "paused": paused},
             )
 
     async def wait_idle(self, timeout: float = 30.0) -> None:

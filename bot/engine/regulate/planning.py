@@ -19,7 +19,7 @@ from bot import messages
 from bot.engine.regulate.part import Part
 from bot.engine.regulate.trends import fit_line, next_at_hour, quiet_hour
 from bot.errors import UserError
-from bot.records import ProposalState
+from bot.records import REGULATE_DOOR, SLACK_DOOR, Door, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store import regulation as store_regulation
@@ -34,7 +34,6 @@ QUIET_HISTORY = 14 * 86400.0
 HORIZON_HISTORY = 7 * 86400.0
 MIN_MINUTES = 30
 LOAD_METRIC = {"process": "cpu_percent", "system": "cpu_percent", "http": "latency"}
-DOOR = {"door": "regulate"}
 
 
 def quiet_hour_of(
@@ -90,7 +89,9 @@ class Planner(Part):
         )
         return next_at_hour(now, hour)
 
-    def schedule(self, proposal_id: int, actor: str) -> store_regulation.ScheduledRun:
+    def schedule(
+        self, proposal_id: int, actor: str, door: Door = SLACK_DOOR
+    ) -> store_regulation.ScheduledRun:
         """Approve a proposal for its check's next quiet window (stored; audited; said in its
         thread). The proposal stays open until then, so it can be cancelled or decided."""
         proposal = store_proposals.get(self.store, proposal_id)
@@ -115,14 +116,16 @@ class Planner(Part):
             )
             audit.append(
                 self.store, now, "regulate.scheduled", actor, f"proposal:{proposal_id}",
-                {**DOOR, "run": run.id, "run_at": run_at},
+                {**door.detail(), "run": run.id, "run_at": run_at},
             )  # fmt: skip
             if proposal.incident_id is not None:
                 text = messages.plan_scheduled(proposal.action, run_at, run.id, actor)
                 self.alerting.reply(proposal.incident_id, text)
         return run
 
-    def cancel(self, run_id: int, actor: str) -> store_regulation.ScheduledRun:
+    def cancel(
+        self, run_id: int, actor: str, door: Door = SLACK_DOOR
+    ) -> store_regulation.ScheduledRun:
         """Cancel a scheduled run that has not run yet."""
         now = self.clock.now()
         with self.store.transaction():
@@ -133,7 +136,7 @@ class Planner(Part):
                 raise UserError(messages.plan_not_cancellable(run_id))
             audit.append(
                 self.store, now, "regulate.cancelled", actor, f"proposal:{run.proposal_id}",
-                {**DOOR, "run": run_id},
+                {**door.detail(), "run": run_id},
             )  # fmt: skip
             self._say(run, messages.plan_cancelled(run_id, actor))
         return run
@@ -153,9 +156,10 @@ class Planner(Part):
         with self.store.transaction():
             if not store_regulation.set_run_state(self.store, run.id, "ran", now):
                 return  # cancelled meanwhile
-        actor = run.scheduled_by
-        trusted = actor.startswith("cli:")
-        decision = await self.remediation.approve(run.proposal_id, actor, trusted=trusted)
+        # the person who scheduled it approves, through the gate; the planner is the door
+        decision = await self.remediation.approve(
+            run.proposal_id, run.scheduled_by, door=REGULATE_DOOR
+        )
         if not decision.allowed:
             with self.store.transaction():
                 store_regulation.set_run_state(self.store, run.id, "refused", now)

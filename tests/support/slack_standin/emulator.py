@@ -50,6 +50,7 @@ class SlackEmulator:
             "usergroups:read",
             "channels:history",
             "groups:history",
+            "files:write",
         ),
         ack_timeout: float = 3.0,
         trigger_ttl: float = 3.0,
@@ -456,6 +457,12 @@ class SlackEmulator:
     def message(self, channel: str, ts: str) -> Message | None:
         """The latest revision of one message (channel or ephemeral)."""
         return self.store.get(self._channel(channel), ts)
+
+    def uploaded(self, file_id: str) -> bytes | None:
+        """The bytes POSTed for a file of Slack's upload flow (None: not uploaded)."""
+        with self.store.lock:
+            found = self._server.api.uploads.get(file_id)
+            return None if found is None else found["data"]
 
     def thread(self, channel: str, ts: str) -> list[Message]:
         """The replies under `ts` (the parent itself is not included)."""

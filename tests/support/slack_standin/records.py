@@ -35,6 +35,7 @@ class Message:
     reactions: tuple[str, ...] = ()
     via: str = "api"
     metadata: dict[str, Any] | None = None
+    files: tuple[dict[str, Any], ...] = ()
 
     @property
     def is_ephemeral(self) -> bool:
@@ -65,6 +66,8 @@ class Message:
             out["reactions"] = [
                 {"name": n, "count": 1, "users": [self.user]} for n in self.reactions
             ]
+        if self.files:
+            out["files"] = [dict(f) for f in self.files]
         if with_metadata and self.metadata:
             out["metadata"] = self.metadata
         return out

@@ -58,7 +58,7 @@ class SlackServer:
     def __init__(self, store: Store, faults: FaultBook) -> None:
         self.store = store
         self.faults = faults
-        self.api = WebApi(store, self._mint_socket_url)
+        self.api = WebApi(store, self._mint_socket_url, lambda: self.base)
         self.base = ""
         self.http_url: str | None = None
         self.session: aiohttp.ClientSession | None = None
@@ -83,6 +83,7 @@ class SlackServer:
         app.router.add_get("/link", self.handle_link)
         app.router.add_get("/link/", self.handle_link)
         app.router.add_post("/hooks/{kind}/{team}/{hook_id}", self.handle_hook)
+        app.router.add_post("/upload/{file_id}", self.handle_upload)
         return app
 
     @web.middleware
@@ -93,6 +94,13 @@ class SlackServer:
             self._transports.add(transport)
             self.connections_accepted += 1
         return await handler(request)
+
+    async def handle_upload(self, request: web.Request) -> web.Response:
+        """The upload URL ``files.getUploadURLExternal`` hands out: takes the file's bytes."""
+        data = await request.read()
+        if not self.api.receive_upload(request.match_info["file_id"], data):
+            return web.Response(status=404, text="unknown file")
+        return web.Response(text=f"OK - {len(data)}")
 
     # Web API
 

@@ -52,6 +52,7 @@ class Config:
         "usergroups:read",
         "channels:history",
         "groups:history",
+        "files:write",
     }
     ack_timeout: float = 3.0
     trigger_ttl: float = 3.0

@@ -38,10 +38,18 @@ class BodyError(ApiError):
 class WebApi:
     """The Web API methods the stand-in implements, keyed by Slack's method name."""
 
-    def __init__(self, store: Store, mint_socket_url: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        mint_socket_url: Callable[[], str],
+        base_url: Callable[[], str] = lambda: "",
+    ) -> None:
         self.store = store
         self.config = store.config
         self._mint_socket_url = mint_socket_url
+        self._base_url = base_url
+        self.uploads: dict[str, dict[str, Any]] = {}
+        """Files by id: filename, the length announced, the bytes once uploaded."""
         self.methods: dict[str, Handler] = {
             "auth.test": self.auth_test,
             "apps.connections.open": self.connections_open,
@@ -58,6 +66,8 @@ class WebApi:
             "views.open": self.views_open,
             "views.push": self.views_push,
             "views.update": self.views_update,
+            "files.getUploadURLExternal": self.get_upload_url,
+            "files.completeUploadExternal": self.complete_upload,
         }
 
     def call(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +75,69 @@ class WebApi:
         handler = self.methods[method]
         with self.store.lock:
             return handler(args)
+
+    # files: Slack's upload flow (get a URL, POST the bytes to it, complete)
+
+    def get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``files.getUploadURLExternal``: a file id and the URL its bytes go to."""
+        if "files:write" not in self.config.scopes:
+            provided = ",".join(sorted(self.config.scopes))
+            raise ApiError("missing_scope", needed="files:write", provided=provided)
+        filename, length = args.get("filename"), str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) <= 0:
+            raise ApiError("invalid_arguments")
+        file_id = random_id("F")
+        self.uploads[file_id] = {"filename": filename, "length": int(length), "data": None}
+        return {
+            "ok": True,
+            "upload_url": f"{self._base_url()}/upload/{file_id}",
+            "file_id": file_id,
+        }
+
+    def receive_upload(self, file_id: str, data: bytes) -> bool:
+        """The POST to an upload URL; False for an unknown file id."""
+        with self.store.lock:
+            found = self.uploads.get(file_id)
+            if found is None:
+                return False
+            found["data"] = data
+            return True
+
+    def complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``files.completeUploadExternal``: share uploaded files, in a thread if asked."""
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not isinstance(files, list) or not files:
+            raise ApiError("invalid_arguments")
+        shared = []
+        for entry in files:
+            found = self.uploads.get(str(entry.get("id")))
+            if found is None or found["data"] is None:
+                raise ApiError("file_not_found")
+            if len(found["data"]) != found["length"]:
+                raise ApiError("file_upload_size_mismatch")
+            shared.append({"id": entry["id"], "name": found["filename"],
+                           "title": entry.get("title") or found["filename"],
+                           "size": found["length"]})  # fmt: skip
+        channel_id = args.get("channel_id") or args.get("channels")
+        if channel_id:
+            self._share(str(channel_id), args, tuple(shared))
+        return {"ok": True, "files": shared}
+
+    def _share(
+        self, channel_id: str, args: dict[str, Any], files: tuple[dict[str, Any], ...]
+    ) -> None:
+        channel = self._writable(channel_id)
+        thread_ts = args.get("thread_ts") or None
+        if thread_ts is not None:
+            thread_ts = self.store.thread_root(channel.id, str(thread_ts))
+            if thread_ts is None:
+                raise ApiError("thread_not_found")
+        text = str(args.get("initial_comment") or "")
+        self.store.put(
+            self.bot_message(channel.id, text, [], thread_ts=thread_ts, metadata=None, files=files)
+        )
 
     # identity
 

@@ -1,8 +1,10 @@
 """The control socket: how the CLI talks to a running selfreg.
 
-An HTTP server on a Unix socket in the data folder, mode 0600: the file's permissions are the
-authorisation. ``selfreg status``, ``health`` and ``check run`` ask it first and fall back to
-working alone when nobody answers.
+An HTTP server on a Unix socket in the data folder, mode 0600: the file's permissions decide
+who may connect at all (selfreg's own OS user, and root). ``selfreg status``, ``health`` and
+``check run`` ask it first and fall back to working alone when nobody answers; what people
+do (ack, silence, run, approve, components) goes through ``people``, as the approver
+``[cli] users`` maps the local user to.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import aiohttp
 from aiohttp import web
 
 from bot import messages
-from bot.engine.remediation import Remediation
-from bot.errors import UnknownCheck, UserError
+from bot.control.people import People, add_people_routes, answer_errors
+from bot.control.plan import Admins, add_plan_routes
+from bot.errors import UnknownCheck
 from bot.socket_probe import socket_in_use
 from checks.base import Observation
 
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from bot.engine.reload import ReloadOutcome
 
 __all__ = [
+    "People",
     "Reload",
     "RunChecks",
     "ask",
@@ -57,21 +61,24 @@ def observation_dict(observation: Observation) -> dict[str, Any]:
 def build_control_app(
     status: Callable[[], dict[str, Any]],
     run_checks: RunChecks,
-    remediation: Remediation | None = None,
+    people: People | None = None,
     predictor: Predictor | None = None,
     reload: Reload | None = None,
     regulation: Regulation | None = None,
+    admins: Admins = tuple,
 ) -> web.Application:
     """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run,
-    POST /proposals/{id}/approve|deny, GET /models, POST /models/train and POST /reload for
-    local users (the socket's 0600 mode is the check)."""
-    app = web.Application()
+    GET /models, POST /models/train and POST /reload for local users (the socket's 0600
+    mode is the check), the people routes (``bot.control.people``) and, with regulation,
+    the plan routes (``bot.control.plan``: ``admins`` may resume it)."""
+    app = web.Application(middlewares=[answer_errors])
     _add_check_routes(app, status, run_checks)
-    _add_decision_route(app, remediation)
+    if people is not None:
+        add_people_routes(app, people)
     _add_model_routes(app, predictor)
     _add_reload_route(app, reload)
     if regulation is not None:
-        _add_plan_routes(app, regulation)
+        add_plan_routes(app, regulation, people, admins)
     return app
 
 
@@ -97,26 +104,6 @@ def _add_check_routes(
     app.router.add_post("/checks/{name}/run", post_check)
 
 
-def _add_decision_route(app: web.Application, remediation: Remediation | None) -> None:
-    async def post_decision(request: web.Request) -> web.Response:
-        if remediation is None:
-            return web.json_response({"error": messages.control_no_actions()}, status=404)
-        body = await request.json()
-        actor = f"cli:{body.get('actor') or 'unknown'}"
-        proposal_id = int(request.match_info["id"])
-        try:
-            if request.match_info["verb"] == "approve":
-                decision = await remediation.approve(proposal_id, actor, trusted=True)
-            else:
-                reason = str(body.get("reason", ""))
-                decision = await remediation.deny(proposal_id, actor, reason, trusted=True)
-        except UserError as exc:
-            return web.json_response({"error": str(exc)}, status=404)
-        return web.json_response({"allowed": decision.allowed, "reason": decision.reason})
-
-    app.router.add_post(r"/proposals/{id:\d+}/{verb:approve|deny}", post_decision)
-
-
 def _add_model_routes(app: web.Application, predictor: Predictor | None) -> None:
     async def get_models(_: web.Request) -> web.Response:
         if predictor is None:
@@ -138,31 +125,12 @@ def _add_reload_route(app: web.Application, reload: Reload | None) -> None:
         if reload is None:
             return web.json_response({"error": messages.control_no_reload()}, status=404)
         body = await request.json()
-        outcome = await reload(f"cli:{body.get('actor') or 'unknown'}")
+        outcome = await reload(f"cli:{body.get('user') or 'unknown'}")
         return web.json_response(
             {"applied": outcome.applied, "ok": outcome.ok, "text": outcome.text}
         )
 
     app.router.add_post("/reload", post_reload)
-
-
-def _add_plan_routes(app: web.Application, regulation: Regulation) -> None:
-    """GET /plan; POST /plan/schedule|cancel/{id} and /plan/pause|resume (``selfreg plan``)."""
-
-    async def get_plan(_: web.Request) -> web.Response:
-        return web.json_response(regulation.planner.document())
-
-    async def post_plan(request: web.Request) -> web.Response:
-        body = await request.json()
-        actor = f"cli:{body.get('actor') or 'unknown'}"
-        try:
-            text = regulation.command(request.match_info["verb"], request.match_info["id"], actor)
-        except UserError as exc:
-            return web.json_response({"error": str(exc)}, status=404)
-        return web.json_response({"text": text})
-
-    app.router.add_get("/plan", get_plan)
-    app.router.add_post(r"/plan/{verb:schedule|cancel|pause|resume}{id:/?\d*}", post_plan)
 
 
 async def serve(app: web.Application, path: Path) -> web.AppRunner:
@@ -181,10 +149,15 @@ async def serve(app: web.Application, path: Path) -> web.AppRunner:
     return runner
 
 
+_REFUSALS: dict[int, type[Exception]] = {403: PermissionError, 400: ValueError}
+
+
 async def ask(
     path: Path, method: str, route: str, timeout: float = 60.0, body: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
-    """Call the running instance; None when none answers on ``path``."""
+    """Call the running instance; None when none answers on ``path``. An error answer
+    raises with its text: ``PermissionError`` refused (403), ``ValueError`` bad input (400),
+    ``LookupError`` otherwise (404: no such incident, check, action ...)."""
     if not path.exists():
         return None
     connector = aiohttp.UnixConnector(path=str(path))
@@ -196,8 +169,8 @@ async def ask(
             session.request(method, f"http://selfreg{route}", json=body) as response,
         ):
             body = await response.json()
-            if response.status == 404 and "error" in body:
-                raise LookupError(body["error"])
+            if response.status >= 400 and "error" in body:
+                raise _REFUSALS.get(response.status, LookupError)(body["error"])
             return body
     except (aiohttp.ClientConnectionError, FileNotFoundError, ConnectionRefusedError):
         return None
