@@ -39,7 +39,12 @@ SECRET_VARIABLES = (
     "SELFREG_WEBHOOK_SECRET",
     "SELFREG_HEARTBEAT_URL",
     "SELFREG_ALERTMANAGER_TOKEN",
+    "SELFREG_AUDIT_KEY",
+    "FLY_API_TOKEN",
 )
+SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_PASSWORD", "_KEY")
+"""Any other variable named like a secret is masked too: the ``token_env`` a peer, an API
+identity, a Prometheus or a Fly entry names is the operator's choice of name."""
 SLACK_TOKEN = re.compile(r"\bx(?:ox[abposre]|app)-[0-9A-Za-z-]{6,}")
 MASK = "***"
 LEVEL_WIDTH = 8  # CRITICAL
@@ -63,7 +68,11 @@ def configure(level: str, fmt: str = "text", env: Mapping[str, str] | None = Non
     format for steps and notices, and the secrets to mask (from ``env``)."""
     env = os.environ if env is None else env
     _settings.format = fmt if fmt in FORMATS else "text"
-    values = {env.get(name, "") for name in SECRET_VARIABLES}
+    values = {
+        value
+        for name, value in env.items()
+        if name in SECRET_VARIABLES or name.endswith(SECRET_SUFFIXES)
+    }
     # longest first, so a secret that contains another is masked whole
     _settings.secrets = tuple(sorted((v for v in values if len(v) >= 8), key=len, reverse=True))
     root = logging.getLogger()

@@ -125,3 +125,22 @@ def test_secrets_and_slack_tokens_never_reach_a_line(lines: None) -> None:
     logline.configure("INFO", "json", env)
     said = logline.LineFormatter().format(record("auth with %s failed", args=("xoxb-1-2-abcdef",)))
     assert "xoxb" not in said and json.loads(said)["message"] == "auth with *** failed"
+
+
+def test_variables_named_like_secrets_are_masked_whatever_config_calls_them(lines: None) -> None:
+    """token_env lets the operator name a peer's or an API identity's variable: the name's
+    shape (``_TOKEN``, ``_SECRET``, ``_PASSWORD``, ``_KEY``) is enough to mask its value."""
+    env = {
+        "SELFREG_PEER_MOBILE_TOKEN": "peer-token-0123456789",
+        "SELFREG_AUDIT_KEY": "audit-key-0123456789",
+        "DEPLOY_BOT_SECRET": "deploy-secret-0123456789",
+        "SELFREG_DATA_DIR": "/var/lib/selfreg-data",
+    }
+    logline.configure("INFO", "text", env)
+    line = logline.render(
+        "INFO",
+        "x",
+        "peer-token-0123456789 audit-key-0123456789 deploy-secret-0123456789 in"
+        " /var/lib/selfreg-data",
+    )
+    assert line.endswith("*** *** *** in /var/lib/selfreg-data")

@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import messages
+from bot.control.bodies import json_object
 from bot.control.people import People, add_people_routes, answer_errors
 from bot.control.plan import Admins, add_plan_routes
 from bot.errors import UnknownCheck
@@ -124,7 +125,7 @@ def _add_reload_route(app: web.Application, reload: Reload | None) -> None:
     async def post_reload(request: web.Request) -> web.Response:
         if reload is None:
             return web.json_response({"error": messages.control_no_reload()}, status=404)
-        body = await request.json()
+        body = await json_object(request)
         outcome = await reload(f"cli:{body.get('user') or 'unknown'}")
         return web.json_response(
             {"applied": outcome.applied, "ok": outcome.ok, "text": outcome.text}

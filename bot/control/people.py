@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import messages
+from bot.control.bodies import json_object, path_id
 from bot.engine.requests import Requests
 from bot.errors import BadCommand, NotPermitted, UserError
 from bot.records import Door
@@ -49,7 +50,7 @@ class Asker:
 async def asker(request: web.Request, people: People, command: str) -> Asker:
     """Who asks, mapped through ``[cli] users``; raises ``NotPermitted`` for an unmapped
     local user (``[slack] permissions`` are the shared requests' to check)."""
-    body = await request.json()
+    body = await json_object(request)
     local_user = str(body.get("user") or "")
     actor = people.identify(local_user)
     if actor is None:
@@ -93,7 +94,7 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 def _ack(people: People) -> Handler:
     async def ack(request: web.Request) -> web.Response:
         who = await asker(request, people, "ack")
-        incident_id = int(request.match_info["id"])
+        incident_id = path_id(request)
         await people.requests.acknowledge(incident_id, who.actor, who.door)
         return _ok(messages.acknowledged_reply(incident_id))
 
@@ -113,7 +114,7 @@ def _silence(people: People) -> Handler:
 def _unsilence(people: People) -> Handler:
     async def unsilence(request: web.Request) -> web.Response:
         who = await asker(request, people, "unsilence")
-        silence_id = int(request.match_info["id"])
+        silence_id = path_id(request)
         await people.requests.unsilence(silence_id, who.actor, who.door)
         return _ok(messages.silence_removed(silence_id))
 
@@ -140,9 +141,7 @@ def _decide(people: People) -> Handler:
         verb = request.match_info["verb"]
         who = await asker(request, people, verb)
         reason = str(who.body.get("reason") or "")
-        decision = await people.requests.decide(
-            verb, int(request.match_info["id"]), who.actor, reason, who.door
-        )
+        decision = await people.requests.decide(verb, path_id(request), who.actor, reason, who.door)
         return web.json_response({"ok": decision.allowed, "text": decision.reason})
 
     return decide

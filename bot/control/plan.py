@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.control.bodies import path_id
 from bot.control.people import Handler, People, asker
 from bot.errors import NotPermitted
 
@@ -37,8 +38,9 @@ def add_plan_routes(
 
     app.router.add_get("/plan", get_plan)
     if people is not None:
-        verbs = r"/plan/{verb:schedule|cancel|pause|resume}{id:/?\d*}"
-        app.router.add_post(verbs, _act(regulation, people, admins))
+        act = _act(regulation, people, admins)
+        app.router.add_post(r"/plan/{verb:schedule|cancel}/{id:\d+}", act)
+        app.router.add_post("/plan/{verb:pause|resume}", act)
 
 
 def _act(regulation: Regulation, people: People, admins: Admins) -> Handler:
@@ -48,7 +50,8 @@ def _act(regulation: Regulation, people: People, admins: Admins) -> Handler:
         await people.requests.permit("plan", who.actor)
         if verb == "resume" and who.actor not in admins():
             raise NotPermitted("plan resume", actor=who.actor)
-        text = regulation.command(verb, request.match_info["id"], who.actor, who.door)
+        number = str(path_id(request)) if "id" in request.match_info else ""
+        text = regulation.command(verb, number, who.actor, who.door)
         return web.json_response({"ok": True, "text": text})
 
     return act

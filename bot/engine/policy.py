@@ -28,6 +28,8 @@ class Facts:
     trusted: bool = False
     """The actor needs no place on the approver list: selfreg itself (auto mode, low risk
     only) or a local user of the control socket, whose file permissions are the check."""
+    incident_resolved: bool = False
+    """The proposal's incident is resolved: its fix is no longer wanted."""
 
 
 def is_approver(spec: ActionSpec, actor: str, groups: Collection[str], trusted: bool) -> bool:
@@ -54,6 +56,11 @@ def decide(
     if facts.now >= proposal.expires_at:
         return Decision(
             allowed=False, reason=messages.refusal_expired(proposal.id, proposal.expires_at)
+        )
+    if facts.incident_resolved:
+        return Decision(
+            allowed=False,
+            reason=messages.refusal_incident_resolved(proposal.id, proposal.incident_id or 0),
         )
     if facts.paused_by is not None:
         return Decision(allowed=False, reason=messages.refusal_paused(facts.paused_by))

@@ -21,6 +21,7 @@ from bot.engine.alerting import Alerting
 from bot.engine.deploys import deploy_before, rollbacks_for
 from bot.engine.offers import overview_rows
 from bot.engine.policy import Facts, decide, may_deny
+from bot.engine.proposing import save_requested
 from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier, execute
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
@@ -35,7 +36,7 @@ from bot.records import (
     Proposal,
     ProposalState,
 )
-from bot.store import audit
+from bot.store import audit, incidents
 from bot.store import proposals as store_proposals
 from bot.store.db import Store
 from bot.store.proposals import KILL_SWITCH
@@ -92,6 +93,7 @@ class Remediation:
         predicted = incident.kind.predicted
         if incident.kind is IncidentKind.REGULATION:
             return  # regulation proposes its own move (propose_move)
+        self._retire_earlier(incident, now)
         for name in self._names_for(incident):
             action = self.actions.get(name)
             if action is None:
@@ -124,6 +126,22 @@ class Remediation:
                 self.alerting.reply(incident.id, messages.suggested(action.describe(), name))
             elif mode is Mode.AUTO and not predicted:
                 self._later(self.approve(proposal.id, "selfreg", trusted=True, door=SELFREG_DOOR))
+
+    def _retire_earlier(self, incident: Incident, now: float) -> None:
+        """A reopened incident's unanswered proposals from its earlier episode expire: the
+        fresh ones replace them, so no old button can still run a fix for the new episode."""
+        for earlier in store_proposals.for_incident(self.store, incident.id):
+            if earlier.state is not ProposalState.PROPOSED:
+                continue
+            if store_proposals.claim(self.store, earlier, ProposalState.EXPIRED, decided_at=now):
+                audit.append(
+                    self.store,
+                    now,
+                    "proposal.expired",
+                    "selfreg",
+                    f"proposal:{earlier.id}",
+                    {"replaced": True},
+                )
 
     def _names_for(self, incident: Incident) -> list[str]:
         """The actions an opened incident proposes: its check's ``remediate`` list, where a
@@ -158,7 +176,12 @@ class Remediation:
             paused_by=store_proposals.paused_by(self.store),
             actor_groups=frozenset() if trusted else await self.groups_of(actor),
             trusted=trusted,
+            incident_resolved=self._resolved(proposal.incident_id),
         )
+
+    def _resolved(self, incident_id: int | None) -> bool:
+        incident = None if incident_id is None else incidents.get_incident(self.store, incident_id)
+        return incident is not None and not incident.is_open
 
     async def approve(
         self, proposal_id: int, actor: str, *, trusted: bool = False, door: Door = SLACK_DOOR
@@ -168,9 +191,12 @@ class Remediation:
         proposal = self._proposal(proposal_id)
         action = self._action(proposal.action)
         facts = await self.facts(proposal, action.spec, actor, trusted)
-        decision = decide(proposal, action.spec, actor, facts)
         now = self.clock.now()
         with self.store.transaction():
+            # decided on the proposal as it is now: a click that arrived meanwhile (the facts
+            # wait for Slack) may have added the first of two approvals or taken it
+            proposal = store_proposals.get(self.store, proposal.id) or proposal
+            decision = decide(proposal, action.spec, actor, facts)
             audit.append(
                 self.store,
                 now,
@@ -181,25 +207,17 @@ class Remediation:
             )
             if not decision.allowed:
                 return decision
-            current = store_proposals.get(self.store, proposal.id)
-            if current is None or current.state is not ProposalState.PROPOSED:
-                return Decision(
-                    allowed=False,
-                    reason=messages.refusal_used(
-                        proposal.id, current.state.value if current else "gone"
-                    ),
-                )
             if not decision.runs:
                 store_proposals.save(
-                    self.store, replace(current, approvals=(*current.approvals, actor))
+                    self.store, replace(proposal, approvals=(*proposal.approvals, actor))
                 )
-                self._tell(current, decision.reason)
+                self._tell(proposal, decision.reason)
                 return decision
             claimed = store_proposals.claim(
                 self.store,
-                current,
+                proposal,
                 ProposalState.RUNNING,
-                approvals=(*current.approvals, actor),
+                approvals=(*proposal.approvals, actor),
                 decided_by=actor,
                 decided_at=now,
             )
@@ -280,30 +298,8 @@ class Remediation:
     def _save_proposal(
         self, incident_id: int | None, action_name: str, actor: str, detail: Mapping[str, object]
     ) -> Proposal:
-        """A proposal of mode approve and its audit row, inside the caller's transaction."""
-        action = self._action(action_name)
-        now = self.clock.now()
-        proposal = store_proposals.save(
-            self.store,
-            Proposal(
-                incident_id=incident_id,
-                action=action_name,
-                mode=Mode.APPROVE,
-                risk=action.spec.risk,
-                requested_by=actor,
-                created_at=now,
-                expires_at=now + action.spec.expires_after,
-            ),
-        )
-        audit.append(
-            self.store,
-            now,
-            "proposal.created",
-            actor,
-            f"proposal:{proposal.id}",
-            {"action": action_name, **({"incident": incident_id} if incident_id else {}), **detail},
-        )
-        return proposal
+        spec = self._action(action_name).spec
+        return save_requested(self.store, spec, incident_id, actor, detail, self.clock.now())
 
     def pause(self, actor: str, paused: bool) -> None:
         now = self.clock.now()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -161,39 +162,14 @@ class CheckRunner:
         results = [r for r in results if self.checks.get(r.check.name) is r.check]
         if not results:
             return
-        records = []
         updated: dict[tuple[str, str], LatestState] = {}
-        for result in results:
-            self.tally.add("check_runs", check=result.check.name)
-            states, transitions, repeats = [], [], []
-            for observation in result.observations:
-                key = (observation.check, observation.subject)
-                previous = updated.get(key) or self.latest.get(key)
-                if previous is not None and observation.at < previous.at:
-                    continue  # a pushed delivery (``external_alerts``) was recorded meanwhile
-                state, transition = consider(
-                    previous, observation, result.check.spec, result.duration
-                )
-                updated[key] = state
-                if self._worth_writing(previous, state, result.check):
-                    states.append(state)
-                    self._written[key] = state.at
-                if transition is not None:
-                    transitions.append(transition)
-                elif state.confirmed is not Status.OK and observation.status is not Status.OK:
-                    repeats.append(observation)
-            records.append(
-                RunRecord(
-                    check=result.check.name,
-                    states=states,
-                    observations=result.observations,
-                    transitions=transitions,
-                    repeats=repeats,
-                    state_writes=result.state_writes,
-                )
-            )
-            self.last_durations[result.check.name] = result.duration
-        self._write(records)
+        records = [self._considered(result, updated) for result in results]
+        try:
+            self._write(records)
+        except sqlite3.OperationalError:
+            if self.store.write_error is None:
+                raise  # not the disk or a lock: a fault of ours, to be seen
+            return  # said once by the store; the first run it keeps records the change
         self.latest.update(updated)
         if self.on_recorded is not None:
             self.on_recorded([o for result in results for o in result.observations])
@@ -204,6 +180,36 @@ class CheckRunner:
                 merged = dict(self.committed.get(result.check.name, {}))
                 merged.update(result.state_writes)
                 self.committed[result.check.name] = merged
+
+    def _considered(
+        self, result: RunResult, updated: dict[tuple[str, str], LatestState]
+    ) -> RunRecord:
+        """One run's states, transitions and repeats (``updated`` gains its new states)."""
+        self.tally.add("check_runs", check=result.check.name)
+        states, transitions, repeats = [], [], []
+        for observation in result.observations:
+            key = (observation.check, observation.subject)
+            previous = updated.get(key) or self.latest.get(key)
+            if previous is not None and observation.at < previous.at:
+                continue  # a pushed delivery (``external_alerts``) was recorded meanwhile
+            state, transition = consider(previous, observation, result.check.spec, result.duration)
+            updated[key] = state
+            if self._worth_writing(previous, state, result.check):
+                states.append(state)
+                self._written[key] = state.at
+            if transition is not None:
+                transitions.append(transition)
+            elif state.confirmed is not Status.OK and observation.status is not Status.OK:
+                repeats.append(observation)
+        self.last_durations[result.check.name] = result.duration
+        return RunRecord(
+            check=result.check.name,
+            states=states,
+            observations=result.observations,
+            transitions=transitions,
+            repeats=repeats,
+            state_writes=result.state_writes,
+        )
 
     def _write(self, records: Sequence[RunRecord]) -> None:
         """Write the runs, then hand alerting each run's transitions and then its repeats,

@@ -18,6 +18,10 @@ def refusal_expired(proposal_id: int, at: float) -> str:
     return f"Proposal #{proposal_id} expired at {clock_time(at)}; nothing changed. Ask for a new one with /selfreg run."
 
 
+def refusal_incident_resolved(proposal_id: int, incident_id: int) -> str:
+    return f"Incident #{incident_id} is resolved, so proposal #{proposal_id} is no longer wanted; nothing ran."
+
+
 def refusal_paused(by: str) -> str:
     return f"Actions are paused (kill switch, by {mention_user(by)}); nothing runs until an admin says /selfreg actions resume."
 

@@ -71,6 +71,7 @@ def health(parts: Parts) -> tuple[bool, dict[str, Any]]:
     body = {
         "status": "ok" if not reasons else "failing",
         "reasons": reasons,
+        "store_error": parts.store.write_error,
         **found,
         "loop_lag": parts.lag.latest,
         "checks": dict(counts),

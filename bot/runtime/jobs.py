@@ -98,6 +98,8 @@ class Housekeeping:
             log.warning("scheduled job %s missed its run time", event.job_id)
             return
         log.error("scheduled job %s failed: %r", event.job_id, event.exception)
+        if self.store.write_error is not None:
+            return  # the store cannot take the event row either; it said so itself
         with self.store.transaction():
             self.store.record_event(
                 EventKind.JOB_FAILED, event.job_id, self.clock.now(), error=repr(event.exception)

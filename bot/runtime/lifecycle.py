@@ -197,7 +197,10 @@ class Runtime:
         registry = metrics_registry(
             lambda: parts.runner.latest, parts.runner.tally, parts.outbox.pending_count
         )
-        slack_events = parts.slack.handle_http if parts.slack is not None else None
+        # only HTTP mode verifies Slack's signature: in socket mode the route must not exist,
+        # or anyone reaching the port could click as anyone (it is open past the web token)
+        http_mode = parts.slack is not None and parts.slack.connection.mode == "http"
+        slack_events = parts.slack.handle_http if http_mode and parts.slack else None
         reader = Reader(
             self.booted.db_path,
             lambda: facts_from(parts.reloader.config.settings),

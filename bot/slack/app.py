@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMessage, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -29,7 +29,7 @@ from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
 from bot.errors import BadCommand, UserError
 from bot.records import Incident
-from bot.slack import render, views
+from bot.slack import guard, payloads, render, views
 from bot.slack.commands import Commands, parse
 from bot.slack.plan import pause_action, quiet_listener
 from bot.store import incidents as rows
@@ -87,6 +87,8 @@ class SlackApp:
 
     # ---- listeners ------------------------------------------------------------------------
     def _register(self) -> None:
+        self.app.error(guard.on_error)
+        self.app.middleware(guard.well_formed)
         self.app.command("/selfreg")(self._on_command)
         self.app.action(render.ACK)(self._button(self._ack))
         self.app.action(render.SILENCE_HOUR)(self._button(self._silence_hour))
@@ -156,7 +158,7 @@ class SlackApp:
             ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
         ) -> None:
             await ack()
-            user = body.get("user", {}).get("id", "")
+            user = payloads.user_of(body)
             refusal = await self._refusal(body, action)
             if refusal is None:
                 incident = rows.get_incident(self.store, int(action["value"]))
@@ -178,8 +180,7 @@ class SlackApp:
         incident = rows.get_incident(self.store, int(value))
         if incident is None:
             return messages.button_stale(messages.incident_not_found(int(value)))
-        container = body.get("container", {})
-        if container.get("message_ts") != incident.slack_ts:
+        if not payloads.from_message_of(body, incident):
             return messages.button_not_for_this_message(incident.id)
         if not incident.is_open:
             return messages.button_stale(messages.incident_closed(incident.id))
@@ -193,8 +194,7 @@ class SlackApp:
         if proposal is None or self.remediation is None:
             return messages.refusal_unknown_proposal(value or messages.NO_PROPOSAL_VALUE)
         incident = rows.get_incident(self.store, proposal.incident_id or 0)
-        container = body.get("container", {})
-        if incident is None or container.get("message_ts") != incident.slack_ts:
+        if incident is None or not payloads.from_message_of(body, incident):
             return messages.button_stale(messages.button_not_for_proposal(proposal.id))
         return None
 
@@ -205,7 +205,7 @@ class SlackApp:
         refusal = await self._proposal_refusal(body, action)
         if refusal is None:
             assert self.remediation is not None
-            user = body.get("user", {}).get("id", "")
+            user = payloads.user_of(body)
             decision = await self.remediation.approve(int(action["value"]), user)
             refusal = None if decision.allowed else decision.reason
         if refusal is not None:
@@ -224,27 +224,32 @@ class SlackApp:
         if refusal is not None:
             await respond(response_type="ephemeral", replace_original=False, text=refusal)
             return
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=views.deny_view(int(action["value"]))
-        )
+        proposal_id, trigger = int(action["value"]), str(body.get("trigger_id", ""))
+        try:
+            await client.views_open(trigger_id=trigger, view=views.deny_view(proposal_id))
+        except SlackApiError as exc:  # an expired trigger: the person is told, not the log
+            text = messages.deny_form_failed(proposal_id, str(exc.response.get("error")))
+            await respond(response_type="ephemeral", replace_original=False, text=text)
 
     async def _on_deny_submitted(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
         assert self.remediation is not None
-        proposal_id = int(view.get("private_metadata", "0") or 0)
-        values = view.get("state", {}).get("values", {})
-        reason = (values.get("reason", {}).get("text", {}) or {}).get("value") or ""
-        user = body.get("user", {}).get("id", "")
+        submitted = payloads.deny_submission(view)
+        if submitted is None:
+            await ack(response_action="errors", errors={"reason": messages.deny_form_unreadable()})
+            return
+        proposal_id, reason = submitted
+        user = payloads.user_of(body)
         try:
-            decision = await self.remediation.deny(proposal_id, user, reason.strip())
+            decision = await self.remediation.deny(proposal_id, user, reason)
         except UserError as exc:
             await ack(response_action="errors", errors={"reason": str(exc)[:150]})
             return
-        if not decision.allowed:
-            await ack(response_action="errors", errors={"reason": decision.reason[:150]})
-            return
-        await ack()
+        refusal = None if decision.allowed else decision.reason[:150]
+        await ack(
+            **({"response_action": "errors", "errors": {"reason": refusal}} if refusal else {})
+        )
 
     async def _restart_anyway(self, incident: Incident, user: str) -> None:
         name = self._component_of(incident, user)
@@ -339,8 +344,7 @@ class SlackApp:
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         """``POST /slack/events``: Bolt checks the signature and the timestamp."""
-        response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        return await guard.dispatch(self.app, request)
 
     async def stop(self) -> None:
         if self._watchdog is not None:

@@ -231,22 +231,27 @@ def render_incident(
     if offers and incident.state is not IncidentState.RESOLVED:
         lines = "\n".join(o.line for o in offers[:10])
         blocks.append(SectionBlock(text=MarkdownTextObject(text=trim(lines, SECTION_MAX))))
-    if incident.state is not IncidentState.RESOLVED and interactive:
-        offered = [b for o in offers[:5] if o.buttons for b in _offer_buttons(o, incident)]
-        elements = offered + _buttons(incident)
-        blocks.append(ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25]))
-    elif incident.runbook_url:
-        blocks.append(
-            ActionsBlock(
-                block_id=f"incident:{incident.id}",
-                elements=[
-                    ButtonElement(
-                        text="Runbook", action_id=RUNBOOK, url=incident.runbook_url[:3000]
-                    )
-                ],
-            )
-        )
+    if actions := _actions_block(incident, offers, interactive):
+        blocks.append(actions)
     return Rendered(blocks=[b.to_dict() for b in blocks], text=incident_text(incident, now))
+
+
+def _actions_block(
+    incident: Incident, offers: Sequence[Offer], interactive: bool
+) -> ActionsBlock | None:
+    """The buttons under an open incident; a resolved one keeps only its runbook link."""
+    if incident.state is not IncidentState.RESOLVED and interactive:
+        # the proposals a person can still decide, not the first five ever made: a reopened
+        # incident's earlier episodes would otherwise hide its fresh proposals' buttons
+        offered = [
+            b for o in [o for o in offers if o.buttons][:5] for b in _offer_buttons(o, incident)
+        ]
+        elements = offered + _buttons(incident)
+        return ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25])
+    if incident.runbook_url:
+        runbook = ButtonElement(text="Runbook", action_id=RUNBOOK, url=incident.runbook_url[:3000])
+        return ActionsBlock(block_id=f"incident:{incident.id}", elements=[runbook])
+    return None
 
 
 def render_digest(incidents: Sequence[Incident], now: float) -> Rendered:

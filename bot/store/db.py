@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,8 +12,23 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot import messages
 from bot.errors import StoreError
 from bot.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+BUSY_TIMEOUT_MS = 5000
+STORAGE_ERRORS = frozenset(  # the disk or another process, not the statement
+    (
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+    )
+)
+PROBE_TIMEOUT_MS = 100  # /health asks on the loop: it must not wait out busy_timeout (5 s)
 
 
 class Store:
@@ -27,6 +43,9 @@ class Store:
         self._conn = conn
         self._series: dict[tuple[str, str, str], int] = {}
         """Series ids already known, by (check, subject, metric): ``samples.series_id``'s."""
+        self._busy_ms = BUSY_TIMEOUT_MS  # as open_store set it
+        self.write_error: str | None = None
+        """Why the last write transaction failed (disk full, read-only, locked), or None."""
         self.audit_key: bytes | None = None
         """The audit trail's key, found or made at the first ``audit.append`` (``audit_key``)."""
 
@@ -36,13 +55,40 @@ class Store:
         if self._conn.in_transaction:  # nested: part of the enclosing transaction
             yield self._conn
             return
-        self._conn.execute("BEGIN IMMEDIATE")
+        # while the store refuses writes, each attempt waits briefly, not the busy timeout:
+        # the loop this runs on must keep checking and answering /health
+        self._busy_timeout(PROBE_TIMEOUT_MS if self.write_error else BUSY_TIMEOUT_MS)
         try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # full, read-only, locked: said once, not per run
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in STORAGE_ERRORS:
+                self._write_failed(str(exc))
             raise
-        self._conn.execute("COMMIT")
+        self._write_ok()
+
+    def _busy_timeout(self, ms: int) -> None:
+        if ms != self._busy_ms:
+            self._conn.execute(f"PRAGMA busy_timeout = {ms}")
+            self._busy_ms = ms
+
+    def _write_failed(self, error: str) -> None:
+        if self.write_error is None:
+            log.error(messages.store_write_failed(str(self.path), error))
+        self.write_error = error
+
+    def _write_ok(self) -> None:
+        if self.write_error is not None:
+            log.warning(messages.store_writable_again(str(self.path)))
+        self.write_error = None
 
     def record_event(self, kind: str, subject: str, at: float, **detail: Any) -> None:
         """Append one event row (every state change and internal event gets one)."""
@@ -57,12 +103,19 @@ class Store:
         self._conn.set_trace_callback(callback)
 
     def is_writable(self) -> bool:
-        """True when a write transaction can be taken now (for ``/health``)."""
+        """True when the last write went through and a write lock can be taken now (for
+        ``/health``; the probe waits at most PROBE_TIMEOUT_MS, never the busy timeout).
+        A full disk shows only when a COMMIT fails, so the last write's outcome counts."""
+        if self.write_error is not None or self._conn.in_transaction:
+            return self.write_error is None
+        self._busy_timeout(PROBE_TIMEOUT_MS)
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute("ROLLBACK")
         except sqlite3.Error:
             return False
+        finally:
+            self._busy_timeout(BUSY_TIMEOUT_MS)
         return True
 
     def close(self) -> None:
@@ -84,7 +137,7 @@ def open_store(path: Path, *, readonly: bool = False) -> Store:
         conn = sqlite3.connect(path, check_same_thread=False)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         MIGRATIONS.apply(Database(conn))
         conn.commit()

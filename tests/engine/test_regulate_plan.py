@@ -180,6 +180,8 @@ async def test_the_control_socket_and_slack_schedule_cancel_pause_and_show_the_p
         assert (await client.post("/plan/pause", json={"user": "mallory"})).status == 403
         assert (await client.post("/plan/pause", json={"user": "eve"})).status == 403
         assert (await client.post("/plan/resume", json={"user": "ann"})).status == 403
+        assert (await client.post(f"/plan/cancel/{2**70}", json={"user": "ann"})).status == 404
+        assert (await client.post("/plan/pause", data=b"[1]")).status == 400
     assert store_regulation.paused(store) == ("on", "U0ANN")
     doors = [
         json.loads(r["detail"]) for r in audit.rows(store) if r["kind"] == "regulate.scheduled"

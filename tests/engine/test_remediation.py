@@ -4,6 +4,7 @@ offers a Slack message draws come from the stored proposals through offers_for."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -102,6 +103,7 @@ class Rig:
         return Verification(ok=ok, summary="api answers again" if ok else "api still down")
 
     async def groups_of(self, user: str) -> set[str]:
+        await asyncio.sleep(0)  # Slack's usergroups lookup: other clicks run meanwhile
         return set()
 
     def open_incident(self, kind: IncidentKind = IncidentKind.RULE) -> Incident:
@@ -246,3 +248,44 @@ async def test_after_a_reopening_the_console_offers_only_the_newest_proposal(
     assert reopened[0].endswith("Failing again: api is down again")
     assert "Proposed fix #2: fix" in reopened[1]
     assert "Proposed fix #1" not in "\n".join(reopened)
+
+
+async def test_a_proposal_of_a_resolved_incident_is_refused_and_runs_nothing(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    rig = Rig(store, ctx, tmp_path)
+    incident = rig.open_incident()
+    [proposal] = store_proposals.for_incident(store, incident.id)
+    rig.change(IncidentKind.RULE, Status.CRITICAL, Status.OK, "api answers again")
+    decision = await rig.remediation.approve(proposal.id, ALICE)
+    assert not decision.allowed and "is resolved" in decision.reason
+    assert scalar(store, "SELECT count(*) FROM action_runs") == 0
+
+
+async def test_a_reopening_retires_the_earlier_episodes_unanswered_proposals(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    rig = Rig(store, ctx, tmp_path)
+    incident = rig.open_incident()
+    rig.change(IncidentKind.RULE, Status.CRITICAL, Status.OK, "api answers again")
+    rig.change(IncidentKind.RULE, Status.OK, Status.CRITICAL, "api is down again")
+    first, fresh = store_proposals.for_incident(store, incident.id)
+    assert first.state is ProposalState.EXPIRED and fresh.state is ProposalState.PROPOSED
+    assert not (await rig.remediation.approve(first.id, ALICE)).allowed
+    assert scalar(store, "SELECT count(*) FROM action_runs") == 0
+
+
+async def test_two_people_at_once_on_a_two_person_proposal_run_it_once(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    """Both clicks wait for the facts (Slack's user groups) before deciding: the second must
+    see the first's approval, or neither runs and the proposal holds two approvals."""
+    rig = Rig(store, ctx, tmp_path, risk="high", approvers=[ALICE, "U0BOB"])
+    incident = rig.open_incident()
+    [proposal] = store_proposals.for_incident(store, incident.id)
+    both = await asyncio.gather(
+        rig.remediation.approve(proposal.id, ALICE), rig.remediation.approve(proposal.id, "U0BOB")
+    )
+    await rig.remediation.wait_idle(10)
+    assert [d.runs for d in both].count(True) == 1
+    assert scalar(store, "SELECT count(*) FROM action_runs") == 1

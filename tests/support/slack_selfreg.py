@@ -6,6 +6,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tests.support.selfreg_process import SelfregProcess, selfreg_env
 from tests.support.slack_standin import SlackEmulator
@@ -14,9 +15,10 @@ CHANNEL = "C0ALERTS"
 ALICE, BOB, MALLORY = "U0ALICE", "U0BOB", "U0MALLORY"
 
 
-def new_emulator() -> SlackEmulator:
-    """A started stand-in with the alert channel, three people and an on-call group."""
-    emu = SlackEmulator().start()
+def new_emulator(**config: Any) -> SlackEmulator:
+    """A started stand-in with the alert channel, three people and an on-call group;
+    ``config`` goes to ``SlackEmulator`` (tokens, say)."""
+    emu = SlackEmulator(**config).start()
     emu.add_user(ALICE, "alice")
     emu.add_user(BOB, "bob")
     emu.add_user(MALLORY, "mallory")

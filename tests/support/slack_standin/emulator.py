@@ -264,9 +264,10 @@ class SlackEmulator:
             raise LookupError(f"no message {ts} in {channel}")
         return self._click(message, action_id, user, selected, state, signing)
 
-    def click_revision(self, message: Message, action_id: str, *, user: str) -> Ack:
-        """Click `action_id` on an earlier revision of a message: a client not yet refreshed."""
-        return self._click(message, action_id, user, None, None, {})
+    def click_revision(self, message: Message, action_id: str, *, user: str, **signing: Any) -> Ack:
+        """Click `action_id` on an earlier revision of a message: a client not yet refreshed
+        (or a message record a test made, such as one in another channel)."""
+        return self._click(message, action_id, user, None, None, signing)
 
     def click_ephemeral(
         self, channel: str, user: str, message_ts: str, action_id: str, **signing: Any

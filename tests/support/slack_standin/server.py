@@ -254,7 +254,10 @@ class SlackServer:
 
     def _apply_view_response(self, body: dict[str, Any], payload: dict[str, Any]) -> None:
         action = payload.get("response_action")
-        view_id = body["view"]["id"]
+        view = body.get("view")
+        view_id = view.get("id") if isinstance(view, dict) else None  # a fuzzed body may lack it
+        if not isinstance(view_id, str):
+            return
         with self.store.lock:
             view = self.store.views.get(view_id)
             if view is None or action in ("errors", "push"):

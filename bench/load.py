@@ -1,0 +1,254 @@
+"""Load and growth: many checks at 1 s, and a store holding 30 days of 100 metrics.
+
+Load (``--checks``, ``--seconds``): a real ``selfreg run`` with N ``selfreg`` checks every
+1 s (the shipped kind that reports selfreg's own figures: about ten values a run, so 1,000
+checks write about 10,000 samples an interval). After a 15 s warm-up, for ``--seconds``
+(default 60; the issue asks 10 minutes: ``--seconds 600``): CPU % of one core and peak RSS
+(psutil, from outside), the loop lag (selfreg's probe wakes every 2 s; /health read every
+0.5 s, p99 and max of the distinct readings), samples written per interval (store rows),
+check runs skipped because the previous one still ran (``check.skipped`` events) and
+scheduler jobs that missed their time (log lines).
+
+Growth (``--days``, ``--metrics``): a store seeded as 30 days at the default retention
+leave it: one-minute rollups of 100 series for 30 days, raw samples every 5 s for the last
+day (``[store] metrics_retention``). Printed: store size; ``selfreg status`` (the whole CLI
+process, and the control-socket request it waits for) and ``/selfreg status`` (the ack of
+the slash command, Slack HTTP mode against the stand-in) with selfreg running on that
+store; ``selfreg backup`` and ``selfreg restore`` times; then three more weeks are seeded,
+each pruned as the housekeeping job does: the size after each.
+
+    python bench/load.py [--checks 1000] [--seconds 60] [--days 30] [--metrics 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.control import ask  # noqa: E402
+from bot.store import open_store  # noqa: E402
+from bot.store.retention import prune  # noqa: E402
+from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env  # noqa: E402
+from tests.support.slack_selfreg import CHANNEL, MALLORY, new_emulator, slack_env  # noqa: E402
+
+DAY = 86400.0
+
+
+def load(checks: int, seconds: float) -> None:
+    lines = [
+        f'[[checks]]\nkind = "selfreg"\nname = "self-{i}"\ninterval = "1s"\n' for i in range(checks)
+    ]
+    with tempfile.TemporaryDirectory(prefix="selfreg-load-") as tmp:
+        config = Path(tmp) / "selfreg.toml"
+        config.write_text(
+            "[models]\nanomaly = false\nforecast = false\nfailure_risk = false\n\n"
+            + "\n".join(lines)
+        )
+        data = Path(tmp) / "data"
+        selfreg = SelfregProcess(config, selfreg_env(data))
+        try:
+            url = selfreg.wait_ready(timeout=180)
+            time.sleep(15.0)
+            proc = psutil.Process(selfreg.proc.pid)
+            cpu0, rows0, t0 = _cpu(proc), _samples(data), time.monotonic()
+            out0 = len(selfreg.output)
+            rss, lags = 0, []
+            while time.monotonic() - t0 < seconds:
+                rss = max(rss, proc.memory_info().rss)
+                with (
+                    contextlib.suppress(OSError, ValueError),
+                    urllib.request.urlopen(url + "/health", timeout=10) as response,
+                ):
+                    lags.append(json.loads(response.read()).get("loop_lag") or 0.0)
+                time.sleep(0.5)
+            elapsed = time.monotonic() - t0
+            cpu = 100 * (_cpu(proc) - cpu0) / elapsed
+            rows = _samples(data) - rows0
+            output = "".join(selfreg.output[out0:])
+        finally:
+            selfreg.stop(60)
+        skipped = _count(data, "SELECT count(*) FROM events WHERE kind = 'check.skipped'")
+    distinct = sorted(set(lags)) or [0.0]
+    p99 = distinct[min(len(distinct) - 1, int(0.99 * len(distinct)))]
+    print(f"load: {checks} checks at 1 s for {elapsed:.0f} s (after 15 s of warm-up)")
+    print(f"  CPU {cpu:.0f} % of one core; peak RSS {rss / 1e6:.0f} MB")
+    print(
+        f"  loop lag (probe every 2 s): p99 {p99 * 1000:.0f} ms, max {distinct[-1] * 1000:.0f} ms, "
+        f"median {statistics.median(distinct) * 1000:.0f} ms"
+    )
+    print(f"  samples written: {rows / elapsed:.0f} per 1 s interval")
+    print(
+        f"  check runs skipped (still running): {skipped}; "
+        f"jobs that missed their time: {output.count('missed its run time')}"
+    )
+
+
+def _cpu(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _samples(data: Path) -> int:
+    return _count(data, "SELECT count(*) FROM samples")
+
+
+def _count(data: Path, sql: str) -> int:
+    with contextlib.closing(
+        sqlite3.connect(f"file:{data / 'selfreg.db'}?mode=ro", uri=True, timeout=30)
+    ) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def seed(db: Path, metrics: int, days: float, end: float, raw_every: float = 5.0) -> None:
+    """Rollups of ``metrics`` series for ``days`` before ``end``, raw samples for the last
+    day: what the default retention keeps."""
+    store = open_store(db)
+    conn = store._conn
+    with store.transaction():
+        for i in range(metrics):
+            conn.execute(
+                'INSERT OR IGNORE INTO series ("check", subject, metric) VALUES (?, ?, ?)',
+                (f"svc-{i // 10}", "", f"metric_{i % 10}"),
+            )
+    ids = [r[0] for r in conn.execute("SELECT id FROM series ORDER BY id LIMIT ?", (metrics,))]
+    first_minute, last_minute = int((end - days * DAY) // 60), int(end // 60)
+    for start in range(first_minute, last_minute, 1440):
+        with store.transaction():
+            conn.executemany(
+                "INSERT OR REPLACE INTO rollups (series, minute, count, min, max, sum) VALUES (?, ?, 12, ?, ?, ?)",
+                (
+                    (s, m, 1.0, 3.0, 24.0)
+                    for s in ids
+                    for m in range(start, min(start + 1440, last_minute))
+                ),
+            )
+    steps = int(DAY / raw_every)
+    for chunk in range(0, steps, 2000):
+        with store.transaction():
+            conn.executemany(
+                "INSERT INTO samples (series, at, value) VALUES (?, ?, ?)",
+                (
+                    (s, end - DAY + k * raw_every, float(k % 97))
+                    for k in range(chunk, min(chunk + 2000, steps))
+                    for s in ids
+                ),
+            )
+    store.close()
+
+
+def growth(metrics: int, days: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="selfreg-growth-") as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        db = data / "selfreg.db"
+        now = time.time()
+        started = time.monotonic()
+        seed(db, metrics, days, now)
+        size = _size(data)
+        print(
+            f"growth: {metrics} metrics, {days:.0f} days seeded in {time.monotonic() - started:.0f} s: "
+            f"store {size / 1e6:.0f} MB"
+        )
+        config = Path(tmp) / "selfreg.toml"
+        config.write_text('[[checks]]\nkind = "selfreg"\nname = "self"\ninterval = "5s"\n')
+        _status_timings(config, data)
+        env = selfreg_env(data)
+        t = time.monotonic()
+        done = run_cli(
+            "backup", "--config", str(config), "--to", str(Path(tmp) / "b"), env=env, timeout=600
+        )
+        backup_s = time.monotonic() - t
+        archive = next((Path(tmp) / "b").glob("*.tar.gz"), None)
+        t = time.monotonic()
+        restored = (
+            run_cli("restore", str(archive), "--config", str(config), env=env, timeout=600)
+            if archive
+            else None
+        )
+        restore_s = time.monotonic() - t
+        print(
+            f"  backup {backup_s:.1f} s (exit {done.returncode}, {archive.stat().st_size / 1e6 if archive else 0:.0f} MB archive); "
+            f"restore {restore_s:.1f} s (exit {restored.returncode if restored else '-'})"
+        )
+        _retention(db, data, metrics, now)
+
+
+def _status_timings(config: Path, data: Path) -> None:
+    emu = new_emulator()
+    selfreg = SelfregProcess(config, slack_env(emu, data, mode="http"))
+    try:
+        base = selfreg.wait_ready(timeout=120)
+        emu.use_http(f"{base}/slack/events")
+        env = slack_env(emu, data, mode="http")
+        cli, sock, slash = [], [], []
+        for _ in range(5):
+            t = time.monotonic()
+            run_cli("status", "--config", str(config), env=env)
+            cli.append(time.monotonic() - t)
+            t = time.monotonic()
+            asyncio.run(ask(data / "selfreg.sock", "GET", "/status"))
+            sock.append(time.monotonic() - t)
+            slash.append(
+                emu.slash("/selfreg", "status", user=MALLORY, channel=CHANNEL).latency_ms / 1000
+            )
+        print(
+            f"  selfreg status: {statistics.median(cli) * 1000:.0f} ms the whole CLI process, "
+            f"{statistics.median(sock) * 1000:.0f} ms its control-socket request; "
+            f"/selfreg status acked in {statistics.median(slash) * 1000:.0f} ms (medians of 5)"
+        )
+    finally:
+        emu.use_http(None)
+        selfreg.stop(60)
+        emu.stop()
+
+
+def _retention(db: Path, data: Path, metrics: int, now: float) -> None:
+    """Three more weeks, a week at a time, each pruned as the housekeeping job prunes."""
+    sizes = [_size(data)]
+    for week in (1, 2, 3):
+        at = now + week * 7 * DAY
+        seed(db, metrics, 7, at)
+        store = open_store(db)
+        prune(store, at, samples_for=DAY, rollups_for=30 * DAY, events_for=30 * DAY)
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.close()
+        sizes.append(_size(data))
+    shown = " → ".join(f"{s / 1e6:.0f}" for s in sizes)
+    print(f"  retention: store size (MB) now, then after each of three more weeks, pruned: {shown}")
+
+
+def _size(data: Path) -> int:
+    """The store: its file, -wal and -shm (not the copy a restore set aside)."""
+    return sum(p.stat().st_size for p in data.glob("selfreg.db*") if "replaced" not in p.name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checks", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument("--metrics", type=int, default=100)
+    parser.add_argument("--skip-load", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_load:
+        load(args.checks, args.seconds)
+    growth(args.metrics, args.days)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""A full tmpfs and a locked store under a running selfreg, and a backup that does not fit
+(tests/support/disk_faults.py; ``bench/disk_faults.py`` holds each fault longer). Mounting
+needs root: skipped where it is not permitted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.disk_faults import can_mount, run_faults
+
+
+def test_a_full_or_locked_store_is_reported_loses_nothing_and_heals_itself(
+    tmp_path: Path,
+) -> None:
+    if not can_mount(tmp_path / "probe"):
+        pytest.skip("mounting a tmpfs is not permitted here")
+    faults, (code, said, left) = run_faults(tmp_path, hold=3.0)
+    by_name = {f.fault: f for f in faults}
+    for name in ("full", "locked"):
+        fault = by_name[name]
+        assert fault.health_during.startswith("503 failing: the store is not writable"), fault
+        assert fault.console_said and fault.checks_ran_during > 0, fault
+        assert fault.lost_rows == 0 and fault.recovered_after is not None, fault
+    assert code == 2 and "backup failed" in said and left == []
