@@ -1,8 +1,13 @@
 """The loopback HTTP server the benches measure against, in a process of its own.
 
-Shared by ``overhead.py`` and ``http_checks.py``: an aiohttp app answering 200 on
-``/e0`` .. ``/e{N-1}`` on 127.0.0.1, started with the ``spawn`` method so the parent's state
-does not leak into it, and stopped by a kill.
+Shared by ``overhead.py`` and ``http_checks.py``: answering 200 on ``/e0`` .. ``/e{N-1}`` on
+127.0.0.1, started with the ``spawn`` method so the parent's state does not leak into it, and
+stopped by a kill. Two kinds:
+
+- ``keepalive``: an aiohttp app speaking HTTP/1.1, so a client keeps its connections open;
+- ``close``: Python's ``http.server.ThreadingHTTPServer`` speaking HTTP/1.0, so every request
+  opens and closes a TCP connection (as many small health endpoints and Monit-style checks
+  do), with the stdlib's listen backlog of 5 unless told otherwise.
 """
 
 from __future__ import annotations
@@ -31,6 +36,18 @@ def serve(port: int, endpoints: int, backlog: int = 128) -> None:
     web.run_app(app, host=HOST, port=port, access_log=None, print=None, backlog=backlog)
 
 
+def serve_close(port: int, endpoints: int, backlog: int = 5) -> None:
+    """HTTP/1.0, one connection per request: a ThreadingHTTPServer on 127.0.0.1:port
+    (``tests.support.servers.small_http_server``; it answers every path)."""
+    from tests.support.servers import small_http_server
+
+    small_http_server(port, backlog).serve_forever()
+
+
+SERVERS = {"keepalive": serve, "close": serve_close}
+"""The endpoint kinds, by name: the function that serves each."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -48,11 +65,15 @@ def wait_for_port(port: int, timeout: float) -> None:
     raise RuntimeError(f"the bench HTTP server did not listen on {HOST}:{port} in {timeout:g}s")
 
 
-def start_server(endpoints: int, backlog: int = 128) -> tuple[multiprocessing.Process, int]:
-    """Start the HTTP server in a separate process; return it and its port."""
+def start_server(
+    endpoints: int, backlog: int | None = None, kind: str = "keepalive"
+) -> tuple[multiprocessing.Process, int]:
+    """Start the HTTP server of ``kind`` in a separate process; return it and its port.
+    ``backlog`` None: the kind's own default (128 for aiohttp, 5 for the stdlib server)."""
     port = free_port()
+    args = (port, endpoints) if backlog is None else (port, endpoints, backlog)
     process = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(port, endpoints, backlog), name="bench-http-server", daemon=True
+        target=SERVERS[kind], args=args, name=f"bench-http-{kind}", daemon=True
     )
     process.start()
     try:

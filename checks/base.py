@@ -285,6 +285,15 @@ class Check(ABC):
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def connects(self) -> bool:
+        """Whether the next run opens a network connection. The engine spreads the starts
+        of those over the first moments of their interval (a burst of new connections
+        overflows a small server's listen queue) and starts the others at once (each spread
+        start is a wake-up of the loop, which costs CPU). Kinds that only read local state,
+        or reuse a kept-alive connection, say no."""
+        return True
+
     @abstractmethod
     async def run(self, ctx: CheckContext) -> list[Observation]:
         """Look once and return at least one observation.

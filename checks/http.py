@@ -119,15 +119,23 @@ class HttpCheck(Check):
         # Answer before the engine's timeout does, so a silent server reads as a failure
         # of the endpoint (critical), not as a check that could not tell (unknown).
         self._timeout = aiohttp.ClientTimeout(total=max(spec.run_timeout * 0.9, 0.05))
+        self._headers = spec.headers or None  # none: no headers mapping to build each run
+        self._kept_alive = False  # whether the last answer left its connection open
+
+    @property
+    def connects(self) -> bool:
+        """Yes, unless the last answer kept its connection open for the next run to reuse."""
+        return not self._kept_alive
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
         spec = self.spec
         started = time.perf_counter()
+        self._kept_alive = False
         try:
             async with ctx.http.request(
                 spec.method,
                 spec.url,
-                headers=spec.headers,
+                headers=self._headers,
                 data=spec.body,
                 allow_redirects=spec.follow_redirects,
                 timeout=self._timeout,
@@ -135,6 +143,7 @@ class HttpCheck(Check):
             ) as response:
                 body = await response.content.read(_MAX_BODY)
                 code = response.status
+                self._kept_alive = _keeps_alive(response)
         except TimeoutError:
             return [
                 self._fail(
@@ -206,6 +215,15 @@ class HttpCheck(Check):
                 )
             ]
         return []
+
+
+def _keeps_alive(response: aiohttp.ClientResponse) -> bool:
+    """Whether the server keeps the connection open after this answer (HTTP/1.1 unless it
+    says close; HTTP/1.0 only if it says keep-alive)."""
+    connection = response.headers.get("Connection", "").lower()
+    if response.version < aiohttp.HttpVersion11:
+        return "keep-alive" in connection
+    return "close" not in connection
 
 
 def _summary(code: int, latency: float, problems: list[tuple[Status, str]]) -> str:

@@ -113,6 +113,11 @@ class ProcessCheck(Check):
         self._cmdline = re.compile(spec.cmdline) if spec.cmdline else None
         self._decided: dict[tuple[int, float], bool] = {}
 
+    @property
+    def connects(self) -> bool:
+        """Never: it reads the shared process table."""
+        return False
+
     def matches(self, ctx: CheckContext) -> list[ProcessEntry]:
         """The processes meeting every criterion, selfreg itself excluded."""
         spec = self.spec

@@ -73,7 +73,7 @@ def format_duration(seconds: float, style: DurationStyle = "config") -> str:
       as 0): ``252`` -> ``"4 m 12 s"``, ``7500`` -> ``"2 h 5 m"``, ``0.4`` -> ``"0 s"``.
     """
     sentence = style == "sentence"
-    if not sentence and seconds < 1 and seconds != 0:
+    if not sentence and seconds != 0 and round(seconds * 1000) < 1000:  # 0.9996: "1s"
         return f"{round(seconds * 1000)}ms"
     rest = max(round(seconds), 0)
     parts = []

@@ -144,3 +144,18 @@ def test_variables_named_like_secrets_are_masked_whatever_config_calls_them(line
         " /var/lib/selfreg-data",
     )
     assert line.endswith("*** *** *** in /var/lib/selfreg-data")
+
+
+async def test_a_notice_is_stamped_with_when_it_happened_not_the_last_check_run(
+    lines: None,
+) -> None:
+    """ "Ran restart demo" 4 s after the approval prints after the supervisor's own line,
+    so it carries its own time, not the incident's last observation."""
+    logline._settings.format = "json"
+    out = io.StringIO()
+    ran = OutboxMessage(
+        id=2, channel="console", kind="incident.notice", attempts=1,
+        payload={**NOTICE.payload, "text": "Ran restart api", "at": 1_700_000_004.5},
+    )  # fmt: skip
+    await ConsoleNotifier(out).deliver(ran)
+    assert json.loads(out.getvalue())["time"] == "2023-11-14T22:13:24.500Z"

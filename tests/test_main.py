@@ -42,3 +42,16 @@ def test_main_loads_dot_env_without_overriding_the_environment(
     out = capsys.readouterr().out
     assert f"has not run with the data folder {tmp_path / 'from-environment'} yet" in out
     assert os.environ["SELFREG_CONFIG"] == "selfreg.toml", ".env filled what was unset"
+
+
+def test_python_dash_m_bot_is_named_selfreg_for_usage_and_completion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["/x/bot/__main__.py"])  # what python -m bot passes
+    monkeypatch.setenv("_SELFREG_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "selfreg heal")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    with pytest.raises(SystemExit):
+        runpy.run_module("bot", run_name="__main__")
+    assert capsys.readouterr().out.splitlines() == ["plain,health"]

@@ -329,6 +329,7 @@ async def test_the_whole_sequence_runs_every_step_then_stops_clean(
         r"  ok    monitors            1 checks every 1s; jobs: .*checks:1s.*",
         r"  ok    first health check  1 ok",
     ]
+    assert f"(`selfreg stop --data-dir {data}` stops it)" in text, "its folder, not ./var"
     lines = [line for line in lines_of(out) if line.startswith("  ")]
     assert len(lines) == len(expected), text
     for pattern, line in zip(expected, lines, strict=True):

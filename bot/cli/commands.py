@@ -53,6 +53,8 @@ for command in (
 
 
 def main() -> None:
-    """Entry point: load ./.env (never overriding the real environment), then run the CLI."""
+    """Entry point: load ./.env (never overriding the real environment), then run the CLI.
+    Named ``selfreg`` however it was started (``python -m bot`` too), so usage lines, hints
+    and shell completion (``_SELFREG_COMPLETE``) are the same."""
     load_dotenv(Path.cwd() / ".env", override=False)
-    cli()
+    cli(prog_name="selfreg")

@@ -52,8 +52,8 @@ def run(
 
     With ACTION: ask the running selfreg to run that configured action (for INCIDENT, if
     given) as you, through the same policy gate as `/selfreg run` in Slack: it runs at once
-    when you may approve it, else it waits for the approvers. Exit 0 done or waiting, 1
-    refused.
+    when you may approve it, else it waits for the approvers. Exit 0 when it runs, 1 when
+    it waits (for approvers, a cooldown) or is refused.
     """
     if action is not None:
         run_action(config_file, action, incident, as_json)

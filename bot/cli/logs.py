@@ -7,6 +7,7 @@ than what was read has been truncated: read on from its start) until Ctrl-C.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import click
 
 from bot import messages
 from bot.cli.complete import names_of
-from bot.cli.shell import EXIT_OK, EXIT_USAGE, config_option, fail, load
+from bot.cli.shell import EXIT_OK, EXIT_USAGE, config_option, fail, json_option, load
 from bot.config import LoadedConfig
 
 FOLLOW_EVERY = 0.25  # seconds between two looks at a followed file
@@ -72,22 +73,39 @@ def follow(
         time.sleep(every)
 
 
+def json_lines(name: str) -> Callable[[str], None]:
+    """A writer that prints each complete line of the text it is given as one JSON object
+    (``{"component": ..., "line": ...}``), keeping a partial last line for the next call."""
+    pending = [""]
+
+    def write(chunk: str) -> None:
+        *complete, pending[0] = (pending[0] + chunk).split("\n")
+        for line in complete:
+            click.echo(json.dumps({"component": name, "line": line}))
+
+    return write
+
+
 @click.command()
 @config_option
 @click.argument("name", shell_complete=names_of("components"))
 @click.option("-f", "--follow", "following", is_flag=True, help="Keep printing new output.")
 @click.option("-n", "--lines", default=50, show_default=True, help="Lines to show first.")
-def logs(config_file: str | None, name: str, following: bool, lines: int) -> None:
-    """Print the output of the component NAME; -f follows it until Ctrl-C."""
+@json_option
+def logs(config_file: str | None, name: str, following: bool, lines: int, as_json: bool) -> None:
+    """Print the output of the component NAME; -f follows it until Ctrl-C. With --json, one
+    JSON object per line (JSON lines, also while following)."""
     config = load(config_file)
     path = log_path(config, name)
+    write = json_lines(name) if as_json else lambda chunk: click.echo(chunk, nl=False)
     if not path.exists() and not following:
-        click.echo(messages.no_log_yet(str(path)))
+        if not as_json:
+            click.echo(messages.no_log_yet(str(path)))
         return
     text, offset = tail(path, lines) if path.exists() else ("", 0)
-    click.echo(text, nl=False)
+    write(text)
     if following:
         try:
-            follow(path, offset, lambda chunk: click.echo(chunk, nl=False))
+            follow(path, offset, write)
         except KeyboardInterrupt:
             sys.exit(EXIT_OK)

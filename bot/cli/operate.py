@@ -22,15 +22,18 @@ from bot.cli.running import ask_running, local_user
 from bot.cli.shell import (
     EXIT_OK,
     EXIT_REFUSED,
+    EXIT_USAGE,
     Ref,
     config_option,
     echo_json,
+    fail,
     json_option,
     load,
 )
 from bot.cli.trend import show_trend
 from bot.engine.alert_messages import incident_snapshot
 from bot.engine.trend import RANGES
+from bot.errors import UnknownAction, UnknownComponent
 from bot.records import Incident
 from bot.store import incidents as rows
 from bot.store import open_store
@@ -94,16 +97,27 @@ def history(config_file: str | None, as_json: bool, span: str, what: str | None)
         click.echo(messages.cli_history_line(incident, now))
 
 
-def act(config_file: str | None, command: str, route: str, as_json: bool, **body: Any) -> NoReturn:
-    """Ask the running instance to act as this local user; print its answer; exit by it."""
+def act(
+    config_file: str | None,
+    command: str,
+    route: str,
+    as_json: bool,
+    named: tuple[str, str] | None = None,
+    **body: Any,
+) -> NoReturn:
+    """Ask the running instance to act as this local user; print its answer; exit by it.
+    ``named`` (section, name): a name the config does not list is a usage error (64), as
+    for ``check run``, before anything is asked."""
     config = load(config_file)
+    if named is not None:
+        _require_name(config.settings, *named)
     answer = ask_running(
         config,
         "POST",
         route,
         body={"user": local_user(), **body},
         timeout=600,
-        not_running=messages.needs_running(command),
+        not_running=messages.needs_running(command, str(config.data_dir)),
     )
     assert answer is not None
     if as_json:
@@ -111,6 +125,16 @@ def act(config_file: str | None, command: str, route: str, as_json: bool, **body
     else:
         click.echo(messages.plain_text(answer["text"]))
     sys.exit(EXIT_OK if answer["ok"] else EXIT_REFUSED)
+
+
+def _require_name(settings: Any, section: str, name: str) -> None:
+    """Exit 64 naming the configured ones when ``name`` is not among ``section``'s."""
+    known = sorted(entry.name for entry in getattr(settings, section))
+    if name not in known:
+        error = (
+            UnknownComponent(name, known) if section == "components" else UnknownAction(name, known)
+        )
+        fail(str(error), EXIT_USAGE)
 
 
 @click.command()
@@ -163,7 +187,7 @@ def run_action(
     """``selfreg run ACTION [INCIDENT]``: propose the action as this person, approved by them
     at once when the gate allows (as ``/selfreg run``); else it waits for approvers."""
     route = f"/actions/{action}/run"
-    act(config_file, "run", route, as_json, incident=incident)
+    act(config_file, "run", route, as_json, named=("actions", action), incident=incident)
 
 
 @click.group("component")
@@ -176,7 +200,8 @@ def _component_command(verb: str, doc: str) -> click.Command:
     @json_option
     @click.argument("name", shell_complete=names_of("components"))
     def command(config_file: str | None, as_json: bool, name: str) -> None:
-        act(config_file, "component", f"/components/{name}/{verb}", as_json)
+        route = f"/components/{name}/{verb}"
+        act(config_file, "component", route, as_json, named=("components", name))
 
     command.__doc__ = doc
     return component_group.command(verb)(command)

@@ -130,6 +130,7 @@ def validate(document: Mapping[str, Any], files: list[tuple[Path, Mapping[str, A
                 registry = actions.REGISTRY if key.startswith("actions") else checks.REGISTRY
                 noun = "action" if key.startswith("actions") else "check"
                 key, value = f"{key}.kind", error["ctx"]["tag"]
-                message = messages.unknown_kind(noun, sorted(registry))
+                close = difflib.get_close_matches(str(value), sorted(registry), n=1, cutoff=0.6)
+                message = messages.unknown_kind(noun, sorted(registry), *close)
             problems.append(ConfigProblem(source, key, value, message))
         raise ConfigError(problems) from None

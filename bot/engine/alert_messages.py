@@ -126,6 +126,7 @@ def _notice_rows(
             ):
                 continue
             payload = {**_notice_payload(notice), "incident": incident_snapshot(incident)}
+            payload["at"] = now  # when it happened (the console's time), not the last run
             yield _Row(channel, "incident.notice", incident.id, payload, now)
 
 

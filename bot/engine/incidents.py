@@ -265,7 +265,7 @@ def escalate_next(
         Notice(
             kind=NoticeKind.ESCALATED,
             text=f"{why} "
-            + messages.escalated(
+            + messages.escalated_early(
                 incident.escalation_step, len(steps), now - incident.failing_since
             ),
             mentions=tuple(step.mention),

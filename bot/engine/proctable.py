@@ -18,6 +18,7 @@ A process that vanishes or denies access never raises out of here: it is skipped
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -82,6 +83,48 @@ def _linux_stats(pid: int, known: _Known, now: float) -> ProcessStats | None:
     )
 
 
+@functools.cache
+def _boot_time() -> float:
+    """When the machine booted, in epoch seconds (psutil's figure, read once)."""
+    return psutil.boot_time()
+
+
+def _linux_cmdline(data: bytes) -> tuple[str, ...]:
+    """``/proc/<pid>/cmdline`` split as psutil splits it (a process that rewrote its command
+    line may separate its arguments by spaces)."""
+    text = data.decode(sys.getfilesystemencoding(), "surrogateescape")
+    if not text:
+        return ()
+    sep = "\x00" if text.endswith("\x00") else " "
+    parts = text.removesuffix(sep).split(sep)
+    if sep == "\x00" and len(parts) == 1 and " " in parts[0]:
+        parts = parts[0].split(" ")
+    return tuple(parts)
+
+
+def _linux_entry(pid: int) -> ProcessEntry | None:
+    """Name, command line and start time of ``pid`` straight from /proc, with psutil's
+    meanings (a 15-character name completed from the command line, the start time in epoch
+    seconds): two reads where ``psutil.Process`` takes five, for every new process on the
+    machine, every interval. None when it has gone or is a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            data = stat.read()
+        with open(f"/proc/{pid}/cmdline", "rb") as raw:
+            cmdline = _linux_cmdline(raw.read())
+    except OSError:
+        return None
+    head, _, rest = data.rpartition(b")")
+    fields = rest[1:].split()
+    if len(fields) < 20 or fields[0] in (b"Z", b"X"):
+        return None
+    name = head[head.find(b"(") + 1 :].decode(sys.getfilesystemencoding(), "surrogateescape")
+    if len(name) >= 15 and cmdline and os.path.basename(cmdline[0]).startswith(name):
+        name = os.path.basename(cmdline[0])
+    create_time = int(fields[19]) / CLOCK_TICKS + _boot_time()
+    return ProcessEntry(pid=pid, name=name, cmdline=cmdline, create_time=create_time)
+
+
 def _psutil_create_time(pid: int) -> float | None:
     """The start time of ``pid`` through psutil (every platform but Linux); None as above."""
     try:
@@ -102,8 +145,15 @@ class _Known:
 
     token: float
     entry: ProcessEntry
-    handle: psutil.Process
     cpu_sample: tuple[float, float] | None = None  # (monotonic time, CPU seconds) last read
+    _handle: psutil.Process | None = None
+
+    @property
+    def handle(self) -> psutil.Process:
+        """The psutil handle, made on first use: on Linux only the fallbacks need one."""
+        if self._handle is None:
+            self._handle = psutil.Process(self.entry.pid)
+        return self._handle
 
 
 class ProcessTableView:
@@ -219,6 +269,9 @@ class ProcessTableCache:
     @staticmethod
     def _learn(pid: int, token: float) -> _Known | None:
         """Read name, command line and start time of a process not seen before."""
+        if LINUX:
+            entry = _linux_entry(pid)
+            return None if entry is None else _Known(token=token, entry=entry)
         try:
             proc = psutil.Process(pid)
             with proc.oneshot():
@@ -231,4 +284,4 @@ class ProcessTableCache:
         except psutil.Error:  # another user's may be hidden; a fresh zombie has none
             cmdline = ()
         entry = ProcessEntry(pid=pid, name=name, cmdline=cmdline, create_time=create_time)
-        return _Known(token=token, entry=entry, handle=proc)
+        return _Known(token=token, entry=entry, _handle=proc)

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 from bot import messages
 from bot.engine.alerting import Alerting
 from bot.engine.silences import silence_terms
+from bot.engine.supervisor.restarts import crash_loop_fingerprint
 from bot.errors import BadCommand, IncidentStillFailing, NotPermitted, UserError
 from bot.records import Decision, Door, Incident, IncidentKind, Proposal, Silence
 from bot.store import audit
+from bot.store.incidents import latest_for
 from bot.store.state import load_latest
 from checks.base import Status
 
@@ -134,4 +136,8 @@ class Requests:
         with store.transaction():
             audit.append(store, self.alerting.clock.now(), f"component.{verb}", actor,
                          f"component:{name}", {"outcome": outcome, **door.detail()})  # fmt: skip
+            looped = latest_for(store, crash_loop_fingerprint(name))
+            if verb != "stop" and looped is not None and looped.is_open:
+                # started by hand: the crash loop is answered, as Slack's "Restart anyway"
+                self.alerting.close(looped.id, messages.restarted_anyway(actor, outcome))
         return outcome

@@ -1,10 +1,13 @@
 """Steps 1 and 4 of the flow: run the checks of one interval together and record what they saw.
 
-Every check of an interval starts at once, each under its own timeout. A check that raises
+The checks of an interval start at its turn, those that will open a connection spread over
+its first tenth (at most 200 ms: ``start_offsets``), each under its own timeout. A check that
+raises
 or hangs becomes an ``unknown`` observation with the error text; a check still running when
-its next turn comes is skipped (and the skip recorded), never started twice. Results that
-are in by the interval's deadline are written in one transaction; a straggler is written on
-its own when it ends, so a slow check never delays the others.
+its next turn comes is skipped (and the skip recorded), never started twice. A run that
+changes a status is written the moment it ends (its alert waits for nothing); the other
+results in by the interval's deadline are written in one transaction; a straggler is written
+on its own when it ends, so a slow check never delays the others.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bot.clock import Clock
 from bot.engine.context import CheckState, RunContext
 from bot.engine.proctable import ProcessTableCache
 from bot.engine.reuse import reuse_or_make
+from bot.engine.rounds import Round, start_offsets
 from bot.engine.transitions import consider
 from bot.records import EventKind, Incident, LatestState, Transition
 from bot.store.db import Store
@@ -98,9 +102,11 @@ class CheckRunner:
         return sorted({c.spec.interval for c in self.checks.values() if c.spec.enabled})
 
     async def run_interval(self, interval: float) -> None:
-        """Start every enabled check of ``interval`` together and record their results."""
+        """Start every enabled check of ``interval``, spread over its first moments
+        (``start_offsets``), and record their results."""
         due = [c for c in self.checks.values() if c.spec.enabled and c.spec.interval == interval]
         view = self._process_view(due)
+        offsets = start_offsets([c.name for c in due if c.connects], interval)
         started: list[asyncio.Task[RunResult]] = []
         for check in due:
             if check.name in self.in_flight:
@@ -109,22 +115,39 @@ class CheckRunner:
                 with self.store.transaction():
                     self.store.record_event(EventKind.CHECK_SKIPPED, check.name, self.clock.now())
                 continue
-            task = asyncio.create_task(self.run_one(check, view), name=f"check:{check.name}")
+            run = self._run_after(offsets.get(check.name, 0.0), check, view)
+            task = asyncio.create_task(run, name=f"check:{check.name}")
             self.in_flight[check.name] = task
             task.add_done_callback(lambda _t, name=check.name: self.in_flight.pop(name, None))
             started.append(task)
         if not started:
             return
-        done, pending = await asyncio.wait(started, timeout=interval * 0.8)
-        self.record([task.result() for task in done])
-        for task in pending:
-            task.add_done_callback(lambda t: self.record([t.result()]))
+        batch = Round(self)
+        for task in started:
+            task.add_done_callback(batch.finished)
+        done, _pending = await asyncio.wait(started, timeout=interval * 0.8)
+        batch.close(done)
+
+    def changes_status(self, result: RunResult) -> bool:
+        """Whether a run saw a status other than its subject's latest (ok for a subject not
+        seen before): the runs that may open or resolve an incident."""
+        for observation in result.observations:
+            latest = self.latest.get((observation.check, observation.subject))
+            if observation.status is not (latest.status if latest else Status.OK):
+                return True
+        return False
 
     def _process_view(self, checks: Sequence[Check]) -> ProcessTable:
         """One process-table view for the interval, taken only if a check needs one."""
         if any(c.spec.kind == "process" for c in checks):
             return self.processes.snapshot()
         return _NO_PROCESSES
+
+    async def _run_after(self, delay: float, check: Check, view: ProcessTable) -> RunResult:
+        """``run_one`` once ``delay`` seconds have passed (at once for 0)."""
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return await self.run_one(check, view)
 
     async def run_one(self, check: Check, view: ProcessTable | None = None) -> RunResult:
         """Run one check under its timeout; never raises."""

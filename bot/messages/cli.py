@@ -74,8 +74,14 @@ def history_needs_number(word: str) -> str:
     return f"history takes a number of incidents, not {word!r}"
 
 
-def needs_running(command: str) -> str:
-    return f"selfreg is not running here; `{command}` is carried out by the running instance."
+def needs_running(command: str, data_dir: str) -> str:
+    """``approve`` and the like from a folder where no selfreg runs (the usual slip: another
+    folder than the one ``selfreg run`` was started in)."""
+    return (
+        f"no selfreg is running with the data folder {data_dir}; `{command}` is carried out "
+        "by the running instance: run it from the folder selfreg was started in, or give "
+        "the same --data-dir / -c"
+    )
 
 
 def component_log_choice(name: str, labels: Sequence[str]) -> str:

@@ -21,10 +21,18 @@ STATUS_MARK = {"ok": "OK", "warning": "WARN", "critical": "CRIT", "unknown": "UN
 
 
 def started(
-    config_files: Sequence[str], checks: int, components: int, web_url: str, detached: bool = False
+    config_files: Sequence[str],
+    checks: int,
+    components: int,
+    web_url: str,
+    detached: bool = False,
+    data_dir: str = "var",
 ) -> str:
+    """The start-up's last line. The stop command names a data folder other than the
+    default, since a bare `selfreg stop` would look in ./var, find none and exit 0."""
     files = " + ".join(config_files)
-    how = "`selfreg stop` stops it" if detached else "Ctrl-C stops it"
+    stop = "selfreg stop" if data_dir == "var" else f"selfreg stop --data-dir {data_dir}"
+    how = f"`{stop}` stops it" if detached else "Ctrl-C stops it"
     return (
         f"selfreg is running: {plural(checks, 'check')}, {plural(components, 'component')}, "
         f"config {files}; "
@@ -256,6 +264,14 @@ def console_proposal(proposal_id: int, action: str, risk: str, expires_at: float
         f"Proposed fix #{proposal_id}: {action} ({risk} risk). "
         f"Approve: `{approve_command(proposal_id)}` · deny: `{deny_command(proposal_id)}` "
         f"(expires {clock_time(expires_at)})"
+    )
+
+
+def console_crash_loop(component: str, incident_id: int) -> str:
+    """The console line under a crash loop: what Slack's buttons do, as commands."""
+    return (
+        f"It stays stopped until started: `selfreg component start {component}` restarts it "
+        f"(and closes this incident) · `selfreg ack {incident_id}` stops the escalation"
     )
 
 

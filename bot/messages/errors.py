@@ -112,9 +112,10 @@ def one_health_probe() -> str:
     return "give exactly one of http, tcp or process = true"
 
 
-def unknown_kind(noun: str, known: Sequence[str]) -> str:
+def unknown_kind(noun: str, known: Sequence[str], nearest: str | None = None) -> str:
     """A ``[[checks]]`` or ``[[actions]]`` entry whose ``kind`` no plugin has."""
-    return f"unknown {noun} kind; known kinds: {', '.join(known)}"
+    guess = f"did you mean `{nearest}`? " if nearest else ""
+    return f"unknown {noun} kind; {guess}known kinds: {', '.join(known)}"
 
 
 # ---- config problems: what spans sections ----------------------------------------------------

@@ -36,6 +36,11 @@ def escalated(step: int, steps: int, after: float) -> str:
     return f"Escalation step {step} of {steps}: still open and not acknowledged after {human_duration(after)}."
 
 
+def escalated_early(step: int, steps: int, after: float) -> str:
+    """An escalation taken at once (a fix did not help): acknowledged or not, it still fails."""
+    return f"Escalation step {step} of {steps}: still failing after {human_duration(after)}."
+
+
 def still_open(after: float) -> str:
     return f"Reminder: still open after {human_duration(after)}."
 

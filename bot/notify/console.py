@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from actions.base import Mode
 from bot import logline, messages
 from bot.notify.base import OutboxMessage
-from bot.records import Proposal, ProposalState
+from bot.records import IncidentKind, Proposal, ProposalState
 from bot.store import proposals
 from bot.store.db import Store
 
@@ -51,7 +51,7 @@ class ConsoleNotifier:
                 incident["severity"],
                 messages.subject_label(incident["check"], incident["subject"]),
                 messages.plain_text(text),
-                at=incident["last_seen_at"],
+                at=message.payload.get("at", incident["last_seen_at"]),
                 incident=incident.get("id"),
                 check=incident["check"],
                 subject=incident["subject"],
@@ -71,6 +71,9 @@ class ConsoleNotifier:
                 if p.state in _RAN and p.decided_by
             )
         texts = [text]
+        if notice == "opened" and incident.get("kind") == IncidentKind.CRASH_LOOP.value:
+            component = str(incident["check"]).removeprefix("component:")
+            texts.append(messages.console_crash_loop(component, incident.get("id") or 0))
         if notice in _ASKS_FOR_APPROVAL:
             waiting = {  # the newest per action: an older one left from before a reopening
                 p.action: p

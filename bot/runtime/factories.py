@@ -123,11 +123,15 @@ def build_alerting(
 
 def make_http_session() -> aiohttp.ClientSession:
     """The one shared HTTP client (checks, actions, webhooks, heartbeat, component probes and,
-    through its pool, Slack): pooled keep-alive connections, and the proxy the environment
-    names (``HTTPS_PROXY`` / ``HTTP_PROXY``, except for ``NO_PROXY`` hosts and loopback)."""
+    through its pool, Slack): pooled keep-alive connections, the proxy the environment names
+    (``HTTPS_PROXY`` / ``HTTP_PROXY``, except for ``NO_PROXY`` hosts and loopback), and no
+    cookies (a check must not carry what another endpoint set, and filtering the jar is work
+    on every request)."""
     reach_loopback_directly(os.environ)
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=50, ttl_dns_cache=300)
-    return aiohttp.ClientSession(connector=connector, trust_env=True)
+    return aiohttp.ClientSession(
+        connector=connector, trust_env=True, cookie_jar=aiohttp.DummyCookieJar()
+    )
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import LoadedConfig
 from bot.engine.check_jobs import add_check_job
 from bot.records import EventKind
+from bot.runtime.memory import trim_heap
 from bot.store import Store, audit_anchors
 from bot.store.backup import create_backup
 from bot.store.retention import prune, roll_up
@@ -59,9 +60,11 @@ class Housekeeping:
         self.remediation = remediation
 
     async def rollup(self) -> None:
-        """Minute rollups; the audit head is anchored outside the store when it moved."""
+        """Minute rollups; the audit head is anchored outside the store when it moved; then
+        the heap's free pages go back to the system."""
         roll_up(self.store, self.clock.now())
         anchor_audit(self.store, self.clock.now(), "minute", only_if_moved=True)
+        trim_heap()
 
     async def prune(self) -> None:
         retention = self.config.settings.store

@@ -62,6 +62,15 @@ def test_a_misspelt_key_is_answered_with_the_nearest_known_one(
     )
 
 
+def test_a_misspelt_kind_is_answered_with_the_nearest_known_one(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    text = TCP_CHECK.format(name="db", port=5432).replace('kind = "tcp"', 'kind = "tpc"')
+    result = invoke(data_dir, "config", "check", str(write_config(tmp_path, text)))
+    assert result.exit_code == 2
+    assert 'kind = "tpc": unknown check kind; did you mean `tcp`? known kinds: ' in result.stderr
+
+
 def test_a_key_far_from_every_known_one_lists_the_known_keys(
     tmp_path: Path, data_dir: Path
 ) -> None:

@@ -41,7 +41,9 @@ def test_a_decision_with_nothing_running_exits_2(tmp_path: Path, data_dir: Path)
     result = invoke(data_dir, "approve", "7", "--config", config(tmp_path))
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "selfreg: selfreg is not running here; `approve` is carried out by the running instance."
+        f"selfreg: no selfreg is running with the data folder {data_dir}; `approve` is carried "
+        "out by the running instance: run it from the folder selfreg was started in, or give "
+        "the same --data-dir / -c"
     )
 
 

@@ -15,7 +15,7 @@ import click
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.cli.logs import follow
+from bot.cli.logs import follow, json_lines
 from bot.records import Incident, IncidentState, Severity
 from bot.store import incidents as rows
 from bot.store import open_store
@@ -154,6 +154,9 @@ def test_usage_errors_exit_64_apart_from_a_critical_2(tmp_path: Path, data_dir: 
     assert invoke(data_dir, "no-such-command").exit_code == 64
     assert invoke(data_dir, "ack", "not-a-number", "-c", config(tmp_path)).exit_code == 64
     assert invoke(data_dir, "check", "run").exit_code == 64  # NAME missing
+    for words in (["component", "restart", "nope"], ["run", "nope"]):
+        wrong = invoke(data_dir, *words, "-c", config(tmp_path))
+        assert wrong.exit_code == 64 and "configured" in wrong.stderr, "before asking anyone"
     critical = invoke(data_dir, "check", "run", "db", "-c", config(tmp_path))
     assert critical.exit_code == 2, "port 1 refuses: critical, not a usage error"
 
@@ -187,6 +190,20 @@ def test_logs_prints_the_last_lines_and_names_instances(tmp_path: Path, data_dir
         "no output yet"
     )
     assert invoke(data_dir, "logs", "nope", "-c", config(tmp_path)).exit_code == 64
+    as_json = invoke(data_dir, "logs", "api", "-n", "2", "--json", "-c", config(tmp_path))
+    assert [json.loads(line) for line in as_json.stdout.splitlines()] == [
+        {"component": "api", "line": "line 98"},
+        {"component": "api", "line": "line 99"},
+    ]
+
+
+def test_logs_json_prints_a_line_once_it_is_complete() -> None:
+    write = json_lines("api")
+    with CliRunner().isolation() as (out, _, _):
+        write("first\nsec")
+        write("ond\n")
+        printed = out.getvalue().decode().splitlines()
+    assert [json.loads(line)["line"] for line in printed] == ["first", "second"]
 
 
 def test_follow_prints_what_is_appended_and_reads_on_after_a_truncation(tmp_path: Path) -> None:

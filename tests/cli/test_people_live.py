@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
+from bot.engine.supervisor.restarts import crash_loop_transition
 from bot.engine.transitions import fingerprint
 from bot.records import IncidentKind, Severity, Transition
 from bot.runtime import Runtime
@@ -204,12 +205,12 @@ async def test_run_proposes_and_runs_at_once_for_an_approver_and_waits_for_other
 async def test_component_control_follows_slack_permissions_and_names_unknown_components(
     runtime: Runtime,
 ) -> None:
-    refused = await selfreg(runtime, "alice", "component", "restart", "api")
+    refused = await selfreg(runtime, "alice", "component", "restart", "sleeper")
     assert refused.exit_code == 1
     assert "U0ALICE may not run `component`" in refused.stderr
     unknown = await selfreg(runtime, "bob", "component", "restart", "nope")
-    assert unknown.exit_code == 2
-    assert "nope" in unknown.stderr
+    assert unknown.exit_code == 64, "a name the config lacks is a usage error, as for check run"
+    assert 'no component is named "nope" (configured: sleeper)' in unknown.stderr
 
 
 async def test_component_restart_restarts_it_as_a_permitted_approver(runtime: Runtime) -> None:
@@ -221,3 +222,19 @@ async def test_component_restart_restarts_it_as_a_permitted_approver(runtime: Ru
     assert after != before and done.stdout.startswith("component sleeper restarted: ")
     [row] = [(a, d) for k, a, d in trail(runtime) if k == "component.restart"]
     assert row[0] == "U0BOB" and (row[1]["door"], row[1]["local_user"]) == ("cli", "bob")
+
+
+async def test_starting_a_crash_looped_component_answers_its_incident(runtime: Runtime) -> None:
+    """`selfreg component start` after a crash loop is Slack's *Restart anyway*: the
+    component runs and the crash-loop incident closes, naming who started it."""
+    await runtime.supervisor.start()
+    await selfreg(runtime, "bob", "component", "stop", "sleeper")
+    looped = runtime.parts.alerting.handle(crash_loop_transition("sleeper", 5, 60.0, time.time()))
+    assert looped is not None and looped.is_open
+    done = await selfreg(runtime, "bob", "component", "start", "sleeper")
+    assert done.exit_code == 0, done.output
+    closed = rows.get_incident(runtime.parts.store, looped.id)
+    assert closed is not None and not closed.is_open
+    assert [s["status"] for s in runtime.supervisor.snapshot() if s["name"] == "sleeper"] == [
+        "running"
+    ]

@@ -31,6 +31,7 @@ def test_common_imports_nothing_of_the_project() -> None:
     [
         (0, "0s", "0 s"),
         (0.25, "250ms", "0 s"),
+        (0.9996, "1s", "1 s"),  # rounds to a whole second, not "1000ms"
         (90, "1m30s", "1 m 30 s"),
         (252, "4m12s", "4 m 12 s"),
         (3605, "1h5s", "1 h 5 s"),

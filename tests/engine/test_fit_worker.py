@@ -1,13 +1,21 @@
-"""The fit worker process never outlives selfreg (bot/engine/predict/fit.py)."""
+"""The fit worker process never outlives selfreg and leaves nothing behind
+(bot/engine/predict/fit.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import psutil
+import pytest
+
+from bot.engine.predict.fit import FitPool
+from bot.errors import FitFailed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,3 +64,30 @@ def test_a_worker_whose_selfreg_is_killed_9_ends_within_seconds() -> None:
     finally:
         parent.kill()
         parent.wait(timeout=10)
+
+
+def _children() -> set[int]:
+    return {child.pid for child in psutil.Process().children() if _alive(child.pid)}
+
+
+def test_a_retrains_fits_run_elsewhere_and_leave_no_process_behind() -> None:
+    before = _children()
+
+    async def fits() -> tuple[list[int], int]:
+        async with FitPool() as pool:
+            first = await pool.run(os.getpid)
+            assert await pool.run(sum, [1, 2, 3]) == 6
+        return pool.pids, first
+
+    pids, first = asyncio.run(fits())
+    assert first != os.getpid() and pids == [first, first]  # one worker for the retrain
+    assert _children() <= before, "a helper process (e.g. a resource tracker) stayed"
+
+
+def test_a_fit_that_raises_in_the_worker_is_fit_failed_with_its_traceback() -> None:
+    async def fails() -> None:
+        async with FitPool() as pool:
+            await pool.run(int, "not a number")
+
+    with pytest.raises(FitFailed, match="invalid literal"):
+        asyncio.run(fails())

@@ -191,12 +191,14 @@ async def test_retraining_runs_in_a_worker_process_and_installs_the_forests(
 
 
 def fitting_workers() -> int:
-    """This process's live spawned multiprocessing children (a zombie or a child gone
+    """This process's live fit workers (a zombie or a child gone
     between the listing and the look does not count)."""
     count = 0
     for child in psutil.Process().children():
         try:
-            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
+            if child.status() != psutil.STATUS_ZOMBIE and "bot.engine.fit_worker" in " ".join(
+                child.cmdline()
+            ):
                 count += 1
         except psutil.Error:
             continue

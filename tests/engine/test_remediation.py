@@ -17,7 +17,7 @@ import pytest
 import actions
 from actions.base import Action
 from bot.clock import SystemClock
-from bot.config.alerts import AlertsSettings
+from bot.config.alerts import AlertsSettings, EscalationStep
 from bot.engine.alerting import Alerting
 from bot.engine.offers import budget_windows, offers_for
 from bot.engine.remediation import Remediation
@@ -72,6 +72,7 @@ class Rig:
         ctx: RealActionContext,
         tmp_path: Path,
         channels: tuple[str, ...] = ("slack",),
+        alerts: AlertsSettings | None = None,
         **spec: object,
     ):
         self.store = store
@@ -80,7 +81,7 @@ class Rig:
         self.alerting = Alerting(
             store,
             SystemClock(),
-            AlertsSettings(),
+            alerts or AlertsSettings(),
             {"api": CheckSpec(kind="http", name="api")},
             dict.fromkeys(channels, Severity.INFO),
         )
@@ -161,6 +162,26 @@ async def test_proposal_approve_run_verify(store: Store, ctx, tmp_path: Path) ->
     ]
     assert any(text.startswith("Ran ") for text in replies)
     assert replies[-1] == "Verified: api answers again"
+
+
+async def test_a_fix_that_does_not_help_an_acknowledged_incident_escalates_without_saying_unacked(
+    store: Store, ctx, tmp_path: Path
+) -> None:
+    alerts = AlertsSettings(escalation=[EscalationStep(after=3600.0, mention=["@here"])])
+    rig = Rig(store, ctx, tmp_path, alerts=alerts, command=[sys.executable, "-c", "pass"])
+    incident = rig.open_incident()
+    rig.alerting.acknowledge(incident.id, ALICE)
+    [proposal] = store_proposals.for_incident(store, incident.id)
+    await rig.remediation.approve(proposal.id, ALICE)
+    await rig.remediation.wait_idle(10)
+
+    replies = [
+        json.loads(r["payload"])["text"]
+        for r in rows(store, "SELECT payload FROM outbox WHERE kind = 'incident.reply'")
+    ]
+    [escalation] = [text for text in replies if "Escalation step" in text]
+    assert escalation.startswith("Remediation was not effective. Escalation step 1 of 1:")
+    assert "still failing after" in escalation and "not acknowledged" not in escalation
 
 
 async def test_a_second_click_is_refused_and_a_deny_closes_it(

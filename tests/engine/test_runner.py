@@ -108,9 +108,10 @@ async def test_an_interval_is_written_in_one_transaction(store, http) -> None:
     assert samples == 20
 
 
-async def test_an_interval_with_transitions_and_repeats_is_one_transaction(store, http) -> None:
-    """New failures open incidents (with their outbox rows) and an open incident gets a
-    repeat, all in the same single transaction as the interval's runs."""
+async def test_a_changed_status_is_written_at_once_the_steady_rest_together(store, http) -> None:
+    """New failures open incidents (with their outbox rows) each in its own transaction, the
+    moment their run ends (their alert waits for no other check); the open incident's repeat
+    and the ok runs share one transaction."""
     await runner_for(store, http, script("down", behaviour="fail", interval=1)).run_interval(1)
     checks = [
         script("down", behaviour="fail", interval=1),
@@ -123,8 +124,8 @@ async def test_an_interval_with_transitions_and_repeats_is_one_transaction(store
     store.trace(statements.append)
     await runner.run_interval(1)
     store.trace(None)
-    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
-    assert [s for s in statements if s in ("COMMIT", "ROLLBACK")] == ["COMMIT"]
+    assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"] * 3
+    assert [s for s in statements if s in ("COMMIT", "ROLLBACK")] == ["COMMIT"] * 3
     incidents = rows(store, 'SELECT "check", state, count FROM incidents ORDER BY "check"')
     assert [tuple(r) for r in incidents] == [
         ("a", "open", 1),
@@ -197,3 +198,32 @@ async def test_a_run_of_a_check_a_reload_removed_or_replaced_is_not_recorded(sto
     runner.record([result])
     assert runner.latest == {}
     assert scalar(store, "SELECT count(*) FROM incidents") == 0
+
+
+class GatedCheck(Check):
+    """An ok check that ends only when the test opens its gate."""
+
+    Spec = ScriptSpec
+    gate: asyncio.Event
+
+    async def run(self, ctx: CheckContext) -> list[Observation]:
+        await self.gate.wait()
+        return [self.observe(ctx, Status.OK, "ok", {"value": 1.0})]
+
+
+async def test_a_new_failure_is_written_before_the_intervals_slowest_check_ends(
+    store, http
+) -> None:
+    gated = GatedCheck(ScriptSpec(name="a-slow", interval=10))
+    gated.gate = asyncio.Event()
+    runner = runner_for(store, http, gated, script("down", behaviour="fail", interval=10))
+    round_ = asyncio.create_task(runner.run_interval(10))  # its deadline: 8 s from now
+    for _ in range(200):  # bounded: 2 s at most
+        if scalar(store, "SELECT count(*) FROM transitions"):
+            break
+        await asyncio.sleep(0.01)
+    assert scalar(store, "SELECT count(*) FROM incidents") == 1
+    assert "a-slow" in runner.in_flight, "the slow check was still running meanwhile"
+    gated.gate.set()
+    await asyncio.wait_for(round_, timeout=10)
+    assert runner.latest[("a-slow", "")].status is Status.OK

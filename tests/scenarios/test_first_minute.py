@@ -37,7 +37,7 @@ QUICK = {"DEMO_HEALTHY_FOR": "12"}
 def copy_example(folder: Path) -> Path:
     """The example config and demo in ``folder``, on a free port, escalating after 4 s."""
     text = (EXAMPLES / "selfreg.toml").read_text()
-    assert text.count("8788") == 3 and 'after = "45s"' in text, "the example changed shape"
+    assert text.count("8788") == 4 and 'after = "45s"' in text, "the example changed shape"
     text = text.replace("8788", str(free_port())).replace('after = "45s"', 'after = "4s"')
     (folder / "selfreg.toml").write_text(text)
     (folder / "demo_app.py").write_text((EXAMPLES / "demo_app.py").read_text())

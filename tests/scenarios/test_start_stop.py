@@ -128,7 +128,8 @@ def test_start_reports_each_step_then_status_shows_a_restart_and_stop_ends_every
     assert "  skip  Slack token" in done.stdout
     assert "  ok    component worker    running, pid" in done.stdout
     assert "  ok    first health check" in done.stdout
-    assert "selfreg is running:" in done.stdout and "`selfreg stop` stops it" in done.stdout
+    assert "selfreg is running:" in done.stdout
+    assert f"`selfreg stop --data-dir {setup.data}` stops it" in done.stdout, "not ./var"
     daemon = setup.daemon_pid()
     assert alive(daemon)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -136,3 +138,32 @@ class LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
         self.loop.close()
+
+
+class _Http10Answer(BaseHTTPRequestHandler):
+    """200 "ok" over HTTP/1.0 (the stdlib default): every request its own TCP connection."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def small_http_server(port: int = 0, backlog: int = 5) -> ThreadingHTTPServer:
+    """A stdlib ``ThreadingHTTPServer`` on 127.0.0.1 answering 200 to every GET, one
+    connection per request, listening with ``backlog`` (the stdlib's default is 5): the
+    small health endpoint that a burst of simultaneous connections overflows."""
+
+    class Server(ThreadingHTTPServer):
+        request_queue_size = backlog
+        daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            """One line, not a traceback: a client that gave up before the answer."""
+            print(f"small_http_server: {client_address} hung up early", file=sys.stderr)
+
+    return Server(("127.0.0.1", port), _Http10Answer)

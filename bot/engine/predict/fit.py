@@ -3,30 +3,32 @@
 Scoring needs only numpy (the forests are compiled to flat arrays); fitting needs
 scikit-learn, and importing it (with the SciPy it pulls in) adds about 90 MB of RSS that a
 process never gives back. A worker thread would import it into selfreg itself, so each
-retrain starts one ``spawn`` process (``FitPool``: a ``ProcessPoolExecutor`` with one
-worker), runs its fits there, and shuts it down, which returns that memory to the OS. ``spawn``,
-not ``fork``: a forked child would share the event loop's sockets, threads and locks.
+retrain starts one process (``FitPool``: ``python -m bot.engine.fit_worker``,
+started with ``asyncio.create_subprocess_exec``), runs its fits there, and closes its stdin,
+which ends it and returns that memory to the OS. Not ``multiprocessing``: its first pool
+starts a ``resource_tracker`` process that stays for selfreg's whole life (about 12 MB of
+RSS for nothing: a fit shares no semaphore or memory segment), and its pool adds threads.
+A fresh interpreter, not a fork: a forked child would share the event loop's sockets,
+threads and locks.
 
 Inputs and outputs cross the process boundary pickled, so they are plain values: a
 ``TrainingSnapshot`` of arrays, the store's path, parameters as dicts in; fitted state as
 ``state_dict``-style (arrays, dict) pairs out, never a scikit-learn object (a fit that raised
-comes back as text, raised here as ``FitFailed``). Each call also
-returns the worker's pid, so a test (and a log line) can tell the fit ran elsewhere. The
-event loop only awaits: it never blocks on a fit or on the worker's start and stop.
-``refit_anomaly`` and ``refit_risks`` are the loop's half: send a fit, rebuild its result.
+comes back as text, raised here as ``FitFailed``). Each call also returns the worker's pid,
+so a test (and a log line) can tell the fit ran elsewhere. The event loop only awaits: it
+never blocks on a fit or on the worker's start and stop. The worker ends at end-of-file on
+its stdin, so a ``kill -9`` of selfreg ends it too. ``refit_anomaly`` and ``refit_risks``
+are the loop's half: send a fit, rebuild its result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-import threading
-import time
-import traceback
+import pickle
+import sys
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -35,6 +37,7 @@ import numpy as np
 
 from bot import messages
 from bot.config import ModelsSettings
+from bot.engine.fit_worker import HEADER, frame
 from bot.engine.predict.history import fit_risk_models
 from bot.errors import FitFailed
 from models.anomaly import AnomalyDetector, GroupStates, fit_group_states, group_models_from_states
@@ -44,32 +47,9 @@ from models.failure import FailureRisk
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PARENT_CHECK_EVERY = 1.0
-"""How often a worker looks whether selfreg is still its parent (one wake a second)."""
+WORKER = "bot.engine.fit_worker"
 RiskStates = dict[str, tuple[dict[str, np.ndarray], dict[str, Any]]]
 """Fitted failure-risk models as ``FailureRisk.state_dict`` output, by check."""
-
-
-def _exit_with(parent: int) -> None:
-    """Worker initializer: end the worker once selfreg is gone. A ``kill -9`` of selfreg never
-    shuts the pool down, and the worker would wait on its call queue for ever (it holds that
-    queue's write end itself, so it never reads end-of-file)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_EVERY)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _with_pid(fit: Callable[..., T], *args: Any) -> tuple[int, T | None, str | None]:
-    """Run ``fit`` in the worker: (the worker's pid, the result, None), or (pid, None, the
-    error and its traceback as text) when it raised."""
-    try:
-        return os.getpid(), fit(*args), None
-    except Exception:  # sent back as text: unpickling a scikit-learn error would import it
-        return os.getpid(), None, traceback.format_exc()
 
 
 def anomaly_states(snapshot: TrainingSnapshot, params: Mapping[str, Any]) -> GroupStates:
@@ -85,27 +65,44 @@ def risk_states(
     return {check: model.state_dict() for check, model in fitted.items()}
 
 
+def worker_env() -> dict[str, str]:
+    """selfreg's environment, with selfreg's own import path (as ``multiprocessing``'s spawn
+    hands it over), so the worker imports the same code whatever its working folder."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)}
+
+
 class FitPool:
-    """One spawned worker process for the fits of one retrain; ``async with`` starts nothing
-    until the first ``run`` and shuts the worker down on exit (without blocking the loop)."""
+    """One worker process for the fits of one retrain; ``async with`` starts nothing until
+    the first ``run`` and ends the worker on exit (without blocking the loop)."""
 
     def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with,
-            initargs=(os.getpid(),),
-        )
+        self._process: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
         self.pids: list[int] = []
+
+    async def _worker(self) -> asyncio.subprocess.Process:
+        if self._process is None:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", WORKER,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                env=worker_env(),
+            )  # fmt: skip
+        return self._process
 
     async def run(self, fit: Callable[..., T], *args: Any) -> T:
         """``fit(*args)`` in the worker process; ``FitFailed`` if it raised there."""
-        loop = asyncio.get_running_loop()
-        pid, result, error = await loop.run_in_executor(self._pool, _with_pid, fit, *args)
+        async with self._lock:  # one call at a time on the pipe
+            process = await self._worker()
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(frame((fit, args)))
+            await process.stdin.drain()
+            size = int.from_bytes(await process.stdout.readexactly(HEADER), "big")
+            body = await process.stdout.readexactly(size)
+        pid, result, error = pickle.loads(body)  # plain arrays and dicts: quick, on the loop
         self.pids.append(pid)
         if error is not None:
-            raise FitFailed(fit.__name__, pid, error)
-        return result  # type: ignore[return-value]
+            raise FitFailed(getattr(fit, "__name__", repr(fit)), pid, error)
+        return result  # type: ignore[no-any-return]
 
     async def __aenter__(self) -> FitPool:
         return self
@@ -116,12 +113,14 @@ class FitPool:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc is not None:  # cancelled (selfreg stopping) or failed: do not wait for a fit
-            # ProcessPoolExecutor has no public way to stop a running call before 3.14
-            processes = getattr(self._pool, "_processes", None) or {}
-            for process in list(processes.values()):
-                process.terminate()
-        await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if exc is not None and process.returncode is None:  # cancelled or failed: no waiting
+            process.kill()
+        elif process.stdin is not None:
+            process.stdin.close()  # end-of-file: the worker ends
+        await process.wait()
 
 
 async def refit_anomaly(pool: FitPool, detector: AnomalyDetector, now: float) -> None:

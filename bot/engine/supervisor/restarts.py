@@ -61,13 +61,17 @@ class ExitWindow:
         self._times.clear()
 
 
+def crash_loop_fingerprint(name: str) -> str:
+    """The fingerprint of component ``name``'s crash-loop incident."""
+    return fingerprint(f"component:{name}", "", IncidentKind.CRASH_LOOP)
+
+
 def crash_loop_transition(name: str, exits: int, window: float, now: float) -> Transition:
     """A crash loop as alerting hears it: a failing transition of kind crash loop, whose
     incident asks a person what now (*Restart anyway* / *Keep stopped*)."""
-    check = f"component:{name}"
     return Transition(
-        fingerprint=fingerprint(check, "", IncidentKind.CRASH_LOOP),
-        check=check,
+        fingerprint=crash_loop_fingerprint(name),
+        check=f"component:{name}",
         subject="",
         kind=IncidentKind.CRASH_LOOP,
         previous=Status.OK,

@@ -70,7 +70,9 @@ def api_gate(prefix: str, identities: Identities) -> Callable[..., Awaitable[web
                 raise
             return found
         except Exception as exc:  # every failure answers in the API's shape
-            return answer(exc, request.method) or internal_error(exc)
+            found = answer(exc, request.method)
+            # `is None`, not `or`: aiohttp before 3.10 makes an empty response falsy
+            return found if found is not None else internal_error(exc)
 
     return gate
 
