@@ -50,11 +50,18 @@ class IncidentKind(StrEnum):
     RISK = "risk"
     FORECAST = "forecast"
     CRASH_LOOP = "crash-loop"
+    REGULATION = "regulation"
+    """A scale rule or resource detector asking for a move (``bot/engine/regulate``)."""
 
     @property
     def predicted(self) -> bool:
         """Raised by a predictor (warning only, its own fingerprint, feedback buttons)."""
         return self in PREDICTED
+
+    @property
+    def refreshed_quietly(self) -> bool:
+        """A repeat refreshes the open incident's text and counters without worsening it."""
+        return self in PREDICTED or self is IncidentKind.REGULATION
 
 
 PREDICTED = frozenset({IncidentKind.ANOMALY, IncidentKind.RISK, IncidentKind.FORECAST})
@@ -255,8 +262,8 @@ class Decision:
 class Door:
     """Where a person's request came in, recorded with it in the audit trail: ``slack``,
     ``cli`` (with the local user who typed it, mapped by ``[cli] users`` to the actor), ``api``
-    (with the token's identity, mapped by ``[[api.tokens]]`` to the actor), or ``selfreg``
-    itself (auto mode)."""
+    (with the token's identity, mapped by ``[[api.tokens]]`` to the actor), ``selfreg``
+    itself (auto mode), or ``regulate`` (regulation's own moves and scheduled runs)."""
 
     name: str
     local_user: str = ""
@@ -274,6 +281,7 @@ class Door:
 
 SLACK_DOOR = Door("slack")
 SELFREG_DOOR = Door("selfreg")
+REGULATE_DOOR = Door("regulate")  # regulation's own moves, detections and scheduled runs
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.config import LoadedConfig
 from bot.engine.alerting import incident_snapshot
+from bot.engine.regulate.planning import scheduled_rows
 from bot.engine.status import fold_peers, peer_names
 from bot.store import Store, events, open_store, proposals
 from bot.store.incidents import open_incidents
@@ -50,6 +51,8 @@ def add_facts(document: dict[str, Any], config: LoadedConfig) -> dict[str, Any]:
                     lambda: [incident_snapshot(i) for i in open_incidents(store)]
                 )
             document["pending_approvals"] = _read(lambda: pending_approvals(store))
+            if scheduled := _read(lambda: scheduled_rows(store)):  # shown only when any
+                document.setdefault("scheduled", scheduled)
         document.setdefault("incidents", [])
         document.setdefault("pending_approvals", [])
         document["last_backup"] = last_backup(config.data_dir, store)

@@ -9,6 +9,7 @@ from dotenv import load_dotenv
 
 from bot import __version__
 from bot.cli import archive, configure, decide, lifecycle, logs, observe, operate, predictors
+from bot.cli.plan import plan_group
 from bot.cli.shell import SelfregGroup, global_options
 
 
@@ -46,6 +47,7 @@ for command in (
     operate.unsilence,
     operate.component_group,
     logs.logs,
+    plan_group,
 ):
     cli.add_command(command)
 

@@ -150,6 +150,9 @@ def _open_part(status: Mapping[str, Any], now: float) -> list[str]:
     approvals = status.get("pending_approvals", [])
     lines += ["", messages.pending_approvals_heading(len(approvals))]
     lines += [messages.status_approval_line(proposal) for proposal in approvals]
+    if scheduled := status.get("scheduled"):
+        lines += ["", messages.scheduled_heading(len(scheduled))]
+        lines += [messages.scheduled_line(run) for run in scheduled]
     return lines
 
 

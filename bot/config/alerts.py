@@ -31,6 +31,7 @@ COMMANDS = (
     "audit",
     "reload",
     "predict",
+    "plan",
     "chart",
 )
 

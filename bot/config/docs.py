@@ -158,6 +158,16 @@ def _plugin_sections(
     return parts
 
 
+def _entry_lists(section: str, model: type[BaseModel]) -> list[str]:
+    """A section's lists of tables (``[[regulate.scale]]``), each with its own key table."""
+    parts = []
+    for key, field in model.model_fields.items():
+        entry = _nested_model(field.annotation)
+        if entry is not None and get_origin(field.annotation) is list:
+            parts.append(f"### `[[{section}.{key}]]`\n\n{_doc(entry)}\n\n{_table(entry)}\n")
+    return parts
+
+
 def render_reference() -> str:
     """The whole of docs/config.md."""
     parts = [HEADER]
@@ -167,6 +177,7 @@ def render_reference() -> str:
         model = _nested_model(field.annotation)
         assert model is not None
         parts.append(f"## `[{name}]`\n\n{_doc(model)}\n\n{_table(model)}\n")
+        parts.extend(_entry_lists(name, model))
     components = _nested_model(Settings.model_fields["components"].annotation)
     parts.append(f"## `[[components]]`\n\n{_doc(components)}\n\n{_table(components)}\n")
     parts.extend(

@@ -24,6 +24,7 @@ from bot.config.base import Section
 from bot.config.cli import CliSettings
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
+from bot.config.regulate import RegulateSettings, regulate_references
 from checks.base import CheckSpec
 from checks.peer import PeerSpec
 from checks.sync import SyncSpec
@@ -169,6 +170,7 @@ class Settings(Section):
         description="Accept Alertmanager's webhook at POST /hooks/alertmanager (see README).",
     )
     api: ApiSettings = Field(default_factory=ApiSettings)
+    regulate: RegulateSettings = Field(default_factory=RegulateSettings)
 
     @model_validator(mode="after")
     def _names_are_unique_and_references_resolve(self) -> Settings:
@@ -202,6 +204,7 @@ class Settings(Section):
                 problems.append(messages.component_unknown(check.name, component))
         problems.extend(fly_references(self.checks, self.actions))
         problems.extend(alertmanager_in(self, action_names))
+        problems.extend(regulate_references(self.regulate, self.checks, self.actions))
         if problems:
             raise ValueError("; ".join(problems))
         return self

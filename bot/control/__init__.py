@@ -23,12 +23,14 @@ from aiohttp import web
 from bot import messages
 from bot.control.bodies import json_object
 from bot.control.people import People, add_people_routes, answer_errors
+from bot.control.plan import Admins, add_plan_routes
 from bot.errors import UnknownCheck
 from bot.socket_probe import socket_in_use
 from checks.base import Observation
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.regulate.make import Regulation
     from bot.engine.reload import ReloadOutcome
 
 __all__ = [
@@ -63,16 +65,21 @@ def build_control_app(
     people: People | None = None,
     predictor: Predictor | None = None,
     reload: Reload | None = None,
+    regulation: Regulation | None = None,
+    admins: Admins = tuple,
 ) -> web.Application:
     """Routes: GET /status, POST /health (every check once), POST /checks/{name}/run,
     GET /models, POST /models/train and POST /reload for local users (the socket's 0600
-    mode is the check), and the people routes (``bot.control.people``)."""
+    mode is the check), the people routes (``bot.control.people``) and, with regulation,
+    the plan routes (``bot.control.plan``: ``admins`` may resume it)."""
     app = web.Application(middlewares=[answer_errors])
     _add_check_routes(app, status, run_checks)
     if people is not None:
         add_people_routes(app, people)
     _add_model_routes(app, predictor)
     _add_reload_route(app, reload)
+    if regulation is not None:
+        add_plan_routes(app, regulation, people, admins)
     return app
 
 

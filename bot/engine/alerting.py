@@ -105,7 +105,7 @@ class Alerting:
         """A failing transition for an open incident: a prediction refreshes it quietly (text
         and counters, like a repeat), a flapping one records the change, else it worsens."""
         now = transition.at
-        if transition.kind.predicted:
+        if transition.kind.refreshed_quietly:
             refreshed = replace(
                 current,
                 summary=transition.summary,

@@ -35,6 +35,7 @@ RESTART_KEYS = frozenset(
         "alertmanager",  # the section added or removed: the hook route is made at start
         "alertmanager.token_env",
         "alertmanager.check",
+        "regulate.detect_every",  # the detectors' job interval, set at start
     }
 )
 # what comes from the environment (SELFREG_DATA_DIR, the Slack tokens and mode, ...)

@@ -63,3 +63,25 @@ def offers_for(
             )
         )
     return shown
+
+
+def overview_rows(
+    actions: Mapping[str, Action],
+    runs: Mapping[str, int],
+    shadow: Mapping[str, tuple[int, int]],
+) -> list[dict[str, object]]:
+    """Every action with its policy and what is left of its budget (``/selfreg actions``):
+    ``runs`` in each one's budget window, ``shadow`` its (shadow proposals, later run)."""
+    return [
+        {
+            "name": name,
+            "what": action.describe(),
+            "mode": action.spec.mode.value,
+            "risk": action.spec.risk.value,
+            "approvers": list(action.spec.approvers),
+            "budget": action.spec.budget,
+            "left": budget_left(action.spec, runs.get(name, 0)),
+            "shadow": shadow.get(name),
+        }
+        for name, action in sorted(actions.items())
+    ]

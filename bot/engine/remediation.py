@@ -19,11 +19,14 @@ from bot import messages
 from bot.clock import Clock
 from bot.engine.alerting import Alerting
 from bot.engine.deploys import deploy_before, rollbacks_for
-from bot.engine.policy import Facts, budget_left, decide, may_deny
-from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier
+from bot.engine.offers import overview_rows
+from bot.engine.policy import Facts, decide, may_deny
+from bot.engine.proposing import save_requested
+from bot.engine.remediation_runs import ActionRuns, RunContext, Verifier, execute
 from bot.engine.reuse import reuse_or_make
 from bot.errors import UnknownAction, UnknownProposal
 from bot.records import (
+    REGULATE_DOOR,
     SELFREG_DOOR,
     SLACK_DOOR,
     Decision,
@@ -88,6 +91,8 @@ class Remediation:
         waits for a person like an ``approve`` one, whatever its mode."""
         now = self.clock.now()
         predicted = incident.kind.predicted
+        if incident.kind is IncidentKind.REGULATION:
+            return  # regulation proposes its own move (propose_move)
         self._retire_earlier(incident, now)
         for name in self._names_for(incident):
             action = self.actions.get(name)
@@ -269,31 +274,32 @@ class Remediation:
         door: Door = SLACK_DOOR,
     ) -> tuple[Proposal, Decision]:
         """``/selfreg run ACTION``: a person's own proposal, approved by them if the gate allows."""
-        action = self._action(action_name)
-        now = self.clock.now()
         with self.store.transaction():
-            proposal = store_proposals.save(
-                self.store,
-                Proposal(
-                    incident_id=incident_id,
-                    action=action_name,
-                    mode=Mode.APPROVE,  # a person's own request: shadow only stops selfreg
-                    risk=action.spec.risk,
-                    requested_by=actor,
-                    created_at=now,
-                    expires_at=now + action.spec.expires_after,
-                ),
-            )
-            audit.append(
-                self.store,
-                now,
-                "proposal.created",
-                actor,
-                f"proposal:{proposal.id}",
-                {"action": action_name, "manual": True, **door.detail()},
-            )
+            # a person's own request is mode approve: shadow only stops selfreg
+            detail = {"manual": True, **door.detail()}
+            proposal = self._save_proposal(incident_id, action_name, actor, detail)
         decision = await self.approve(proposal.id, actor, trusted=trusted, door=door)
         return proposal, decision
+
+    def propose_move(
+        self, incident_id: int, action_name: str, detail: Mapping[str, object]
+    ) -> Proposal:
+        """A regulation move as a proposal on its incident, requested by selfreg through the
+        door ``regulate`` (mode approve: a person's click, or regulation's own trusted approval
+        in auto mode); call inside the transaction that recorded the decision. ``detail`` (the
+        signal) goes in the audit."""
+        detail = {**REGULATE_DOOR.detail(), **detail}
+        return self._save_proposal(incident_id, action_name, "selfreg", detail)
+
+    async def preview(self, action_name: str) -> str:
+        """What the action would do now, from its dry run (what a cleanup would free)."""
+        return (await execute(self._action(action_name), self._runs.context, True)).summary
+
+    def _save_proposal(
+        self, incident_id: int | None, action_name: str, actor: str, detail: Mapping[str, object]
+    ) -> Proposal:
+        spec = self._action(action_name).spec
+        return save_requested(self.store, spec, incident_id, actor, detail, self.clock.now())
 
     def pause(self, actor: str, paused: bool) -> None:
         now = self.clock.now()
@@ -329,29 +335,20 @@ class Remediation:
     def overview(self) -> list[dict[str, object]]:
         """Every action with its policy and what is left of its budget (``/selfreg actions``)."""
         now = self.clock.now()
-        rows = []
-        shadow = store_proposals.shadow_counts(self.store)
-        for name, action in sorted(self.actions.items()):
-            spec = action.spec
-            runs = store_proposals.runs_since(self.store, name, now - spec.budget_window)
-            rows.append(
-                {
-                    "name": name,
-                    "what": action.describe(),
-                    "mode": spec.mode.value,
-                    "risk": spec.risk.value,
-                    "approvers": list(spec.approvers),
-                    "budget": spec.budget,
-                    "left": budget_left(spec, runs),
-                    "shadow": shadow.get(name),
-                }
-            )
-        return rows
+        runs = {
+            name: store_proposals.runs_since(self.store, name, now - action.spec.budget_window)
+            for name, action in self.actions.items()
+        }
+        return overview_rows(self.actions, runs, store_proposals.shadow_counts(self.store))
 
     # ---- helpers ------------------------------------------------------------------------------
     def _tell(self, proposal: Proposal, text: str) -> None:
         if proposal.incident_id is not None:
             self.alerting.reply(proposal.incident_id, text)
+
+    def later(self, work: Awaitable[object]) -> None:
+        """Run ``work`` in the background, logged if it fails; ``wait_idle`` waits for it."""
+        self._later(work)
 
     def _later(self, work: Awaitable[object]) -> None:
         async def runner() -> None:

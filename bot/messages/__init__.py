@@ -33,6 +33,7 @@ from bot.messages.operations import *
 from bot.messages.peers import *
 from bot.messages.predictions import *
 from bot.messages.proposals import *
+from bot.messages.regulate import *
 from bot.messages.reliability import *
 from bot.messages.slack import *
 from bot.messages.trend import *

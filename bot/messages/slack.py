@@ -30,12 +30,15 @@ def command_help() -> str:
             "`/selfreg reload`: reload the config file now (admins)",
             "`/selfreg predict [CHECK]`: current anomalies, failure risks and forecasts",
             "`/selfreg chart ID`: post a chart of incident ID's metric around it in its thread (also the *Show chart* button)",
+            "`/selfreg plan [schedule ID|cancel RUN|pause|resume]`: scheduled maintenance, the "
+            "capacity horizon, automatic regulation (resume: admins)",
             "`/selfreg help`: this text",
             "",
             "*Buttons* on an incident message: *Approve: …* / *Deny* (a proposed fix; high risk "
             "needs two people), *Acknowledge*, *Silence 1 h*, *Silence until resolved* / "
             "*Unsilence*, *Runbook*; on a prediction *Useful* / *False alarm*; on a crash loop "
-            "(admins) *Restart anyway* / *Keep stopped*.",
+            "(admins) *Restart anyway* / *Keep stopped*; on a fix that may wait *Approve at quiet "
+            "time*, on a regulation incident *Pause regulation*.",
             "Without Slack, the same from a terminal: `selfreg alerts`, `ack`, `silence`, "
             "`run`, `approve`, `deny` (see `selfreg --help`).",
         ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
@@ -37,6 +37,7 @@ from bot.engine.external_alerts import ExternalAlerts
 from bot.engine.heartbeat import Heartbeat
 from bot.engine.notices import Announcer
 from bot.engine.predict.predictor import metric_limits
+from bot.engine.regulate.make import Regulation, make_regulation
 from bot.engine.reload import Reloader, ReloadTargets, SettingsHook
 from bot.engine.remediation import Remediation
 from bot.engine.runner import CheckRunner
@@ -68,6 +69,7 @@ from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
 from bot.store import Store, open_store
 from bot.tally import Tally
+from checks.base import Observation
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor
@@ -75,6 +77,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _closing: set[asyncio.Task[None]] = set()
+
+
+Recorded = Callable[[Sequence[Observation]], None]
+"""What hears each write of the runner (``CheckRunner.on_recorded``)."""
 
 
 def load_again(config: LoadedConfig) -> Callable[[], LoadedConfig]:
@@ -134,6 +140,7 @@ class _Engine:
     approvers: ApproverGroups
     remediation: Remediation | None
     scheduler: AsyncIOScheduler
+    regulation: Regulation | None = None
     external_alerts: ExternalAlerts | None = None
 
 
@@ -147,6 +154,7 @@ def _assemble(
 ) -> Parts:
     settings = config.settings
     remediation: Remediation | None = None  # made below: alerting calls it later
+    regulation: Regulation | None = None  # made below: the runner feeds it later
 
     def incident_opened(incident: Incident) -> None:
         if remediation is not None:
@@ -161,7 +169,8 @@ def _assemble(
     supervisor = build_supervisor(config, store, clock, http, alerting)
     predictor = build_predictor(config, store, clock, alerting)
     lag = LagProbe()
-    runner = _runner(config, clock, store, http, alerting, outbox, predictor, lag, tally)
+    regulated = _regulated(lambda: regulation) if settings.regulate.scale else None
+    runner = _runner(config, clock, store, http, alerting, outbox, predictor, regulated, lag, tally)
     permissions = Permissions(settings.slack.permissions, settings.slack.admins, slack_client)
     approvers = ApproverGroups(permissions, config)
     external_alerts = (
@@ -171,13 +180,14 @@ def _assemble(
         config, http, alerting, supervisor, runner, approvers, configured_actions,
         external_alerts.actions_for if external_alerts is not None else None,
     )  # fmt: skip
+    regulation = make_regulation(settings, alerting, remediation, supervisor)
     scheduler = make_scheduler()  # its jobs are added, and it starts, in the monitors step
     engine = _Engine(
         config=config, clock=clock, out=out, store=store, http=http,
         slack_client=slack_client, slack_notifier=slack_notifier, outbox=outbox,
         alerting=alerting, supervisor=supervisor, predictor=predictor, lag=lag,
         runner=runner, permissions=permissions, approvers=approvers, remediation=remediation,
-        scheduler=scheduler, external_alerts=external_alerts,
+        scheduler=scheduler, external_alerts=external_alerts, regulation=regulation,
     )  # fmt: skip
     return _front(engine, load)
 
@@ -190,12 +200,14 @@ def _runner(
     alerting: Alerting,
     outbox: OutboxWorker,
     predictor: Predictor | None,
+    regulated: Recorded | None,
     lag: LagProbe,
     tally: Tally,
 ) -> CheckRunner:
-    """The check runner and who hears of its runs: the predictor and the sync run log see
-    each recorded observation, deploy tracking each deploy seen; the selfreg check's own
-    figures read the runner, the outbox and the lag probe when it runs."""
+    """The check runner and who hears of its runs: the predictor, the scale rules
+    (``regulated``) and the sync run log see each recorded observation, deploy tracking each
+    deploy seen; the selfreg check's own figures read the runner, the outbox and the lag probe
+    when it runs."""
     runner = CheckRunner(
         checks=build_checks(config),
         store=store,
@@ -205,12 +217,24 @@ def _runner(
         stats=lambda: documents.engine_stats(runner, outbox, lag),
         on_recorded=Chain(
             predictor.observe if predictor is not None else None,
+            regulated,
             SyncRunLog(store, lambda: runner.checks).recorded,
         ),
         on_deploy=Deploys(store, Announcer(store, clock, alerting.channels, outbox.wake.set)).seen,
         tally=tally,
     )
     return runner
+
+
+def _regulated(regulation: Callable[[], Regulation | None]) -> Recorded:
+    """The scale rules' share of each write (regulation is made after the runner, so it is
+    looked up when called)."""
+
+    def recorded(observations: Sequence[Observation]) -> None:
+        if (made := regulation()) is not None:
+            made.observe(observations)
+
+    return recorded
 
 
 def _delivery(
@@ -271,6 +295,7 @@ def _front(engine: _Engine, load: Callable[[], LoadedConfig]) -> Parts:
         reloader=reloader, slack_client=engine.slack_client,
         slack_notifier=engine.slack_notifier, predictor=engine.predictor,
         remediation=engine.remediation, commands=commands, slack=slack, heartbeat=heartbeat,
+        regulation=engine.regulation,
         external_alerts=engine.external_alerts,
     )  # fmt: skip
     return parts
@@ -305,6 +330,7 @@ def build_slack(
         admins=config.settings.slack.admins,
         reload=reload,
         predictor=engine.predictor,
+        regulation=engine.regulation,
     )
     slack = SlackApp(
         config.slack,
@@ -315,6 +341,7 @@ def build_slack(
         engine.remediation,
         engine.supervisor,
         predictor=engine.predictor,
+        regulation=engine.regulation,
         charts=charts,
     )
     return commands, slack
@@ -353,5 +380,12 @@ def settings_hooks(
         # a reload remakes remediation's actions: delivery offers those same instances again
         notifier, remediation = engine.slack_notifier, engine.remediation
         hooks.append(lambda new: notifier.reconfigure(actions=remediation.actions))
+    if engine.regulation is not None:
+        regulation = engine.regulation
+        hooks.append(
+            lambda new: regulation.reconfigure(
+                new.settings.regulate, {c.name: c for c in new.settings.checks}
+            )
+        )
     hooks.append(housekeeping.reconfigure)
     return hooks

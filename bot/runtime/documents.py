@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import control
 from bot.engine.alerting import incident_snapshot
+from bot.engine.regulate.planning import scheduled_rows
 from bot.engine.status import build_status, peer_names
 from bot.errors import UnknownCheck
 from bot.pidfile import process_facts
@@ -117,6 +118,7 @@ def status(parts: Parts) -> dict[str, Any]:
     document["selfreg"] = process_facts()
     document["heartbeat"] = heartbeat_health(parts.heartbeat)
     document["incidents"] = [incident_snapshot(i) for i in open_incidents(parts.store)]
+    document["scheduled"] = scheduled_rows(parts.store)  # maintenance for quiet windows
     return document
 
 

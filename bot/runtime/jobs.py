@@ -30,6 +30,7 @@ from bot.store.retention import prune, roll_up
 if TYPE_CHECKING:
     from bot.engine.alerting import Alerting
     from bot.engine.predict import Predictor
+    from bot.engine.regulate.make import Regulation
     from bot.engine.remediation import Remediation
     from bot.engine.runner import CheckRunner
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
 RETRAIN_AT_MOST_EVERY = 600.0  # the job wakes this often; the predictor decides what is due
+PLAN_TICK = 30.0  # scheduled maintenance starts within this of its window
 
 
 class Housekeeping:
@@ -131,6 +133,7 @@ def start_scheduler(
     runner: CheckRunner,
     housekeeping: Housekeeping,
     predictor: Predictor | None,
+    regulation: Regulation | None = None,
 ) -> None:
     """Add one job per check interval and the housekeeping jobs, then start the scheduler."""
     for interval in runner.intervals():
@@ -161,5 +164,22 @@ def start_scheduler(
             id="models:retrain", misfire_grace_time=600, next_run_time=datetime.now(UTC),
             **every,
         )  # fmt: skip
+    if regulation is not None:
+        add_regulation_jobs(
+            scheduler, regulation, housekeeping.config.settings.regulate.detect_every
+        )
     scheduler.add_listener(housekeeping.job_failed, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     scheduler.start()
+
+
+def add_regulation_jobs(scheduler: AsyncIOScheduler, regulation: Regulation, every: float) -> None:
+    """The resource detectors (the first look one period after start: history first) and the
+    planner's tick (announce and run scheduled maintenance)."""
+    scheduler.add_job(
+        regulation.detectors.run, "interval", seconds=every, id="regulate:detect",
+        misfire_grace_time=600, coalesce=True, max_instances=1,
+    )  # fmt: skip
+    scheduler.add_job(
+        regulation.planner.tick, "interval", seconds=PLAN_TICK, id="regulate:plan",
+        misfire_grace_time=60, coalesce=True, max_instances=1,
+    )  # fmt: skip

@@ -182,7 +182,13 @@ class Runtime:
             identify=lambda user: parts.reloader.config.settings.cli.approver_for(user),
         )
         app = control.build_control_app(
-            self.status, self.run_checks, people, parts.predictor, parts.reloader.reload
+            self.status,
+            self.run_checks,
+            people,
+            parts.predictor,
+            parts.reloader.reload,
+            parts.regulation,
+            admins=lambda: parts.reloader.config.settings.slack.admins,
         )
         self._servers.append(await control.serve(app, self.booted.control_socket))
         self._serves_socket = True
@@ -240,7 +246,9 @@ class Runtime:
         self._outbox_task = asyncio.create_task(parts.outbox.run(), name="outbox")
         self._tasks.append(self._outbox_task)
         self._tasks.append(asyncio.create_task(parts.lag.run(), name="lag-probe"))
-        jobs.start_scheduler(parts.scheduler, parts.runner, parts.housekeeping, parts.predictor)
+        jobs.start_scheduler(
+            parts.scheduler, parts.runner, parts.housekeeping, parts.predictor, parts.regulation
+        )
         # Everything built so far lives as long as the process: keep the collector from
         # walking it again on every round of checks (measured: about 0.08 ms per check).
         gc.freeze()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.engine.heartbeat import Heartbeat
     from bot.engine.notices import Announcer
     from bot.engine.predict import Predictor
+    from bot.engine.regulate.make import Regulation
     from bot.engine.reload import Reloader
     from bot.engine.remediation import Remediation
     from bot.engine.runner import CheckRunner
@@ -65,3 +66,4 @@ class Parts:
     slack: SlackApp | None = None
     heartbeat: Heartbeat | None = None
     external_alerts: ExternalAlerts | None = None  # with [alertmanager]: its webhook's alerts
+    regulation: Regulation | None = None  # scale rules, detectors, plan (bot/engine/regulate)

@@ -31,12 +31,14 @@ from bot.errors import BadCommand, UserError
 from bot.records import Incident
 from bot.slack import guard, payloads, render, views
 from bot.slack.commands import Commands, parse
+from bot.slack.plan import pause_action, quiet_listener
 from bot.store import incidents as rows
 from bot.store import predictions, proposals
 from bot.store.db import Store
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.regulate.make import Regulation
     from bot.slack.charts import ChartPoster
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,10 @@ class SlackApp:
         remediation: Remediation | None = None,
         supervisor: Any = None,
         predictor: Predictor | None = None,
+        regulation: Regulation | None = None,
         charts: ChartPoster | None = None,
     ) -> None:
+        self.regulation = regulation  # None unless [[regulate.scale]] rules exist
         self.charts = charts  # None: no Show chart button handler (tests without one)
         self.supervisor = supervisor
         self.remediation = remediation
@@ -99,6 +103,9 @@ class SlackApp:
         self.app.view(views.DENY_VIEW)(self._on_deny_submitted)
         self.app.action(render.USEFUL)(self._button(self._useful))
         self.app.action(render.FALSE_ALARM)(self._button(self._false_alarm))
+        self.app.action(render.PAUSE_REGULATION)(self._button(pause_action(self.regulation)))
+        quiet = re.compile(rf"^{re.escape(render.QUIET_PREFIX)}\d+$")
+        self.app.action(quiet)(quiet_listener(self.regulation, self._proposal_refusal))
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         user = command.get("user_id", "")

@@ -21,6 +21,7 @@ from bot.engine.trend import RANGES, trend
 from bot.errors import BadCommand, UnknownCheck, UserError
 from bot.slack import views
 from bot.slack.permissions import Permissions
+from bot.slack.plan import plan_answer
 from bot.slack.render import Rendered
 from bot.store import audit
 from bot.store import incidents as rows
@@ -30,6 +31,7 @@ from bot.store.history import all_series
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
+    from bot.engine.regulate.make import Regulation
     from bot.slack.charts import ChartPoster
 
 
@@ -77,8 +79,10 @@ class Commands:
         admins: Sequence[str] = (),
         reload: Callable[[str], Awaitable[str]] | None = None,
         predictor: Predictor | None = None,
+        regulation: Regulation | None = None,
         charts: ChartPoster | None = None,
     ) -> None:
+        self.regulation = regulation  # /selfreg plan (bot/slack/plan.py)
         self.charts = charts
         self.reload = reload
         self.remediation = remediation
@@ -104,6 +108,9 @@ class Commands:
             return views.help_view(str(exc))
         except UserError as exc:
             return views.text_view(str(exc))
+
+    async def _plan(self, args: Sequence[str], user: str) -> Rendered:
+        return views.text_view(plan_answer(self.regulation, args, user, self.admins))
 
     async def _help(self, args: Sequence[str], user: str) -> Rendered:
         return views.help_view()

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import messages
-from bot.records import Incident, IncidentKind, IncidentState, Offer
+from bot.records import Incident, IncidentKind, IncidentState, Offer, Severity
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -42,10 +42,12 @@ RESTART_ANYWAY = "component.restart_anyway"
 KEEP_STOPPED = "component.keep_stopped"
 USEFUL = "prediction.useful"
 FALSE_ALARM = "prediction.false_alarm"
+PAUSE_REGULATION = "regulation.pause"
 
 
 APPROVE_PREFIX = "proposal.approve."
 DENY_PREFIX = "proposal.deny."
+QUIET_PREFIX = "proposal.quiet."  # approve at the next quiet window (bot/engine/regulate)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -88,6 +90,8 @@ def incident_title(incident: Incident, now: float) -> str:
     icon = ICON.get(incident.severity.value, "🔴")
     if incident.kind.predicted:
         return messages.title_predicted(messages.prediction_title(incident.kind), what)
+    if incident.kind is IncidentKind.REGULATION:
+        return messages.title_regulation(what)
     return messages.title_failing(icon, incident.severity.value, what)
 
 
@@ -140,6 +144,12 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
     if incident.kind.predicted:
         buttons.append(ButtonElement(text=BUTTONS.useful, action_id=USEFUL, value=value))
         buttons.append(ButtonElement(text=BUTTONS.false_alarm, action_id=FALSE_ALARM, value=value))
+    if incident.kind is IncidentKind.REGULATION and incident.is_open:
+        buttons.append(
+            ButtonElement(
+                text=messages.PAUSE_REGULATION_BUTTON, action_id=PAUSE_REGULATION, value=value
+            )
+        )
     buttons.append(ButtonElement(text=BUTTONS.show_chart, action_id=SHOW_CHART, value=value))
     if incident.runbook_url:
         buttons.append(
@@ -148,7 +158,16 @@ def _buttons(incident: Incident) -> list[ButtonElement]:
     return buttons
 
 
-def _offer_buttons(offer: Offer) -> list[ButtonElement]:
+def not_urgent(incident: Incident) -> bool:
+    """Whether a fix may wait for the quiet window: regulation, predictions, warnings."""
+    return (
+        incident.kind is IncidentKind.REGULATION
+        or incident.kind.predicted
+        or incident.severity in (Severity.INFO, Severity.WARNING)
+    )
+
+
+def _offer_buttons(offer: Offer, incident: Incident) -> list[ButtonElement]:
     confirm = None
     if offer.confirm:
         confirm = ConfirmObject(
@@ -164,13 +183,18 @@ def _offer_buttons(offer: Offer) -> list[ButtonElement]:
         style="primary",
         confirm=confirm,
     )
+    later = ButtonElement(
+        text=messages.APPROVE_AT_QUIET_BUTTON,
+        action_id=f"{QUIET_PREFIX}{offer.proposal_id}",
+        value=str(offer.proposal_id),
+    )
     deny = ButtonElement(
         text=messages.DENY_BUTTON,
         action_id=f"{DENY_PREFIX}{offer.proposal_id}",
         value=str(offer.proposal_id),
         style="danger",
     )
-    return [approve, deny]
+    return [approve, later, deny] if not_urgent(incident) else [approve, deny]
 
 
 def render_incident(
@@ -219,7 +243,9 @@ def _actions_block(
     if incident.state is not IncidentState.RESOLVED and interactive:
         # the proposals a person can still decide, not the first five ever made: a reopened
         # incident's earlier episodes would otherwise hide its fresh proposals' buttons
-        offered = [b for o in [o for o in offers if o.buttons][:5] for b in _offer_buttons(o)]
+        offered = [
+            b for o in [o for o in offers if o.buttons][:5] for b in _offer_buttons(o, incident)
+        ]
         elements = offered + _buttons(incident)
         return ActionsBlock(block_id=f"incident:{incident.id}", elements=elements[:25])
     if incident.runbook_url:

@@ -110,6 +110,9 @@ def status_view(
             + "\n"
             + bullet_list(silence_lines, SECTION_MAX - 100)
         )
+    if scheduled := document.get("scheduled"):
+        lines = [messages.scheduled_line(run) for run in scheduled]
+        sections.append(messages.scheduled_heading(len(lines)) + "\n" + bullet_list(lines, 2000))
     return _rendered(messages.status_title(), sections, messages.status_note(uptime))
 
 

@@ -364,3 +364,39 @@ def m009_sync_runs(db: Database) -> None:
         CREATE INDEX sync_runs_name_at ON sync_runs (name, at);
         """
     )
+
+
+@MIGRATIONS()
+def m010_regulation(db: Database) -> None:
+    """Regulation (issue 17): every decision of a scale rule or a detector, with the signal's
+    values that caused it, and the runs scheduled for a quiet window."""
+    db.executescript(
+        """
+        CREATE TABLE regulation_decisions (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            rule TEXT NOT NULL,
+            direction INTEGER NOT NULL DEFAULT 0,
+            action TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            signal TEXT NOT NULL DEFAULT '{}',
+            proposal_id INTEGER,
+            incident_id INTEGER
+        );
+        CREATE INDEX regulation_decisions_rule ON regulation_decisions (rule, at);
+
+        CREATE TABLE scheduled_runs (
+            id INTEGER PRIMARY KEY,
+            proposal_id INTEGER NOT NULL,
+            run_at REAL NOT NULL,
+            state TEXT NOT NULL,
+            scheduled_by TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            announced_at REAL,
+            finished_at REAL
+        );
+        CREATE INDEX scheduled_runs_state ON scheduled_runs (state, run_at);
+        """
+    )

@@ -21,20 +21,13 @@ from bot.slack.render import APPROVE_PREFIX
 from bot.store import proposals as store_proposals
 from tests.support.clock import FakeClock
 from tests.support.fly_standin import APP, WEB, WORKER, FlyStandin, fly_api
-from tests.support.slack_inprocess import Selfreg, read_rows
-from tests.support.slack_selfreg import ALICE, BOB, CHANNEL
+from tests.support.slack_inprocess import QUIET, Selfreg, built, read_rows, standin_env
+from tests.support.slack_selfreg import ALICE, BOB
 from tests.support.slack_standin import SlackEmulator
 
-CONFIG = """
-[alerts]
-console = false
-update_every = "1s"
-
-[models]
-anomaly = false
-failure_risk = false
-forecast = false
-
+CONFIG = (
+    QUIET
+    + """
 [[checks]]
 kind = "fly"
 name = "fly-app"
@@ -65,6 +58,7 @@ approvers = ["{alice}", "{bob}"]
 verify_after = "0s"
 wait_timeout = "5s"
 """
+)
 
 
 @pytest.fixture
@@ -81,14 +75,7 @@ def configured(
     monkeypatch.setattr(delivery, "PACE", 0.0)
     path = tmp_path / "selfreg.toml"
     path.write_text(CONFIG.format(app=APP, base=fly.url, alice=ALICE, bob=BOB))
-    env = {
-        "SELFREG_DATA_DIR": str(tmp_path / "data"),
-        "SELFREG_WEB_PORT": "0",
-        "SLACK_BOT_TOKEN": emu.config.bot_token,
-        "SLACK_APP_TOKEN": emu.config.app_token,
-        "SLACK_API_URL": emu.base_url,
-        "SLACK_CHANNEL": CHANNEL,
-    }
+    env = standin_env(emu, tmp_path / "data")
     return load_settings(str(path), env), FakeClock(time.time())
 
 
@@ -98,18 +85,8 @@ async def selfreg(
 ) -> AsyncIterator[tuple[Selfreg, Parts]]:
     """selfreg as ``build`` makes it, driven through the in-process Slack helper."""
     config, clock = configured
-    parts = build(config, clock=clock, out=io.StringIO())
-    assert parts.slack_client and parts.slack_notifier and parts.commands and parts.slack
-    driver = Selfreg(
-        emu=emu, store=parts.store, clock=clock, config=config, client=parts.slack_client,
-        runner=parts.runner, alerting=parts.alerting, notifier=parts.slack_notifier,
-        outbox=parts.outbox, commands=parts.commands, slack=parts.slack,
-    )  # fmt: skip
-    try:
-        yield driver, parts
-    finally:
-        await parts.http.close()
-        parts.store.close()
+    async with built(emu, config, clock) as driven:
+        yield driven
 
 
 async def settle(selfreg: Selfreg, parts: Parts) -> None:

@@ -9,11 +9,14 @@ first and finishes a listener afterwards, so ``eventually`` polls, briefly and o
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -32,6 +35,9 @@ from bot.store import incidents as rows
 from tests.support.clock import FakeClock
 from tests.support.slack_selfreg import CHANNEL
 from tests.support.slack_standin import Message, SlackEmulator, payloads
+
+if TYPE_CHECKING:
+    from bot.runtime import Parts
 
 T = TypeVar("T")
 
@@ -153,3 +159,49 @@ class Selfreg:
     def hooks_with(self, text: str) -> list[Any]:
         """Posts to response URLs (ephemeral replies) that contain ``text``."""
         return [h for h in self.emu.hooks() if text in str(h)]
+
+
+QUIET = """
+[alerts]
+console = false
+update_every = "1s"
+
+[models]
+anomaly = false
+failure_risk = false
+forecast = false
+"""
+"""The start of an in-process test's config: no console lines, fast updates, no models."""
+
+
+def standin_env(emu: SlackEmulator, data: Path) -> dict[str, str]:
+    """The environment of a selfreg talking to the Slack stand-in, its data in ``data``."""
+    return {
+        "SELFREG_DATA_DIR": str(data),
+        "SELFREG_WEB_PORT": "0",
+        "SLACK_BOT_TOKEN": emu.config.bot_token,
+        "SLACK_APP_TOKEN": emu.config.app_token,
+        "SLACK_API_URL": emu.base_url,
+        "SLACK_CHANNEL": CHANNEL,
+    }
+
+
+@contextlib.asynccontextmanager
+async def built(
+    emu: SlackEmulator, config: LoadedConfig, clock: FakeClock
+) -> AsyncIterator[tuple[Selfreg, Parts]]:
+    """selfreg as ``build`` makes it, driven through ``Selfreg``; closed afterwards."""
+    from bot.runtime import build
+
+    parts = build(config, clock=clock, out=io.StringIO())
+    assert parts.slack_client and parts.slack_notifier and parts.commands and parts.slack
+    driver = Selfreg(
+        emu=emu, store=parts.store, clock=clock, config=config, client=parts.slack_client,
+        runner=parts.runner, alerting=parts.alerting, notifier=parts.slack_notifier,
+        outbox=parts.outbox, commands=parts.commands, slack=parts.slack,
+    )  # fmt: skip
+    try:
+        yield driver, parts
+    finally:
+        await parts.http.close()
+        parts.store.close()
