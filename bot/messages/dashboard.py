@@ -5,6 +5,9 @@ Plain text; the dashboard escapes every string before it goes into HTML.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 DASH_TITLE = "selfreg"
 DASH_NAV = (("Overview", "/dashboard"), ("History", "/dashboard/history"))
 DASH_COMPONENTS = "Components"
@@ -22,6 +25,8 @@ DASH_AUDIT = "Audit trail"
 DASH_HISTORY_INCIDENTS = "Incidents"
 DASH_NONE = "none"
 DASH_FILTER = "Filter"
+DASH_SCHEDULED = "Scheduled for a quiet window"
+DASH_REGULATION = "Regulation"
 DASH_LIVE_OFF = "Live updates need JavaScript; reload the page to see changes."
 
 COLS_COMPONENTS = ("component", "state", "pid", "uptime", "restarts", "last exit")
@@ -34,6 +39,8 @@ COLS_HISTORY = ("#", "opened", "what", "kind", "severity", "state", "lasted")
 COLS_AUDIT = ("when", "kind", "actor", "subject", "detail")
 COLS_TREND = ("day", "min", "mean", "p95", "max")
 COLS_STEPS = ("when", "step", "who", "detail")
+COLS_SCHEDULED = ("run", "proposal", "action", "for", "runs at", "scheduled by")
+COLS_DECISIONS = ("when", "rule", "move", "signal", "outcome")
 
 SIGNIN_TITLE = "Sign in to the selfreg dashboard"
 SIGNIN_PROMPT = (
@@ -76,6 +83,32 @@ def dash_unknown_incident(incident_id: str) -> str:
 
 def dash_no_data(metric: str) -> str:
     return f"No data for {metric} in this range."
+
+
+def dash_regulation(paused: tuple[str, str] | None) -> str:
+    """After the regulation state word: what it means, and who paused it and why."""
+    if paused is None:
+        return "automatic moves run within their budgets"
+    reason, by = paused
+    why = "" if reason == "on" else f" ({reason})"
+    return f"by {by}{why}: every move is proposed to a person instead"
+
+
+def dash_move(action: str, direction: int) -> str:
+    """A decision's move: ``scale-up ↑``, ``cleanup`` or ``-`` (a finding with no action)."""
+    return f"{action} {'↑' if direction > 0 else '↓'}" if action and direction else action or "-"
+
+
+def dash_signal(signal: Mapping[str, Any]) -> str:
+    """The value that caused a decision: ``latency 812 (band 100..500)`` for a scale rule,
+    the level or recent value a detector fitted."""
+    if isinstance(signal.get("value"), int | float):
+        band = f" (band {signal['low']:.4g}..{signal['high']:.4g})" if "low" in signal else ""
+        return f"{signal.get('metric', 'value')} {signal['value']:.4g}{band}"
+    for key in ("level", "recent"):
+        if isinstance(signal.get(key), int | float):
+            return f"{key} {signal[key]:.4g}"
+    return "-"
 
 
 def dash_alertmanager_in() -> str:

@@ -214,3 +214,32 @@ def set_run_state(store: Store, run_id: int, state: str, at: float) -> bool:
 
 def mark_announced(store: Store, run_id: int, at: float) -> None:
     store._conn.execute("UPDATE scheduled_runs SET announced_at = ? WHERE id = ?", (at, run_id))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Waiting:
+    """A run waiting for its window with its proposal's action and incident (``"?"`` and
+    None when the proposal is gone): what the plan, the status and the dashboard list."""
+
+    run: ScheduledRun
+    action: str
+    incident_id: int | None
+
+
+def waiting(store: Store) -> list[Waiting]:
+    """Runs still waiting for their window with their proposals, soonest first."""
+    columns = ", ".join(f"r.{c}" for c in _RUN_COLUMNS.split(", "))
+    rows = store._conn.execute(
+        f"SELECT {columns}, p.action, p.incident_id FROM scheduled_runs r"
+        " LEFT JOIN proposals p ON p.id = r.proposal_id"
+        " WHERE r.state = 'scheduled' ORDER BY r.run_at, r.id"
+    ).fetchall()
+    size = len(_RUN_COLUMNS.split(", "))
+    return [
+        Waiting(
+            run=ScheduledRun(**dict(zip(_RUN_COLUMNS.split(", "), r[:size], strict=True))),
+            action=r[size] if r[size] is not None else "?",
+            incident_id=r[size + 1],
+        )
+        for r in rows
+    ]

@@ -23,6 +23,7 @@ from bot.engine.predict.predictor import metric_limits
 from bot.engine.trend import daily_availability, day_starts
 from bot.records import Incident, LatestState, Proposal
 from bot.store import components, history, predictions, proposals, timeline
+from bot.store import regulation as store_regulation
 from bot.store.db import Store, open_store
 from bot.store.incidents import get_incident, open_incidents
 from bot.store.slack_posts import digest_place
@@ -35,6 +36,8 @@ Limits = Mapping[str, Mapping[str, list[tuple[str, float, str]]]]
 """Per check, per metric: its (name, limit, direction) thresholds (``metric_limits``)."""
 
 SPARK_BUCKETS = 48
+DECISIONS = 5
+"""Regulation decisions the overview lists."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -46,6 +49,9 @@ class Facts:
     approvers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
     """Peers and external services by check name (``services_of``): the overview lists them."""
+    regulated: bool = False
+    """Scale rules are configured: the overview shows the regulation line even before any
+    decision."""
 
 
 PEER_KINDS = frozenset({"peer", "sync"})
@@ -88,6 +94,11 @@ class Overview:
     incidents: list[Incident]
     proposals: list[Proposal]
     predictions: list[predictions.PredictionRow]
+    scheduled: list[store_regulation.Waiting] = field(default_factory=list)
+    """Proposals approved for a quiet window, waiting for it (issue 17)."""
+    regulation_paused: tuple[str, str] | None = None
+    decisions: list[store_regulation.DecisionRow] = field(default_factory=list)
+    """The latest regulation decisions, newest first."""
 
 
 class Reader:
@@ -135,6 +146,9 @@ class Reader:
             incidents=open_incidents(store),
             proposals=proposals.open_proposals(store),
             predictions=predictions.recent(store, now - 86400.0, limit=20),
+            scheduled=store_regulation.waiting(store),
+            regulation_paused=store_regulation.paused(store),
+            decisions=store_regulation.decisions(store, limit=DECISIONS),
         )
 
     def check(self, name: str, span: float) -> tuple[list[Chart], list[Incident]]:
@@ -227,6 +241,7 @@ def facts_from(settings: Settings) -> Facts:
         action_kinds={a.name: a.kind for a in settings.actions},
         approvers={a.name: tuple(a.approvers) for a in settings.actions},
         services=services_of(settings.checks),
+        regulated=bool(settings.regulate.scale),
     )
 
 

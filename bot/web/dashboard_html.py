@@ -87,7 +87,8 @@ def check_link(check: str) -> str:
 
 
 def overview_page(view: Overview, facts: Facts) -> str:
-    """The overview: overall state, components, checks, incidents, approvals, predictions."""
+    """The overview: overall state, components, checks, services, incidents, approvals,
+    scheduled runs, regulation (when configured or it decided something), predictions."""
     overall = state(view.overall.value)
     line = messages.dash_overall(
         view.overall.value, len(view.checks), len(view.components), len(view.incidents)
@@ -103,6 +104,9 @@ def overview_page(view: Overview, facts: Facts) -> str:
         body += section(messages.DASH_SERVICES, _services(view, others), "services")
     body += section(messages.DASH_INCIDENTS, _incidents(view), "incidents")
     body += section(messages.DASH_APPROVALS, _approvals(view, facts), "approvals")
+    body += section(messages.DASH_SCHEDULED, _scheduled(view), "scheduled")
+    if facts.regulated or view.decisions or view.regulation_paused:
+        body += section(messages.DASH_REGULATION, _regulation(view), "regulation")
     body += section(messages.DASH_PREDICTIONS, _predictions(view), "predictions")
     return page("Overview", body, overall, live="/dashboard/events")
 
@@ -224,6 +228,42 @@ def _approval(p: Proposal, incident: Incident | None, facts: Facts, now: float) 
         esc(ago(p.expires_at - now)),
         esc(who) + (f" · {esc(', '.join(p.approvals))}" if p.approvals else ""),
     ]
+
+
+def _scheduled(view: Overview) -> str:
+    """Proposals approved for a quiet window: when each runs, and who scheduled it."""
+    by_id = {i.id: i for i in view.incidents}
+    rows = [
+        [esc(w.run.id), esc(w.run.proposal_id), esc(w.action),
+         _incident_cell(w.incident_id, by_id),
+         esc(f"{when(w.run.run_at)} (in {ago(w.run.run_at - view.now)})"),
+         esc(w.run.scheduled_by)]
+        for w in view.scheduled
+    ]  # fmt: skip
+    return table(messages.COLS_SCHEDULED, rows, "scheduled")
+
+
+def _incident_cell(incident_id: int | None, by_id: Mapping[int, Incident]) -> str:
+    """An incident's link with its summary when it is open, its bare link when not."""
+    if incident_id is None:
+        return "-"
+    link = f'<a href="/dashboard/incident/{incident_id}">{incident_id}</a>'
+    found = by_id.get(incident_id)
+    return link + (f" {esc(_what(found))}" if found else "")
+
+
+def _regulation(view: Overview) -> str:
+    """The regulation switch (paused or active) and its latest decisions."""
+    word = "paused" if view.regulation_paused else "active"
+    line = messages.dash_regulation(view.regulation_paused)
+    rows = [
+        [esc(when(d.at)), esc(d.rule), esc(messages.dash_move(d.action, d.direction)),
+         esc(messages.dash_signal(d.signal)), esc(d.outcome)]
+        for d in view.decisions
+    ]  # fmt: skip
+    return f'<p id="regulation-state">{state(word)} — {esc(line)}</p>' + table(
+        messages.COLS_DECISIONS, rows, "decisions"
+    )
 
 
 def _predictions(view: Overview) -> str:

@@ -1,5 +1,5 @@
 """A store with something to show: components, checks with history, incidents, a proposal
-waiting for approval, a prediction. Written through the store's own write functions; used by
+waiting for approval, a run scheduled for a quiet window, a regulation decision, a prediction. Written through the store's own write functions; used by
 the dashboard tests, bench/dashboard.py and scripts/screenshot.
 """
 
@@ -19,6 +19,7 @@ from bot.records import (
     Transition,
 )
 from bot.store import Store, audit, proposals
+from bot.store import regulation as store_regulation
 from bot.store.components import ComponentRow, save_summary
 from bot.store.history import put_rollups
 from bot.store.incidents import save_incident
@@ -40,6 +41,7 @@ class Seeded:
     resolved_incident: int
     proposal: int
     latency_series: int
+    scheduled_run: int
 
 
 def value_at(index: int, at: float) -> float:
@@ -74,6 +76,7 @@ def seed(
                      {"action": "restart-api", "risk": "high"})  # fmt: skip
         audit.append(store, now - 120, "proposal.approved", "U0ALICE", f"proposal:{proposal.id}",
                      {"approvals": 1, "needed": 2})  # fmt: skip
+        scheduled = _regulation(store, now, found[0])
         record(
             store,
             [
@@ -89,8 +92,24 @@ def seed(
         )  # fmt: skip
     return Seeded(
         open_incident=found[0], resolved_incident=found[1], proposal=proposal.id,
-        latency_series=latency,
+        latency_series=latency, scheduled_run=scheduled,
     )  # fmt: skip
+
+
+def _regulation(store: Store, now: float, incident: int) -> int:
+    """A scale rule's automatic move, and a proposal scheduled for the quiet window (3 h on)."""
+    store_regulation.record(store, store_regulation.DecisionRow(
+        at=now - 240, rule="api-latency", direction=1, action="scale-api-up", mode="auto",
+        outcome="moved", incident_id=incident,
+        signal={"metric": "latency", "value": 812.0, "low": 100.0, "high": 500.0},
+    ))  # fmt: skip
+    later = proposals.save(store, Proposal(
+        incident_id=incident, action="scale-api-down", mode=Mode.APPROVE, risk=Risk.LOW,
+        requested_by="selfreg", created_at=now - 200, expires_at=now + 4 * 3600,
+    ))  # fmt: skip
+    return store_regulation.schedule(store, store_regulation.ScheduledRun(
+        proposal_id=later.id, run_at=now + 3 * 3600, scheduled_by="U0BOB", created_at=now - 100,
+    )).id  # fmt: skip
 
 
 def check_of(index: int) -> tuple[str, str, str]:

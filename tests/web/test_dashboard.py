@@ -17,6 +17,7 @@ from bot import messages
 from bot.config import load_settings
 from bot.runtime import Runtime
 from bot.store import open_store
+from bot.store import regulation as store_regulation
 from bot.store.incidents import get_incident, save_incident
 from bot.web.dashboard import slack_link
 from bot.web.dashboard_data import Reader, Service, facts_from
@@ -199,3 +200,41 @@ def test_a_slack_link_names_a_digest_thread_and_falls_back_before_auth_test() ->
     )
     assert slack_link(None, "C1", "17.5") == "https://slack.com/archives/C1/p175"
     assert slack_link("https://acme.slack.com/", None, None) is None
+
+
+def test_the_overview_shows_scheduled_runs_and_regulation(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "selfreg.db")
+    found = seed(store)
+    reader = Reader(store.path, lambda: FACTS, lambda: NOW)
+    try:
+        page = overview_page(reader.overview(), FACTS)
+        with store.transaction():
+            store_regulation.set_paused(store, "breaker: 3 failed moves", "selfreg", NOW)
+        paused = overview_page(reader.overview(), FACTS)
+    finally:
+        reader.close()
+        store.close()
+    scheduled = _section(page, "scheduled")
+    assert f"<td>{found.scheduled_run}</td>" in scheduled and "scale-api-down" in scheduled
+    assert f'href="/dashboard/incident/{found.open_incident}"' in scheduled
+    assert "2027-01-15 11:00:00 (in 3h)" in scheduled and "U0BOB" in scheduled
+    regulation = _section(page, "regulation")
+    assert "s-active" in regulation and "api-latency" in regulation
+    assert "scale-api-up ↑" in regulation and "latency 812 (band 100..500)" in regulation
+    assert "moved" in regulation and "s-paused" not in regulation
+    paused_part = _section(paused, "regulation")
+    assert "s-paused" in paused_part and "by selfreg (breaker: 3 failed moves)" in paused_part
+
+
+def test_the_regulation_line_shows_when_configured_even_before_a_decision(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "selfreg.db")
+    reader = Reader(store.path, lambda: FACTS, lambda: NOW)
+    try:
+        view = reader.overview()
+    finally:
+        reader.close()
+        store.close()
+    assert 'id="regulation"' not in overview_page(view, FACTS)  # no rules, nothing decided
+    configured = _section(overview_page(view, replace(FACTS, regulated=True)), "regulation")
+    assert "s-active" in configured and messages.DASH_NONE in configured
+    assert messages.DASH_NONE in _section(overview_page(view, FACTS), "scheduled")

@@ -84,6 +84,14 @@ def test_overview_shows_seeded_components_checks_incidents_approvals_and_peers(
     assert page.locator("#summary").inner_text().startswith("critical:")
 
 
+def test_overview_shows_the_scheduled_run_and_regulation(page: Any, server: str) -> None:
+    page.goto(f"{server}/dashboard")
+    scheduled = page.locator("#scheduled").inner_text()
+    assert "scale-api-down" in scheduled and "U0BOB" in scheduled and "(in 3h)" in scheduled
+    regulation = page.locator("#regulation").inner_text()
+    assert "active" in regulation and "api-latency" in regulation and "latency 812" in regulation
+
+
 def test_chart_draws_the_stored_values(
     page: Any, server: str, seeded: tuple[Store, Seeded]
 ) -> None:

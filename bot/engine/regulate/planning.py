@@ -177,14 +177,11 @@ class Planner(Part):
 
 def scheduled_rows(store: Store) -> list[dict[str, Any]]:
     """Runs waiting for their quiet window, soonest first (the plan and the status)."""
-    rows = []
-    for run in store_regulation.scheduled_runs(store):
-        proposal = store_proposals.get(store, run.proposal_id)
-        rows.append(
-            {"id": run.id, "proposal": run.proposal_id, "run_at": run.run_at,
-             "action": proposal.action if proposal else "?", "by": run.scheduled_by}
-        )  # fmt: skip
-    return rows
+    return [
+        {"id": w.run.id, "proposal": w.run.proposal_id, "run_at": w.run.run_at,
+         "action": w.action, "by": w.run.scheduled_by}
+        for w in store_regulation.waiting(store)
+    ]  # fmt: skip
 
 
 def plan_document(store: Store, specs: Mapping[str, CheckSpec], now: float) -> dict[str, Any]:
