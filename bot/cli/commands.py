@@ -7,6 +7,7 @@ and the models that ``selfreg run`` needs: docs/reliability.md, "Load and growth
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from pathlib import Path
 
@@ -55,6 +56,17 @@ class LazyGroup(SelfregGroup):
             command = getattr(importlib.import_module(f"bot.cli.{module}"), attr)
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, with "Did you mean" drawn from every command, loaded or not."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoSuchCommand as exc:
+            names = self.list_commands(ctx)
+            exc.possibilities = difflib.get_close_matches(exc.command_name, names) or None
+            raise
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
