@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -55,3 +56,34 @@ def test_python_dash_m_bot_is_named_selfreg_for_usage_and_completion(
     with pytest.raises(SystemExit):
         runpy.run_module("bot", run_name="__main__")
     assert capsys.readouterr().out.splitlines() == ["plain,health"]
+
+
+def test_a_mistyped_command_exits_64_and_names_the_close_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["selfreg", "statsu"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("bot", run_name="__main__")
+    assert exited.value.code == 64
+    assert "Did you mean one of: 'restart', 'start', 'status'?" in capsys.readouterr().err
+
+
+def test_status_loads_neither_slack_nor_the_models_nor_the_runtime(tmp_path: Path) -> None:
+    """Commands are imported on lookup: ``selfreg status`` (here on a folder that never ran)
+    leaves out what only ``selfreg run`` needs (docs/reliability.md, "Load and growth")."""
+    heavy = ("slack_bolt", "slack_sdk", "sklearn", "models", "bot.runtime", "bot.web")
+    code = (
+        "import sys\nfrom bot.cli.commands import cli\n"
+        "try:\n    cli(['--data-dir', sys.argv[1], 'status'], prog_name='selfreg')\n"
+        "except SystemExit:\n    pass\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} or m in {heavy!r}))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SELFREG_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "data")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert "has not run with the data folder" in done.stdout, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -12,7 +12,6 @@ from bot.cli.shell import EXIT_REFUSED, EXIT_USAGE, fail
 from bot.config import LoadedConfig
 from bot.control import observation_dict
 from bot.errors import UserError
-from bot.runtime import run_checks_alone
 
 
 def ask_running(
@@ -56,5 +55,7 @@ def run_checks(config: LoadedConfig, names: Sequence[str] | None) -> list[dict[s
         raise UserError(str(exc)) from None
     if answer is not None:
         return list(answer["observations"])
+    from bot.runtime import run_checks_alone  # the whole product: only when none runs
+
     observations = asyncio.run(run_checks_alone(config, names))
     return [observation_dict(o) for o in observations]

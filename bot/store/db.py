@@ -10,11 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot import messages
 from bot.errors import StoreError
-from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
@@ -122,6 +119,16 @@ class Store:
         self._conn.close()
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply pending migrations. sqlite_utils (and the numpy it loads) is imported here, not
+    at the top: the CLI's read-only opens never migrate and start faster without it."""
+    from sqlite_utils import Database
+
+    from bot.store.migrations import MIGRATIONS
+
+    MIGRATIONS.apply(Database(conn))
+
+
 def open_store(path: Path, *, readonly: bool = False) -> Store:
     """Open (creating if needed) the database at ``path`` and apply pending migrations.
 
@@ -139,7 +146,7 @@ def open_store(path: Path, *, readonly: bool = False) -> Store:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        MIGRATIONS.apply(Database(conn))
+        _migrate(conn)
         conn.commit()
         conn.isolation_level = None  # autocommit; Store.transaction() groups writes
         conn.row_factory = sqlite3.Row
