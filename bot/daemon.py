@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import re
 import select
@@ -104,16 +103,12 @@ def _start_lock(data_dir: Path) -> Iterator[bool]:
     """One ``selfreg start`` at a time per data folder (a kernel flock, held while it follows
     its child): a second one at the same instant is refused instead of following the first
     one's lines in the shared log and reporting its success as its own."""
-    fd = os.open(data_dir / START_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = pidfile.try_lock(data_dir / START_LOCK)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+        yield fd is not None
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
 
 
 def _launch(

@@ -96,7 +96,7 @@ def claim(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path in _held:
         raise _refusal(path)
-    fd = _lock(path.with_name(LOCK_FILE))
+    fd = try_lock(path.with_name(LOCK_FILE))
     if fd is None:
         raise _refusal(path)
     found = read(path)
@@ -117,8 +117,9 @@ def claim(path: Path) -> str:
     return f"{path} holds pid {os.getpid()}{note}"
 
 
-def _lock(lock_path: Path) -> int | None:
-    """An open descriptor holding ``flock`` on ``lock_path``; None when another holds it."""
+def try_lock(lock_path: Path) -> int | None:
+    """An open descriptor holding ``flock`` on ``lock_path``; None when another holds it.
+    The lock lasts until the descriptor is closed (or the process ends, however it ends)."""
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
