@@ -28,6 +28,8 @@ from bot.store.db import Store
 ANCHORS_FILE = "audit-anchors.jsonl"
 DAY = 86_400.0
 
+_newest: dict[Path, Anchor] = {}  # per anchors file: the last anchor this process wrote or read
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Anchor:
@@ -63,7 +65,9 @@ def anchor(store: Store, at: float, why: str, *, only_if_moved: bool = False) ->
         if last is not None and last.id == found[0] and at - last.at < DAY:
             return None
     _append(path, {"at": at, "id": found[0], "digest": found[1], "why": why})
-    return Anchor(id=found[0], digest=found[1], at=at, where=path.name)
+    written = Anchor(id=found[0], digest=found[1], at=at, where=path.name)
+    _newest[path] = written
+    return written
 
 
 def _append(path: Path, data: dict[str, object]) -> None:
@@ -128,8 +132,14 @@ def from_file(path: Path) -> list[Anchor]:
 
 
 def _last(path: Path) -> Anchor | None:
-    found = from_file(path)
-    return found[-1] if found else None
+    """The newest anchor of ``path``: read from the file once, then kept as it is written
+    (the minute check must not parse a file that grows for the life of the store)."""
+    if path not in _newest:
+        found = from_file(path)
+        if not found:
+            return None
+        _newest[path] = found[-1]
+    return _newest[path]
 
 
 def from_backups(folder: Path) -> list[Anchor]:
