@@ -40,6 +40,7 @@ from bot.slack.permissions import Permissions
 from bot.store import Store
 from bot.web.alertmanager import PATH, alertmanager_hook
 from checks.base import Check
+from common.proxies import proxy_named
 
 if TYPE_CHECKING:
     from bot.engine.predict import Predictor
@@ -126,11 +127,17 @@ def make_http_session() -> aiohttp.ClientSession:
     through its pool, Slack): pooled keep-alive connections, the proxy the environment names
     (``HTTPS_PROXY`` / ``HTTP_PROXY``, except for ``NO_PROXY`` hosts and loopback), and no
     cookies (a check must not carry what another endpoint set, and filtering the jar is work
-    on every request)."""
+    on every request).
+
+    aiohttp reads the environment only with ``trust_env``, and then on every request, in two
+    trips to a worker thread (the proxy variables, and ``~/.netrc``): over half of a quiet
+    selfreg's CPU in ``bench/overhead.py``. So it is on only when a proxy is named."""
     reach_loopback_directly(os.environ)
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=50, ttl_dns_cache=300)
     return aiohttp.ClientSession(
-        connector=connector, trust_env=True, cookie_jar=aiohttp.DummyCookieJar()
+        connector=connector,
+        trust_env=proxy_named(os.environ),
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 
@@ -140,9 +147,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 def reach_loopback_directly(env: MutableMapping[str, str]) -> None:
     """With a proxy set, add loopback to ``NO_PROXY``: a proxy elsewhere cannot reach this
     machine's 127.0.0.1, where components and local endpoints answer."""
-    if not any(
-        env.get(name) for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
-    ):
+    if not proxy_named(env):
         return
     listed = env.get("no_proxy") or env.get("NO_PROXY") or ""
     names = [name.strip() for name in listed.split(",") if name.strip()]

@@ -78,3 +78,13 @@ def test_loopback_joins_no_proxy_only_when_a_proxy_is_set() -> None:
     untouched = {"NO_PROXY": "corp.example"}
     reach_loopback_directly(untouched)
     assert untouched == {"NO_PROXY": "corp.example"}
+
+
+async def test_without_a_proxy_the_session_reads_no_environment_per_request(
+    clean_proxy_env: pytest.MonkeyPatch,
+) -> None:
+    async with make_http_session() as http:
+        assert http.trust_env is False  # no per-request proxy and netrc lookups in a thread
+    clean_proxy_env.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    async with make_http_session() as http:
+        assert http.trust_env is True

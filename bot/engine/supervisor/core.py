@@ -45,6 +45,7 @@ from bot.engine.supervisor.strays import stop_strays
 from bot.errors import UnknownComponent
 from bot.records import EventKind, Transition
 from bot.store.db import Store
+from common.proxies import proxy_named
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +349,7 @@ class SupervisorCore:
             return None
         if self._http is None:
             if self._own_http is None:
-                self._own_http = aiohttp.ClientSession(trust_env=True)  # as the shared one
+                self._own_http = aiohttp.ClientSession(trust_env=proxy_named(os.environ))
             return self._own_http
         return self._http
 
