@@ -286,13 +286,15 @@ class Check(ABC):
         return self.spec.name
 
     @property
-    def connects(self) -> bool:
-        """Whether the next run opens a network connection. The engine spreads the starts
-        of those over the first moments of their interval (a burst of new connections
-        overflows a small server's listen queue) and starts the others at once (each spread
-        start is a wake-up of the loop, which costs CPU). Kinds that only read local state,
-        or reuse a kept-alive connection, say no."""
-        return True
+    def server(self) -> str | None:
+        """The server the next run opens a new connection to (``host:port``), or None when
+        it opens none. The engine spreads the starts of the checks that would reach the
+        same server at the same moment (a burst of new connections overflows a small
+        server's listen queue) and starts the others at once (each spread start is a
+        wake-up of the loop, which costs CPU). Kinds that only read local state, or reuse a
+        kept-alive connection, say None; the default, ``""``, is a server not named, shared
+        by every kind that does not say."""
+        return ""
 
     @abstractmethod
     async def run(self, ctx: CheckContext) -> list[Observation]:

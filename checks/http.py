@@ -9,6 +9,7 @@ import ssl
 import time
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -121,11 +122,13 @@ class HttpCheck(Check):
         self._timeout = aiohttp.ClientTimeout(total=max(spec.run_timeout * 0.9, 0.05))
         self._headers = spec.headers or None  # none: no headers mapping to build each run
         self._kept_alive = False  # whether the last answer left its connection open
+        self._server = server_of(spec.url)
 
     @property
-    def connects(self) -> bool:
-        """Yes, unless the last answer kept its connection open for the next run to reuse."""
-        return not self._kept_alive
+    def server(self) -> str | None:
+        """The URL's host and port, unless the last answer kept its connection open for the
+        next run to reuse."""
+        return None if self._kept_alive else self._server
 
     async def run(self, ctx: CheckContext) -> list[Observation]:
         spec = self.spec
@@ -215,6 +218,13 @@ class HttpCheck(Check):
                 )
             ]
         return []
+
+
+def server_of(url: str) -> str:
+    """``host:port`` of ``url``, the port its scheme implies when it names none."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
 
 
 def _keeps_alive(response: aiohttp.ClientResponse) -> bool:

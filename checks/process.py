@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -112,11 +113,14 @@ class ProcessCheck(Check):
         self.spec: ProcessSpec = spec
         self._cmdline = re.compile(spec.cmdline) if spec.cmdline else None
         self._decided: dict[tuple[int, float], bool] = {}
+        # the table last matched against in full and what matched: a view of an unchanged
+        # table hands over the same entries object, and the same entries match the same way
+        self._matched: tuple[Sequence[ProcessEntry] | None, tuple[ProcessEntry, ...]] = (None, ())
 
     @property
-    def connects(self) -> bool:
-        """Never: it reads the shared process table."""
-        return False
+    def server(self) -> str | None:
+        """None: it reads the shared process table."""
+        return None
 
     def matches(self, ctx: CheckContext) -> list[ProcessEntry]:
         """The processes meeting every criterion, selfreg itself excluded."""
@@ -128,8 +132,10 @@ class ProcessCheck(Check):
         if spec.port is not None:
             listening = ctx.processes.listening_pids(spec.port)
             allowed = listening if allowed is None else allowed & listening
-        own = os.getpid()
         entries = ctx.processes.processes()
+        if allowed is None and entries is self._matched[0]:
+            return list(self._matched[1])  # the same table as last time: the same matches
+        own = os.getpid()
         found = [
             entry
             for entry in entries
@@ -140,6 +146,8 @@ class ProcessCheck(Check):
         if len(self._decided) > 4 * len(entries) + 64:  # forget processes that are gone
             alive = {(e.pid, e.create_time) for e in entries}
             self._decided = {k: v for k, v in self._decided.items() if k in alive}
+        if allowed is None:
+            self._matched = (entries, tuple(found))
         return found
 
     def _static_match(self, entry: ProcessEntry) -> bool:

@@ -33,6 +33,10 @@ class TcpCheck(Check):
         super().__init__(spec)
         self.spec: TcpSpec = spec
 
+    @property
+    def server(self) -> str | None:
+        return f"{self.spec.host}:{self.spec.port}"
+
     async def run(self, ctx: CheckContext) -> list[Observation]:
         spec = self.spec
         target = f"{spec.host}:{spec.port}"

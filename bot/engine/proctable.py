@@ -159,10 +159,17 @@ class _Known:
 class ProcessTableView:
     """One interval's process table (implements ``checks.base.ProcessTable``)."""
 
-    def __init__(self, known: dict[int, _Known], now: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        known: dict[int, _Known],
+        now: Callable[[], float],
+        entries: Sequence[ProcessEntry] | None = None,
+    ) -> None:
+        """``entries``: the previous view's, when the table has not changed since (the same
+        object tells a check it may reuse what it matched in it)."""
         self._known = known
         self._now = now
-        self._entries = tuple(known[pid].entry for pid in sorted(known))
+        self._entries = entries or tuple(known[pid].entry for pid in sorted(known))
         self._listening: dict[int, set[int]] | None = None
         # Memoised so two checks matching the same pid do not split its cpu_percent interval.
         self._stats: dict[int, ProcessStats | None] = {}
@@ -249,6 +256,7 @@ class ProcessTableCache:
         # matched process turned zombie at once, and any other within a minute.
         everyone = self._rounds % VERIFY_EVERY == 0
         verify = set(self._last.asked) if self._last is not None else set()
+        learned = False
         for pid in psutil.pids():
             known = self._known.get(pid)
             if known is not None and not everyone and pid not in verify:
@@ -259,11 +267,16 @@ class ProcessTableCache:
                 continue  # gone between listing and reading, or a zombie
             if known is None or known.token != token:
                 known = self._learn(pid, token)
+                learned = True
             if known is not None:
                 current[pid] = known
+        previous = self._last
+        unchanged = not learned and len(current) == len(self._known) and previous is not None
         self._known = current
         self._rounds += 1
-        self._last = ProcessTableView(current, self._now)
+        self._last = ProcessTableView(
+            current, self._now, previous.processes() if unchanged and previous else None
+        )
         return self._last
 
     @staticmethod

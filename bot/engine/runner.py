@@ -1,9 +1,8 @@
 """Steps 1 and 4 of the flow: run the checks of one interval together and record what they saw.
 
-The checks of an interval start at its turn, those that will open a connection spread over
-its first tenth (at most 200 ms: ``start_offsets``), each under its own timeout. A check that
-raises
-or hangs becomes an ``unknown`` observation with the error text; a check still running when
+The checks of an interval start at its turn, those that would open connections to the same
+server at once spread over its first tenth (at most 200 ms: ``start_offsets``), each under
+its own timeout. A check that raises or hangs becomes an ``unknown`` observation with the error text; a check still running when
 its next turn comes is skipped (and the skip recorded), never started twice. A run that
 changes a status is written the moment it ends (its alert waits for nothing); the other
 results in by the interval's deadline are written in one transaction; a straggler is written
@@ -106,7 +105,9 @@ class CheckRunner:
         (``start_offsets``), and record their results."""
         due = [c for c in self.checks.values() if c.spec.enabled and c.spec.interval == interval]
         view = self._process_view(due)
-        offsets = start_offsets([c.name for c in due if c.connects], interval)
+        offsets = start_offsets(
+            {c.name: server for c in due if (server := c.server) is not None}, interval
+        )
         started: list[asyncio.Task[RunResult]] = []
         for check in due:
             if check.name in self.in_flight:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import subprocess
@@ -271,3 +272,27 @@ def test_its_spec_needs_at_least_one_criterion() -> None:
 def test_its_spec_rejects_a_command_line_regex_that_does_not_compile() -> None:
     with pytest.raises(ValidationError, match="not a valid regular expression"):
         ProcessSpec(kind="process", name="worker", cmdline="(unclosed")
+
+
+async def test_a_process_started_between_runs_is_matched_on_a_shared_table(
+    http: aiohttp.ClientSession, spawn: Spawn, marker: str
+) -> None:
+    """The check reuses its matches while the table is unchanged (the same entries object);
+    a table that gained a process is a new one, and the newcomer is matched."""
+    cache, check = ProcessTableCache(), check_of(cmdline=re.escape(marker))
+    spawn(marker)
+    first, _ = await run(check, http, cache)
+    spawn(marker)
+    second, _ = await run(check, http, cache)
+
+    assert (first.values["count"], second.values["count"]) == (1, 2)
+
+
+def test_an_unchanged_table_hands_its_entries_to_the_next_view() -> None:
+    cache = ProcessTableCache()
+    views = [cache.snapshot() for _ in range(20)]  # bounded; other processes may come and go
+    pairs = list(itertools.pairwise(views))
+    kept = [b.processes() is a.processes() for a, b in pairs]
+    same = [[e.pid for e in b.processes()] == [e.pid for e in a.processes()] for a, b in pairs]
+    assert all(k <= s for k, s in zip(kept, same, strict=True))  # kept only when unchanged
+    assert any(kept)  # twenty snapshots in a row: at least one pair saw no change
