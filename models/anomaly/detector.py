@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from array import array
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -27,7 +28,8 @@ from models.base import (
 )
 
 log = logging.getLogger("models.anomaly")  # the package's logger, as before the split
-_STATE_FORMAT = 2  # 2: six features in one ring per series, transforms
+_STATE_FORMAT = 3  # 3: only the features that cannot be recomputed, float32
+_READ_FORMATS = (2, 3)  # 2: six features in one float64 ring per series (read, converted)
 
 
 class AnomalyDetector(Detector, Estimator):
@@ -118,8 +120,9 @@ class AnomalyDetector(Detector, Estimator):
         self.touched_.add(s.group)
         s.n += 1
         if s.warm is not None:  # warming up: keep the raw sample, learn at the end
-            s.warm.append((at, x))
-            if len(s.warm) >= self.warmup:
+            s.warm.append(at)
+            s.warm.append(x)
+            if len(s.warm) >= 2 * self.warmup:
                 self._start(s)
             return None
         row, bucket = self._features(s, at, x)
@@ -170,8 +173,8 @@ class AnomalyDetector(Detector, Estimator):
     ) -> None:
         """Add the sample's features to the windows and its value to the profile."""
         y = row[0]
-        if len(s.recent) == s.recent.maxlen:  # a full spread window: every feature is whole
-            s.windows.add(row, checked)
+        # a full spread window: every feature is whole, the row takes part in the windows
+        s.windows.add(row, len(s.recent) == s.recent.maxlen, checked)
         base = s.profile[bucket]
         if base != base:  # NaN: the bucket's first value
             s.profile[bucket] = y
@@ -185,9 +188,9 @@ class AnomalyDetector(Detector, Estimator):
 
     def _start(self, s: _Series) -> None:
         """Warm-up is over: choose the series' transform and learn its warm-up samples."""
-        warm, s.warm = s.warm or [], None
-        s.transform, s.scale = choose([x for _, x in warm], self.skew)
-        for at, x in warm:
+        warm, s.warm = s.warm or array("d"), None
+        s.transform, s.scale = choose(warm[1::2], self.skew)
+        for at, x in zip(warm[::2], warm[1::2], strict=True):
             row, bucket = self._features(s, at, x)
             self._learn(s, row, bucket)
 
@@ -344,8 +347,16 @@ class AnomalyDetector(Detector, Estimator):
     def load_state_dict(self, arrays: Arrays, meta: Mapping[str, Any]) -> None:
         """Replace everything learned with a saved state; ``StateMismatch`` if it does not fit."""
         for field, expected in self._layout().items():
-            if meta.get(field) != expected:
-                raise StateMismatch(field, expected, meta.get(field))
+            found = meta.get(field)
+            if found != expected and not (field == "format" and found in _READ_FORMATS):
+                raise StateMismatch(field, expected, found)
+        if meta["format"] != _STATE_FORMAT:
+            log.info(
+                "anomaly state of format %s read and converted to format %s (%d series kept)",
+                meta["format"],
+                _STATE_FORMAT,
+                len(meta["series"]),
+            )
         self._reset()
         for i, item in enumerate(meta["series"]):
             restore_series(f"s{i}", self._new_series(item["key"]), item, arrays)
