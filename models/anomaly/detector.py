@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from array import array
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ import numpy as np
 
 from models.anomaly.bank import _ForestBank
 from models.anomaly.forest import GroupForest
-from models.anomaly.groups import group_features, group_row, group_score
+from models.anomaly.groups import GroupRows, group_features, group_row, group_score
 from models.anomaly.scoring import _exceedance_score, _refractory, _shares
 from models.anomaly.state import restore_series, save_series
 from models.anomaly.transform import apply, choose, invert
@@ -95,7 +94,7 @@ class AnomalyDetector(Detector, Estimator):
         # A streaming estimator starts fitted on nothing; everything learned ends in "_".
         self.series_: dict[str, _Series] = {}
         self.members_: dict[str, list[str]] = {}
-        self.group_history_: dict[str, tuple[tuple[str, ...], deque[list[float]]]] = {}
+        self.group_history_: dict[str, tuple[tuple[str, ...], GroupRows]] = {}
         self.group_models_: dict[str, GroupForest] = {}
         self.bank_: _ForestBank | None = None  # group_models_ merged; rebuilt when they change
         self.group_detection_: dict[str, int] = {}
@@ -261,7 +260,7 @@ class AnomalyDetector(Detector, Estimator):
             score, self.group_detection_[group] = _refractory(
                 _exceedance_score(e, self.margin),
                 limit,
-                len(self.group_history_[group][1]),
+                self.group_history_[group][1].count,
                 self.group_detection_.get(group, -(10**9)),
                 self.refractory,
             )
@@ -281,7 +280,8 @@ class AnomalyDetector(Detector, Estimator):
             features = group_features(names)
             history = self.group_history_.get(group)
             if history is None or history[0] != features:
-                history = self.group_history_[group] = (features, deque(maxlen=self.group_rows))
+                rows_of = GroupRows(self.group_rows, len(features))
+                history = self.group_history_[group] = (features, rows_of)
             history[1].append(row)
             model = self.group_models_.get(group)
             if model is not None and tuple(model.feature_names_in_) == features:
@@ -298,7 +298,7 @@ class AnomalyDetector(Detector, Estimator):
         """Copy the rows of every group ready to fit; marks the retrain as started."""
         self.last_fit_ = now
         groups = {
-            group: (names, np.array(rows, dtype=float))
+            group: (names, rows.array())
             for group, (names, rows) in self.group_history_.items()
             if len(rows) >= self.min_group_rows
         }
@@ -323,10 +323,9 @@ class AnomalyDetector(Detector, Estimator):
         ]
         groups = []
         for i, (group, (names, rows)) in enumerate(sorted(self.group_history_.items())):
-            groups.append(
-                {"group": group, "names": list(names), "last": self.group_detection_.get(group)}
-            )
-            arrays[f"g{i}.rows"] = np.array(rows, dtype=float).reshape(len(rows), len(names))
+            last = self.group_detection_.get(group)
+            groups.append({"group": group, "names": list(names), "last": last, "count": rows.count})
+            arrays[f"g{i}.rows"] = rows.array().astype(np.float32).reshape(len(rows), len(names))
         models = []
         for i, (group, model) in enumerate(sorted(self.group_models_.items())):
             model_arrays, model_meta = model.to_state()
@@ -361,7 +360,8 @@ class AnomalyDetector(Detector, Estimator):
         for i, item in enumerate(meta["series"]):
             restore_series(f"s{i}", self._new_series(item["key"]), item, arrays)
         for i, item in enumerate(meta["groups"]):
-            rows = deque((list(r) for r in arrays[f"g{i}.rows"]), maxlen=self.group_rows)
+            saved = arrays[f"g{i}.rows"]  # format 2 has no count: the rows kept were all
+            rows = GroupRows.restore(self.group_rows, saved, item.get("count", len(saved)))
             self.group_history_[item["group"]] = (tuple(item["names"]), rows)
             if item["last"] is not None:
                 self.group_detection_[item["group"]] = item["last"]

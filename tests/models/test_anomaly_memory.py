@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.anomaly import AnomalyDetector
+from models.anomaly import AnomalyDetector, fit_group_models, score_interval
+from models.anomaly.groups import GroupRows
 from models.anomaly.windows import _Windows
+from tests.models.test_anomaly import two_metric_group
 from tests.models.test_anomaly_features import KEY, feed, sensor
 
 DATA = Path(__file__).parent / "data"
@@ -98,3 +100,32 @@ def test_a_state_saved_in_format_2_is_read_and_keeps_detecting(
     # the converted windows hold ``lead`` (11) rows fewer: in these young windows (under 300
     # rows) that moves the scores a little, never across the threshold
     assert np.median(np.abs(scores - expected)) < 0.01 and np.abs(scores - expected).max() < 0.1
+
+
+def test_group_rows_keep_the_last_rows_in_order_through_a_restart() -> None:
+    rows = GroupRows(100, 4)
+    for i in range(250):
+        rows.append([i, -i, 0.5 * i, 1.0])
+    kept = rows.array()
+    assert len(rows) == 100 and rows.count == 250 and rows.data.dtype == np.float32
+    assert kept[:, 0].tolist() == list(range(150, 250))
+    restored = GroupRows.restore(100, kept, rows.count)
+    for r in (rows, restored):
+        r.append([250, -250, 125.0, 1.0])
+    assert np.array_equal(restored.array(), rows.array()) and restored.count == 251
+    young = GroupRows(100, 4)
+    young.append([1, 2, 3, 4])
+    assert len(young.data) == 64  # grows with the group, up to 100 rows
+
+
+def test_a_group_fires_again_after_its_refractory_once_its_history_is_full() -> None:
+    """The refractory hold counts rows recorded in all, not rows kept: with a full history
+    (``group_rows``) a group's first detection must not silence it for good."""
+    detector = AnomalyDetector(warmup=50, min_group_rows=100, group_rows=120, refractory=5)
+    at = two_metric_group(detector, 150)
+    detector.install(fit_group_models(detector.snapshot(at), detector.template))
+    odd = [("h|cpu|a", 7.0), ("h|cpu|b", 3.0)]
+    first = score_interval(detector, at + 60.0, odd)
+    at = two_metric_group(detector, 10, seed=2)  # normal rows: the refractory passes
+    again = score_interval(detector, at + 60.0, odd)
+    assert [r.detected for r in first + again if r.metric == "h|cpu"] == [True, True]
