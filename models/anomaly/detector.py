@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -236,6 +236,23 @@ class AnomalyDetector(Detector, Estimator):
         self.members_.setdefault(s.group, []).append(key)
         self.members_[s.group].sort()
         return s
+
+    def forget(self, keep: Callable[[str], bool]) -> list[str]:
+        """Drop every series whose key ``keep`` refuses (a metric no longer scored, a check
+        no longer configured), with the rows of groups that no longer have two metrics;
+        returns the keys dropped. A group that lost a metric starts a new history."""
+        dropped = sorted(key for key in self.series_ if not keep(key))
+        for key in dropped:
+            group = self.series_.pop(key).group
+            members = self.members_[group]
+            members.remove(key)
+            if len(members) < 2:
+                self.group_history_.pop(group, None)
+                self.group_models_.pop(group, None)
+                self.bank_ = None
+            if not members:
+                del self.members_[group]
+        return dropped
 
     # -- stage 2: groups, once an interval ---------------------------------------------------
 

@@ -129,3 +129,14 @@ def test_a_group_fires_again_after_its_refractory_once_its_history_is_full() -> 
     at = two_metric_group(detector, 10, seed=2)  # normal rows: the refractory passes
     again = score_interval(detector, at + 60.0, odd)
     assert [r.detected for r in first + again if r.metric == "h|cpu"] == [True, True]
+
+
+def test_forgetting_a_metric_drops_its_series_and_the_rows_of_a_group_left_alone() -> None:
+    detector = AnomalyDetector(warmup=50, min_group_rows=100)
+    at = two_metric_group(detector, 150)
+    detector.install(fit_group_models(detector.snapshot(at), detector.template))
+    assert detector.forget(lambda key: not key.endswith("|b")) == ["h|cpu|b"]
+    assert set(detector.series_) == {"h|cpu|a"} and detector.members_ == {"h|cpu": ["h|cpu|a"]}
+    assert detector.group_history_ == {} and detector.group_models_ == {}
+    results = score_interval(detector, at + 60.0, [("h|cpu|a", 5.0)])
+    assert [r.metric for r in results] == ["h|cpu|a"]

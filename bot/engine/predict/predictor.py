@@ -26,7 +26,12 @@ from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.predict.feedback import Thresholds, record_feedback
 from bot.engine.predict.fit import FitPool, refit_anomaly, refit_risks
-from bot.engine.predict.history import risk_metric, stored_risk_names, warm_from_store
+from bot.engine.predict.history import (
+    anomaly_scored,
+    risk_metric,
+    stored_risk_names,
+    warm_from_store,
+)
 from bot.engine.predict.incidents import PredictionIncidents
 from bot.engine.predict.report import RETRAINED_EVENT, model_rows, prediction_report
 from bot.engine.predict.state import ModelFiles, save_all
@@ -118,6 +123,11 @@ class Predictor:
         pick up the prediction incidents still open."""
         if self.detector is not None:
             self.files.restore("anomaly", self.detector, anomaly.FEATURES)
+            dropped = self.detector.forget(
+                lambda key: anomaly_scored(key) and key.partition("|")[0] in self.specs
+            )
+            if dropped:
+                log.info(messages.anomaly_series_dropped(len(dropped)))
         if self.forecaster is not None:
             self.files.restore("forecast", self.forecaster, ("time", "value"))
         if self.settings.failure_risk:
@@ -197,6 +207,7 @@ class Predictor:
 
     def _anomalies(self, now: float, samples: list[tuple[str, float]]) -> None:
         assert self.detector is not None
+        samples = [sample for sample in samples if anomaly_scored(sample[0])]
         limits = self.thresholds.anomaly_for([k for k, _ in samples])
         for result in anomaly.score_interval(self.detector, now, samples, limits):
             check, _, rest = result.metric.partition("|")
