@@ -94,10 +94,12 @@ def warm_from_store(
     detector: anomaly.AnomalyDetector | None,
     forecaster: forecast.Forecaster | None,
     forecast_keys: Callable[[str], bool] = lambda _key: True,
+    anomaly_keys: Callable[[str], bool] = anomaly_scored,
 ) -> int:
     """Feed the stored samples to the models that are cold (``selfreg models train`` with no
     instance running); opens no incident. Returns the number of intervals replayed.
-    ``forecast_keys`` says which series are forecast (those with a threshold)."""
+    ``forecast_keys`` says which series are forecast (those with a threshold),
+    ``anomaly_keys`` which are scored for anomalies."""
     if detector is not None and detector.series_:
         detector = None
     if forecaster is not None and forecaster.series_:
@@ -107,7 +109,7 @@ def warm_from_store(
     count = 0
     for at, batch in stored_intervals(store, 0.0):
         if detector is not None:
-            anomaly.score_interval(detector, at, [s for s in batch if anomaly_scored(s[0])])
+            anomaly.score_interval(detector, at, [s for s in batch if anomaly_keys(s[0])])
         if forecaster is not None:
             for key, value in batch:
                 if forecast_keys(key):

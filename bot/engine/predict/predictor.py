@@ -123,9 +123,7 @@ class Predictor:
         pick up the prediction incidents still open."""
         if self.detector is not None:
             self.files.restore("anomaly", self.detector, anomaly.FEATURES)
-            dropped = self.detector.forget(
-                lambda key: anomaly_scored(key) and key.partition("|")[0] in self.specs
-            )
+            dropped = self.detector.forget(self._anomaly_key)
             if dropped:
                 log.info(messages.anomaly_series_dropped(len(dropped)))
         if self.forecaster is not None:
@@ -141,6 +139,10 @@ class Predictor:
                         self.risks[check] = model
         self.last_fit.update(events.last_event_times(self.store, RETRAINED_EVENT))
         self.incidents.load(self.clock.now())
+
+    def _anomaly_key(self, key: str) -> bool:
+        """Whether the detector keeps series ``key``: a configured check's scored metric."""
+        return anomaly_scored(key) and key.partition("|")[0] in self.specs
 
     def save(self) -> None:
         try:
@@ -342,7 +344,9 @@ class Predictor:
             check, _, rest = key.partition("|")
             return rest.rpartition("|")[2] in self._limits.get(check, ())
 
-        return warm_from_store(self.store, self.detector, self.forecaster, forecast)
+        return warm_from_store(
+            self.store, self.detector, self.forecaster, forecast, self._anomaly_key
+        )
 
     # ---- people ----------------------------------------------------------------------------
     def feedback(self, incident_id: int, actor: str, verdict: str) -> None:
