@@ -161,6 +161,13 @@ def model_refused(path: str, reason: str) -> str:
     return f"model state {path} refused ({reason}); that model starts cold"
 
 
+def anomaly_series_dropped(count: int) -> str:
+    return (
+        f"anomaly detector: {count} saved series dropped "
+        "(a check no longer configured, or a metric no longer scored)"
+    )
+
+
 def model_failed(kind: str) -> str:
     return f"the {kind} model failed and is off until restart; rule alerting is unaffected"
 

@@ -35,7 +35,8 @@ Two stages, each where it pays:
 
 See ``models.base`` for how the engine drives a detector.
 
-The package, by stage: ``windows`` (stage 1's windows and exceedances), ``transform``
+The package, by stage: ``windows`` (stage 1's windows and exceedances), ``ring`` (the
+float32 storage behind them: only the features that cannot be recomputed), ``transform``
 (the log scale for counts), ``state`` (one series' saved state),
 ``scoring`` (exceedance to score, the refractory hold, one interval as the engine runs it),
 ``forest`` (stage 2's model and its fitting, in a worker), ``bank`` (every group's forest

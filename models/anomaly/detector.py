@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Mapping
+from array import array
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from models.anomaly.bank import _ForestBank
 from models.anomaly.forest import GroupForest
-from models.anomaly.groups import group_features, group_row, group_score
+from models.anomaly.groups import GroupRows, group_features, group_row, group_score
 from models.anomaly.scoring import _exceedance_score, _refractory, _shares
 from models.anomaly.state import restore_series, save_series
 from models.anomaly.transform import apply, choose, invert
@@ -27,7 +27,8 @@ from models.base import (
 )
 
 log = logging.getLogger("models.anomaly")  # the package's logger, as before the split
-_STATE_FORMAT = 2  # 2: six features in one ring per series, transforms
+_STATE_FORMAT = 3  # 3: only the features that cannot be recomputed, float32
+_READ_FORMATS = (2, 3)  # 2: six features in one float64 ring per series (read, converted)
 
 
 class AnomalyDetector(Detector, Estimator):
@@ -93,7 +94,7 @@ class AnomalyDetector(Detector, Estimator):
         # A streaming estimator starts fitted on nothing; everything learned ends in "_".
         self.series_: dict[str, _Series] = {}
         self.members_: dict[str, list[str]] = {}
-        self.group_history_: dict[str, tuple[tuple[str, ...], deque[list[float]]]] = {}
+        self.group_history_: dict[str, tuple[tuple[str, ...], GroupRows]] = {}
         self.group_models_: dict[str, GroupForest] = {}
         self.bank_: _ForestBank | None = None  # group_models_ merged; rebuilt when they change
         self.group_detection_: dict[str, int] = {}
@@ -118,8 +119,9 @@ class AnomalyDetector(Detector, Estimator):
         self.touched_.add(s.group)
         s.n += 1
         if s.warm is not None:  # warming up: keep the raw sample, learn at the end
-            s.warm.append((at, x))
-            if len(s.warm) >= self.warmup:
+            s.warm.append(at)
+            s.warm.append(x)
+            if len(s.warm) >= 2 * self.warmup:
                 self._start(s)
             return None
         row, bucket = self._features(s, at, x)
@@ -170,8 +172,8 @@ class AnomalyDetector(Detector, Estimator):
     ) -> None:
         """Add the sample's features to the windows and its value to the profile."""
         y = row[0]
-        if len(s.recent) == s.recent.maxlen:  # a full spread window: every feature is whole
-            s.windows.add(row, checked)
+        # a full spread window: every feature is whole, the row takes part in the windows
+        s.windows.add(row, len(s.recent) == s.recent.maxlen, checked)
         base = s.profile[bucket]
         if base != base:  # NaN: the bucket's first value
             s.profile[bucket] = y
@@ -185,9 +187,9 @@ class AnomalyDetector(Detector, Estimator):
 
     def _start(self, s: _Series) -> None:
         """Warm-up is over: choose the series' transform and learn its warm-up samples."""
-        warm, s.warm = s.warm or [], None
-        s.transform, s.scale = choose([x for _, x in warm], self.skew)
-        for at, x in warm:
+        warm, s.warm = s.warm or array("d"), None
+        s.transform, s.scale = choose(warm[1::2], self.skew)
+        for at, x in zip(warm[::2], warm[1::2], strict=True):
             row, bucket = self._features(s, at, x)
             self._learn(s, row, bucket)
 
@@ -235,6 +237,23 @@ class AnomalyDetector(Detector, Estimator):
         self.members_[s.group].sort()
         return s
 
+    def forget(self, keep: Callable[[str], bool]) -> list[str]:
+        """Drop every series whose key ``keep`` refuses (a metric no longer scored, a check
+        no longer configured), with the rows of groups that no longer have two metrics;
+        returns the keys dropped. A group that lost a metric starts a new history."""
+        dropped = sorted(key for key in self.series_ if not keep(key))
+        for key in dropped:
+            group = self.series_.pop(key).group
+            members = self.members_[group]
+            members.remove(key)
+            if len(members) < 2:
+                self.group_history_.pop(group, None)
+                self.group_models_.pop(group, None)
+                self.bank_ = None
+            if not members:
+                del self.members_[group]
+        return dropped
+
     # -- stage 2: groups, once an interval ---------------------------------------------------
 
     def score_groups(self, at: float, threshold: float | None = None) -> list[AnomalyScore]:
@@ -258,7 +277,7 @@ class AnomalyDetector(Detector, Estimator):
             score, self.group_detection_[group] = _refractory(
                 _exceedance_score(e, self.margin),
                 limit,
-                len(self.group_history_[group][1]),
+                self.group_history_[group][1].count,
                 self.group_detection_.get(group, -(10**9)),
                 self.refractory,
             )
@@ -278,7 +297,8 @@ class AnomalyDetector(Detector, Estimator):
             features = group_features(names)
             history = self.group_history_.get(group)
             if history is None or history[0] != features:
-                history = self.group_history_[group] = (features, deque(maxlen=self.group_rows))
+                rows_of = GroupRows(self.group_rows, len(features))
+                history = self.group_history_[group] = (features, rows_of)
             history[1].append(row)
             model = self.group_models_.get(group)
             if model is not None and tuple(model.feature_names_in_) == features:
@@ -295,7 +315,7 @@ class AnomalyDetector(Detector, Estimator):
         """Copy the rows of every group ready to fit; marks the retrain as started."""
         self.last_fit_ = now
         groups = {
-            group: (names, np.array(rows, dtype=float))
+            group: (names, rows.array())
             for group, (names, rows) in self.group_history_.items()
             if len(rows) >= self.min_group_rows
         }
@@ -320,10 +340,9 @@ class AnomalyDetector(Detector, Estimator):
         ]
         groups = []
         for i, (group, (names, rows)) in enumerate(sorted(self.group_history_.items())):
-            groups.append(
-                {"group": group, "names": list(names), "last": self.group_detection_.get(group)}
-            )
-            arrays[f"g{i}.rows"] = np.array(rows, dtype=float).reshape(len(rows), len(names))
+            last = self.group_detection_.get(group)
+            groups.append({"group": group, "names": list(names), "last": last, "count": rows.count})
+            arrays[f"g{i}.rows"] = rows.array().astype(np.float32).reshape(len(rows), len(names))
         models = []
         for i, (group, model) in enumerate(sorted(self.group_models_.items())):
             model_arrays, model_meta = model.to_state()
@@ -344,13 +363,22 @@ class AnomalyDetector(Detector, Estimator):
     def load_state_dict(self, arrays: Arrays, meta: Mapping[str, Any]) -> None:
         """Replace everything learned with a saved state; ``StateMismatch`` if it does not fit."""
         for field, expected in self._layout().items():
-            if meta.get(field) != expected:
-                raise StateMismatch(field, expected, meta.get(field))
+            found = meta.get(field)
+            if found != expected and not (field == "format" and found in _READ_FORMATS):
+                raise StateMismatch(field, expected, found)
+        if meta["format"] != _STATE_FORMAT:
+            log.info(
+                "anomaly state of format %s read and converted to format %s (%d series kept)",
+                meta["format"],
+                _STATE_FORMAT,
+                len(meta["series"]),
+            )
         self._reset()
         for i, item in enumerate(meta["series"]):
             restore_series(f"s{i}", self._new_series(item["key"]), item, arrays)
         for i, item in enumerate(meta["groups"]):
-            rows = deque((list(r) for r in arrays[f"g{i}.rows"]), maxlen=self.group_rows)
+            saved = arrays[f"g{i}.rows"]  # format 2 has no count: the rows kept were all
+            rows = GroupRows.restore(self.group_rows, saved, item.get("count", len(saved)))
             self.group_history_[item["group"]] = (tuple(item["names"]), rows)
             if item["last"] is not None:
                 self.group_detection_[item["group"]] = item["last"]

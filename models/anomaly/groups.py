@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+
+import numpy as np
 
 from models.anomaly.forest import GroupForest
 from models.anomaly.scoring import _shares
@@ -49,3 +52,46 @@ def group_score(
         if score >= limit
         else (),
     )
+
+
+class GroupRows:
+    """A group's last ``size`` rows (``width`` values each) for its forest's next fit, as
+    float32 in one array that grows with the group (a list of Python floats per row costs
+    about six times as much); ``count``: rows recorded in all, the group's clock for the
+    refractory hold."""
+
+    __slots__ = ("count", "data", "size")
+
+    def __init__(self, size: int, width: int) -> None:
+        self.size, self.count = size, 0
+        self.data = np.empty((min(size, 64), width), dtype=np.float32)
+
+    def append(self, row: Sequence[float]) -> None:
+        """Record one row (the oldest leaves once ``size`` are kept)."""
+        if self.count == len(self.data) < self.size:
+            grown = np.empty((min(self.size, 2 * self.count), self.data.shape[1]), np.float32)
+            grown[: self.count] = self.data
+            self.data = grown
+        self.data[self.count % self.size] = row
+        self.count += 1
+
+    def __len__(self) -> int:
+        return min(self.count, self.size)
+
+    def array(self) -> np.ndarray:
+        """The rows kept, oldest first (``len x width``, float64)."""
+        if self.count <= self.size:
+            return self.data[: self.count].astype(np.float64)
+        pos = self.count % self.size
+        return np.concatenate((self.data[pos:], self.data[:pos])).astype(np.float64)
+
+    @classmethod
+    def restore(cls, size: int, rows: np.ndarray, count: int) -> GroupRows:
+        """The rows ``array`` returned, ``count`` recorded in all."""
+        out = cls(size, rows.shape[1])
+        for row in rows[-size:]:
+            out.append(row)
+        out.count = max(count, len(out))
+        if out.count > size:  # the next row overwrites the oldest: keep the order ``array`` reads
+            out.data = np.roll(out.data, out.count % size, axis=0)
+        return out

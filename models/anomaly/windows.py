@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 import zlib
+from array import array
 from collections import deque
 
 import numpy as np
+
+from models.anomaly.ring import Ring
 
 FEATURES = ("value", "jump", "level", "seasonal", "drift", "spread")
 """The streaming features, in the order their windows are kept and saved."""
@@ -23,41 +26,48 @@ _REFRESH = 100  # samples between exact recomputations of the windows' order sta
 
 
 class _Windows:
-    """The last ``size`` rows of every feature of one metric (one row per sample), with each
+    """Every feature's last ``size`` rows for one metric (one row per sample), with each
     feature's median and its ``rank`` most extreme values at each end (``high[j]``
     descending, ``low[j]`` ascending: the reference extremes are ``high[j][-1]`` and
     ``low[j][-1]``).
 
-    A sample costs one list append and two comparisons per feature: new rows wait in
-    ``pending`` and reach the numpy ring, all features at once, every ``_REFRESH`` samples
-    (and, while the windows are young, each time they have grown by an eighth), when one
-    ``np.partition`` over the ring recomputes every feature's order statistics. In
-    between, a value beyond an extreme moves that extreme at once (the change that matters
-    for the next sample); a value leaving the window leaves the statistics at the next
-    refresh. Deterministic and causal, like exact order statistics on every sample.
+    Only the features that cannot be recomputed are kept (``models.anomaly.ring``): the
+    value, the seasonal residual and (when on) the slow level, as float32, the value and
+    slow level relative to ``offset`` (the window's median at the last refresh, so float32
+    keeps the digits that vary). The jump, level and spread are recomputed from the values
+    at each refresh; ``lead`` values older than the oldest row are kept for that. The rings
+    grow as the metric does (a young metric holds only what it has seen). A sample costs a
+    store per kept feature and two comparisons per feature: every ``_REFRESH`` samples (and,
+    while the windows are young, each time they have grown by an eighth) one
+    ``np.partition`` over the rows recomputes every feature's order statistics. In between,
+    a value beyond an extreme moves that extreme at once (the change that matters for the
+    next sample); a value leaving the window leaves the statistics at the next refresh.
+    Deterministic and causal, like exact order statistics on every sample.
     """
 
     __slots__ = (
+        "count",
         "due",
         "filled",
         "high",
         "low",
         "median",
         "need",
-        "pending",
-        "pos",
         "rank",
         "ring",
+        "rows",
+        "since",
         "young",
     )
 
-    def __init__(self, size: int, rank: int, phase: int = 0) -> None:
+    def __init__(self, ring: Ring, rank: int, phase: int = 0) -> None:
         # ``phase`` staggers the refreshes of different series over different samples, so
         # that series started together do not all pay for a refresh in the same interval.
-        self.rank, self.pos, self.filled = rank, 0, 0
-        self.due = phase % _REFRESH + 1  # samples until the next refresh
-        self.ring = np.zeros((_F, size))
-        self.pending: list[tuple[float, ...]] = []
+        self.ring, self.rank = ring, rank
+        self.rows = 0  # rows learned in all (samples whose spread window was whole)
+        self.since = 0  # rows learned since the last refresh
+        self.filled = 0  # rows in the windows at the last refresh
+        self.due = phase % _REFRESH + 1  # rows until the next refresh
         self.median = [0.0] * _F
         self.high: list[list[float]] = [[0.0] for _ in range(_F)]
         self.low: list[list[float]] = [[0.0] for _ in range(_F)]
@@ -65,13 +75,18 @@ class _Windows:
         self.need = (_MIN_WINDOW,) * _F
         self.young = 1.0  # how much wider a young window's unit is (see ``refresh``)
 
-    def add(self, row: tuple[float, ...], checked: bool = False) -> None:
-        """Learn one sample's features (in ``FEATURES`` order); ``checked``: ``exceedances``
-        has already moved the extremes for it."""
-        pending = self.pending
-        pending.append(row)
+    def add(self, row: tuple[float, ...], whole: bool, checked: bool = False) -> None:
+        """Learn one sample's features (in ``FEATURES`` order); ``whole``: its spread window
+        was full, so the row takes part in the windows (before, only its value is kept, for
+        the later rows' jump, level and spread); ``checked``: ``exceedances`` has already
+        moved the extremes for it."""
+        self.ring.store(row[0], row[3], row[4])
+        if not whole:
+            return
+        self.rows += 1
+        self.since += 1
         self.due -= 1
-        if not self.due or 8 * len(pending) > self.filled:  # young windows: every 1/8 growth
+        if not self.due or 8 * self.since > self.filled:  # young windows: every 1/8 growth
             self.due = _REFRESH
             self.refresh()
             return
@@ -85,26 +100,13 @@ class _Windows:
                 low[-1] = v
                 low.sort()
 
-    def write(self) -> None:
-        """Move the pending rows into the ring (statistics unchanged)."""
-        if not self.pending:
-            return
-        rows = np.array(self.pending).T
-        size = self.ring.shape[1]
-        m = rows.shape[1]
-        if m > size:
-            rows, m = rows[:, -size:], size
-        index = (self.pos + np.arange(m)) % size
-        self.ring[:, index] = rows
-        self.pos = (self.pos + m) % size
-        self.filled = min(size, self.filled + m)
-        self.pending = []
-
     def refresh(self) -> None:
-        """Write the pending rows and recompute every feature's order statistics."""
-        self.write()
-        n = self.filled
-        values = self.ring[:, :n]
+        """Recompute every feature's order statistics from the rows in the windows."""
+        n = self.filled = min(self.rows, self.ring.size)
+        self.since = 0
+        if not n:
+            return
+        values = self.ring.features(n)
         k = min(self.rank, n)
         part = np.partition(values, sorted({k - 1, n // 2, n - k}), axis=1)
         # The k-th extreme of a young window (fewer than _GROWN rows) is less rare than
@@ -117,13 +119,7 @@ class _Windows:
         self.median = part[:, n // 2].tolist()
         self.high = np.sort(part[:, n - k :], axis=1)[:, ::-1].tolist()
         self.low = np.sort(part[:, :k], axis=1).tolist()
-
-    def chronological(self) -> np.ndarray:
-        """The ring's rows oldest first (``features x filled``), pending rows included."""
-        self.write()
-        if self.filled < self.ring.shape[1]:
-            return self.ring[:, : self.filled].copy()
-        return np.concatenate([self.ring[:, self.pos :], self.ring[:, : self.pos]], axis=1)
+        self.ring.rebase(self.median[0])
 
     def stats(self) -> np.ndarray:
         """``features x (1 + 2 rank)``: each feature's median, high and low extremes."""
@@ -131,27 +127,20 @@ class _Windows:
             [[m, *h, *lo] for m, h, lo in zip(self.median, self.high, self.low, strict=True)]
         )
 
-    @classmethod
-    def restore(
-        cls, size: int, rank: int, due: int, values: np.ndarray, stats: np.ndarray
-    ) -> _Windows:
-        """The windows ``chronological`` and ``stats`` describe."""
-        windows = cls(size, rank)
-        n = values.shape[1]
-        windows.ring[:, :n] = values
-        windows.filled, windows.pos, windows.due = n, n % size, due
+    def restore_stats(self, stats: np.ndarray) -> None:
+        """Put back the order statistics ``stats`` describes."""
         k = (stats.shape[1] - 1) // 2
-        windows.median = stats[:, 0].tolist()
-        windows.high = stats[:, 1 : 1 + k].tolist()
-        windows.low = stats[:, 1 + k :].tolist()
-        return windows
+        self.median = stats[:, 0].tolist()
+        self.high = stats[:, 1 : 1 + k].tolist()
+        self.low = stats[:, 1 + k :].tolist()
 
 
 class _Series:
     """Everything the streaming stage has learned about one metric.
 
-    Until ``warmup`` samples have arrived the raw samples wait in ``warm``; then the series
-    chooses its transform (``models.anomaly.transform``) and learns them all at once.
+    Until ``warmup`` samples have arrived the raw samples wait in ``warm`` (time, value,
+    time, value, ...); then the series chooses its transform (``models.anomaly.transform``)
+    and learns them all at once.
     """
 
     __slots__ = (
@@ -184,11 +173,11 @@ class _Series:
         self.level_sum = 0.0
         self.recent: deque[float] = deque(maxlen=max(spread, 1))  # spread 0: off
         self.drift = 0.0  # the slow level (an exponential average)
-        self.profile = [float("nan")] * buckets
+        self.profile = array("d", [math.nan]) * buckets
         self.transform, self.scale = 0, 1.0
-        self.warm: list[tuple[float, float]] | None = []
+        self.warm: array[float] | None = array("d")
         phase = zlib.crc32(key.encode())  # stable across runs, unlike hash()
-        self.windows = _Windows(window, rank, phase)
+        self.windows = _Windows(Ring(window, span, spread, drift > 0), rank, phase)
         # a slow feature's window needs several of its spans before its extremes mean much
         need = self.windows.need
         self.windows.need = (*need[:4], max(need[4], 4 * drift), max(need[5], 4 * spread))

@@ -106,12 +106,15 @@ def test_stored_intervals_group_every_check_by_time_oldest_first(store: Store) -
 def test_warm_from_store_replays_history_into_cold_models_only(store: Store) -> None:
     record(
         store,
-        *(seen("api", "", T0 + 5 * i, latency=0.2 + 0.01 * i, up=1.0) for i in range(10)),
+        *(
+            seen("api", "", T0 + 5 * i, latency=0.2 + 0.01 * i, up=1.0, status_code=200.0)
+            for i in range(10)
+        ),
     )
     detector, forecaster = AnomalyDetector(warmup=5), Forecaster()
     replayed = warm_from_store(store, detector, forecaster, lambda key: key.endswith("latency"))
     assert replayed == 10
-    assert set(detector.series_) == {"api||latency", "api||up"}
+    assert set(detector.series_) == {"api||latency", "api||up"}, "codes are not scored"
     assert list(forecaster.series_) == ["api||latency"], "only the forecast keys are forecast"
     assert len(forecaster.series_["api||latency"]) == 10
     again = warm_from_store(store, detector, forecaster)

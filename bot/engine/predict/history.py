@@ -16,6 +16,21 @@ from bot.store.db import Store
 from models import anomaly, forecast
 from models.failure import FailureRisk, Sample, build_dataset, feature_names
 
+NOT_ANOMALY_SCORED = frozenset(
+    {"status_code", "probe_status", "exit_status", "uptime", "cert_days", "restarts"}
+)
+"""Metrics the anomaly detector leaves alone (forecasts and failure risk still see them).
+Codes (an HTTP status, a probe's status, an exit status) are categories, not quantities,
+and every change of one is the check's own status already; clocks (uptime, days to a
+certificate's expiry) only move one way, and their reset is a restart or a renewal; restarts
+are events the check itself warns about. Scored, each cost ~25 KB of memory and ~6 us a
+sample to find nothing the check does not say, or to call a renewal an anomaly."""
+
+
+def anomaly_scored(key: str) -> bool:
+    """Whether the series ``check|subject|metric`` goes through the anomaly detector."""
+    return key.rpartition("|")[2] not in NOT_ANOMALY_SCORED
+
 
 def risk_metric(subject: str, metric: str) -> str:
     """A check's metric as a failure-risk feature: subjects kept apart (``/data:disk_percent``)."""
@@ -79,10 +94,12 @@ def warm_from_store(
     detector: anomaly.AnomalyDetector | None,
     forecaster: forecast.Forecaster | None,
     forecast_keys: Callable[[str], bool] = lambda _key: True,
+    anomaly_keys: Callable[[str], bool] = anomaly_scored,
 ) -> int:
     """Feed the stored samples to the models that are cold (``selfreg models train`` with no
     instance running); opens no incident. Returns the number of intervals replayed.
-    ``forecast_keys`` says which series are forecast (those with a threshold)."""
+    ``forecast_keys`` says which series are forecast (those with a threshold),
+    ``anomaly_keys`` which are scored for anomalies."""
     if detector is not None and detector.series_:
         detector = None
     if forecaster is not None and forecaster.series_:
@@ -92,7 +109,7 @@ def warm_from_store(
     count = 0
     for at, batch in stored_intervals(store, 0.0):
         if detector is not None:
-            anomaly.score_interval(detector, at, batch)
+            anomaly.score_interval(detector, at, [s for s in batch if anomaly_keys(s[0])])
         if forecaster is not None:
             for key, value in batch:
                 if forecast_keys(key):

@@ -26,7 +26,12 @@ from bot.config import ModelsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.predict.feedback import Thresholds, record_feedback
 from bot.engine.predict.fit import FitPool, refit_anomaly, refit_risks
-from bot.engine.predict.history import risk_metric, stored_risk_names, warm_from_store
+from bot.engine.predict.history import (
+    anomaly_scored,
+    risk_metric,
+    stored_risk_names,
+    warm_from_store,
+)
 from bot.engine.predict.incidents import PredictionIncidents
 from bot.engine.predict.report import RETRAINED_EVENT, model_rows, prediction_report
 from bot.engine.predict.state import ModelFiles, save_all
@@ -118,6 +123,9 @@ class Predictor:
         pick up the prediction incidents still open."""
         if self.detector is not None:
             self.files.restore("anomaly", self.detector, anomaly.FEATURES)
+            dropped = self.detector.forget(self._anomaly_key)
+            if dropped:
+                log.info(messages.anomaly_series_dropped(len(dropped)))
         if self.forecaster is not None:
             self.files.restore("forecast", self.forecaster, ("time", "value"))
         if self.settings.failure_risk:
@@ -131,6 +139,10 @@ class Predictor:
                         self.risks[check] = model
         self.last_fit.update(events.last_event_times(self.store, RETRAINED_EVENT))
         self.incidents.load(self.clock.now())
+
+    def _anomaly_key(self, key: str) -> bool:
+        """Whether the detector keeps series ``key``: a configured check's scored metric."""
+        return anomaly_scored(key) and key.partition("|")[0] in self.specs
 
     def save(self) -> None:
         try:
@@ -197,6 +209,7 @@ class Predictor:
 
     def _anomalies(self, now: float, samples: list[tuple[str, float]]) -> None:
         assert self.detector is not None
+        samples = [sample for sample in samples if anomaly_scored(sample[0])]
         limits = self.thresholds.anomaly_for([k for k, _ in samples])
         for result in anomaly.score_interval(self.detector, now, samples, limits):
             check, _, rest = result.metric.partition("|")
@@ -331,7 +344,9 @@ class Predictor:
             check, _, rest = key.partition("|")
             return rest.rpartition("|")[2] in self._limits.get(check, ())
 
-        return warm_from_store(self.store, self.detector, self.forecaster, forecast)
+        return warm_from_store(
+            self.store, self.detector, self.forecaster, forecast, self._anomaly_key
+        )
 
     # ---- people ----------------------------------------------------------------------------
     def feedback(self, incident_id: int, actor: str, verdict: str) -> None:
