@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.store.db import Store
@@ -169,17 +169,32 @@ class ScheduledRun:
     created_at: float
     announced_at: float | None = None
     finished_at: float | None = None
+    door: Mapping[str, str] = field(default_factory=dict)
+    """The door it was scheduled through (``Door.detail()``: ``door``, maybe ``local_user``
+    or ``identity``); its run is audited with the scheduler's door naming this one."""
 
 
-_RUN_COLUMNS = "id, proposal_id, run_at, state, scheduled_by, created_at, announced_at, finished_at"
+_RUN_COLUMNS = (
+    "id, proposal_id, run_at, state, scheduled_by, created_at, announced_at, finished_at, door"
+)
+_RUN_SIZE = len(_RUN_COLUMNS.split(", "))
+
+
+def _run(row: tuple[Any, ...]) -> ScheduledRun:
+    values = dict(zip(_RUN_COLUMNS.split(", "), row[:_RUN_SIZE], strict=True))
+    values["door"] = json.loads(values["door"] or "{}")
+    return ScheduledRun(**values)
 
 
 def schedule(store: Store, run: ScheduledRun) -> ScheduledRun:
     cursor = store._conn.execute(
-        "INSERT INTO scheduled_runs (proposal_id, run_at, state, scheduled_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (run.proposal_id, run.run_at, run.state, run.scheduled_by, run.created_at),
-    )
+        "INSERT INTO scheduled_runs (proposal_id, run_at, state, scheduled_by, created_at, door)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            run.proposal_id, run.run_at, run.state, run.scheduled_by, run.created_at,
+            json.dumps(dict(run.door)),
+        ),
+    )  # fmt: skip
     return scheduled_run(store, int(cursor.lastrowid or 0)) or run
 
 
@@ -187,7 +202,7 @@ def scheduled_run(store: Store, run_id: int) -> ScheduledRun | None:
     row = store._conn.execute(
         f"SELECT {_RUN_COLUMNS} FROM scheduled_runs WHERE id = ?", (run_id,)
     ).fetchone()
-    return ScheduledRun(**dict(zip(_RUN_COLUMNS.split(", "), row, strict=True))) if row else None
+    return _run(row) if row else None
 
 
 def scheduled_runs(store: Store, *, pending_only: bool = True) -> list[ScheduledRun]:
@@ -196,7 +211,7 @@ def scheduled_runs(store: Store, *, pending_only: bool = True) -> list[Scheduled
     rows = store._conn.execute(
         f"SELECT {_RUN_COLUMNS} FROM scheduled_runs {where} ORDER BY run_at, id"
     ).fetchall()
-    return [ScheduledRun(**dict(zip(_RUN_COLUMNS.split(", "), r, strict=True))) for r in rows]
+    return [_run(r) for r in rows]
 
 
 def pending_for(store: Store, proposal_id: int) -> ScheduledRun | None:
@@ -234,12 +249,11 @@ def waiting(store: Store) -> list[Waiting]:
         " LEFT JOIN proposals p ON p.id = r.proposal_id"
         " WHERE r.state = 'scheduled' ORDER BY r.run_at, r.id"
     ).fetchall()
-    size = len(_RUN_COLUMNS.split(", "))
     return [
         Waiting(
-            run=ScheduledRun(**dict(zip(_RUN_COLUMNS.split(", "), r[:size], strict=True))),
-            action=r[size] if r[size] is not None else "?",
-            incident_id=r[size + 1],
+            run=_run(r),
+            action=r[_RUN_SIZE] if r[_RUN_SIZE] is not None else "?",
+            incident_id=r[_RUN_SIZE + 1],
         )
         for r in rows
     ]

@@ -19,7 +19,7 @@ from bot import messages
 from bot.engine.regulate.part import Part
 from bot.engine.regulate.trends import fit_line, next_at_hour, quiet_hour
 from bot.errors import UserError
-from bot.records import REGULATE_DOOR, SLACK_DOOR, Door, ProposalState
+from bot.records import SLACK_DOOR, Door, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store import regulation as store_regulation
@@ -111,7 +111,11 @@ class Planner(Part):
             run = store_regulation.schedule(
                 self.store,
                 store_regulation.ScheduledRun(
-                    proposal_id=proposal_id, run_at=run_at, scheduled_by=actor, created_at=now
+                    proposal_id=proposal_id,
+                    run_at=run_at,
+                    scheduled_by=actor,
+                    created_at=now,
+                    door=door.detail(),
                 ),
             )
             audit.append(
@@ -158,7 +162,7 @@ class Planner(Part):
                 return  # cancelled meanwhile
         # the person who scheduled it approves, through the gate; the planner is the door
         decision = await self.remediation.approve(
-            run.proposal_id, run.scheduled_by, door=REGULATE_DOOR
+            run.proposal_id, run.scheduled_by, door=schedule_door(run)
         )
         if not decision.allowed:
             with self.store.transaction():
@@ -173,6 +177,18 @@ class Planner(Part):
     def document(self) -> dict[str, Any]:
         """What ``selfreg plan`` shows: scheduled runs, the horizon, the regulation switch."""
         return plan_document(self.store, self.specs, self.clock.now())
+
+
+def schedule_door(run: store_regulation.ScheduledRun) -> Door:
+    """The door of a scheduled run: the scheduler, naming the door (and the terminal user or
+    API identity) it was scheduled through."""
+    came = run.door
+    return Door(
+        "schedule",
+        local_user=came.get("local_user", ""),
+        identity=came.get("identity", ""),
+        via=came.get("door", ""),
+    )
 
 
 def scheduled_rows(store: Store) -> list[dict[str, Any]]:
