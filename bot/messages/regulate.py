@@ -10,6 +10,7 @@ WHY = {
     "above": "above its band",
     "below": "below its band",
     "forecast": "heading above its band",
+    "fits": "low enough for one instance fewer",
 }
 
 
@@ -82,6 +83,14 @@ def regulate_action_wrong(rule: str, key: str, action: str) -> str:
     return (
         f'regulate.scale "{rule}": {key} names "{action}", which must be a scale_component or '
         f"fly_scale_count [[actions]] entry with {sign} step"
+    )
+
+
+def regulate_retired_key(old: str, value: object, new: str) -> str:
+    return (
+        f"{old} = {value!r} is no longer read: hysteresis is a duration now, write {new} = "
+        f'"…" instead (how long the signal stays outside the band before a move; {value} × the '
+        "check's interval is what the old count meant)"
     )
 
 

@@ -32,7 +32,9 @@ from tests.support.clock import FakeClock
 
 def scale_rule(**extra: object) -> str:
     """A ``[[regulate.scale]]`` entry keeping the ``queue`` check's latency in 0.01..0.1 s
-    with the ``workers-up`` action; ``extra`` keys are written as given (TOML values)."""
+    with the ``workers-up`` action (10 s above the band before a move); ``extra`` keys are
+    written as given (TOML values)."""
+    extra = {"up_for": '"10s"', **extra}
     lines = [
         "[[regulate.scale]]", 'name = "workers"', 'check = "queue"', 'metric = "latency"',
         "low = 0.01", "high = 0.1", 'up = "workers-up"',

@@ -86,7 +86,7 @@ class Mover(Part):
         refusal = refuse_auto(self._facts(rule)) if rule.mode == "auto" else None
         auto = rule.mode == "auto" and refusal is None
         now = self.clock.now()
-        evidence = {**signal.evidence(), "why": want.why, "streak": want.streak}
+        evidence = {**signal.evidence(), "why": want.why, "lasted": want.lasted}
         with self.store.transaction():
             incident = self._incident(signal, want)
             proposal = self.remediation.propose_move(
@@ -153,7 +153,7 @@ class Mover(Part):
         return incident
 
     def settled(self, signal: Signal) -> None:
-        """Back inside the band for ``samples`` samples: the rule's incident resolves."""
+        """Back inside the band for ``up_for`` after a move: the rule's incident resolves."""
         rule = signal.rule
         summary = messages.regulation_settled(rule.metric, signal.value, rule.low, rule.high)
         with self.store.transaction():

@@ -90,8 +90,8 @@ class Scaler:
             eta = forecast.eta_seconds if forecast is not None else None
         self.mover.check_breaker(rule)
         count = self.instances(self.mover.component_of(rule.up))
-        state = self.states.get(rule.name, band.BandState())
-        state, want = band.step(rule, state, value, at, forecast_eta=eta, instances=count)
+        before = self.states.get(rule.name, band.BandState())
+        state, want = band.step(rule, before, value, at, forecast_eta=eta, instances=count)
         signal = Signal(
             rule=rule,
             value=value,
@@ -100,7 +100,7 @@ class Scaler:
             instances=count,
         )
         if want is None:
-            if state.inside == rule.samples:
+            if state.settled and not before.settled:
                 self.mover.settled(signal)
         elif self.mover.move(signal, want):
             state = band.moved(state, at, want.direction)
