@@ -106,10 +106,34 @@ class ScaleRule(Section):
         return self
 
 
-class LeakDetector(Section):
+class Detector(Section):
+    """What every detector has: the mode the operator chose, and a budget for ``auto``."""
+
+    mode: Literal["off", "propose", "auto"] = Field(
+        default="propose",
+        description='off: never look; propose: a finding proposes its fix to people (now, or "at '
+        'the next quiet window"); auto: selfreg runs the fix by itself through the gate, within '
+        "the budgets, and says so (a fix whose action is not low risk is proposed instead).",
+    )
+    budget: str = Field(
+        default="2/1d", pattern=BUDGET, description="At most N automatic fixes per window."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_enabled(cls, data: object) -> object:
+        if isinstance(data, dict) and "enabled" in data:
+            raise ValueError(messages.regulate_retired_enabled(data["enabled"]))
+        return data
+
+    @property
+    def on(self) -> bool:
+        return self.mode != "off"
+
+
+class LeakDetector(Detector):
     """``[regulate.leak]``: a ``process`` check's memory (``rss``) growing steadily."""
 
-    enabled: bool = Field(default=True, description="Look for leaks (false: never).")
     window: Duration = Field(default=6 * 3600.0, gt=0, description="History fitted.")
     min_span: Duration = Field(
         default=2 * 3600.0, gt=0, description="At least this much history before any finding."
@@ -124,10 +148,9 @@ class LeakDetector(Section):
     )
 
 
-class DiskDetector(Section):
+class DiskDetector(Detector):
     """``[regulate.disk]``: a ``system`` check's mount filling up."""
 
-    enabled: bool = Field(default=True, description="Look for filling disks (false: never).")
     window: Duration = Field(default=24 * 3600.0, gt=0, description="History fitted.")
     min_span: Duration = Field(
         default=3600.0, gt=0, description="At least this much history before any finding."
@@ -141,20 +164,18 @@ class DiskDetector(Section):
     )
 
 
-class CpuDetector(Section):
+class CpuDetector(Detector):
     """``[regulate.cpu]``: a ``process`` check's CPU far above its usual."""
 
-    enabled: bool = Field(default=True, description="Look for pinned cores (false: never).")
     window: Duration = Field(default=600.0, gt=0, description="Recent stretch compared.")
     usual: Duration = Field(default=86400.0, gt=0, description="History its usual comes from.")
     factor: float = Field(default=3.0, gt=1, description="Recent average at least this × usual.")
     min_percent: float = Field(default=80.0, gt=0, description="And at least this (% of one core).")
 
 
-class GrowthDetector(Section):
+class GrowthDetector(Detector):
     """``[regulate.growth]``: log files or data folders growing without rotation."""
 
-    enabled: bool = Field(default=True, description="Measure and judge `paths` (false: never).")
     paths: list[str] = Field(
         default_factory=list,
         description="Absolute files or folders whose size is measured at every detector run.",

@@ -94,6 +94,14 @@ def regulate_retired_key(old: str, value: object, new: str) -> str:
     )
 
 
+def regulate_retired_enabled(value: object) -> str:
+    word = "off" if value is False else "propose"
+    return (
+        f'enabled = {str(value).lower()} is no longer read: write mode = "{word}" instead '
+        "(off, propose or auto)"
+    )
+
+
 def regulate_auto_needs_low_risk(rule: str, action: str) -> str:
     return f'regulate.scale "{rule}": mode "auto" needs action "{action}" to have risk "low"'
 
@@ -162,6 +170,15 @@ def detector_proposes(action: str, urgent: bool, quiet_at: str) -> str:
         f"🔧 proposed: {action}, best at the next quiet window ({quiet_at}); "
         "approve it for then with *Approve at quiet time*"
     )
+
+
+def detector_runs(action: str) -> str:
+    """The thread line under a finding whose detector is in mode auto."""
+    return f"🔧 selfreg runs {action} by itself (mode auto); *Pause regulation* stops it"
+
+
+def detector_auto_needs_low_risk(action: str) -> str:
+    return f'proposed instead of run: mode "auto" runs only low-risk actions, and {action} is not'
 
 
 def detector_no_action(detector: str) -> str:

@@ -94,12 +94,13 @@ def last_move(store: Store, rule: str) -> DecisionRow | None:
 
 
 def moves_since(store: Store, since: float, rule: str | None = None) -> int:
-    """Automatic moves (outcome ``moved``) since ``since``, of one rule or of all: what the
-    regulation budgets count."""
+    """Automatic moves (outcome ``moved``) since ``since``, of one rule (a detector's name
+    counts all its ``detector:check:subject`` findings) or of all: what the budgets count."""
     sql = "SELECT count(*) FROM regulation_decisions WHERE outcome = 'moved' AND at >= ?"
     args: tuple[Any, ...] = (since,)
     if rule is not None:
-        sql, args = sql + " AND rule = ?", (since, rule)
+        sql += " AND (rule = ? OR substr(rule, 1, length(?) + 1) = ? || ':')"
+        args = (since, rule, rule, rule)
     return int(store._conn.execute(sql, args).fetchone()[0])
 
 
