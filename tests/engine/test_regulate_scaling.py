@@ -374,3 +374,13 @@ async def test_a_fly_app_scales_through_its_fly_scale_count_action(
         assert len(fly.machines) == 3
     [decision] = rig.decisions()
     assert decision.outcome == "moved" and decision.signal["instances"] is None  # Fly counts
+
+
+async def test_the_forecast_follows_the_recent_trend_after_a_long_flat_stretch(
+    store: Store, ctx: RealActionContext
+) -> None:
+    rig = Rig(store, ctx, mode="auto", forecast="10s", up_for="0s")
+    await rig.feed(*[0.2] * 600, every=1.0)  # ten flat minutes
+    await rig.feed(*[0.2 + 0.02 * i for i in range(1, 15)], every=1.0)  # then 0.02 a second
+    [decision] = rig.decisions()  # the trend of the last 20 s, not of the flat 15 min before
+    assert decision.signal["why"] == "forecast" and decision.signal["value"] < 0.5

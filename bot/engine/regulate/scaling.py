@@ -4,7 +4,7 @@ on the rule's regulation incident (and, in auto mode, approves it through the ga
 
 Fed by the runner right after each write (``observe``, beside the predictor), so the signal is
 exactly what was recorded. A forecast crossing of ``high`` within ``forecast`` counts as above
-(the same Theil-Sen line the forecast incidents use, ``models.forecast``, fitted over three
+(the same Theil-Sen line the forecast incidents use, ``models.forecast``, fitted over twice
 times the rule's horizon).
 """
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 RECENT = 10
 """Samples of the signal kept with each decision (the evidence)."""
 
-TREND = 3.0
+TREND = 2.0
 """The forecast's trend is fitted over this many times the rule's ``forecast`` horizon."""
 
 Instances = Callable[[str], int | None]
@@ -83,7 +83,7 @@ class Scaler:
     def _forecast(self, rule: ScaleRule, value: float, at: float) -> float | None:
         """Seconds until the signal's trend reaches ``high`` (None: no forecast). The trend is
         fitted over ``TREND`` times the rule's ``forecast`` horizon: a rule that looks 10 s
-        ahead follows the last 30 s, one that looks 12 min ahead the last 36 min."""
+        ahead follows the last 20 s, one that looks 12 min ahead the last 24 min."""
         if rule.forecast is None:
             return None
         forecaster = self.forecasters.get(rule.name)
