@@ -3,7 +3,8 @@ signal (its thread hears every move), a proposal of the rule's action on it, a d
 with the signal's values and an audit row (door ``regulate``). In auto mode, and when
 ``safety`` allows, selfreg approves the proposal itself through the one policy gate; otherwise
 a person does. A move whose run failed or was not effective trips the circuit breaker: the
-regulation pause is set and a person is asked.
+regulation pause is set and a person is asked. The detectors in mode ``auto`` use the same
+``refusal``, ``approve_later`` and ``trip_if_failed``, so every automatic move passes one path.
 """
 
 from __future__ import annotations
