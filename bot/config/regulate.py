@@ -112,8 +112,9 @@ class Detector(Section):
     mode: Literal["off", "propose", "auto"] = Field(
         default="propose",
         description='off: never look; propose: a finding proposes its fix to people (now, or "at '
-        'the next quiet window"); auto: selfreg runs the fix by itself through the gate, within '
-        "the budgets, and says so (a fix whose action is not low risk is proposed instead).",
+        'the next quiet window"); auto: selfreg runs the fix by itself through the gate (now when '
+        "urgent, else at the quiet window), within the budgets, and says so (a fix whose "
+        "action is not low risk is proposed instead).",
     )
     budget: str = Field(
         default="2/1d", pattern=BUDGET, description="At most N automatic fixes per window."

@@ -172,9 +172,11 @@ def detector_proposes(action: str, urgent: bool, quiet_at: str) -> str:
     )
 
 
-def detector_runs(action: str) -> str:
-    """The thread line under a finding whose detector is in mode auto."""
-    return f"🔧 selfreg runs {action} by itself (mode auto); *Pause regulation* stops it"
+def detector_runs(action: str, quiet_at: str | None) -> str:
+    """The thread line under a finding whose detector is in mode auto: now, or at the quiet
+    window (``quiet_at``)."""
+    when = f"at the next quiet window ({quiet_at})" if quiet_at else "now"
+    return f"🔧 selfreg runs {action} by itself {when} (mode auto); *Pause regulation* stops it"
 
 
 def detector_auto_needs_low_risk(action: str) -> str:

@@ -219,11 +219,11 @@ def pending_for(store: Store, proposal_id: int) -> ScheduledRun | None:
     return next((r for r in scheduled_runs(store) if r.proposal_id == proposal_id), None)
 
 
-def set_run_state(store: Store, run_id: int, state: str, at: float) -> bool:
-    """Move a scheduled run on (conditional: only from ``scheduled``); True when it moved."""
+def set_run_state(store: Store, run_id: int, state: str, at: float, was: str = "scheduled") -> bool:
+    """Move a scheduled run on (conditional: only from ``was``); True when it moved."""
     cursor = store._conn.execute(
-        "UPDATE scheduled_runs SET state = ?, finished_at = ? WHERE id = ? AND state = 'scheduled'",
-        (state, at, run_id),
+        "UPDATE scheduled_runs SET state = ?, finished_at = ? WHERE id = ? AND state = ?",
+        (state, at, run_id, was),
     )
     return cursor.rowcount == 1
 

@@ -1,5 +1,6 @@
 """Detectors in mode ``auto`` (fake clock, real child processes): a leak found in a real
-process's growing memory restarts it by itself through the one gate, verified and audited, and
+process's growing memory restarts it by itself through the one gate (now when urgent, else at
+the quiet window, where a pause in between hands it back to people), verified and audited, and
 says so in a thread offering *Pause regulation*; the same finding is only proposed when the
 kill switch is on, the detector's budget is spent, its action is not low risk, or the circuit
 breaker (tripped by a fix that did not help) has paused regulation."""
@@ -64,17 +65,18 @@ def decision_of(store: Store, detector: str) -> store_regulation.DecisionRow:
     return found
 
 
-async def test_an_auto_leak_detector_restarts_by_itself_verified_audited_and_said(
+async def test_an_urgent_auto_leak_restarts_by_itself_verified_audited_and_said(
     store: Store, grower_ctx: RealActionContext, pidfile: Path, tmp_path: Path
 ) -> None:
     from bot.slack import render
 
-    rig = Rig(store, grower_ctx, pidfile, tmp_path, risk="low", leak={"mode": "auto"})
+    rig = Rig(store, grower_ctx, pidfile, tmp_path, risk="low", rss="1GB", leak={"mode": "auto"})
     before = grower_ctx.components.pids("api")
     await leak(rig)
     assert grower_ctx.components.pids("api") != before  # the real process was restarted
     decision = decision_of(store, "leak")
     assert (decision.mode, decision.outcome, decision.action) == ("auto", "moved", "restart-api")
+    assert decision.signal["urgent"] is True
     proposal = store_proposals.get(store, decision.proposal_id or 0)
     assert proposal is not None and proposal.state is ProposalState.VERIFIED
     assert proposal.decided_by == "selfreg"
@@ -82,11 +84,44 @@ async def test_an_auto_leak_detector_restarts_by_itself_verified_audited_and_sai
     assert approval["actor"] == "selfreg" and json.loads(approval["detail"])["door"] == "regulate"
     [detected] = [json.loads(r["detail"]) for r in audit.rows(store) if r["kind"] == "regulate.detected"]  # fmt: skip
     assert detected["outcome"] == "moved" and detected["signal"]["r2"] > 0.95
-    assert "selfreg runs restart api by itself" in outbox_text(store)
+    assert "selfreg runs restart api by itself now" in outbox_text(store)
     incident = incident_rows.get_incident(store, decision.incident_id or 0)
     assert incident is not None
     blocks = json.dumps(render.render_incident(incident, rig.clock.now()).blocks, default=str)
     assert render.PAUSE_REGULATION in blocks
+
+
+@pytest.mark.parametrize("paused", [False, True])
+async def test_a_leak_that_can_wait_is_fixed_by_itself_at_the_quiet_window(
+    paused: bool, store: Store, grower_ctx: RealActionContext, pidfile: Path, tmp_path: Path
+) -> None:
+    rig = Rig(store, grower_ctx, pidfile, tmp_path, risk="low", leak={"mode": "auto"})
+    before = grower_ctx.components.pids("api")
+    await leak(rig)
+    assert grower_ctx.components.pids("api") == before  # not urgent: nothing runs yet
+    [run] = store_regulation.scheduled_runs(store)
+    assert run.scheduled_by == "selfreg" and run.door == {"door": "regulate"}
+    assert "by itself at the next quiet window" in outbox_text(store)
+    if paused:  # the button, between the finding and the window
+        rig.mover.pause("U0DAN", True)
+    rig.clock.advance(run.run_at - rig.clock.now() + 1)
+    await rig.planner.tick()
+    await rig.remediation.wait_idle()
+    proposal = store_proposals.get(store, run.proposal_id)
+    assert proposal is not None
+    if paused:  # people decide: the proposal stays open, nothing ran
+        assert grower_ctx.components.pids("api") == before
+        assert proposal.state is ProposalState.PROPOSED
+        assert store_regulation.scheduled_run(store, run.id).state == "refused"  # type: ignore[union-attr]
+        assert "regulation is paused by <@U0DAN>" in outbox_text(store)
+        return
+    assert grower_ctx.components.pids("api") != before
+    assert proposal.state is ProposalState.VERIFIED and proposal.decided_by == "selfreg"
+    [approval] = [r for r in audit.rows(store) if r["kind"] == "decision.approve"]
+    detail = json.loads(approval["detail"])
+    assert approval["actor"] == "selfreg" and (detail["door"], detail["via"]) == (
+        "schedule", "regulate",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("refusal", ["kill switch", "budget", "risk"])
@@ -112,7 +147,7 @@ async def test_a_fix_that_did_not_help_trips_the_breaker_and_later_fixes_wait_fo
     store: Store, grower_ctx: RealActionContext, pidfile: Path, tmp_path: Path
 ) -> None:
     auto = {"mode": "auto"}
-    rig = Rig(store, grower_ctx, pidfile, tmp_path, risk="low", leak=auto, disk=auto)
+    rig = Rig(store, grower_ctx, pidfile, tmp_path, risk="low", rss="1GB", leak=auto, disk=auto)
     rig.verified_ok = False  # the restart runs, but its check says it did not help
     before = grower_ctx.components.pids("api")
     await leak(rig)

@@ -105,13 +105,16 @@ class Rig:
         pidfile: Path,
         tmp_path: Path,
         risk: str = "medium",
+        rss: str = "2GB",
         **regulate: Any,
     ):
-        """``risk`` of the three actions; ``regulate`` the ``[regulate]`` section's keys."""
+        """``risk`` of the three actions, ``rss`` the check's critical memory limit (1GB makes
+        a 5-hour leak urgent: it reaches it before the next quiet window); ``regulate`` the
+        ``[regulate]`` section's keys."""
         self.store, self.ctx, self.clock = store, ctx, FakeClock(1_700_000_000.0)
         self.verified_ok = True
         spec = checks.REGISTRY["process"].Spec(
-            name="api-proc", kind="process", pidfile=str(pidfile), rss={"critical": "2GB"},
+            name="api-proc", kind="process", pidfile=str(pidfile), rss={"critical": rss},
             remediate=["restart-api", "renice-api"],
         )  # fmt: skip
         system = checks.REGISTRY["system"].Spec(name="host", kind="system")

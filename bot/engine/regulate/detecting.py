@@ -2,7 +2,8 @@
 ``[regulate] detect_every``) reads each check's stored history, asks ``detectors`` for
 findings, and turns a new finding into a regulation incident carrying the evidence plus a
 proposal of the action that answers it: in mode ``propose`` a person approves it, now or at the
-quiet window; in mode ``auto`` selfreg approves it itself through the gate at once, under the
+quiet window; in mode ``auto`` selfreg approves it itself through the gate (now when the finding
+is urgent, else it schedules it for the quiet window, where the planner approves it), under the
 same safety as a scale rule's automatic move (``Mover``: the kill switch, the regulation pause,
 the global and the detector's budget, the circuit breaker) and only for a low-risk action. Which action: the check's ``remediate`` entries of the fitting kind (a restart for a
 leak, renice or restart for a pinned core), and for a disk the ``cleanup_files`` actions whose
@@ -22,7 +23,7 @@ from bot.engine.regulate import growth as grown
 from bot.engine.regulate.detectors import Finding
 from bot.engine.regulate.moves import Mover
 from bot.engine.regulate.part import Part
-from bot.engine.regulate.planning import Planner
+from bot.engine.regulate.planning import SELFREG, Planner
 from bot.engine.regulate.trends import fit_line
 from bot.engine.transitions import fingerprint
 from bot.records import REGULATE_DOOR, Incident, IncidentKind, Severity, Transition
@@ -154,6 +155,7 @@ class Detectors(Part):
         refusal = self._refusal(finding, action) if mode == "auto" and action else None
         auto = mode == "auto" and action is not None and refusal is None
         outcome = "moved" if auto else "proposed" if action else "held"
+        later = auto and not finding.urgent  # at the quiet window, as a proposal would say
         name = f"{finding.detector}:{finding.check}:{finding.subject}"
         evidence = {**finding.evidence, "detector": finding.detector, "urgent": finding.urgent}
         with self.store.transaction():
@@ -175,8 +177,10 @@ class Detectors(Part):
                 self.store, now, "regulate.detected", "selfreg", f"regulate:{finding.detector}",
                 {**detail, "signal": evidence, "decision": decision, "outcome": outcome},
             )  # fmt: skip
+            if later and proposal is not None:
+                self.planner.schedule(proposal.id, SELFREG, REGULATE_DOOR)
             self._say(incident.id, finding, action, auto, refusal, preview)
-        if auto and proposal is not None:
+        if auto and not later and proposal is not None:
             self.mover.approve_later(name, proposal.id, decision)
 
     def _settings(self, detector: str) -> Detector:
@@ -214,13 +218,11 @@ class Detectors(Part):
         if action is None:
             self.alerting.reply(incident_id, messages.detector_no_action(finding.detector))
             return
+        quiet = messages.window_time(self.planner.quiet_window(finding.check, finding.subject))
         if auto:
-            text = messages.detector_runs(action.describe())
+            text = messages.detector_runs(action.describe(), None if finding.urgent else quiet)
         else:
-            quiet = self.planner.quiet_window(finding.check, finding.subject)
-            text = messages.detector_proposes(
-                action.describe(), finding.urgent, messages.window_time(quiet)
-            )
+            text = messages.detector_proposes(action.describe(), finding.urgent, quiet)
         self.alerting.reply(incident_id, text + (f" ({refusal})" if refusal else ""))
         if preview:
             self.alerting.reply(incident_id, messages.cleanup_preview(preview))

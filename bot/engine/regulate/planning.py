@@ -19,7 +19,7 @@ from bot import messages
 from bot.engine.regulate.part import Part
 from bot.engine.regulate.trends import fit_line, next_at_hour, quiet_hour
 from bot.errors import UserError
-from bot.records import SLACK_DOOR, Door, ProposalState
+from bot.records import SLACK_DOOR, Decision, Door, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store import regulation as store_regulation
@@ -30,6 +30,7 @@ from checks.base import CheckSpec
 log = logging.getLogger(__name__)
 
 ANNOUNCE = 600.0
+SELFREG = "selfreg"  # the scheduler of a detector's automatic fix
 QUIET_HISTORY = 14 * 86400.0
 HORIZON_HISTORY = 7 * 86400.0
 MIN_MINUTES = 30
@@ -160,13 +161,20 @@ class Planner(Part):
         with self.store.transaction():
             if not store_regulation.set_run_state(self.store, run.id, "ran", now):
                 return  # cancelled meanwhile
-        # the person who scheduled it approves, through the gate; the planner is the door
-        decision = await self.remediation.approve(
-            run.proposal_id, run.scheduled_by, door=schedule_door(run)
-        )
+        # the person who scheduled it approves, through the gate; the planner is the door. A
+        # detector's automatic fix (scheduled by selfreg) is selfreg's trusted approval, unless
+        # regulation was paused meanwhile (the button, the breaker): then people decide.
+        trusted = run.scheduled_by == SELFREG
+        paused = store_regulation.paused(self.store) if trusted else None
+        if paused is not None:
+            decision = Decision(allowed=False, reason=messages.regulation_paused_reason(*paused))
+        else:
+            decision = await self.remediation.approve(
+                run.proposal_id, run.scheduled_by, trusted=trusted, door=schedule_door(run)
+            )
         if not decision.allowed:
             with self.store.transaction():
-                store_regulation.set_run_state(self.store, run.id, "refused", now)
+                store_regulation.set_run_state(self.store, run.id, "refused", now, was="ran")
                 self._say(run, messages.plan_refused(run.id, decision.reason))
 
     def _say(self, run: store_regulation.ScheduledRun, text: str) -> None:
