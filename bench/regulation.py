@@ -1,35 +1,37 @@
 """Adaptive scaling under a synthetic load: does a ``[[regulate.scale]]`` rule hold its band
-without flapping?
+without flapping, and how does a fixed pool do under the same load?
 
-A real ``selfreg run`` (child process) supervises a worker pool: the component ``workers``,
-each instance a small Python program that takes jobs from a load server (this process, an
-aiohttp server on 127.0.0.1) one at a time, ``SERVICE`` seconds each. The load server adds
-jobs at a rate that follows ``PROFILE`` (quiet, a surge needing three workers, quiet again),
-and answers ``/probe`` after a delay proportional to its queue (``PER_JOB`` a job), so the
-``http`` check's ``latency`` is the signal. The rule (mode ``auto``) keeps it in
-``LOW``..``HIGH`` with ``scale_component`` actions, 3 samples of hysteresis (15 to scale
-down) and a 10 s cool-down.
+A real ``selfreg run`` (child process) supervises a worker pool, the component ``workers``:
+real processes taking jobs from a load server in this process (``tests.support.worker_pool``:
+Poisson arrivals following ``PROFILE``, a quiet stretch, a ramp up, an instant surge, a ramp
+down; 20 jobs/s a worker). The signal is the pool's busy share over 10 s, read by a
+``prometheus`` check from the load server (which answers as Prometheus would); the rule
+(mode ``auto``, ``proportional``) keeps it in ``LOW``..``HIGH`` with ``scale_component``
+actions, 1 worker at least, 4 at most (after a warm-up at the first rate, so every pool's
+busy share is a full window when the profile starts). Beside it, in the same run, the same load (the same
+arrivals) against fixed pools of 1 and 4 workers with no regulation: the baselines.
 
-Printed: the time in band (every 0.5 s the bench samples the queue's latency: in band when
-inside the band, or below it with the pool already at its minimum) and at or under ``HIGH``,
-each move with the signal that caused it, the scale moves (from the store's decisions), and
-oscillations: direction reversals within one cool-down (target 0).
+Measured every 0.5 s on each pool, by the bench, from the load server: the busy share (in
+band when inside ``LOW``..``HIGH``, or below it with the pool at its minimum) and what jobs
+waited for a worker (p90 over 10 s; the latency objective ``SLO``). Printed for each pool: time
+in band over the whole run and *after the first move settles* (from the first in-band sample
+after the regulated pool's first move to the end; the baselines over the same stretch), the
+share of time within the latency objective, and for the regulated pool each move with the
+signal that caused it, the moves, direction reversals, and oscillations (reversals within one
+cool-down; target 0).
 
-    python bench/regulation.py [--seconds 160]
+    python bench/regulation.py [--seconds 240] [--seed 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,36 +40,30 @@ from bot.store import open_store  # noqa: E402
 from bot.store import regulation as store_regulation  # noqa: E402
 from tests.support.selfreg_process import SelfregProcess, selfreg_env  # noqa: E402
 from tests.support.servers import LoopThread, free_port  # noqa: E402
+from tests.support.worker_pool import WORKER, LoadServer, start_workers, stop_workers  # noqa: E402
 
-SERVICE = 0.05  # seconds a worker spends on one job: 20 jobs/s per worker at most
-PER_JOB = 0.005  # probe delay per queued job: 50 jobs = 0.25 s
-LOW, HIGH = 0.02, 0.25
+LOW, HIGH = 0.35, 0.85
+SLO = 0.25  # seconds a job may wait for a worker (p90)
+MIN, MAX = 1, 4
 COOLDOWN = 10.0
-PROFILE = [(0.2, 12.0), (0.6, 45.0), (1.0, 12.0)]  # (until this share of the run, jobs/s)
-
-WORKER = """
-import os, sys, time, urllib.request
-url = sys.argv[1] + "/take?pid=" + str(os.getpid())
-while True:
-    try:
-        urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=5).read()
-    except OSError:
-        pass
-    time.sleep(%(service)r)  # one job's work, or a pause before asking again
-"""
+PROFILE = [(0, 10), (0.08, 10), (0.35, 32), (0.45, 32), (0.46, 48), (0.6, 48), (0.95, 10), (1, 10)]
+BASELINES = (MIN, MAX)
+WARM_UP = 15.0  # seconds at the first rate before the profile (and the measuring) starts
 
 CONFIG = """
 [[components]]
 name = "workers"
 command = ["python", "-c", {worker}, "http://127.0.0.1:{port}"]
-instances = 1
+instances = {min}
 
 [[checks]]
-name = "queue"
-kind = "http"
-url = "http://127.0.0.1:{port}/probe"
+name = "pool"
+kind = "prometheus"
+url = "http://127.0.0.1:{port}"
+query = "avg(rate(worker_busy_seconds_total[10s]))"
+metric = "busy"
 interval = "1s"
-timeout = "3s"
+timeout = "1s"
 
 {actions}
 [regulate]
@@ -75,21 +71,22 @@ budget = "40/1h"
 
 [[regulate.scale]]
 name = "workers"
-check = "queue"
-metric = "latency"
+check = "pool"
+metric = "busy"
 low = {low}
 high = {high}
 up = "workers-up"
 down = "workers-down"
-min = 1
-max = 4
-samples = 3
-down_samples = 15
+min = {min}
+max = {max}
+up_for = "1s"
+down_for = "3s"
 cooldown = "{cooldown}s"
+forecast = "10s"
+proportional = true
 mode = "auto"
 budget = "20/1h"
 """
-
 
 ACTION = """
 [[actions]]
@@ -97,8 +94,8 @@ name = "workers-{way}"
 kind = "scale_component"
 component = "workers"
 step = {step}
-min = 1
-max = 4
+min = {min}
+max = {max}
 risk = "low"
 approvers = ["*"]
 cooldown = "0s"
@@ -106,133 +103,131 @@ verify_after = "1s"
 budget = "20/1h"
 """
 
-
-class LoadServer:
-    """The queue: jobs arrive by the profile, workers take them, /probe answers slower the
-    longer the queue."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.depth = 0.0
-        self.started = time.monotonic()
-        self.seen: dict[int, float] = {}
-        self.runner: web.AppRunner | None = None
-        self.arrivals: asyncio.Task[None] | None = None
-
-    def rate(self) -> float:
-        share = (time.monotonic() - self.started) / self.seconds
-        return next((r for until, r in PROFILE if share < until), PROFILE[-1][1])
-
-    async def take(self, request: web.Request) -> web.Response:
-        self.seen[int(request.query.get("pid", "0"))] = time.monotonic()
-        if self.depth >= 1.0:
-            self.depth -= 1.0
-            return web.Response(text="1")
-        return web.Response(text="0")
-
-    async def probe(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(min(self.depth * PER_JOB, 2.0))
-        return web.Response(text="ok")
-
-    async def arrive(self) -> None:
-        while True:
-            await asyncio.sleep(0.1)
-            self.depth += self.rate() * 0.1
-
-    def workers(self) -> int:
-        now = time.monotonic()
-        return sum(1 for at in self.seen.values() if now - at < 1.0)
-
-    async def start(self, port: int) -> None:
-        app = web.Application()
-        app.router.add_post("/take", self.take)
-        app.router.add_get("/probe", self.probe)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", port).start()
-        self.arrivals = asyncio.get_running_loop().create_task(self.arrive())
-
-    async def stop(self) -> None:
-        if self.arrivals is not None:
-            self.arrivals.cancel()
-        if self.runner is not None:
-            await self.runner.cleanup()
+Sample = tuple[float, float, int, float]
+"""(time, busy share, workers, p90 wait) of one pool."""
 
 
-def run(seconds: float, folder: Path) -> dict[str, float]:
-    port = free_port()
-    loop = LoopThread()
-    server = LoadServer(seconds)
-    loop.run(server.start(port))
+def write_config(folder: Path, port: int) -> Path:
+    bounds = {"min": MIN, "max": MAX}
+    scale = ACTION.format(way="up", step=1, **bounds) + ACTION.format(way="down", step=-1, **bounds)
     config = folder / "selfreg.toml"
-    worker = json.dumps(WORKER % {"service": SERVICE})
-    scale = ACTION.format(way="up", step=1) + ACTION.format(way="down", step=-1)
-    values = {"low": LOW, "high": HIGH, "cooldown": COOLDOWN, "actions": scale}
-    config.write_text(CONFIG.format(worker=worker, port=port, **values))
-    selfreg = SelfregProcess(config, selfreg_env(folder / "data"))
-    in_band = under_high = total = 0
+    config.write_text(
+        CONFIG.format(
+            worker=json.dumps(WORKER), port=port, actions=scale, low=LOW, high=HIGH,
+            cooldown=COOLDOWN, **bounds,
+        )
+    )  # fmt: skip
+    return config
+
+
+def run(seconds: float, seed: int, folder: Path) -> tuple[dict[str, list[Sample]], list]:
+    """The regulated pool and the baselines under the same load; their samples and moves."""
+    loop = LoopThread()
+    ports = {name: free_port() for name in ("regulated", *BASELINES)}
+    servers = {name: LoadServer(PROFILE, seconds, seed) for name in ports}
+    fixed: list = []
+    selfreg = None
+    samples: dict[str, list[Sample]] = {name: [] for name in ports}
     try:
+        for name, server in servers.items():
+            loop.run(server.start(ports[name]))
+        selfreg = SelfregProcess(
+            write_config(folder, ports["regulated"]), selfreg_env(folder / "data")
+        )
         selfreg.wait_ready()
-        server.started = time.monotonic()
-        deadline = server.started + seconds
+        fixed = [w for n in BASELINES for w in start_workers(n, ports[n])]
+        time.sleep(WARM_UP)  # the first rate, steady, until every busy share is a full window
+        for server in servers.values():
+            server.started = time.monotonic()  # the profile starts now, on every pool at once
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             time.sleep(0.5)
-            latency = loop.call(lambda: server.depth) * PER_JOB
-            workers = loop.call(server.workers)
-            total += 1
-            in_band += LOW <= latency <= HIGH or (latency < LOW and workers <= 1)
-            under_high += latency <= HIGH
+            for name, server in servers.items():
+                samples[name].append(loop.call(lambda s=server: pool_sample(s)))
     finally:
-        selfreg.stop()
-        loop.run(server.stop())
+        if selfreg is not None:
+            selfreg.stop()
+        stop_workers(fixed)
+        for server in servers.values():
+            loop.run(server.stop())
         loop.close()
-    shares = {"in_band": in_band / max(total, 1), "under_high": under_high / max(total, 1)}
-    return {**shares, **moves(folder / "data" / "selfreg.db")}
+    return samples, decisions(folder / "data" / "selfreg.db")
 
 
-def moves(path: Path) -> dict[str, float]:
-    """Scale moves and direction reversals within a cool-down, from the store's decisions."""
+def pool_sample(server: LoadServer) -> Sample:
+    return (time.time(), server.busy_share(), server.workers(), server.wait_p90())
+
+
+def decisions(path: Path) -> list:
     store = open_store(path, readonly=True)
     try:
-        rows = list(reversed(store_regulation.decisions(store, "workers", 1000)))
+        return list(reversed(store_regulation.decisions(store, "workers", 1000)))
     finally:
         store.close()
+
+
+def in_band(sample: Sample) -> bool:
+    _, busy, workers, _ = sample
+    return LOW <= busy <= HIGH or (busy < LOW and workers <= MIN)
+
+
+def shares(samples: list[Sample], since: float) -> dict[str, float]:
+    """Time in band (all, and from ``since``) and within the latency objective."""
+    after = [s for s in samples if s[0] >= since]
+    return {
+        "in_band": sum(map(in_band, samples)) / max(len(samples), 1),
+        "after": sum(map(in_band, after)) / max(len(after), 1),
+        "slo": sum(1 for s in samples if s[3] <= SLO) / max(len(samples), 1),
+    }
+
+
+def settled_at(samples: list[Sample], moved: list) -> float:
+    """The first in-band sample after the first move (the end of the run when none)."""
+    if not moved:
+        return samples[-1][0] if samples else 0.0
+    return next((s[0] for s in samples if s[0] > moved[0].at and in_band(s)), samples[-1][0])
+
+
+def report(samples: dict[str, list[Sample]], rows: list, seconds: float) -> None:
     moved = [d for d in rows if d.outcome == "moved"]
-    reversals = sum(
-        1
-        for a, b in itertools.pairwise(moved)
-        if a.direction != b.direction and b.at - a.at < COOLDOWN
-    )
-    ups = sum(1 for d in moved if d.direction > 0)
-    start = rows[0].at if rows else 0.0
+    since = settled_at(samples["regulated"], moved)
+    start = samples["regulated"][0][0] if samples["regulated"] else 0.0
     for d in moved:
         signal = d.signal
         print(
             f"  +{d.at - start:5.1f} s  {'up  ' if d.direction > 0 else 'down'} from "
-            f"{signal.get('instances')} instances: latency {signal.get('value', 0):.3f} s "
-            f"({signal.get('why')}, recent {[round(v, 3) for v in signal.get('recent', [])[-3:]]})"
+            f"{signal.get('instances')} workers: busy {signal.get('value', 0):.2f} "
+            f"({signal.get('why')} for {signal.get('lasted', 0):.0f} s)"
         )
-    return {
-        "moves": len(moved),
-        "up": ups,
-        "down": len(moved) - ups,
-        "oscillations": reversals,
-        "not_moved": len(rows) - len(moved),
-    }
+    reversals = [(a, b) for a, b in itertools.pairwise(moved) if a.direction != b.direction]
+    oscillations = sum(1 for a, b in reversals if b.at - a.at < COOLDOWN)
+    print(
+        f"load {PROFILE} (share of {seconds:.0f} s, jobs/s); band {LOW}..{HIGH} busy; "
+        f"settled {since - start:.0f} s into the run"
+    )
+    for name, found in samples.items():
+        share = shares(found, since)
+        label = "regulated" if name == "regulated" else f"fixed {name}"
+        print(
+            f"{label:>9}: in band {share['in_band']:.0%} of the run, {share['after']:.0%} after "
+            f"the first move settled; jobs waited at most {SLO} s (p90) {share['slo']:.0%}"
+        )
+    ups = sum(1 for d in moved if d.direction > 0)
+    print(
+        f"regulated: scale moves {len(moved)} ({ups} up, {len(moved) - ups} down), reversals "
+        f"{len(reversals)}, oscillations {oscillations}, decisions not moved "
+        f"{len(rows) - len(moved)}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=160.0)
+    parser.add_argument("--seconds", type=float, default=240.0)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        result = run(args.seconds, Path(folder))
-    print(
-        f"regulation over {args.seconds:.0f} s (load {PROFILE}): time in band "
-        f"{result['in_band']:.0%} (at or under high {result['under_high']:.0%}), scale moves {result['moves']} ({result['up']} up, "
-        f"{result['down']} down), oscillations {result['oscillations']}, "
-        f"decisions not moved {result['not_moved']}"
-    )
+        samples, rows = run(args.seconds, args.seed, Path(folder))
+    report(samples, rows, args.seconds)
 
 
 if __name__ == "__main__":

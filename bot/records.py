@@ -263,11 +263,14 @@ class Door:
     """Where a person's request came in, recorded with it in the audit trail: ``slack``,
     ``cli`` (with the local user who typed it, mapped by ``[cli] users`` to the actor), ``api``
     (with the token's identity, mapped by ``[[api.tokens]]`` to the actor), ``selfreg``
-    itself (auto mode), or ``regulate`` (regulation's own moves and scheduled runs)."""
+    itself (auto mode), ``regulate`` (regulation's own moves and detections), or ``schedule``
+    (the planner running a proposal approved for a quiet window; ``via`` names the door it was
+    scheduled through)."""
 
     name: str
     local_user: str = ""
     identity: str = ""  # the API token's identity name (``[[api.tokens]]`` name)
+    via: str = ""  # for ``schedule``: the door the person scheduled it through
 
     def detail(self) -> dict[str, str]:
         """The audit detail's part about the door."""
@@ -276,12 +279,14 @@ class Door:
             found["local_user"] = self.local_user
         if self.identity:
             found["identity"] = self.identity
+        if self.via:
+            found["via"] = self.via
         return found
 
 
 SLACK_DOOR = Door("slack")
 SELFREG_DOOR = Door("selfreg")
-REGULATE_DOOR = Door("regulate")  # regulation's own moves, detections and scheduled runs
+REGULATE_DOOR = Door("regulate")  # regulation's own moves and detections
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

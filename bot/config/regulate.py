@@ -21,6 +21,8 @@ from common.units import Duration
 
 SCALE_KINDS = ("scale_component", "fly_scale_count")
 BUDGET = r"^\d+/\d+(ms|s|m|h|d)$"
+RETIRED = {"samples": "up_for", "down_samples": "down_for"}
+"""Hysteresis keys that counted samples, and the durations that replaced them."""
 
 
 class ScaleRule(Section):
@@ -35,8 +37,8 @@ class ScaleRule(Section):
     check: str = Field(description="The check whose metric is the signal.")
     subject: str = Field(default="", description="The check's subject ('' for most kinds).")
     metric: str = Field(description="The metric, e.g. 'latency' of an http check.")
-    low: float = Field(description="Below this for `samples` samples: scale down.")
-    high: float = Field(description="Above this for `samples` samples: scale up.")
+    low: float = Field(description="Below this for `down_for`: scale down.")
+    high: float = Field(description="Above this for `up_for`: scale up.")
     up: str = Field(
         description="The scale_component / fly_scale_count action that adds (step > 0)."
     )
@@ -45,16 +47,24 @@ class ScaleRule(Section):
     )
     min: int = Field(default=1, ge=0, description="Never scale down below this many instances.")
     max: int = Field(ge=1, description="Never scale up beyond this many instances.")
-    samples: int = Field(
-        default=3,
-        ge=1,
-        description="Hysteresis: consecutive samples outside the band before a move.",
+    up_for: Duration = Field(
+        default=60.0,
+        ge=0,
+        description="Hysteresis, like Prometheus's `for:`: how long the signal stays above the "
+        "band (or its forecast crossing stays due) before a scale-up; one sample back inside "
+        "starts the clock again.",
     )
-    down_samples: int | None = Field(
-        default=None,
-        ge=1,
-        description="Consecutive samples below the band before a scale-down; none: `samples` "
-        "(more: scale down slowly, as a queue that is empty says nothing of how much is spare).",
+    down_for: Duration = Field(
+        default=300.0,
+        ge=0,
+        description="How long the signal stays below the band before a scale-down (longer than "
+        "`up_for`: scale up fast, down slowly).",
+    )
+    proportional: bool = Field(
+        default=False,
+        description="true when the signal is a load per instance (a utilisation, a queue per "
+        "worker): a sample also counts as below the band when one instance fewer would keep "
+        "the signal at or under the band's middle, so the pool shrinks as soon as it safely can.",
     )
     cooldown: Duration = Field(
         default=300.0, ge=0, description="No move within this long of the previous one."
@@ -76,6 +86,17 @@ class ScaleRule(Section):
         description="At most N automatic moves of this rule per window.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: object) -> object:
+        """``samples`` / ``down_samples`` (counts) became ``up_for`` / ``down_for``
+        (durations): an old key is refused by name, saying what to write instead."""
+        if isinstance(data, dict):
+            for old, new in RETIRED.items():
+                if old in data:
+                    raise ValueError(messages.regulate_retired_key(old, data[old], new))
+        return data
+
     @model_validator(mode="after")
     def _band_and_bounds(self) -> ScaleRule:
         if self.high <= self.low:
@@ -85,10 +106,35 @@ class ScaleRule(Section):
         return self
 
 
-class LeakDetector(Section):
+class Detector(Section):
+    """What every detector has: the mode the operator chose, and a budget for ``auto``."""
+
+    mode: Literal["off", "propose", "auto"] = Field(
+        default="propose",
+        description='off: never look; propose: a finding proposes its fix to people (now, or "at '
+        'the next quiet window"); auto: selfreg runs the fix by itself through the gate (now when '
+        "urgent, else at the quiet window), within the budgets, and says so (a fix whose "
+        "action is not low risk is proposed instead).",
+    )
+    budget: str = Field(
+        default="2/1d", pattern=BUDGET, description="At most N automatic fixes per window."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_enabled(cls, data: object) -> object:
+        if isinstance(data, dict) and "enabled" in data:
+            raise ValueError(messages.regulate_retired_enabled(data["enabled"]))
+        return data
+
+    @property
+    def on(self) -> bool:
+        return self.mode != "off"
+
+
+class LeakDetector(Detector):
     """``[regulate.leak]``: a ``process`` check's memory (``rss``) growing steadily."""
 
-    enabled: bool = Field(default=True, description="Look for leaks (false: never).")
     window: Duration = Field(default=6 * 3600.0, gt=0, description="History fitted.")
     min_span: Duration = Field(
         default=2 * 3600.0, gt=0, description="At least this much history before any finding."
@@ -103,10 +149,9 @@ class LeakDetector(Section):
     )
 
 
-class DiskDetector(Section):
+class DiskDetector(Detector):
     """``[regulate.disk]``: a ``system`` check's mount filling up."""
 
-    enabled: bool = Field(default=True, description="Look for filling disks (false: never).")
     window: Duration = Field(default=24 * 3600.0, gt=0, description="History fitted.")
     min_span: Duration = Field(
         default=3600.0, gt=0, description="At least this much history before any finding."
@@ -120,20 +165,18 @@ class DiskDetector(Section):
     )
 
 
-class CpuDetector(Section):
+class CpuDetector(Detector):
     """``[regulate.cpu]``: a ``process`` check's CPU far above its usual."""
 
-    enabled: bool = Field(default=True, description="Look for pinned cores (false: never).")
     window: Duration = Field(default=600.0, gt=0, description="Recent stretch compared.")
     usual: Duration = Field(default=86400.0, gt=0, description="History its usual comes from.")
     factor: float = Field(default=3.0, gt=1, description="Recent average at least this × usual.")
     min_percent: float = Field(default=80.0, gt=0, description="And at least this (% of one core).")
 
 
-class GrowthDetector(Section):
+class GrowthDetector(Detector):
     """``[regulate.growth]``: log files or data folders growing without rotation."""
 
-    enabled: bool = Field(default=True, description="Measure and judge `paths` (false: never).")
     paths: list[str] = Field(
         default_factory=list,
         description="Absolute files or folders whose size is measured at every detector run.",

@@ -10,6 +10,7 @@ WHY = {
     "above": "above its band",
     "below": "below its band",
     "forecast": "heading above its band",
+    "fits": "low enough for one instance fewer",
 }
 
 
@@ -85,6 +86,22 @@ def regulate_action_wrong(rule: str, key: str, action: str) -> str:
     )
 
 
+def regulate_retired_key(old: str, value: object, new: str) -> str:
+    return (
+        f"{old} = {value!r} is no longer read: hysteresis is a duration now, write {new} = "
+        f'"…" instead (how long the signal stays outside the band before a move; {value} × the '
+        "check's interval is what the old count meant)"
+    )
+
+
+def regulate_retired_enabled(value: object) -> str:
+    word = "off" if value is False else "propose"
+    return (
+        f'enabled = {str(value).lower()} is no longer read: write mode = "{word}" instead '
+        "(off, propose or auto)"
+    )
+
+
 def regulate_auto_needs_low_risk(rule: str, action: str) -> str:
     return f'regulate.scale "{rule}": mode "auto" needs action "{action}" to have risk "low"'
 
@@ -153,6 +170,17 @@ def detector_proposes(action: str, urgent: bool, quiet_at: str) -> str:
         f"🔧 proposed: {action}, best at the next quiet window ({quiet_at}); "
         "approve it for then with *Approve at quiet time*"
     )
+
+
+def detector_runs(action: str, quiet_at: str | None) -> str:
+    """The thread line under a finding whose detector is in mode auto: now, or at the quiet
+    window (``quiet_at``)."""
+    when = f"at the next quiet window ({quiet_at})" if quiet_at else "now"
+    return f"🔧 selfreg runs {action} by itself {when} (mode auto); *Pause regulation* stops it"
+
+
+def detector_auto_needs_low_risk(action: str) -> str:
+    return f'proposed instead of run: mode "auto" runs only low-risk actions, and {action} is not'
 
 
 def detector_no_action(detector: str) -> str:

@@ -400,3 +400,10 @@ def m010_regulation(db: Database) -> None:
         CREATE INDEX scheduled_runs_state ON scheduled_runs (state, run_at);
         """
     )
+
+
+@MIGRATIONS()
+def m011_scheduled_run_door(db: Database) -> None:
+    """The door a quiet-window run was scheduled through (issue 17): its run is audited with
+    the scheduler's door naming it, beside who scheduled it."""
+    db.execute("ALTER TABLE scheduled_runs ADD COLUMN door TEXT NOT NULL DEFAULT '{}'")

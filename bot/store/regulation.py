@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.store.db import Store
@@ -94,12 +94,13 @@ def last_move(store: Store, rule: str) -> DecisionRow | None:
 
 
 def moves_since(store: Store, since: float, rule: str | None = None) -> int:
-    """Automatic moves (outcome ``moved``) since ``since``, of one rule or of all: what the
-    regulation budgets count."""
+    """Automatic moves (outcome ``moved``) since ``since``, of one rule (a detector's name
+    counts all its ``detector:check:subject`` findings) or of all: what the budgets count."""
     sql = "SELECT count(*) FROM regulation_decisions WHERE outcome = 'moved' AND at >= ?"
     args: tuple[Any, ...] = (since,)
     if rule is not None:
-        sql, args = sql + " AND rule = ?", (since, rule)
+        sql += " AND (rule = ? OR substr(rule, 1, length(?) + 1) = ? || ':')"
+        args = (since, rule, rule, rule)
     return int(store._conn.execute(sql, args).fetchone()[0])
 
 
@@ -169,17 +170,32 @@ class ScheduledRun:
     created_at: float
     announced_at: float | None = None
     finished_at: float | None = None
+    door: Mapping[str, str] = field(default_factory=dict)
+    """The door it was scheduled through (``Door.detail()``: ``door``, maybe ``local_user``
+    or ``identity``); its run is audited with the scheduler's door naming this one."""
 
 
-_RUN_COLUMNS = "id, proposal_id, run_at, state, scheduled_by, created_at, announced_at, finished_at"
+_RUN_COLUMNS = (
+    "id, proposal_id, run_at, state, scheduled_by, created_at, announced_at, finished_at, door"
+)
+_RUN_SIZE = len(_RUN_COLUMNS.split(", "))
+
+
+def _run(row: tuple[Any, ...]) -> ScheduledRun:
+    values = dict(zip(_RUN_COLUMNS.split(", "), row[:_RUN_SIZE], strict=True))
+    values["door"] = json.loads(values["door"] or "{}")
+    return ScheduledRun(**values)
 
 
 def schedule(store: Store, run: ScheduledRun) -> ScheduledRun:
     cursor = store._conn.execute(
-        "INSERT INTO scheduled_runs (proposal_id, run_at, state, scheduled_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (run.proposal_id, run.run_at, run.state, run.scheduled_by, run.created_at),
-    )
+        "INSERT INTO scheduled_runs (proposal_id, run_at, state, scheduled_by, created_at, door)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            run.proposal_id, run.run_at, run.state, run.scheduled_by, run.created_at,
+            json.dumps(dict(run.door)),
+        ),
+    )  # fmt: skip
     return scheduled_run(store, int(cursor.lastrowid or 0)) or run
 
 
@@ -187,7 +203,7 @@ def scheduled_run(store: Store, run_id: int) -> ScheduledRun | None:
     row = store._conn.execute(
         f"SELECT {_RUN_COLUMNS} FROM scheduled_runs WHERE id = ?", (run_id,)
     ).fetchone()
-    return ScheduledRun(**dict(zip(_RUN_COLUMNS.split(", "), row, strict=True))) if row else None
+    return _run(row) if row else None
 
 
 def scheduled_runs(store: Store, *, pending_only: bool = True) -> list[ScheduledRun]:
@@ -196,18 +212,18 @@ def scheduled_runs(store: Store, *, pending_only: bool = True) -> list[Scheduled
     rows = store._conn.execute(
         f"SELECT {_RUN_COLUMNS} FROM scheduled_runs {where} ORDER BY run_at, id"
     ).fetchall()
-    return [ScheduledRun(**dict(zip(_RUN_COLUMNS.split(", "), r, strict=True))) for r in rows]
+    return [_run(r) for r in rows]
 
 
 def pending_for(store: Store, proposal_id: int) -> ScheduledRun | None:
     return next((r for r in scheduled_runs(store) if r.proposal_id == proposal_id), None)
 
 
-def set_run_state(store: Store, run_id: int, state: str, at: float) -> bool:
-    """Move a scheduled run on (conditional: only from ``scheduled``); True when it moved."""
+def set_run_state(store: Store, run_id: int, state: str, at: float, was: str = "scheduled") -> bool:
+    """Move a scheduled run on (conditional: only from ``was``); True when it moved."""
     cursor = store._conn.execute(
-        "UPDATE scheduled_runs SET state = ?, finished_at = ? WHERE id = ? AND state = 'scheduled'",
-        (state, at, run_id),
+        "UPDATE scheduled_runs SET state = ?, finished_at = ? WHERE id = ? AND state = ?",
+        (state, at, run_id, was),
     )
     return cursor.rowcount == 1
 
@@ -234,12 +250,11 @@ def waiting(store: Store) -> list[Waiting]:
         " LEFT JOIN proposals p ON p.id = r.proposal_id"
         " WHERE r.state = 'scheduled' ORDER BY r.run_at, r.id"
     ).fetchall()
-    size = len(_RUN_COLUMNS.split(", "))
     return [
         Waiting(
-            run=ScheduledRun(**dict(zip(_RUN_COLUMNS.split(", "), r[:size], strict=True))),
-            action=r[size] if r[size] is not None else "?",
-            incident_id=r[size + 1],
+            run=_run(r),
+            action=r[_RUN_SIZE] if r[_RUN_SIZE] is not None else "?",
+            incident_id=r[_RUN_SIZE + 1],
         )
         for r in rows
     ]

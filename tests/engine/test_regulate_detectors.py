@@ -51,7 +51,7 @@ async def test_steady_memory_and_a_switched_off_detector_propose_nothing(
     rig = Rig(store, grower_ctx, pidfile, tmp_path)
     await rig.measure(30, 600.0)
     assert await rig.detectors.run() == []
-    off = Rig(store, grower_ctx, pidfile, tmp_path, leak={"enabled": False})
+    off = Rig(store, grower_ctx, pidfile, tmp_path, leak={"mode": "off"})
     off.clock = rig.clock
     await rig.measure(30, 600.0, signal.SIGUSR1)
     assert [f for f in off.detectors.findings(rig.clock.now()) if f.detector == "leak"] == []
@@ -127,5 +127,5 @@ async def test_a_log_growing_without_rotation_proposes_its_cleanup(
     assert 5e6 < finding.evidence["bytes_per_hour"] < 7e6
     [decision] = store_regulation.decisions(store)
     assert decision.action == "clean-data"  # the cleanup whose folder holds the logs
-    off = Rig(store, grower_ctx, pidfile, tmp_path, growth={"enabled": False, "paths": [str(logs)]})
+    off = Rig(store, grower_ctx, pidfile, tmp_path, growth={"mode": "off", "paths": [str(logs)]})
     assert off.detectors.findings(rig.clock.now()) == []

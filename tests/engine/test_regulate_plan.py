@@ -22,7 +22,7 @@ from bot.engine.regulate.scaling import Scaler
 from bot.engine.regulate.trends import next_at_hour
 from bot.engine.requests import Requests
 from bot.errors import UserError
-from bot.records import ProposalState
+from bot.records import Door, ProposalState
 from bot.slack import views
 from bot.slack.plan import plan_answer
 from bot.store import Store, audit
@@ -104,6 +104,28 @@ async def test_a_restart_approved_for_the_quiet_window_is_announced_then_runs(
     assert store_regulation.scheduled_run(store, run.id).state == "ran"  # type: ignore[union-attr]
     kinds = [r["kind"] for r in rows(store, "SELECT kind FROM audit WHERE kind LIKE 'regulate.%'")]
     assert "regulate.scheduled" in kinds
+    [approval] = [r for r in audit.rows(store) if r["kind"] == "decision.approve"]
+    assert approval["actor"] == "U0ALICE"  # who scheduled it approves; the scheduler is the door
+    assert json.loads(approval["detail"]) | {"reason": ""} == {
+        "allowed": True, "reason": "", "door": "schedule", "via": "slack",
+    }  # fmt: skip
+
+
+async def test_a_run_scheduled_at_the_terminal_names_the_terminal_user_in_its_audit(
+    store: Store, grower_ctx: RealActionContext, pidfile: Path, tmp_path: Path
+) -> None:
+    rig = Rig(store, grower_ctx, pidfile, tmp_path)
+    run = rig.planner.schedule(await leak_proposal(rig), "U0ANN", Door("cli", local_user="ann"))
+    assert store_regulation.scheduled_run(store, run.id).door == {  # type: ignore[union-attr]
+        "door": "cli", "local_user": "ann",
+    }  # fmt: skip
+    rig.clock.advance(run.run_at - rig.clock.now() + 1)
+    await rig.planner.tick()
+    await rig.remediation.wait_idle()
+    [approval] = [r for r in audit.rows(store) if r["kind"] == "decision.approve"]
+    detail = json.loads(approval["detail"])
+    assert approval["actor"] == "U0ANN" and detail["door"] == "schedule"
+    assert (detail["via"], detail["local_user"]) == ("cli", "ann")
 
 
 async def test_a_cancelled_run_never_runs(

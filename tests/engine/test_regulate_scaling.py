@@ -17,6 +17,7 @@ from actions.scale_component import ScaleComponent, ScaleComponentSpec
 from bot.config.alerts import AlertsSettings
 from bot.config.regulate import RegulateSettings, ScaleRule
 from bot.engine.alerting import Alerting
+from bot.engine.regulate import band
 from bot.engine.regulate.moves import Mover
 from bot.engine.regulate.scaling import Scaler
 from bot.engine.remediation import Remediation
@@ -77,6 +78,7 @@ class Rig:
         self.alerting.on_opened = self.remediation.on_incident_opened
         fields = {"name": "workers", "check": "queue", "metric": "latency", "low": 0.1}
         fields |= {"high": 0.5, "up": "up", "down": "down", "max": 3, "cooldown": "60s"}
+        fields |= {"up_for": "10s", "down_for": "10s"}  # three samples 5 s apart
         self.settings = RegulateSettings(scale=[ScaleRule(**{**fields, **rule})])
         self.mover = Mover(
             store=store, clock=self.clock, alerting=self.alerting,
@@ -218,7 +220,7 @@ async def test_a_failed_move_trips_the_breaker_and_asks_a_person(
 async def test_a_forecast_crossing_scales_up_before_the_band_is_left(
     store: Store, ctx: RealActionContext
 ) -> None:
-    rig = Rig(store, ctx, mode="auto", forecast="2m", samples=2)
+    rig = Rig(store, ctx, mode="auto", forecast="2m", up_for="5s")
     await rig.feed(*[0.1 + 0.02 * i for i in range(12)])  # 0.1 .. 0.32, rising 0.02 / 5 s
     [decision] = rig.decisions()
     assert decision.signal["why"] == "forecast" and decision.signal["value"] < 0.5
@@ -265,26 +267,78 @@ async def test_the_regulation_message_offers_pause_regulation(
     assert store_regulation.paused(store) == ("on", "U0DAN")
 
 
-async def test_no_scale_up_while_the_signal_is_already_easing(
+async def test_no_second_scale_up_while_the_signal_is_already_easing(
     store: Store, ctx: RealActionContext
 ) -> None:
-    rig = Rig(store, ctx, mode="auto")
-    await rig.feed(0.9, 0.8, 0.7, 0.6)  # above the band, but each sample lower: wait
-    assert rig.decisions() == []
-    await rig.feed(0.65)  # no longer easing
+    rig = Rig(store, ctx, mode="auto", cooldown="10s")
+    await rig.feed(0.8, 0.8, 0.8)  # up at t=15
+    await rig.feed(0.9, 0.8, 0.7, 0.6)  # above for 15 s, but each sample lower: the move works
     assert [d.direction for d in rig.decisions()] == [1]
+    await rig.feed(0.65)  # no longer easing
+    assert [d.direction for d in rig.decisions()] == [1, 1]
 
 
-async def test_down_samples_make_scale_down_slower_than_up(
+async def test_down_for_makes_scale_down_slower_than_up(
     store: Store, ctx: RealActionContext
 ) -> None:
     await ctx.components.scale("workers", 2)
-    rig = Rig(store, ctx, mode="auto", down_samples=5)
-    await rig.feed(0.01, 0.01, 0.01, 0.01)
+    rig = Rig(store, ctx, mode="auto", down_for="20s")
+    await rig.feed(0.01, 0.01, 0.01, 0.01)  # below for 15 s
     assert rig.decisions() == [] and ctx.components.instances("workers") == 2
-    await rig.feed(0.01)
-    assert [d.direction for d in rig.decisions()] == [-1]
+    await rig.feed(0.01)  # 20 s
+    [decision] = rig.decisions()
+    assert decision.direction == -1 and decision.signal["lasted"] == 20
     assert ctx.components.instances("workers") == 1
+
+
+async def test_hysteresis_is_a_duration_whatever_the_sampling(
+    store: Store, ctx: RealActionContext
+) -> None:
+    rig = Rig(store, ctx, mode="auto", up_for="30s")
+    await rig.feed(*[0.8] * 30, every=1.0)  # above for 29 s
+    await rig.feed(0.3, every=1.0)  # one sample back inside: the clock starts again
+    await rig.feed(*[0.8] * 30, every=1.0)
+    assert rig.decisions() == []
+    await rig.feed(0.8, every=1.0)  # above for 30 s
+    [decision] = rig.decisions()
+    assert decision.signal["lasted"] == 30 and ctx.components.instances("workers") == 2
+    await rig.feed(0.3, 0.3, every=15.0)  # back inside, then past cool-down: a second rule...
+    slow = Rig(store, ctx, mode="auto", up_for="30s", name="slow")
+    await slow.feed(0.8, 0.8, 0.8, every=15.0)  # ...sampled every 15 s moves after 30 s too
+    assert [d.signal["lasted"] for d in slow.decisions() if d.rule == "slow"] == [30]
+
+
+def test_a_proportional_rule_scales_down_once_one_instance_fewer_fits() -> None:
+    rule = ScaleRule(
+        name="w", check="queue", metric="busy", low=0.35, high=0.85, up="up", down="down",
+        max=4, down_for="10s", cooldown="0s", proportional=True,
+    )  # fmt: skip
+    plain = rule.model_copy(update={"proportional": False})
+    for value, instances, wanted in ((0.38, 3, -1), (0.45, 3, None), (0.38, 2, None)):
+        state, want = band.BandState(), None
+        for at in (0.0, 5.0, 10.0):  # inside the band, 10 s
+            state, want = band.step(rule, state, value, at, instances=instances)
+            assert band.step(plain, state, value, at, instances=instances)[1] is None
+        # 0.38 × 3/2 = 0.57 fits under the middle 0.6; 0.45 × 3/2 and 0.38 × 2/1 do not
+        assert (want.direction, want.why) == (wanted, "fits") if wanted else want is None
+
+
+def test_config_refuses_the_retired_sample_counts_by_file_key_and_value(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+
+    path = tmp_path / "selfreg.toml"
+    path.write_text(
+        '[[checks]]\nname = "queue"\nkind = "http"\nurl = "http://127.0.0.1:1/"\n'
+        '[[actions]]\nname = "up"\nkind = "scale_component"\ncomponent = "w"\nstep = 1\n'
+        'max = 3\n[[regulate.scale]]\nname = "w"\ncheck = "queue"\nmetric = "latency"\n'
+        'low = 0.1\nhigh = 0.5\nup = "up"\nmax = 3\nsamples = 3\n'
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(str(path))
+    text = str(raised.value)
+    assert str(path) in text and 'regulate.scale[0] "w"' in text
+    assert "samples = 3 is no longer read" in text and "up_for" in text
 
 
 async def test_a_proposed_move_offers_approve_at_quiet_time(
@@ -320,3 +374,13 @@ async def test_a_fly_app_scales_through_its_fly_scale_count_action(
         assert len(fly.machines) == 3
     [decision] = rig.decisions()
     assert decision.outcome == "moved" and decision.signal["instances"] is None  # Fly counts
+
+
+async def test_the_forecast_follows_the_recent_trend_after_a_long_flat_stretch(
+    store: Store, ctx: RealActionContext
+) -> None:
+    rig = Rig(store, ctx, mode="auto", forecast="10s", up_for="0s")
+    await rig.feed(*[0.2] * 600, every=1.0)  # ten flat minutes
+    await rig.feed(*[0.2 + 0.02 * i for i in range(1, 15)], every=1.0)  # then 0.02 a second
+    [decision] = rig.decisions()  # the trend of the last 20 s, not of the flat 15 min before
+    assert decision.signal["why"] == "forecast" and decision.signal["value"] < 0.5

@@ -82,7 +82,7 @@ def test_a_latency_above_the_band_scales_the_workers_up_once(
     tmp_path: Path, slow_port: int
 ) -> None:
     config = tmp_path / "selfreg.toml"
-    rule = scale_rule(max=2, samples=2, cooldown='"1h"', mode='"auto"')
+    rule = scale_rule(max=2, up_for='"1s"', cooldown='"1h"', mode='"auto"')
     config.write_text(CONFIG.format(port=slow_port, rule=rule))
     env = selfreg_env(tmp_path / "data")
     selfreg = SelfregProcess(config, env)

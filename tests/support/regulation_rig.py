@@ -19,6 +19,7 @@ from bot.config.alerts import AlertsSettings
 from bot.config.regulate import RegulateSettings
 from bot.engine.alerting import Alerting
 from bot.engine.regulate.detecting import Detectors
+from bot.engine.regulate.moves import Mover
 from bot.engine.regulate.planning import Planner
 from bot.engine.remediation import Remediation
 from bot.engine.remediation_runs import Verification
@@ -32,7 +33,9 @@ from tests.support.clock import FakeClock
 
 def scale_rule(**extra: object) -> str:
     """A ``[[regulate.scale]]`` entry keeping the ``queue`` check's latency in 0.01..0.1 s
-    with the ``workers-up`` action; ``extra`` keys are written as given (TOML values)."""
+    with the ``workers-up`` action (10 s above the band before a move); ``extra`` keys are
+    written as given (TOML values)."""
+    extra = {"up_for": '"10s"', **extra}
     lines = [
         "[[regulate.scale]]", 'name = "workers"', 'check = "queue"', 'metric = "latency"',
         "low = 0.01", "high = 0.1", 'up = "workers-up"',
@@ -76,15 +79,42 @@ def action(**entry: Any) -> Any:
     return cls(cls.Spec(approvers=["*"], verify_after="0s", **entry))
 
 
+def rig_actions(tmp_path: Path, risk: str) -> dict[str, Any]:
+    """The rig's actions: restart and renice the grower, clean ``tmp_path/data``."""
+    return {
+        "restart-api": action(
+            name="restart-api", kind="restart_component", component="api", risk=risk
+        ),
+        "renice-api": action(
+            name="renice-api", kind="renice_process", check="api-proc", risk=risk
+        ),
+        "clean-data": action(
+            name="clean-data", kind="cleanup_files", folder=str(tmp_path / "data"),
+            older_than="1d", risk=risk,
+        ),
+    }  # fmt: skip
+
+
 class Rig:
     """Detectors over a store fed by a real process check, with remediation over real children."""
 
     def __init__(
-        self, store: Store, ctx: RealActionContext, pidfile: Path, tmp_path: Path, **regulate: Any
+        self,
+        store: Store,
+        ctx: RealActionContext,
+        pidfile: Path,
+        tmp_path: Path,
+        risk: str = "medium",
+        rss: str = "2GB",
+        **regulate: Any,
     ):
+        """``risk`` of the three actions, ``rss`` the check's critical memory limit (1GB makes
+        a 5-hour leak urgent: it reaches it before the next quiet window); ``regulate`` the
+        ``[regulate]`` section's keys."""
         self.store, self.ctx, self.clock = store, ctx, FakeClock(1_700_000_000.0)
+        self.verified_ok = True
         spec = checks.REGISTRY["process"].Spec(
-            name="api-proc", kind="process", pidfile=str(pidfile), rss={"critical": "2GB"},
+            name="api-proc", kind="process", pidfile=str(pidfile), rss={"critical": rss},
             remediate=["restart-api", "renice-api"],
         )  # fmt: skip
         system = checks.REGISTRY["system"].Spec(name="host", kind="system")
@@ -93,14 +123,7 @@ class Rig:
         self.alerting = Alerting(
             store, self.clock, AlertsSettings(), self.specs, {"slack": Severity.INFO}
         )
-        found = {
-            "restart-api": action(name="restart-api", kind="restart_component", component="api"),
-            "renice-api": action(name="renice-api", kind="renice_process", check="api-proc"),
-            "clean-data": action(
-                name="clean-data", kind="cleanup_files", folder=str(tmp_path / "data"),
-                older_than="1d",
-            ),
-        }  # fmt: skip
+        found = rig_actions(tmp_path, risk)
         self.remediation = Remediation(
             store=store, clock=self.clock, actions=found, remediations={}, alerting=self.alerting,
             context=ctx, verify=self.verify, groups_of=self.groups,
@@ -110,9 +133,10 @@ class Rig:
         self.planner = Planner(
             remediation=self.remediation, settings=self.settings, specs=self.specs, **parts
         )
+        self.mover = Mover(remediation=self.remediation, settings=self.settings, **parts)
         self.detectors = Detectors(
-            remediation=self.remediation, planner=self.planner, settings=self.settings,
-            specs=self.specs, **parts,
+            remediation=self.remediation, planner=self.planner, mover=self.mover,
+            settings=self.settings, specs=self.specs, **parts,
         )  # fmt: skip
         self.runner = CheckRunner(
             checks=[self.check],
@@ -123,7 +147,7 @@ class Rig:
         )
 
     async def verify(self, check: str) -> Verification:
-        return Verification(ok=True, summary="api is back to its usual memory")
+        return Verification(ok=self.verified_ok, summary="api's memory, after the fix")
 
     async def groups(self, user: str) -> set[str]:
         return set()

@@ -79,6 +79,6 @@ def make_regulation(
     return Regulation(
         scaler=Scaler(clock=clock, settings=settings, mover=mover, instances=instances),
         mover=mover,
-        detectors=Detectors(settings=settings, specs=specs, planner=planner, **parts),
+        detectors=Detectors(settings=settings, specs=specs, planner=planner, mover=mover, **parts),
         planner=planner,
     )

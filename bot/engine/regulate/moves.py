@@ -3,7 +3,8 @@ signal (its thread hears every move), a proposal of the rule's action on it, a d
 with the signal's values and an audit row (door ``regulate``). In auto mode, and when
 ``safety`` allows, selfreg approves the proposal itself through the one policy gate; otherwise
 a person does. A move whose run failed or was not effective trips the circuit breaker: the
-regulation pause is set and a person is asked.
+regulation pause is set and a person is asked. The detectors in mode ``auto`` use the same
+``refusal``, ``approve_later`` and ``trip_if_failed``, so every automatic move passes one path.
 """
 
 from __future__ import annotations
@@ -83,10 +84,10 @@ class Mover(Part):
         last = store_regulation.last_move(self.store, rule.name)
         if last is not None and self._waiting(last.proposal_id):
             return False
-        refusal = refuse_auto(self._facts(rule)) if rule.mode == "auto" else None
+        refusal = self.refusal(rule.name, rule.budget) if rule.mode == "auto" else None
         auto = rule.mode == "auto" and refusal is None
         now = self.clock.now()
-        evidence = {**signal.evidence(), "why": want.why, "streak": want.streak}
+        evidence = {**signal.evidence(), "why": want.why, "lasted": want.lasted}
         with self.store.transaction():
             incident = self._incident(signal, want)
             proposal = self.remediation.propose_move(
@@ -117,10 +118,15 @@ class Mover(Part):
             )
             self.alerting.reply(incident.id, text + (f" ({refusal})" if refusal else ""))
         if auto:
-            self.remediation.later(self._approve(rule, proposal.id, decision))
+            self.approve_later(rule.name, proposal.id, decision)
         return True
 
-    async def _approve(self, rule: ScaleRule, proposal_id: int, decision_id: int) -> None:
+    def approve_later(self, name: str, proposal_id: int, decision_id: int) -> None:
+        """An automatic move of ``name`` (a rule, or a detector's finding): selfreg approves
+        its proposal through the gate, in the background."""
+        self.remediation.later(self._approve(name, proposal_id, decision_id))
+
+    async def _approve(self, name: str, proposal_id: int, decision_id: int) -> None:
         """selfreg's own approval through the gate; a refusal is recorded and left to people."""
         decision = await self.remediation.approve(
             proposal_id, "selfreg", trusted=True, door=REGULATE_DOOR
@@ -129,9 +135,9 @@ class Mover(Part):
             return
         now = self.clock.now()
         with self.store.transaction():
-            self.store_refusal(rule, decision_id, decision.reason, now)
+            self.store_refusal(name, decision_id, decision.reason, now)
 
-    def store_refusal(self, rule: ScaleRule, decision_id: int, reason: str, now: float) -> None:
+    def store_refusal(self, name: str, decision_id: int, reason: str, now: float) -> None:
         """The gate refused an automatic move: the decision reads refused, people decide."""
         store_regulation.set_outcome(self.store, decision_id, "refused", reason)
         audit.append(
@@ -139,7 +145,7 @@ class Mover(Part):
             now,
             "regulate.refused",
             "selfreg",
-            f"regulate:{rule.name}",
+            f"regulate:{name}",
             {**DOOR, "decision": decision_id, "reason": reason},
         )
 
@@ -153,7 +159,7 @@ class Mover(Part):
         return incident
 
     def settled(self, signal: Signal) -> None:
-        """Back inside the band for ``samples`` samples: the rule's incident resolves."""
+        """Back inside the band for ``up_for`` after a move: the rule's incident resolves."""
         rule = signal.rule
         summary = messages.regulation_settled(rule.metric, signal.value, rule.low, rule.high)
         with self.store.transaction():
@@ -176,17 +182,21 @@ class Mover(Part):
         )
 
     # ---- safety ------------------------------------------------------------------------------
-    def _facts(self, rule: ScaleRule) -> SafetyFacts:
+    def refusal(self, name: str, budget: str) -> str | None:
+        """Why an automatic move of ``name`` (a rule, or a detector: ``leak`` counts every
+        ``leak:…`` finding) must wait for a person now, or None when it may go ahead."""
         now = self.clock.now()
         budget_global, window_global = budget_of(self.settings.budget)
-        budget_rule, window_rule = budget_of(rule.budget)
-        return SafetyFacts(
-            kill_switch_by=store_proposals.paused_by(self.store),
-            paused=store_regulation.paused(self.store),
-            moves_global=store_regulation.moves_since(self.store, now - window_global),
-            budget_global=budget_global,
-            moves_rule=store_regulation.moves_since(self.store, now - window_rule, rule.name),
-            budget_rule=budget_rule,
+        budget_rule, window_rule = budget_of(budget)
+        return refuse_auto(
+            SafetyFacts(
+                kill_switch_by=store_proposals.paused_by(self.store),
+                paused=store_regulation.paused(self.store),
+                moves_global=store_regulation.moves_since(self.store, now - window_global),
+                budget_global=budget_global,
+                moves_rule=store_regulation.moves_since(self.store, now - window_rule, name),
+                budget_rule=budget_rule,
+            )
         )
 
     def _waiting(self, proposal_id: int | None) -> bool:
@@ -203,17 +213,24 @@ class Mover(Part):
             and proposal.expires_at > self.clock.now()
         )
 
-    def check_breaker(self, rule: ScaleRule) -> None:
-        """An automatic move that failed or was not effective stops automatic regulation
-        (every rule) until a person resumes it; its incident's thread says so."""
-        last = store_regulation.last_move(self.store, rule.name)
-        if last is None or last.outcome != "moved" or last.proposal_id is None:
+    def check_breaker(self, name: str) -> None:
+        """An automatic move of the rule ``name`` that failed or was not effective stops
+        automatic regulation (every rule and detector) until a person resumes it."""
+        last = store_regulation.last_move(self.store, name)
+        if last is not None:
+            self.trip_if_failed(last)
+
+    def trip_if_failed(self, last: store_regulation.DecisionRow) -> None:
+        """The circuit breaker, on one automatic move: its run failed or was not effective, so
+        regulation is paused, the decision reads failed and its incident's thread asks a
+        person (escalated at once)."""
+        if last.outcome != "moved" or last.proposal_id is None:
             return
         proposal = store_proposals.get(self.store, last.proposal_id)
         if proposal is None or proposal.state not in FAILED:
             return
         now = self.clock.now()
-        reason = messages.regulation_breaker(rule.name, last.action, proposal.state.value)
+        reason = messages.regulation_breaker(last.rule, last.action, proposal.state.value)
         with self.store.transaction():
             store_regulation.set_outcome(self.store, last.id, "failed", reason)
             store_regulation.set_paused(self.store, reason, "selfreg", now)
@@ -222,7 +239,7 @@ class Mover(Part):
                 now,
                 "regulate.breaker",
                 "selfreg",
-                f"regulate:{rule.name}",
+                f"regulate:{last.rule}",
                 {**DOOR, "decision": last.id, "reason": reason},
             )
             if last.incident_id is not None:

@@ -19,7 +19,7 @@ from bot import messages
 from bot.engine.regulate.part import Part
 from bot.engine.regulate.trends import fit_line, next_at_hour, quiet_hour
 from bot.errors import UserError
-from bot.records import REGULATE_DOOR, SLACK_DOOR, Door, ProposalState
+from bot.records import SLACK_DOOR, Decision, Door, ProposalState
 from bot.store import audit
 from bot.store import proposals as store_proposals
 from bot.store import regulation as store_regulation
@@ -30,6 +30,7 @@ from checks.base import CheckSpec
 log = logging.getLogger(__name__)
 
 ANNOUNCE = 600.0
+SELFREG = "selfreg"  # the scheduler of a detector's automatic fix
 QUIET_HISTORY = 14 * 86400.0
 HORIZON_HISTORY = 7 * 86400.0
 MIN_MINUTES = 30
@@ -111,7 +112,11 @@ class Planner(Part):
             run = store_regulation.schedule(
                 self.store,
                 store_regulation.ScheduledRun(
-                    proposal_id=proposal_id, run_at=run_at, scheduled_by=actor, created_at=now
+                    proposal_id=proposal_id,
+                    run_at=run_at,
+                    scheduled_by=actor,
+                    created_at=now,
+                    door=door.detail(),
                 ),
             )
             audit.append(
@@ -156,13 +161,20 @@ class Planner(Part):
         with self.store.transaction():
             if not store_regulation.set_run_state(self.store, run.id, "ran", now):
                 return  # cancelled meanwhile
-        # the person who scheduled it approves, through the gate; the planner is the door
-        decision = await self.remediation.approve(
-            run.proposal_id, run.scheduled_by, door=REGULATE_DOOR
-        )
+        # the person who scheduled it approves, through the gate; the planner is the door. A
+        # detector's automatic fix (scheduled by selfreg) is selfreg's trusted approval, unless
+        # regulation was paused meanwhile (the button, the breaker): then people decide.
+        trusted = run.scheduled_by == SELFREG
+        paused = store_regulation.paused(self.store) if trusted else None
+        if paused is not None:
+            decision = Decision(allowed=False, reason=messages.regulation_paused_reason(*paused))
+        else:
+            decision = await self.remediation.approve(
+                run.proposal_id, run.scheduled_by, trusted=trusted, door=schedule_door(run)
+            )
         if not decision.allowed:
             with self.store.transaction():
-                store_regulation.set_run_state(self.store, run.id, "refused", now)
+                store_regulation.set_run_state(self.store, run.id, "refused", now, was="ran")
                 self._say(run, messages.plan_refused(run.id, decision.reason))
 
     def _say(self, run: store_regulation.ScheduledRun, text: str) -> None:
@@ -173,6 +185,18 @@ class Planner(Part):
     def document(self) -> dict[str, Any]:
         """What ``selfreg plan`` shows: scheduled runs, the horizon, the regulation switch."""
         return plan_document(self.store, self.specs, self.clock.now())
+
+
+def schedule_door(run: store_regulation.ScheduledRun) -> Door:
+    """The door of a scheduled run: the scheduler, naming the door (and the terminal user or
+    API identity) it was scheduled through."""
+    came = run.door
+    return Door(
+        "schedule",
+        local_user=came.get("local_user", ""),
+        identity=came.get("identity", ""),
+        via=came.get("door", ""),
+    )
 
 
 def scheduled_rows(store: Store) -> list[dict[str, Any]]:
