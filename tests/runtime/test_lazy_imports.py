@@ -1,0 +1,103 @@
+"""A running selfreg imports the plugin modules of the kinds its config uses and no other, and
+Slack's Bolt only when it is needed (HTTP mode: at the first request). Each case is a fresh
+``python`` process, since this one has imported everything already."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import actions
+import checks
+from common.plugins import Registry
+from tests.runtime.test_reload import environment
+
+CONFIG = """
+[models]
+anomaly = false
+failure_risk = false
+forecast = false
+
+[[checks]]
+kind = "http"
+name = "api"
+url = "http://127.0.0.1:9/health"
+remediate = ["restart"]
+
+[[actions]]
+kind = "run_command"
+name = "restart"
+command = ["/bin/true"]
+"""
+
+BUILD = """
+import asyncio, io, json, sys, time
+from bot.config import load_settings
+from bot.runtime import build
+from tests.support.clock import FakeClock
+
+def plugins():
+    return sorted(m for m in sys.modules if m.startswith(("checks.", "actions.")))
+
+async def main():
+    parts = build(load_settings(sys.argv[1]), clock=FakeClock(time.time()), out=io.StringIO())
+    built = {"plugins": plugins(), "bolt": "slack_bolt" in sys.modules, "mode": parts.slack.connection.mode}
+    parts.slack.app  # what the first request to /slack/events does
+    built["bolt_after"] = "slack_bolt" in sys.modules
+    await parts.http.close()
+    parts.store.close()
+    print(json.dumps(built))
+
+asyncio.run(main())
+"""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """What a fresh process imported building every part for CONFIG (Slack in HTTP mode)."""
+    tmp_path = tmp_path_factory.mktemp("lazy")
+    (tmp_path / "selfreg.toml").write_text(CONFIG)
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD, str(tmp_path / "selfreg.toml")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SELFREG_", "SLACK_"))}
+    return {**keep, **environment(tmp_path), "PYTHONPATH": str(ROOT)}
+
+
+def _kinds(modules: list[str], package: str, registry: Registry[object]) -> set[str]:
+    return {m.split(".")[1] for m in modules if m.startswith(f"{package}.")} & set(registry)
+
+
+def test_only_the_configured_kinds_modules_are_imported(built: dict[str, object]) -> None:
+    modules = built["plugins"]
+    assert isinstance(modules, list)
+    # checks.alertmanager is also the spec of the [alertmanager] section, which bot.config reads
+    assert _kinds(modules, "checks", checks.REGISTRY) == {"http", "alertmanager"}
+    assert _kinds(modules, "actions", actions.REGISTRY) == {"run_command"}
+
+
+def test_bolt_is_imported_at_the_first_request_in_http_mode(built: dict[str, object]) -> None:
+    assert built["mode"] == "http"
+    assert built["bolt"] is False
+    assert built["bolt_after"] is True
+
+
+def test_listing_the_kinds_imports_none_and_asking_for_one_imports_it() -> None:
+    registry: Registry[object] = Registry("checks", {"tcp": "TcpCheck", "exec": "ExecCheck"})
+    assert list(registry) == ["exec", "tcp"] and len(registry) == 2
+    assert "tcp" in registry and ["tcp"] not in registry and "http" not in registry
+    assert registry["tcp"].__name__ == "TcpCheck"
+    with pytest.raises(KeyError):
+        registry["http"]
