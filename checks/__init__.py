@@ -1,7 +1,8 @@
 """Check plugins: one module per kind; ``REGISTRY`` maps a config ``kind`` to its class.
 
 Each kind's module is imported the first time the kind is asked for (``common.plugins``), so
-a process holds the code of the kinds its config uses and no other.
+a process holds the code of the kinds its config uses and no other; ``specs`` names the kinds
+whose config entry model lives apart from their runtime code.
 """
 
 from __future__ import annotations
@@ -31,4 +32,5 @@ REGISTRY: Registry[Check] = Registry(
         "system": "SystemCheck",
         "tcp": "TcpCheck",
     },
+    specs={"http": "http_spec:HttpSpec"},  # validating an http entry imports no aiohttp
 )

@@ -7,24 +7,40 @@ kinds its config uses and no other: ``selfreg status`` starts faster and the dae
 memory. Listing the kinds (``sorted(REGISTRY)``, ``kind in REGISTRY``) imports nothing;
 asking for one (``REGISTRY[kind]``) imports its module; ``items()`` / ``values()`` import
 them all (the config reference and the JSON Schema need every kind).
+
+``spec(kind)`` is the kind's config entry model (its class's ``Spec``). Validating a config
+needs only that, so a kind whose runtime code imports a heavy library keeps its spec in a
+module of its own, named in ``specs`` (``checks/http_spec.py``: no aiohttp), and ``spec``
+imports that module alone.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-T = TypeVar("T")
+
+class Plugin(Protocol):
+    """What every registered class has: ``Spec``, the model its config entry is validated
+    against."""
+
+    Spec: ClassVar[Any]
+
+
+T = TypeVar("T", bound=Plugin)
 
 
 class Registry(Mapping[str, type[T]], Generic[T]):
     """``kind -> class``: the kind ``k`` of ``package`` is the class ``classes[k]`` of the
     module ``package.k`` (one module per kind)."""
 
-    def __init__(self, package: str, classes: Mapping[str, str]) -> None:
+    def __init__(
+        self, package: str, classes: Mapping[str, str], specs: Mapping[str, str] | None = None
+    ) -> None:
         self._package = package
         self._classes = dict(sorted(classes.items()))
+        self._specs = dict(specs or {})  # kind -> "module:Class", for specs kept apart
         self._loaded: dict[str, type[T]] = {}
 
     def __getitem__(self, kind: str) -> type[T]:
@@ -34,6 +50,14 @@ class Registry(Mapping[str, type[T]], Generic[T]):
             module = importlib.import_module(f"{self._package}.{kind}")
             loaded = self._loaded[kind] = getattr(module, name)
         return loaded
+
+    def spec(self, kind: str) -> Any:
+        """The config entry model of ``kind``, importing no more than it needs."""
+        where = self._specs.get(kind)
+        if where is None:
+            return self[kind].Spec
+        module, _, name = where.partition(":")
+        return getattr(importlib.import_module(f"{self._package}.{module}"), name)
 
     def __contains__(self, kind: object) -> bool:
         return isinstance(kind, str) and kind in self._classes

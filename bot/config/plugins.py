@@ -11,12 +11,14 @@ Schema (``selfreg config schema``) still describes every kind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import SchemaValidator, core_schema
+
+if TYPE_CHECKING:
+    from common.plugins import Registry
 
 _NO_KIND = SchemaValidator(core_schema.tagged_union_schema({}, "kind"))
 """Refuses what names no registered kind, in the words of a ``kind``-tagged union."""
@@ -26,7 +28,7 @@ class PluginEntries:
     """``Annotated[CheckSpec, PluginEntries(checks.REGISTRY)]``: an entry of one registered kind,
     told by its ``kind``; with ``kind`` given, every entry is of that kind (``[[peers]]``)."""
 
-    def __init__(self, registry: Mapping[str, Any], kind: str | None = None) -> None:
+    def __init__(self, registry: Registry[Any], kind: str | None = None) -> None:
         self.registry = registry
         self.kind = kind
         self._validators: dict[str, SchemaValidator] = {}
@@ -34,13 +36,13 @@ class PluginEntries:
     def spec(self, kind: object) -> type[BaseModel] | None:
         """The spec of ``kind`` (importing its module), or None for an unknown kind."""
         kind = self.kind or kind
-        return self.registry[kind].Spec if kind in self.registry else None
+        return self.registry.spec(kind) if kind in self.registry else None
 
     def _validator(self, kind: object) -> Any:
         if self.kind is None and kind not in self.registry:
             return _NO_KIND
         assert isinstance(kind, str)
-        spec = self.registry[kind].Spec
+        spec = self.registry.spec(kind)
         if self.kind is not None:
             return spec.__pydantic_validator__
         validator = self._validators.get(kind)
@@ -66,8 +68,10 @@ class PluginEntries:
     ) -> JsonSchemaValue:
         """Every kind's keys (this imports every plugin module: only ``config schema`` asks)."""
         if self.kind is not None:  # one kind: a reference to its spec, as a plain field has
-            spec = self.registry[self.kind].Spec.__pydantic_core_schema__
+            spec = self.registry.spec(self.kind).__pydantic_core_schema__
             ref = core_schema.definition_reference_schema(spec["ref"])  # type: ignore[typeddict-item]
             return handler(core_schema.definitions_schema(ref, [spec]))
-        choices = {kind: cls.Spec.__pydantic_core_schema__ for kind, cls in self.registry.items()}
+        choices = {
+            kind: self.registry.spec(kind).__pydantic_core_schema__ for kind in self.registry
+        }
         return handler(core_schema.tagged_union_schema(choices, "kind"))

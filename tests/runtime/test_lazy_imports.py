@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,22 +62,23 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """What a fresh process imported building every part for CONFIG (Slack in HTTP mode)."""
-    tmp_path = tmp_path_factory.mktemp("lazy")
+    return json.loads(_fresh_python(BUILD, tmp_path_factory.mktemp("lazy")).splitlines()[-1])
+
+
+def _fresh_python(code: str, tmp_path: Path) -> str:
+    """The output of ``code`` run by a new interpreter on CONFIG (its path in argv[1])."""
     (tmp_path / "selfreg.toml").write_text(CONFIG)
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SELFREG_", "SLACK_"))}
+    env = {**keep, **environment(tmp_path), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", BUILD, str(tmp_path / "selfreg.toml")],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, env=_env(tmp_path),
+        [sys.executable, "-c", code, str(tmp_path / "selfreg.toml")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+    return done.stdout
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SELFREG_", "SLACK_"))}
-    return {**keep, **environment(tmp_path), "PYTHONPATH": str(ROOT)}
-
-
-def _kinds(modules: list[str], package: str, registry: Registry[object]) -> set[str]:
+def _kinds(modules: list[str], package: str, registry: Registry[Any]) -> set[str]:
     return {m.split(".")[1] for m in modules if m.startswith(f"{package}.")} & set(registry)
 
 
@@ -94,8 +96,28 @@ def test_bolt_is_imported_at_the_first_request_in_http_mode(built: dict[str, obj
     assert built["bolt_after"] is True
 
 
+LOAD = """
+import sys
+from bot.config import load_settings
+settings = load_settings(sys.argv[1]).settings
+assert [type(c).__name__ for c in settings.checks] == ["HttpSpec"], settings.checks
+print("aiohttp" in sys.modules, "checks.http" in sys.modules)
+"""
+
+
+def test_loading_a_config_with_an_http_check_imports_no_aiohttp(tmp_path: Path) -> None:
+    """What ``selfreg status`` does first: the http kind's spec is apart from its code."""
+    assert _fresh_python(LOAD, tmp_path).split() == ["False", "False"]
+
+
+def test_every_kinds_spec_is_the_one_its_class_runs_with() -> None:
+    for registry in (checks.REGISTRY, actions.REGISTRY):
+        for kind, cls in registry.items():
+            assert registry.spec(kind) is cls.Spec, kind
+
+
 def test_listing_the_kinds_imports_none_and_asking_for_one_imports_it() -> None:
-    registry: Registry[object] = Registry("checks", {"tcp": "TcpCheck", "exec": "ExecCheck"})
+    registry: Registry[Any] = Registry("checks", {"tcp": "TcpCheck", "exec": "ExecCheck"})
     assert list(registry) == ["exec", "tcp"] and len(registry) == 2
     assert "tcp" in registry and ["tcp"] not in registry and "http" not in registry
     assert registry["tcp"].__name__ == "TcpCheck"
