@@ -32,5 +32,5 @@ REGISTRY: Registry[Check] = Registry(
         "system": "SystemCheck",
         "tcp": "TcpCheck",
     },
-    specs={"http": "http_spec:HttpSpec"},  # validating an http entry imports no aiohttp
+    specs={"http": "http_spec:HttpSpec", "peer": "peer_spec:PeerSpec"},  # no aiohttp to validate
 )

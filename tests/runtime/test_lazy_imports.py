@@ -65,9 +65,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return json.loads(_fresh_python(BUILD, tmp_path_factory.mktemp("lazy")).splitlines()[-1])
 
 
-def _fresh_python(code: str, tmp_path: Path) -> str:
-    """The output of ``code`` run by a new interpreter on CONFIG (its path in argv[1])."""
-    (tmp_path / "selfreg.toml").write_text(CONFIG)
+def _fresh_python(code: str, tmp_path: Path, config: str = CONFIG) -> str:
+    """The output of ``code`` run by a new interpreter on ``config`` (its path in argv[1])."""
+    (tmp_path / "selfreg.toml").write_text(config)
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SELFREG_", "SLACK_"))}
     env = {**keep, **environment(tmp_path), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -100,14 +100,15 @@ LOAD = """
 import sys
 from bot.config import load_settings
 settings = load_settings(sys.argv[1]).settings
-assert [type(c).__name__ for c in settings.checks] == ["HttpSpec"], settings.checks
-print("aiohttp" in sys.modules, "checks.http" in sys.modules)
+assert [type(c).__name__ for c in settings.checks] == ["HttpSpec", "PeerSpec"], settings.checks
+print("aiohttp" in sys.modules, "checks.http" in sys.modules, "checks.peer" in sys.modules)
 """
+PEERS = '\n[[peers]]\nname = "mobile"\nurl = "http://127.0.0.1:9"\n'
 
 
-def test_loading_a_config_with_an_http_check_imports_no_aiohttp(tmp_path: Path) -> None:
-    """What ``selfreg status`` does first: the http kind's spec is apart from its code."""
-    assert _fresh_python(LOAD, tmp_path).split() == ["False", "False"]
+def test_loading_a_config_with_http_checks_and_peers_imports_no_aiohttp(tmp_path: Path) -> None:
+    """What ``selfreg status`` does first: those kinds' specs are apart from their code."""
+    assert _fresh_python(LOAD, tmp_path, CONFIG + PEERS).split() == ["False"] * 3
 
 
 def test_every_kinds_spec_is_the_one_its_class_runs_with() -> None:
