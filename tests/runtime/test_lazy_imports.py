@@ -1,6 +1,7 @@
 """A running selfreg imports the plugin modules of the kinds its config uses and no other, and
-Slack's Bolt only when it is needed (HTTP mode: at the first request). Each case is a fresh
-``python`` process, since this one has imported everything already."""
+Slack's Bolt only when it is needed (HTTP mode: at the first request); loading a config
+imports no kind's runtime code where its spec is kept apart. What a process imported is
+looked at in a fresh ``python``, since this one has imported everything already."""
 
 from __future__ import annotations
 
