@@ -14,12 +14,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from common.units import Duration
+
+if TYPE_CHECKING:
+    import aiohttp  # the session type only: a process whose kinds need no HTTP never loads it
 
 EVERYONE = "*"
 """In ``approvers``: everyone who can click in the alert channel may approve."""

@@ -1,36 +1,36 @@
-"""Check plugins: one module per kind; ``REGISTRY`` maps a config ``kind`` to its class."""
+"""Check plugins: one module per kind; ``REGISTRY`` maps a config ``kind`` to its class.
+
+Each kind's module is imported the first time the kind is asked for (``common.plugins``), so
+a process holds the code of the kinds its config uses and no other; ``specs`` names the kinds
+whose config entry model lives apart from their runtime code.
+"""
 
 from __future__ import annotations
 
-from checks.alertmanager import AlertmanagerCheck
-from checks.base import Check
-from checks.cloudflared import CloudflaredCheck
-from checks.exec import ExecCheck
-from checks.fly import FlyCheck
-from checks.http import HttpCheck
-from checks.logfile import LogfileCheck
-from checks.ngrok import NgrokCheck
-from checks.peer import PeerCheck
-from checks.process import ProcessCheck
-from checks.prometheus import PrometheusCheck
-from checks.selfreg import SelfregCheck
-from checks.sync import SyncCheck
-from checks.system import SystemCheck
-from checks.tcp import TcpCheck
+from typing import TYPE_CHECKING
 
-REGISTRY: dict[str, type[Check]] = {
-    "alertmanager": AlertmanagerCheck,
-    "cloudflared": CloudflaredCheck,
-    "exec": ExecCheck,
-    "fly": FlyCheck,
-    "http": HttpCheck,
-    "logfile": LogfileCheck,
-    "ngrok": NgrokCheck,
-    "peer": PeerCheck,
-    "process": ProcessCheck,
-    "prometheus": PrometheusCheck,
-    "selfreg": SelfregCheck,
-    "sync": SyncCheck,
-    "system": SystemCheck,
-    "tcp": TcpCheck,
-}
+from common.plugins import Registry
+
+if TYPE_CHECKING:
+    from checks.base import Check
+
+REGISTRY: Registry[Check] = Registry(
+    "checks",
+    {
+        "alertmanager": "AlertmanagerCheck",
+        "cloudflared": "CloudflaredCheck",
+        "exec": "ExecCheck",
+        "fly": "FlyCheck",
+        "http": "HttpCheck",
+        "logfile": "LogfileCheck",
+        "ngrok": "NgrokCheck",
+        "peer": "PeerCheck",
+        "process": "ProcessCheck",
+        "prometheus": "PrometheusCheck",
+        "selfreg": "SelfregCheck",
+        "sync": "SyncCheck",
+        "system": "SystemCheck",
+        "tcp": "TcpCheck",
+    },
+    specs={"http": "http_spec:HttpSpec", "peer": "peer_spec:PeerSpec"},  # no aiohttp to validate
+)

@@ -15,12 +15,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
-import aiohttp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from common.units import Duration
+
+if TYPE_CHECKING:
+    import aiohttp  # the session type only: a process whose kinds need no HTTP never loads it
 
 
 class Status(StrEnum):

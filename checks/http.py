@@ -7,73 +7,17 @@ import json
 import re
 import ssl
 import time
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from checks.base import (
-    Check,
-    CheckContext,
-    CheckSpec,
-    Observation,
-    Regex,
-    Status,
-    Threshold,
-)
+from checks.base import Check, CheckContext, Observation, Status
 from checks.certificates import CertificateWatch
-from checks.thresholds import DurationThreshold, describe_ms, os_reason
+from checks.http_spec import HttpSpec, JsonExpectation
+from checks.thresholds import describe_ms, os_reason
 
 _MAX_BODY = 1 << 20  # read at most 1 MiB of a body: enough for any health document
-
-
-class JsonExpectation(BaseModel):
-    """A JSON field that must be present, and optionally equal a value."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    path: str = Field(description="Dotted path into the JSON body, e.g. 'checks.db.status'.")
-    equals: Any = Field(
-        default=None, description="The value it must equal; omit to only require it."
-    )
-
-
-class HttpSpec(CheckSpec):
-    """An ``[[checks]]`` entry of kind ``http``."""
-
-    kind: Literal["http"]
-    url: str = Field(pattern=r"^https?://", description="The URL to request.")
-    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
-    headers: dict[str, str] = Field(default_factory=dict, description="Request headers.")
-    body: str | None = Field(default=None, description="Request body, sent as is.")
-    expect_status: list[int] = Field(
-        default_factory=list, description="Accepted status codes; default any 2xx or 3xx."
-    )
-    body_regex: Regex | None = Field(default=None, description="A regex the body must match.")
-    json_field: JsonExpectation | None = Field(
-        default=None, description="A JSON field the body must hold."
-    )
-    latency: DurationThreshold = Field(
-        default_factory=DurationThreshold, description="Latency limits (to the full body)."
-    )
-    follow_redirects: bool = Field(default=True, description="Follow 3xx redirects.")
-    verify_tls: bool = Field(default=True, description="Verify the server's certificate.")
-    ca_file: str | None = Field(
-        default=None, description="PEM file of the CA to trust (an internal CA), else the system's."
-    )
-    cert_expiry_days: Threshold = Field(
-        default_factory=lambda: Threshold(warn=14, critical=7),
-        description="Days left on an https certificate: at or below warn / critical.",
-    )
-
-    @field_validator("ca_file")
-    @classmethod
-    def _ca_file_exists(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_file():
-            raise ValueError("no such file")
-        return value
 
 
 @functools.cache

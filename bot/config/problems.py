@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 import actions
 import checks
 from bot import messages
+from bot.config.plugins import PluginEntries
 from bot.config.schema import Settings
 from bot.errors import MISSING, ConfigError, ConfigProblem
 
@@ -64,12 +65,15 @@ def _lookup(document: Mapping[str, Any], key_path: str) -> Any:
 
 
 def _model_of(annotation: Any, tag: object) -> type[BaseModel] | None:
-    """The model a field holds (through lists, dicts, Annotated and unions); a union of
-    plugin specs is picked by ``tag``, the entry's ``kind``."""
+    """The model a field holds (through lists, dicts, Annotated and unions); a plugin entry's
+    spec is picked by ``tag``, the entry's ``kind``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Annotated or origin is list:
+    if origin is Annotated:
+        plugins = [m for m in args[1:] if isinstance(m, PluginEntries)]
+        return plugins[0].spec(tag) if plugins else _model_of(args[0], tag)
+    if origin is list:
         return _model_of(args[0], tag)
     if origin is dict:
         return _model_of(args[1], tag)

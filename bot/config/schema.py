@@ -8,7 +8,7 @@ sections (unique names, references from checks to actions).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -24,10 +24,9 @@ from bot.config.base import Section
 from bot.config.cli import CliSettings
 from bot.config.components import ComponentSettings
 from bot.config.lifecycle import HeartbeatSettings, ReloadSettings
+from bot.config.plugins import PluginEntries
 from bot.config.regulate import RegulateSettings, regulate_references
 from checks.base import CheckSpec
-from checks.peer import PeerSpec
-from checks.sync import SyncSpec
 from common.units import Duration
 
 
@@ -126,25 +125,10 @@ class RemediationSettings(Section):
     )
 
 
-def _plugin_union(registry: dict[str, Any]) -> Any:
-    """One config entry type per registered kind, told apart by ``kind``."""
-    specs = tuple(cls.Spec for cls in registry.values())
-    if not specs:
-        return ActionSpec  # no kinds registered: every entry is refused by kind below
-    return Annotated[
-        Annotated[specs[0], None] if len(specs) == 1 else _union(specs),
-        Field(discriminator="kind"),
-    ]
-
-
-def _union(types: tuple[type, ...]) -> Any:
-    from typing import Union
-
-    return Union[types]  # noqa: UP007 - built from the registry at run time
-
-
-CheckEntry = _plugin_union(checks.REGISTRY)
-ActionEntry = _plugin_union(actions.REGISTRY)
+CheckEntry = Annotated[CheckSpec, PluginEntries(checks.REGISTRY)]
+ActionEntry = Annotated[ActionSpec, PluginEntries(actions.REGISTRY)]
+PeerEntry = Annotated[CheckSpec, PluginEntries(checks.REGISTRY, kind="peer")]
+SyncEntry = Annotated[CheckSpec, PluginEntries(checks.REGISTRY, kind="sync")]
 
 
 class Settings(Section):
@@ -156,15 +140,15 @@ class Settings(Section):
     models: ModelsSettings = Field(default_factory=ModelsSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     remediation: RemediationSettings = Field(default_factory=RemediationSettings)
-    checks: list[CheckEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    checks: list[CheckEntry] = Field(default_factory=list)
     components: list[ComponentSettings] = Field(default_factory=list)
-    actions: list[ActionEntry] = Field(default_factory=list)  # type: ignore[valid-type]
+    actions: list[ActionEntry] = Field(default_factory=list)
     backup: BackupSettings = Field(default_factory=BackupSettings)
     reload: ReloadSettings = Field(default_factory=ReloadSettings)
     heartbeat: HeartbeatSettings = Field(default_factory=HeartbeatSettings)
     cli: CliSettings = Field(default_factory=CliSettings)
-    peers: list[PeerSpec] = Field(default_factory=list)
-    sync: list[SyncSpec] = Field(default_factory=list)
+    peers: list[PeerEntry] = Field(default_factory=list)
+    sync: list[SyncEntry] = Field(default_factory=list)
     alertmanager: AlertmanagerSettings | None = Field(
         default=None,
         description="Accept Alertmanager's webhook at POST /hooks/alertmanager (see README).",

@@ -24,6 +24,8 @@ from bot import __version__, control, logline, messages
 from bot.clock import Clock, SystemClock
 from bot.config import LoadedConfig
 from bot.config.api import unset_api_tokens
+from bot.control.people import People
+from bot.control.server import build_control_app, serve
 from bot.engine.lifecycle import PreviousRun, last_event_id, previous_run, recovery_notice
 from bot.engine.requests import Requests
 from bot.errors import AlreadyRunning, WebTokenMissing
@@ -177,11 +179,11 @@ class Runtime:
             await parts.slack.start()
 
     async def _serve_control(self, parts: Parts) -> None:
-        people = control.People(
+        people = People(
             requests=self.requests,
             identify=lambda user: parts.reloader.config.settings.cli.approver_for(user),
         )
-        app = control.build_control_app(
+        app = build_control_app(
             self.status,
             self.run_checks,
             people,
@@ -190,7 +192,7 @@ class Runtime:
             parts.regulation,
             admins=lambda: parts.reloader.config.settings.slack.admins,
         )
-        self._servers.append(await control.serve(app, self.booted.control_socket))
+        self._servers.append(await serve(app, self.booted.control_socket))
         self._serves_socket = True
 
     async def _serve_web(self, parts: Parts) -> None:

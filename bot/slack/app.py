@@ -18,8 +18,6 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMessage, web
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,7 +27,7 @@ from bot.engine.alerting import Alerting
 from bot.engine.remediation import Remediation
 from bot.errors import BadCommand, UserError
 from bot.records import Incident
-from bot.slack import guard, payloads, render, views
+from bot.slack import payloads, render, views
 from bot.slack.commands import Commands, parse
 from bot.slack.plan import pause_action, quiet_listener
 from bot.store import incidents as rows
@@ -37,6 +35,9 @@ from bot.store import predictions, proposals
 from bot.store.db import Store
 
 if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+    from slack_bolt.async_app import AsyncApp
+
     from bot.engine.predict import Predictor  # scikit-learn: only when [models] is on
     from bot.engine.regulate.make import Regulation
     from bot.slack.charts import ChartPoster
@@ -48,7 +49,11 @@ MAX_BACKOFF = 300.0
 
 
 class SlackApp:
-    """Bolt wired to selfreg: commands, buttons, and the chosen transport."""
+    """Bolt wired to selfreg: commands, buttons, and the chosen transport.
+
+    Bolt (with its adapters, about 7 MB of imports) is built when first needed: at start in
+    socket mode, at the first request in HTTP mode, so a selfreg nobody clicks holds none of it.
+    """
 
     def __init__(
         self,
@@ -73,20 +78,31 @@ class SlackApp:
         self.commands = commands
         self.alerting = alerting
         self.store = store
-        self.app = AsyncApp(
-            client=client,
-            signing_secret=connection.signing_secret or "",
-            request_verification_enabled=connection.mode == "http",
-            logger=logging.getLogger("slack_bolt"),
-        )
+        self._app: AsyncApp | None = None
         self.handler: AsyncSocketModeHandler | None = None
         self.connected = False
         self.last_disconnect: str | None = None
         self._watchdog: asyncio.Task[None] | None = None
-        self._register()
+
+    @property
+    def app(self) -> AsyncApp:
+        """The Bolt app with every listener, built (and slack_bolt imported) on first use."""
+        if self._app is None:
+            from slack_bolt.async_app import AsyncApp
+
+            self._app = AsyncApp(
+                client=self.client,
+                signing_secret=self.connection.signing_secret or "",
+                request_verification_enabled=self.connection.mode == "http",
+                logger=logging.getLogger("slack_bolt"),
+            )
+            self._register()
+        return self._app
 
     # ---- listeners ------------------------------------------------------------------------
     def _register(self) -> None:
+        from bot.slack import guard  # Bolt's middleware and error handler: with Bolt only
+
         self.app.error(guard.on_error)
         self.app.middleware(guard.well_formed)
         self.app.command("/selfreg")(self._on_command)
@@ -302,6 +318,8 @@ class SlackApp:
             self._watchdog = asyncio.create_task(self._watch(), name="slack-watchdog")
 
     async def _connect(self) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
         self.handler = AsyncSocketModeHandler(self.app, app_token=self.connection.app_token)
         self.handler.client.on_message_listeners.append(self._on_frame)
         await self.handler.connect_async()
@@ -344,6 +362,8 @@ class SlackApp:
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
         """``POST /slack/events``: Bolt checks the signature and the timestamp."""
+        from bot.slack import guard  # with Bolt: imported at the first request
+
         return await guard.dispatch(self.app, request)
 
     async def stop(self) -> None:

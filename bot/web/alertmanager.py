@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot import messages
 from bot.errors import AlertPayloadInvalid
-from checks.prometheus import read_capped
+from checks.bodies import read_capped
 
 log = logging.getLogger(__name__)
 

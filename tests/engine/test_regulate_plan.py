@@ -14,7 +14,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot import messages
 from bot.cli.tables import status_screen
-from bot.control import People, build_control_app
+from bot.control.people import People
+from bot.control.server import build_control_app
 from bot.engine.regulate.make import Regulation
 from bot.engine.regulate.moves import Mover
 from bot.engine.regulate.planning import ANNOUNCE, plan_document, quiet_hour_of, scheduled_rows
