@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,20 @@ STORAGE_ERRORS = frozenset(  # the disk or another process, not the statement
 PROBE_TIMEOUT_MS = 100  # /health asks on the loop: it must not wait out busy_timeout (5 s)
 
 
+@dataclass(frozen=True, slots=True)
+class WriteFault:
+    """The store stopped taking writes (``error`` set) or takes them again (``error`` None:
+    ``lasted`` seconds, ``refused`` write transactions failed in between)."""
+
+    path: str
+    error: str | None
+    lasted: float = 0.0
+    refused: int = 0
+
+
+WriteFaultListener = Callable[[WriteFault], None]
+
+
 class Store:
     """The selfreg database: a connection in autocommit mode plus explicit transactions.
 
@@ -43,6 +59,8 @@ class Store:
         self._busy_ms = BUSY_TIMEOUT_MS  # as open_store set it
         self.write_error: str | None = None
         """Why the last write transaction failed (disk full, read-only, locked), or None."""
+        self._fault: tuple[float, int] = (0.0, 0)  # while write_error: (since, writes refused)
+        self._fault_listeners: list[WriteFaultListener] = []
         self.audit_key: bytes | None = None
         """The audit trail's key, found or made at the first ``audit.append`` (``audit_key``)."""
 
@@ -77,15 +95,35 @@ class Store:
             self._conn.execute(f"PRAGMA busy_timeout = {ms}")
             self._busy_ms = ms
 
+    def on_write_fault(self, listener: WriteFaultListener) -> None:
+        """Call ``listener`` (on the writer's thread, so it must not block) when writes start
+        failing and when they work again: the way to tell someone without writing to the
+        store, as the Slack notice of ``bot.slack.store_faults`` does."""
+        self._fault_listeners.append(listener)
+
     def _write_failed(self, error: str) -> None:
+        since, refused = self._fault
         if self.write_error is None:
             log.error(messages.store_write_failed(str(self.path), error))
+            since, refused = time.monotonic(), 0
+            self._tell(WriteFault(str(self.path), error))
         self.write_error = error
+        self._fault = (since, refused + 1)
 
     def _write_ok(self) -> None:
         if self.write_error is not None:
-            log.warning(messages.store_writable_again(str(self.path)))
-        self.write_error = None
+            since, refused = self._fault
+            over = WriteFault(str(self.path), None, time.monotonic() - since, refused)
+            log.warning(messages.store_writable_again(over.path, over.lasted, over.refused))
+            self.write_error = None
+            self._tell(over)
+
+    def _tell(self, fault: WriteFault) -> None:
+        for listener in self._fault_listeners:
+            try:
+                listener(fault)
+            except Exception:  # a listener's bug must not turn a write into a failure
+                log.exception("a store fault listener failed")
 
     def record_event(self, kind: str, subject: str, at: float, **detail: Any) -> None:
         """Append one event row (every state change and internal event gets one)."""
