@@ -48,6 +48,10 @@ def store_writable_again(path: str, lasted: float, refused: int) -> str:
     )
 
 
+def store_error_read_only_fs(error: str) -> str:
+    return f"{error}: the file system is read-only"
+
+
 def store_fault_slack(path: str, error: str) -> str:
     """Slack's notice that the store cannot be written: sent directly, not through the
     store's outbox, which is what cannot be written."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -73,6 +75,7 @@ class Store:
         # while the store refuses writes, each attempt waits briefly, not the busy timeout:
         # the loop this runs on must keep checking and answering /health
         self._busy_timeout(PROBE_TIMEOUT_MS if self.write_error else BUSY_TIMEOUT_MS)
+        changes = self._conn.total_changes
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -85,10 +88,29 @@ class Store:
         except sqlite3.OperationalError as exc:  # full, read-only, locked: said once, not per run
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in STORAGE_ERRORS:
-                self._write_failed(str(exc))
+            code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+            if code in STORAGE_ERRORS:
+                self._write_failed(self._reason(code, str(exc)))
             raise
-        self._write_ok()
+        if self._conn.total_changes != changes:  # a commit that wrote nothing proves nothing
+            self._write_ok()
+
+    def _reason(self, code: int, error: str) -> str:
+        """SQLite's words, and for an I/O error whether the file system refuses writes: a
+        write(2) refused with EROFS (ext4 ``errors=remount-ro`` after an error) reaches
+        SQLite as SQLITE_IOERR_WRITE, "disk I/O error", and its errno is not passed on; a
+        nameless file made and dropped in the folder asks the kernel (once per fault)."""
+        if code != sqlite3.SQLITE_IOERR:
+            return error
+        if self.write_error is not None and self.write_error.startswith(error):
+            return self.write_error
+        try:
+            with tempfile.TemporaryFile(dir=self.path.parent):
+                return error
+        except OSError as exc:
+            if exc.errno == errno.EROFS:
+                return messages.store_error_read_only_fs(error)
+            return error
 
     def _busy_timeout(self, ms: int) -> None:
         if ms != self._busy_ms:

@@ -21,8 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import load_settings
 from bot.runtime import build
+from bot.slack import store_faults
 from bot.slack.store_faults import StoreFaultNotices
 from bot.store import Store, db
+from bot.store.db import WriteFault
 from tests.runtime.test_build import MINIMAL  # a selfreg check every 1 s, no models
 from tests.support.clock import FakeClock
 from tests.support.slack_selfreg import CHANNEL, slack_env
@@ -74,6 +76,7 @@ async def test_a_locked_store_is_told_in_slack_once_and_its_recovery_once_while_
     tmp_path: Path, emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)  # the first refused write waits this long
+    monkeypatch.setattr(store_faults, "SETTLE", 0.05)  # "records again" after writes worked
     (tmp_path / "selfreg.toml").write_text(MINIMAL)
     env = slack_env(emulator, tmp_path / "data", mode="post")
     config = load_settings(str(tmp_path / "selfreg.toml"), env)
@@ -105,7 +108,7 @@ async def test_a_notice_is_retried_while_slack_fails_and_dropped_after_its_attem
     store: Store, emulator: SlackEmulator
 ) -> None:
     client = AsyncWebClient(token=emulator.config.bot_token, base_url=emulator.base_url)
-    notices = StoreFaultNotices(client, CHANNEL, attempts=3, first_pause=0.01)
+    notices = StoreFaultNotices(client, CHANNEL, attempts=3, first_pause=0.01, settle=0.01)
     store.on_write_fault(notices)
     emulator.fail("chat.postMessage", "internal_error", times=2)  # the fault notice: 3rd try
     fill(store)
@@ -131,3 +134,35 @@ async def test_a_refused_notice_is_not_retried(store: Store, emulator: SlackEmul
     write_until_refused(store)
     await until(lambda: notices.dropped == 1)
     assert len(emulator.calls("chat.postMessage")) == 1
+
+
+async def test_a_store_that_flaps_is_one_episode_two_messages(
+    store: Store, emulator: SlackEmulator
+) -> None:
+    client = AsyncWebClient(token=emulator.config.bot_token, base_url=emulator.base_url)
+    notices = StoreFaultNotices(client, CHANNEL, first_pause=0.01, settle=0.3)
+    store.on_write_fault(notices)
+    refused = 0
+    for _ in range(3):  # full, a write fits, full again: well within the settle time
+        fill(store)
+        refused += write_until_refused(store)
+        free(store)
+        with store.transaction():
+            store.record_event("test.fits", "", 0.0)
+    await until(lambda: notices.sent == 2)
+    await asyncio.sleep(0.5)  # nothing more comes
+    texts = [m.text for m in emulator.messages(CHANNEL)]
+    assert len(texts) == 2, texts
+    assert "selfreg cannot record" in texts[0]
+    assert "selfreg records again" in texts[1] and f"{refused} writes refused" in texts[1]
+
+
+async def test_a_commit_that_wrote_nothing_does_not_end_a_fault(store: Store) -> None:
+    told: list[WriteFault] = []
+    store.on_write_fault(told.append)
+    fill(store)
+    write_until_refused(store)
+    with store.transaction():
+        pass  # takes the write lock, writes no page: on a read-only disk this commits
+    assert store.write_error == "database or disk is full"
+    assert [f.error for f in told] == ["database or disk is full"]
