@@ -21,7 +21,6 @@ import logging
 import time
 from collections import deque
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -117,7 +116,7 @@ class StoreFaultNotices:
                 if isinstance(failure, PermanentDeliveryError):
                     break
                 pause = max(pause, min(failure.retry_after or 0.0, LONGEST_PAUSE))
-            except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+            except Exception as exc:  # network, timeout, anything: best effort, never raised
                 error = f"{type(exc).__name__}: {exc}"
             if attempt + 1 < self.attempts:
                 await asyncio.sleep(pause)
