@@ -70,6 +70,8 @@ def _show(f: FaultFigures) -> None:
             f"{f.checks_ran_during}; committed rows lost: {f.lost_rows}; "
             f"/health ok again after: {back}"
         )
+    for text in f.slack_texts if f.fault == "full" else []:
+        print(f"  Slack: {text}")
     for note in f.notes if "ext4" in f.fault else f.notes[:1]:
         print(f"  {note.splitlines()[0]}")
 

@@ -1,7 +1,7 @@
 """Load and growth: many checks at 1 s, and a store holding 30 days of 100 metrics.
 
 Load (``--checks``, ``--seconds``, ``--system``): a real ``selfreg run`` with N checks every
-1 s, two shipped kinds: ``system`` checks (``--system`` of them, default 40 %) watching ``/``
+1 s, two shipped kinds: ``system`` checks (``--system`` of them, default 20 %) watching ``/``
 and the loopback interface (about 20 values a run: host CPU, memory, load, disk I/O, the
 mount's use and inodes, the interface's rates, errors and drops) and ``selfreg`` checks for
 the rest (selfreg's own figures, about 8 values a run), so that 1,000 checks write over
@@ -260,14 +260,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--system", type=int, help="how many are system checks (default 40 %%)")
+    parser.add_argument("--system", type=int, help="how many are system checks (default 20 %%)")
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--metrics", type=int, default=100)
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")
     args = parser.parse_args()
     if not args.skip_load:
-        system = args.system if args.system is not None else args.checks * 2 // 5
+        system = args.system if args.system is not None else args.checks // 5
         load(args.checks, args.seconds, system)
     if not args.skip_growth:
         growth(args.metrics, args.days)

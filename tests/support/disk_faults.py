@@ -71,6 +71,7 @@ class FaultFigures:
     health_during: str = ""
     console_said: bool = False
     slack_told: tuple[int, int] = (0, 0)  # notices received: (cannot record, records again)
+    slack_texts: list[str] = field(default_factory=list)  # the newest notice of each kind
     checks_ran_during: int = 0
     lost_rows: int = 0
     recovered_after: float | None = None
@@ -185,6 +186,7 @@ class DiskRig:
                 break
             time.sleep(0.2)
         figures.slack_told = self.told_since(told)
+        figures.slack_texts = self.newest_notices()
         output = "".join(self.selfreg.output[seen_output:])
         figures.console_said = any(
             w in output.lower() for w in ("store", "database", "disk", "sqlite")
@@ -196,6 +198,14 @@ class DiskRig:
         ][:3]
         figures.lost_rows = self.lost_since(before)
         return figures
+
+    def newest_notices(self) -> list[str]:
+        """The newest "cannot record" and "records again" texts Slack received."""
+        texts = [m.text for m in self.slack.messages(CHANNEL)] if self.slack else []
+        newest = (
+            next((t for t in reversed(texts) if k in t), "") for k in (CANNOT_RECORD, RECORDS_AGAIN)
+        )
+        return [t for t in newest if t]
 
     def told_since(self, before: tuple[int, int], wait: float = 15.0) -> tuple[int, int]:
         """Slack's notices since ``before``, once both arrived (or ``wait`` seconds passed)."""
