@@ -6,6 +6,8 @@ Read by whoever sent the request (the HTTP answer) and in selfreg's log.
 
 from __future__ import annotations
 
+from bot.messages.common import human_duration
+
 
 def slack_request_unreadable(error: str) -> str:
     """The answer to a POST on /slack/events that is not a Slack request selfreg can read."""
@@ -39,5 +41,43 @@ def store_write_failed(path: str, error: str) -> str:
     )
 
 
-def store_writable_again(path: str) -> str:
-    return f"the store {path} takes writes again"
+def store_writable_again(path: str, lasted: float, refused: int) -> str:
+    return (
+        f"the store {path} takes writes again after {human_duration(lasted)}: what was "
+        f"committed before is all there; {_writes(refused)} refused in between"
+    )
+
+
+def store_error_read_only_fs(error: str) -> str:
+    return f"{error}: the file system is read-only"
+
+
+def store_fault_slack(path: str, error: str) -> str:
+    """Slack's notice that the store cannot be written: sent directly, not through the
+    store's outbox, which is what cannot be written."""
+    return (
+        f":warning: *selfreg cannot record*: the store `{path}` refuses writes ({error}). "
+        "Checks go on, but nothing new is kept (no samples, no incidents, no alerts: they "
+        "go through the store) until it can; /health says so. "
+        "Free the disk or stop what holds the store: selfreg recovers by itself."
+    )
+
+
+def store_fault_over_slack(path: str, lasted: float, refused: int) -> str:
+    """Slack's notice that the store takes writes again."""
+    return (
+        f":white_check_mark: *selfreg records again*: the store `{path}` took writes again "
+        f"after {human_duration(lasted)}. Nothing committed before was lost; "
+        f"{_writes(refused)} refused in between were not kept."
+    )
+
+
+def store_fault_notice_dropped(attempts: int, error: str) -> str:
+    return (
+        f"a store fault notice could not be sent to Slack after {attempts} attempt(s) "
+        f"({error}); the console has it"
+    )
+
+
+def _writes(count: int) -> str:
+    return f"{count} write{'s' if count != 1 else ''}"

@@ -67,6 +67,7 @@ from bot.slack.client import make_client
 from bot.slack.commands import Commands
 from bot.slack.delivery import SlackNotifier
 from bot.slack.permissions import Permissions
+from bot.slack.store_faults import StoreFaultNotices
 from bot.store import Store, open_store
 from bot.tally import Tally
 from checks.base import Observation
@@ -251,6 +252,7 @@ def _delivery(
     if not config.slack.enabled:
         return None, None, OutboxWorker(store, notifiers, clock, tally)
     client = make_client(config.slack, http)  # one pool for every Web API call
+    store.on_write_fault(StoreFaultNotices(client, config.slack.channel or ""))  # not via the store
     notifiers["slack"] = notifier = SlackNotifier(
         client,
         store,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sqlite3
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,20 @@ STORAGE_ERRORS = frozenset(  # the disk or another process, not the statement
 PROBE_TIMEOUT_MS = 100  # /health asks on the loop: it must not wait out busy_timeout (5 s)
 
 
+@dataclass(frozen=True, slots=True)
+class WriteFault:
+    """The store stopped taking writes (``error`` set) or takes them again (``error`` None:
+    ``lasted`` seconds, ``refused`` write transactions failed in between)."""
+
+    path: str
+    error: str | None
+    lasted: float = 0.0
+    refused: int = 0
+
+
+WriteFaultListener = Callable[[WriteFault], None]
+
+
 class Store:
     """The selfreg database: a connection in autocommit mode plus explicit transactions.
 
@@ -43,6 +61,8 @@ class Store:
         self._busy_ms = BUSY_TIMEOUT_MS  # as open_store set it
         self.write_error: str | None = None
         """Why the last write transaction failed (disk full, read-only, locked), or None."""
+        self._fault: tuple[float, int] = (0.0, 0)  # while write_error: (since, writes refused)
+        self._fault_listeners: list[WriteFaultListener] = []
         self.audit_key: bytes | None = None
         """The audit trail's key, found or made at the first ``audit.append`` (``audit_key``)."""
 
@@ -55,6 +75,7 @@ class Store:
         # while the store refuses writes, each attempt waits briefly, not the busy timeout:
         # the loop this runs on must keep checking and answering /health
         self._busy_timeout(PROBE_TIMEOUT_MS if self.write_error else BUSY_TIMEOUT_MS)
+        changes = self._conn.total_changes
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -67,25 +88,64 @@ class Store:
         except sqlite3.OperationalError as exc:  # full, read-only, locked: said once, not per run
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in STORAGE_ERRORS:
-                self._write_failed(str(exc))
+            code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+            if code in STORAGE_ERRORS:
+                self._write_failed(self._reason(code, str(exc)))
             raise
-        self._write_ok()
+        if self._conn.total_changes != changes:  # a commit that wrote nothing proves nothing
+            self._write_ok()
+
+    def _reason(self, code: int, error: str) -> str:
+        """SQLite's words, and for an I/O error whether the file system refuses writes: a
+        write(2) refused with EROFS (ext4 ``errors=remount-ro`` after an error) reaches
+        SQLite as SQLITE_IOERR_WRITE, "disk I/O error", and its errno is not passed on; a
+        nameless file made and dropped in the folder asks the kernel (once per fault)."""
+        if code != sqlite3.SQLITE_IOERR:
+            return error
+        if self.write_error is not None and self.write_error.startswith(error):
+            return self.write_error
+        try:
+            with tempfile.TemporaryFile(dir=self.path.parent):
+                return error
+        except OSError as exc:
+            if exc.errno == errno.EROFS:
+                return messages.store_error_read_only_fs(error)
+            return error
 
     def _busy_timeout(self, ms: int) -> None:
         if ms != self._busy_ms:
             self._conn.execute(f"PRAGMA busy_timeout = {ms}")
             self._busy_ms = ms
 
+    def on_write_fault(self, listener: WriteFaultListener) -> None:
+        """Call ``listener`` (on the writer's thread, so it must not block) when writes start
+        failing and when they work again: the way to tell someone without writing to the
+        store, as the Slack notice of ``bot.slack.store_faults`` does."""
+        self._fault_listeners.append(listener)
+
     def _write_failed(self, error: str) -> None:
+        since, refused = self._fault
         if self.write_error is None:
             log.error(messages.store_write_failed(str(self.path), error))
+            since, refused = time.monotonic(), 0
+            self._tell(WriteFault(str(self.path), error))
         self.write_error = error
+        self._fault = (since, refused + 1)
 
     def _write_ok(self) -> None:
         if self.write_error is not None:
-            log.warning(messages.store_writable_again(str(self.path)))
-        self.write_error = None
+            since, refused = self._fault
+            over = WriteFault(str(self.path), None, time.monotonic() - since, refused)
+            log.warning(messages.store_writable_again(over.path, over.lasted, over.refused))
+            self.write_error = None
+            self._tell(over)
+
+    def _tell(self, fault: WriteFault) -> None:
+        for listener in self._fault_listeners:
+            try:
+                listener(fault)
+            except Exception:  # a listener's bug must not turn a write into a failure
+                log.exception("a store fault listener failed")
 
     def record_event(self, kind: str, subject: str, at: float, **detail: Any) -> None:
         """Append one event row (every state change and internal event gets one)."""

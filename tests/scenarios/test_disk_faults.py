@@ -1,6 +1,8 @@
 """A full tmpfs and a locked store under a running selfreg, and a backup that does not fit
-(tests/support/disk_faults.py; ``bench/disk_faults.py`` holds each fault longer). Mounting
-needs root: skipped where it is not permitted."""
+(tests/support/disk_faults.py; ``bench/disk_faults.py`` holds each fault longer and adds a
+disk that turns read-only). Slack (the stand-in) hears one notice as the store stops taking
+writes and one as it takes them again. Mounting needs root: skipped where it is not
+permitted."""
 
 from __future__ import annotations
 
@@ -23,4 +25,5 @@ def test_a_full_or_locked_store_is_reported_loses_nothing_and_heals_itself(
         assert fault.health_during.startswith("503 failing: the store is not writable"), fault
         assert fault.console_said and fault.checks_ran_during > 0, fault
         assert fault.lost_rows == 0 and fault.recovered_after is not None, fault
+        assert fault.slack_told == (1, 1), fault
     assert code == 2 and "backup failed" in said and left == []

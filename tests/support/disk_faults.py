@@ -1,17 +1,20 @@
 """A full, read-only or locked store under a running selfreg, and a backup that does not fit.
 
-The data folder is a tmpfs of a few MB mounted by the harness (root only: ``mount`` not
-permitted means the caller skips). A real ``selfreg run`` checks every 200 ms. Each fault:
+The data folder is a 16 MB tmpfs mounted by the harness (root only: ``mount`` not
+permitted means the caller skips). A real ``selfreg run`` checks every 200 ms and posts to
+the Slack stand-in (post mode). Each fault:
 
 - full: a filler file takes all but a few KB, so selfreg's own writes fill the rest;
-- read-only: ``mount -o remount,ro``;
+- read-only: ``mount -o remount,ro``, which the kernel refuses while the store is open for
+  writing (``tests/support/readonly_disk.py`` makes a disk read-only the way that works);
 - locked: another process holds ``BEGIN EXCLUSIVE`` on the store;
 
 is held for ``hold`` seconds, then removed. Observed per fault: what ``/health`` says during
-it (status and reasons), whether selfreg's console said so, whether checks kept running
-(the ``self`` check's runs in /metrics go on counting), the rows committed before the
-fault still there after it, and how long after the cause went away /health was ok again.
-Last, a backup into the nearly full folder must fail cleanly and leave no file behind.
+it (status and reasons), whether selfreg's console said so, the Slack notices the stand-in
+received (cannot record, records again), whether checks kept running (the ``self`` check's
+runs in /metrics go on counting), the rows committed before the fault still there after it,
+and how long after the cause went away /health was ok again. Last, a backup into the nearly
+full folder must fail cleanly and leave no file behind.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ from pathlib import Path
 
 from tests.support.selfreg_process import SelfregProcess, run_cli, selfreg_env
 from tests.support.servers import free_port
+from tests.support.slack_selfreg import CHANNEL, new_emulator, slack_env
+from tests.support.slack_standin import SlackEmulator
+
+CANNOT_RECORD, RECORDS_AGAIN = "selfreg cannot record", "selfreg records again"
 
 CONFIG = """
 [alerts]
@@ -63,6 +70,8 @@ class FaultFigures:
     fault: str
     health_during: str = ""
     console_said: bool = False
+    slack_told: tuple[int, int] = (0, 0)  # notices received: (cannot record, records again)
+    slack_texts: list[str] = field(default_factory=list)  # the newest notice of each kind
     checks_ran_during: int = 0
     lost_rows: int = 0
     recovered_after: float | None = None
@@ -93,14 +102,25 @@ def tmpfs(where: Path, size: str = "4m") -> Iterator[Path]:
 class DiskRig:
     """selfreg on a tmpfs data folder, and the faults done to it."""
 
-    def __init__(self, tmp: Path, data: Path) -> None:
+    def __init__(self, tmp: Path, data: Path, slack: SlackEmulator | None = None) -> None:
         self.data = data
         self.db = data / "selfreg.db"
+        self.slack = slack
         self.config = tmp / "selfreg.toml"
         self.config.write_text(CONFIG.format(port=free_port(), backups=data / "backups"))
-        self.env = selfreg_env(data)
+        self.env = slack_env(slack, data, mode="post") if slack else selfreg_env(data)
         self.selfreg = SelfregProcess(self.config, self.env)
         self.url = self.selfreg.wait_ready(timeout=60)
+
+    def slack_notices(self) -> tuple[int, int]:
+        """The store-fault notices Slack received so far: (cannot record, records again)."""
+        if self.slack is None:
+            return (0, 0)
+        texts = [m.text for m in self.slack.messages(CHANNEL)]
+        return (
+            sum(CANNOT_RECORD in t for t in texts),
+            sum(RECORDS_AGAIN in t for t in texts),
+        )
 
     def health(self) -> tuple[int, dict]:
         try:
@@ -130,14 +150,11 @@ class DiskRig:
             }
 
     def lost_since(self, before: dict[str, tuple[int, int]]) -> int:
-        """Rows committed before (ids up to the highest then) that are gone now."""
+        """Rows committed before (ids up to the highest then) that are gone now (all of a
+        table that is gone)."""
         uri = f"file:{self.db}?mode=ro"
         with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
-            return sum(
-                rows
-                - conn.execute(f"SELECT count(*) FROM {t} WHERE rowid <= ?", (top,)).fetchone()[0]
-                for t, (top, rows) in before.items()
-            )
+            return sum(rows - _kept(conn, t, top) for t, (top, rows) in before.items())
 
     def fault(
         self, name: str, start: Callable[[], Callable[[], None]], hold: float
@@ -145,7 +162,7 @@ class DiskRig:
         figures = FaultFigures(name)
         before = self.committed()
         seen_output = len(self.selfreg.output)
-        first_runs = self.check_runs()
+        first_runs, told = self.check_runs(), self.slack_notices()
         try:
             undo = start()
         except Refused as exc:
@@ -168,6 +185,8 @@ class DiskRig:
                 figures.recovered_after = time.monotonic() - undone
                 break
             time.sleep(0.2)
+        figures.slack_told = self.told_since(told)
+        figures.slack_texts = self.newest_notices()
         output = "".join(self.selfreg.output[seen_output:])
         figures.console_said = any(
             w in output.lower() for w in ("store", "database", "disk", "sqlite")
@@ -179,6 +198,24 @@ class DiskRig:
         ][:3]
         figures.lost_rows = self.lost_since(before)
         return figures
+
+    def newest_notices(self) -> list[str]:
+        """The newest "cannot record" and "records again" texts Slack received."""
+        texts = [m.text for m in self.slack.messages(CHANNEL)] if self.slack else []
+        newest = (
+            next((t for t in reversed(texts) if k in t), "") for k in (CANNOT_RECORD, RECORDS_AGAIN)
+        )
+        return [t for t in newest if t]
+
+    def told_since(self, before: tuple[int, int], wait: float = 15.0) -> tuple[int, int]:
+        """Slack's notices since ``before``, once both arrived (or ``wait`` seconds passed)."""
+        for _ in range(int(wait / 0.2) if self.slack is not None else 0):
+            now = self.slack_notices()
+            if now[0] > before[0] and now[1] > before[1]:
+                break
+            time.sleep(0.2)
+        now = self.slack_notices()
+        return now[0] - before[0], now[1] - before[1]
 
     # ---- the faults -------------------------------------------------------------------------
     def fill(self) -> Callable[[], None]:
@@ -232,6 +269,13 @@ class Refused(Exception):
     """The fault could not be made here."""
 
 
+def _kept(conn: sqlite3.Connection, table: str, top: int) -> int:
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table} WHERE rowid <= ?", (top,)).fetchone()[0]
+    except sqlite3.DatabaseError:  # the table, or the whole file, did not survive
+        return 0
+
+
 def _hold_exclusive(db: str, ready, release) -> None:
     conn = sqlite3.connect(db, timeout=30, isolation_level=None)
     conn.execute("BEGIN EXCLUSIVE")
@@ -244,19 +288,22 @@ def _hold_exclusive(db: str, ready, release) -> None:
 def run_faults(
     tmp: Path, hold: float = 5.0
 ) -> tuple[list[FaultFigures], tuple[int, str, list[str]]]:
-    env_tmp = tmp / "data"
-    with tmpfs(env_tmp, "4m") as data:
-        rig = DiskRig(tmp, data)
-        try:
-            time.sleep(2.0)
-            faults = [
-                rig.fault("full", rig.fill, hold),
-                rig.fault("read-only", rig.read_only, hold),
-                rig.fault("locked", rig.lock, hold),
-            ]
-            backup = rig.backup_that_does_not_fit()
-        finally:
-            rig.stop()
+    slack = new_emulator()
+    try:
+        with tmpfs(tmp / "data", "16m") as data:
+            rig = DiskRig(tmp, data, slack)
+            try:
+                time.sleep(2.0)
+                faults = [
+                    rig.fault("full", rig.fill, hold),
+                    rig.fault("read-only (remount,ro)", rig.read_only, hold),
+                    rig.fault("locked", rig.lock, hold),
+                ]
+                backup = rig.backup_that_does_not_fit()
+            finally:
+                rig.stop()
+    finally:
+        slack.stop()
     return faults, backup
 
 
