@@ -26,7 +26,10 @@ children it reaped meanwhile), read at each window's start and end; RSS of selfr
 tree sampled every 0.5 s for the peak. The median window is reported (the machine's other
 load moves single windows), every window is printed too.
 
-Baseline in the same run: the same selfreg (same models, same Slack) with zero checks.
+Baselines in the same run: the same selfreg (same models, same Slack) with zero checks, and
+for each kind the floor: a bare aiohttp client GETting the same 50 endpoints every interval
+and doing nothing else (``bench/floor_poller.py``), measured the same way; selfreg's own work
+is what it costs above that floor.
 
     python bench/overhead.py                        # idle + both kinds, 3 x 60 s: ~20 min
     python bench/overhead.py --kinds close --windows 1 --seconds 30   # a quick look
@@ -48,6 +51,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import floor_poller
 import psutil
 from loopback import HOST, START_TIMEOUT, STOP_TIMEOUT, start_server, stop_server
 
@@ -60,6 +64,7 @@ PROCESSES = 20
 ENDPOINTS = 50
 INTERVAL = "5s"
 IDLE_WARMUP = 12.5  # ~10 s of start-up, then half an interval: the window opens mid-way
+FLOOR_WARMUP = 7.5  # the bare poller: one and a half intervals
 MODELS_WARMUP = 160.0  # every forecast past its 30 points (at 5 s), then mid-interval
 CLOCK_TICK = 1.0 / os.sysconf("SC_CLK_TCK")
 SAMPLE_EVERY = 0.5
@@ -258,7 +263,20 @@ def run_one(label: str, config: Path, env: dict[str, str], checks: int, args) ->
     return Footprint(label, checks, windows, threads, children, statuses)
 
 
-def report(rows: list[Footprint], args) -> None:
+def run_floor(kind: str, port: int, args) -> Footprint:
+    """The bare aiohttp poller against the same server, measured like selfreg."""
+    print(f"bare aiohttp GETs, {kind}: warm-up {FLOOR_WARMUP:g} s ...", flush=True)
+    poller = floor_poller.start(port, ENDPOINTS, float(INTERVAL.removesuffix("s")))
+    try:
+        time.sleep(FLOOR_WARMUP)
+        windows = [measure(psutil.Process(poller.pid), args.seconds) for _ in range(args.windows)]
+        threads = psutil.Process(poller.pid).num_threads()
+    finally:
+        stop_process(poller)
+    return Footprint(f"bare aiohttp GETs, {kind}", ENDPOINTS, windows, threads, [], {})
+
+
+def report(rows: list[Footprint], args, floors: dict[str, Footprint]) -> None:
     baseline = None if args.no_idle else rows[0]
     tick = 100.0 * CLOCK_TICK / args.seconds
     print()
@@ -272,7 +290,7 @@ def report(rows: list[Footprint], args) -> None:
     )
     head = ("CPU % selfreg", "CPU % tree", "RSS MB", "tree RSS MB", "threads")
     print(f"{'':30}" + "".join(f"{h:>14}" for h in head))
-    for row in rows:
+    for row in [*rows, *floors.values()]:
         print(
             f"{row.label:30}{row.median('cpu'):>14.3f}{row.median('tree_cpu'):>14.3f}"
             f"{row.peak_rss_mb:>14.1f}{row.peak_tree_mb:>14.1f}{row.threads:>14}"
@@ -288,8 +306,10 @@ def report(rows: list[Footprint], args) -> None:
                 f"increment over idle {cpu - baseline.median('tree_cpu'):.3f} % CPU, "
                 f"{row.peak_tree_mb - baseline.peak_tree_mb:.1f} MB; "
             )
+        floor = floors.get(row.label.rpartition(" ")[2])
+        above = f"above the bare floor {cpu - floor.median('cpu'):.3f} % CPU; " if floor else ""
         print(
-            f"{row.label}: {increment}target {'MET' if met else 'MISSED'}; "
+            f"{row.label}: {increment}{above}target {'MET' if met else 'MISSED'}; "
             f"statuses {row.statuses or 'none reported'}"
         )
     for row in rows:
@@ -306,6 +326,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models-warmup", type=float, default=MODELS_WARMUP)
     parser.add_argument("--no-slack", action="store_true", help="run without Slack")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle baseline")
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare aiohttp floor")
     parser.add_argument("--tree", type=Path, help="run selfreg from this checkout instead")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.windows < 1:
@@ -335,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             emu = None if args.no_slack else new_emulator()
             models = args.models == "on"
-            rows = []
+            rows, floors = [], {}
             if not args.no_idle:
                 config = root / "idle.toml"
                 config.write_text(config_text(0, checks=False, models=models))
@@ -350,7 +371,9 @@ def main(argv: list[str] | None = None) -> None:
                 env = environment(root / kind, emu, args)
                 label = f"70 checks, {kind}"
                 rows.append(run_one(label, config, env, PROCESSES + ENDPOINTS, args))
-            report(rows, args)
+                if not args.no_floor:
+                    floors[kind] = run_floor(kind, port, args)
+            report(rows, args, floors)
         finally:
             cleanup(servers, sleepers, emu)
 
