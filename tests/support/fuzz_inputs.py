@@ -35,6 +35,12 @@ COMMANDS += ["reload", "predict", "help", "incidents", "check", "explain"]
 ACTION_IDS = ["incident.ack", "incident.silence_1h", "incident.silence_resolved"]
 ACTION_IDS += ["incident.unsilence", "proposal.approve.1", "proposal.deny.1", "incident.useful"]
 ENGINE = "selfreg"  # the actor of the engine's own audit rows (proposals made, expired)
+FUZZER = "fuzzer"  # the local user the control target acts as, mapped to Mallory
+CLI_USERS = f'\n[cli]\nusers = {{ {FUZZER} = "{MALLORY}" }}\n'
+"""The rig's extra config: a mapped local user, so control requests get past the mapping."""
+PEOPLE_ROUTES = ["/incidents/1/ack", "/silences", "/silences/1/end", "/actions/fix/run"]
+PEOPLE_ROUTES += ["/actions/nope/run", "/proposals/1/deny", "/components/api/restart"]
+PEOPLE_KEYS = ["incident", "matcher", "duration", "from", "reason"]
 
 
 @dataclass
@@ -306,8 +312,16 @@ def fuzz_view_submission(doors: Doors, examples: int) -> Figures:
     return run_cases(figures, mutated(base), examples, one)
 
 
+def people_body() -> st.SearchStrategy[bytes]:
+    """A people route's body as the mapped local user, its other keys junk or missing."""
+    return st.fixed_dictionaries(
+        {"user": st.just(FUZZER)}, optional={key: junk() for key in PEOPLE_KEYS}
+    ).map(lambda body: json.dumps(body).encode())
+
+
 def fuzz_control(doors: Doors, examples: int) -> Figures:
-    """Requests on the control socket: any method, route and body."""
+    """Requests on the control socket: any method, route and body, and the people routes
+    as a mapped local user (``CLI_USERS``) with junk in their keys."""
     figures = Figures("control socket requests")
     socket_path = doors.rig.tmp / "data" / "selfreg.sock"
     routes = st.one_of(
@@ -316,11 +330,14 @@ def fuzz_control(doors: Doors, examples: int) -> Figures:
         st.text(max_size=30).map(lambda s: "/" + s),
     )
     bodies = st.one_of(st.binary(max_size=200), junk().map(lambda v: json.dumps(v).encode()))
-    strategy = st.tuples(st.sampled_from(["GET", "POST", "PUT"]), routes, bodies)
+    strategy = st.one_of(
+        st.tuples(st.sampled_from(["GET", "POST", "PUT"]), routes, bodies),
+        st.tuples(st.just("POST"), st.sampled_from(PEOPLE_ROUTES), people_body()),
+    )
 
     def one(case: tuple[str, str, bytes]) -> None:
         def deliver() -> Any:
-            return asyncio.run(_control(socket_path, *case))
+            return asyncio.run(control_request(socket_path, *case))
 
         doors.answer(figures, deliver, lambda ack: ack.status >= 400)
 
@@ -340,7 +357,8 @@ class _Answer:
     status: int
 
 
-async def _control(path: Path, method: str, route: str, body: bytes) -> _Answer:
+async def control_request(path: Path, method: str, route: str, body: bytes) -> _Answer:
+    """One request on the control socket with aiohttp's client; its status."""
     connector = aiohttp.UnixConnector(path=str(path))
     async with aiohttp.ClientSession(connector=connector) as session:
         try:
