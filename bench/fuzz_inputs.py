@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.click_attacks import Rig  # noqa: E402
 from tests.support.fuzz_inputs import (  # noqa: E402
+    CLI_USERS,
     Doors,
     Figures,
     fuzz_block_actions,
@@ -50,7 +51,7 @@ def main() -> int:
     results: list[Figures] = []
     emu = new_emulator()
     with tempfile.TemporaryDirectory(prefix="selfreg-fuzz-") as tmp:
-        rig = Rig(emu, Path(tmp))
+        rig = Rig(emu, Path(tmp), CLI_USERS)
         try:
             doors = Doors(rig)
             for target in (fuzz_slash, fuzz_block_actions, fuzz_view_submission, fuzz_control):

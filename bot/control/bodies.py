@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import messages
+from bot.errors import BadCommand
 
 MAX_ID = 2**63 - 1  # SQLite's integers stop here: a larger id names nothing
 
@@ -23,6 +24,18 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _bad(type(body).__name__)
     return body
+
+
+def body_incident(body: dict[str, Any]) -> int | None:
+    """The ``incident`` a request body names: None when absent, else a whole number in
+    SQLite's range; anything else (text, a list, a float, a bool) is ``BadCommand`` (a 400
+    that says so), raised before anything is recorded."""
+    value = body.get("incident")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise BadCommand(messages.api_bad_incident(value))
+    return value
 
 
 def path_id(request: web.Request) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import messages
-from bot.control.bodies import json_object, path_id
+from bot.control.bodies import body_incident, json_object, path_id
 from bot.engine.requests import Requests
 from bot.errors import BadCommand, NotPermitted, UserError
 from bot.records import Door
@@ -124,10 +124,8 @@ def _unsilence(people: People) -> Handler:
 def _run(people: People) -> Handler:
     async def run(request: web.Request) -> web.Response:
         who = await asker(request, people, "run")
-        name, incident = request.match_info["name"], who.body.get("incident")
-        proposal, decision = await people.requests.run(
-            name, who.actor, None if incident is None else int(incident), who.door
-        )
+        name, incident = request.match_info["name"], body_incident(who.body)
+        proposal, decision = await people.requests.run(name, who.actor, incident, who.door)
         text = messages.manual_run(proposal.id, name, decision.reason, decision.allowed)
         return web.json_response(
             {"ok": decision.allowed, "text": text, "proposal": proposal.id, "runs": decision.runs}

@@ -20,7 +20,13 @@ from bot import messages
 from bot.engine.alerting import Alerting
 from bot.engine.silences import silence_terms
 from bot.engine.supervisor.restarts import crash_loop_fingerprint
-from bot.errors import BadCommand, IncidentStillFailing, NotPermitted, UserError
+from bot.errors import (
+    BadCommand,
+    IncidentNotFound,
+    IncidentStillFailing,
+    NotPermitted,
+    UserError,
+)
 from bot.records import Decision, Door, Incident, IncidentKind, Proposal, Silence
 from bot.store import audit
 from bot.store.incidents import latest_for
@@ -59,9 +65,12 @@ class Requests:
         """A silence from the words ``matcher``, ``duration``, ``from`` and ``reason``, as
         ``/selfreg silence`` reads them; ``BadCommand`` when they do not read."""
         await self.permit("silence", actor)
+        starts = terms.get("from")  # words, as typed: a list or a number is refused as such
         try:
             matcher, duration, starts_at = silence_terms(
-                str(terms.get("matcher", "")), str(terms.get("duration", "")), terms.get("from")
+                str(terms.get("matcher", "")),
+                str(terms.get("duration", "")),
+                None if starts is None else str(starts),
             )
         except ValueError as exc:
             raise BadCommand(str(exc)) from None
@@ -104,8 +113,11 @@ class Requests:
     async def run(
         self, name: str, actor: str, incident: int | None, door: Door
     ) -> tuple[Proposal, Decision]:
-        """A person's own proposal to run ``name``, approved by them if the gate allows."""
+        """A person's own proposal to run ``name``, approved by them if the gate allows; for
+        an ``incident`` that does not exist, ``IncidentNotFound`` before any proposal."""
         await self.permit("run", actor)
+        if incident is not None and self.alerting.incident(incident) is None:
+            raise IncidentNotFound(incident)
         return await self._remediation().request(name, actor, incident, door=door)
 
     async def decide(
