@@ -8,9 +8,11 @@ a temporary folder inside ``--dir`` (default: the data folder, ``$SELFREG_DATA_D
 ``./var``), one left at FULL, one set back to NORMAL, take ``--commits`` write transactions
 each, turn about (so both see the same machine load), each shaped like a run's: ``--samples``
 sample rows and an event. Printed per mode: the commit's time (BEGIN to COMMIT returned)
-median, p99 and max, in ms, and the file system measured.
+median, p99 and max, in ms, and the file system measured. Then a storm: ``--storm``
+transactions back to back per mode, as the runner writes the runs that change a status (each
+alone, the moment it ends) when many checks change at once: the total, in ms.
 
-    python bench/commit_cost.py [--dir var] [--commits 2000] [--samples 20]
+    python bench/commit_cost.py [--dir var] [--commits 2000] [--samples 20] [--storm 800]
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ def file_system(folder: Path) -> str:
     return f"{best.fstype} on {best.device} ({best.mountpoint})" if best else "unknown"
 
 
-def measure(folder: Path, commits: int, samples: int) -> dict[str, list[float]]:
+def measure(
+    folder: Path, commits: int, samples: int, storm: int
+) -> tuple[dict[str, list[float]], dict[str, float]]:
     stores = {mode: open_store(folder / f"{mode.lower()}.db") for mode in MODES}
     try:
         stores["NORMAL"]._conn.execute("PRAGMA synchronous = NORMAL")  # open_store sets FULL
@@ -66,7 +70,11 @@ def measure(folder: Path, commits: int, samples: int) -> dict[str, list[float]]:
         for i in range(commits):
             for mode in MODES if i % 2 else reversed(MODES):
                 times[mode].append(commit_once(stores[mode], time.time(), samples))
-        return times
+        storms = {
+            mode: sum(commit_once(stores[mode], time.time(), samples) for _ in range(storm))
+            for mode in MODES
+        }
+        return times, storms
     finally:
         for store in stores.values():
             store.close()
@@ -77,10 +85,11 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("SELFREG_DATA_DIR", "var")))
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--storm", type=int, default=800)
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="commit-cost-", dir=args.dir) as tmp:
-        times = measure(Path(tmp), args.commits, args.samples)
+        times, storms = measure(Path(tmp), args.commits, args.samples, args.storm)
         where = file_system(Path(tmp))
     print(
         f"commit cost: {args.commits} write transactions per mode ({args.samples} samples and "
@@ -93,6 +102,10 @@ def main() -> int:
             f"  synchronous={mode:<6} median {statistics.median(ms):.2f} ms, p99 {p99:.2f} ms, "
             f"max {ms[-1]:.2f} ms"
         )
+    print(
+        f"  a storm of {args.storm} back to back: "
+        + ", ".join(f"{mode} {storms[mode] * 1000:.0f} ms" for mode in MODES)
+    )
     return 0
 
 

@@ -4,9 +4,9 @@ A ``system`` run reads the host as a whole: CPU times, memory, swap, load, disk 
 counters (``/proc`` through psutil), and the mounts' ``statvfs`` (in a thread: a dead network
 mount blocks it for minutes). Every ``system`` check of an interval starts in the same turn
 of the event loop, and each read the same host on its own: 200 of them at 1 s read it 200
-times a second on the loop and queued 200 ``statvfs`` calls on the 6 threads of the default
-pool, which made runs overrun their interval (``bench/load.py``). Here the first run of a
-turn reads; the others of that turn get the same reading, and the runs that ask for the same
+times a second on the loop and queued 200 ``statvfs`` calls on the default pool's threads (6
+on 2 cores), 28 % of selfreg's profile under ``bench/load.py`` (4 % shared). Here the first
+run of a turn reads; the others of that turn get the same reading, and the runs that ask for the same
 mounts await one ``statvfs`` call. A reading lives until the loop's next turn, so two runs
 of a check (a second apart at the least) never share one: each still measures its rates
 from its own previous run, as before.

@@ -3,7 +3,8 @@
 One run yields one observation for the host as a whole (subject ``""``), one per watched mount
 (subject: the mount point) and one per watched interface (subject: its name). Rates (CPU, disk
 and network throughput) need the previous run's counters: the instance keeps them in memory, so
-the first run after a start reports no rate at all rather than a misleading zero.
+the first run after a start reports no rate at all rather than a misleading zero. The counters
+themselves are read once per instant for all the system checks of it (``host_reading``).
 """
 
 from __future__ import annotations
