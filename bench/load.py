@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -77,11 +78,12 @@ def load(checks: int, seconds: float, system: int) -> None:
             url = selfreg.wait_ready(timeout=180)
             time.sleep(15.0)
             proc = psutil.Process(selfreg.proc.pid)
-            cpu0, rows0, t0 = _cpu(proc), _samples(data), time.monotonic()
+            cpu0, rows0, t0, started = _cpu(proc), _samples(data), time.monotonic(), time.time()
             out0 = len(selfreg.output)
-            rss, lags = 0, []
+            rss, lags, host_load = 0, [], []
             while time.monotonic() - t0 < seconds:
                 rss = max(rss, proc.memory_info().rss)
+                host_load.append(os.getloadavg()[0])
                 with (
                     contextlib.suppress(OSError, ValueError),
                     urllib.request.urlopen(url + "/health", timeout=10) as response,
@@ -94,27 +96,52 @@ def load(checks: int, seconds: float, system: int) -> None:
             output = "".join(selfreg.output[out0:])
         finally:
             selfreg.stop(60)
-        skipped = _count(data, "SELECT count(*) FROM events WHERE kind = 'check.skipped'")
-        of_system = _count(
-            data,
-            "SELECT count(*) FROM events WHERE kind = 'check.skipped' AND subject LIKE 'host-%'",
+        print(
+            f"load: {checks} checks at 1 s ({system} system, {checks - system} selfreg) "
+            f"for {elapsed:.0f} s (after 15 s of warm-up); host load average "
+            f"{min(host_load):.1f} to {max(host_load):.1f} (2 cores)"
         )
-    distinct = sorted(set(lags)) or [0.0]
-    p99 = distinct[min(len(distinct) - 1, int(0.99 * len(distinct)))]
-    print(
-        f"load: {checks} checks at 1 s ({system} system, {checks - system} selfreg) "
-        f"for {elapsed:.0f} s (after 15 s of warm-up)"
+        print(f"  CPU {cpu:.0f} % of one core; peak RSS {rss / 1e6:.0f} MB")
+        distinct = sorted(set(lags)) or [0.0]
+        p99 = distinct[min(len(distinct) - 1, int(0.99 * len(distinct)))]
+        print(
+            f"  loop lag (probe every 2 s): p99 {p99 * 1000:.0f} ms, "
+            f"max {distinct[-1] * 1000:.0f} ms, median {statistics.median(distinct) * 1000:.0f} ms"
+        )
+        print(f"  samples written: {rows / elapsed:.0f} per 1 s interval")
+        _report_skips(data, started, output.count("missed its run time"))
+
+
+def _report_skips(data: Path, started: float, missed: int) -> None:
+    """Runs skipped (of system checks; the seconds they fell in, the worst three) and the
+    status changes recorded: a change is written alone, the moment its run ends."""
+    by_second = _rows(
+        data,
+        "SELECT CAST(at AS INTEGER), count(*), sum(subject LIKE 'host-%') FROM events "
+        "WHERE kind = 'check.skipped' GROUP BY 1 ORDER BY 2 DESC",
     )
-    print(f"  CPU {cpu:.0f} % of one core; peak RSS {rss / 1e6:.0f} MB")
+    skipped = sum(n for _, n, _ in by_second)
+    worst = ", ".join(f"{n} at +{at - started:.0f} s" for at, n, _ in by_second[:3])
     print(
-        f"  loop lag (probe every 2 s): p99 {p99 * 1000:.0f} ms, max {distinct[-1] * 1000:.0f} ms, "
-        f"median {statistics.median(distinct) * 1000:.0f} ms"
+        f"  check runs skipped (still running): {skipped} "
+        f"({sum(s for _, _, s in by_second)} of system checks) in {len(by_second)} distinct "
+        f"seconds{f' (most: {worst})' if worst else ''}; jobs that missed their time: {missed}"
     )
-    print(f"  samples written: {rows / elapsed:.0f} per 1 s interval")
-    print(
-        f"  check runs skipped (still running): {skipped} ({of_system} of system checks); "
-        f"jobs that missed their time: {output.count('missed its run time')}"
+    changed = _rows(
+        data,
+        'SELECT substr("check", 1, 4), current, count(*), min(at) FROM transitions GROUP BY 1, 2',
     )
+    shown = ", ".join(
+        f"{n} {kind}… to {to} (first +{at - started:.0f} s)" for kind, to, n, at in changed
+    )
+    print(f"  status changes recorded (warm-up included): {shown or 'none'}")
+
+
+def _rows(data: Path, sql: str) -> list[tuple]:
+    with contextlib.closing(
+        sqlite3.connect(f"file:{data / 'selfreg.db'}?mode=ro", uri=True, timeout=30)
+    ) as conn:
+        return conn.execute(sql).fetchall()
 
 
 def _cpu(proc: psutil.Process) -> float:

@@ -3,24 +3,21 @@
 One run yields one observation for the host as a whole (subject ``""``), one per watched mount
 (subject: the mount point) and one per watched interface (subject: its name). Rates (CPU, disk
 and network throughput) need the previous run's counters: the instance keeps them in memory, so
-the first run after a start reports no rate at all rather than a misleading zero.
+the first run after a start reports no rate at all rather than a misleading zero. The counters
+themselves are read once per instant for all the system checks of it (``host_reading``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any, Literal
 
-import psutil
 from pydantic import Field
 
 from checks.base import Check, CheckContext, CheckSpec, Observation, Status, Threshold
+from checks.host_reading import HostReading, default_mounts, host_reading, mount_usage
 from checks.thresholds import PercentThreshold
 
-# Read-only images (snaps, ISOs, loop devices) are always "100 % full": watching them is noise.
-_NOISE_FSTYPES = {"squashfs", "iso9660", "udf", "erofs", "cramfs"}
-_NOISE_PREFIXES = ("/snap/", "/var/lib/snapd/")
 _NET_RATES = ("bytes_sent", "bytes_recv", "packets_sent", "packets_recv")
 _NET_DELTAS = ("errin", "errout", "dropin", "dropout")
 
@@ -76,30 +73,6 @@ def human_bytes(count: float) -> str:
     raise AssertionError("unreachable")
 
 
-def default_mounts() -> list[str]:
-    """Every real local mount, once per device (bind mounts repeat a device)."""
-    seen: dict[str, str] = {}
-    for part in psutil.disk_partitions(all=False):
-        if part.fstype in _NOISE_FSTYPES or part.device.startswith("/dev/loop"):
-            continue
-        if part.mountpoint.startswith(_NOISE_PREFIXES) or not os.path.isdir(part.mountpoint):
-            continue
-        if part.device not in seen or len(part.mountpoint) < len(seen[part.device]):
-            seen[part.device] = part.mountpoint
-    return sorted(seen.values())
-
-
-def _statvfs(mounts: list[str]) -> dict[str, os.statvfs_result | None]:
-    """statvfs of each mount point; None for one that is not mounted (or cannot be read)."""
-    result: dict[str, os.statvfs_result | None] = {}
-    for mount in mounts:
-        try:
-            result[mount] = os.statvfs(mount) if os.path.ismount(mount) else None
-        except OSError:
-            result[mount] = None
-    return result
-
-
 class SystemCheck(Check):
     """Judge the host on CPU, load, memory, swap, disk and inode use; report I/O rates."""
 
@@ -112,15 +85,22 @@ class SystemCheck(Check):
         self._disk: tuple[float, Any] | None = None  # (at, psutil disk counters)
         self._net: tuple[float, dict[str, Any]] | None = None  # (at, per-interface counters)
 
+    @property
+    def server(self) -> str | None:
+        """None: it reads the host, so every system check of an interval starts at once and
+        they share one reading (``checks.host_reading``)."""
+        return None
+
     async def run(self, ctx: CheckContext) -> list[Observation]:
         now = ctx.now()
+        reading = host_reading()  # before any await: shared by the turn's system checks
+        host, interfaces = self._host(ctx, now, reading), self._interfaces(ctx, now, reading)
         mounts = self.spec.mounts or default_mounts()
         # statvfs of a dead network mount blocks for minutes: never on the loop.
-        usage = await asyncio.to_thread(_statvfs, mounts)
-        host = self._host(ctx, now)
-        return [host, *(self._mount(ctx, m, usage[m]) for m in mounts), *self._interfaces(ctx, now)]
+        usage = await mount_usage(tuple(mounts))
+        return [host, *(self._mount(ctx, m, usage[m]) for m in mounts), *interfaces]
 
-    def _host(self, ctx: CheckContext, now: float) -> Observation:
+    def _host(self, ctx: CheckContext, now: float, reading: HostReading) -> Observation:
         spec = self.spec
         values: dict[str, float] = {}
         parts: list[str] = []
@@ -128,7 +108,7 @@ class SystemCheck(Check):
 
         # Own counters rather than psutil.cpu_percent(), whose baseline is global to the process.
         # Linux counts guest time inside user and nice too: leave it out of the total once.
-        times = psutil.cpu_times()
+        times = reading.cpu_times
         total = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
         busy = total - times.idle - getattr(times, "iowait", 0.0)
         if self._cpu is not None and total > self._cpu[1]:
@@ -137,22 +117,22 @@ class SystemCheck(Check):
             judged.append(("cpu", cpu, spec.cpu))
         self._cpu = (busy, total)
 
-        memory = psutil.virtual_memory().percent
+        memory = reading.memory_percent
         values["memory_percent"] = memory
         parts.append(f"memory {memory:.0f}%")
         judged.append(("memory", memory, spec.memory))
-        swap = psutil.swap_memory()
+        swap = reading.swap
         if swap.total > 0:
             values["swap_percent"] = swap.percent
             judged.append(("swap", swap.percent, spec.swap))
 
-        load1, load5, load15 = os.getloadavg()
-        per_core = load1 / (psutil.cpu_count() or 1)
+        load1, load5, load15 = reading.load
+        per_core = load1 / reading.cores
         values.update(load1=load1, load5=load5, load15=load15, load_per_core=per_core)
         parts.append(f"load {per_core:.1f}/core")
         judged.append(("load", per_core, spec.load))
 
-        disk = psutil.disk_io_counters()  # None on hosts (containers) without block devices
+        disk = reading.disk  # None on hosts (containers) without block devices
         if disk is not None:
             if self._disk is not None and now > self._disk[0]:
                 values.update(_disk_rates(disk, self._disk[1], now - self._disk[0]))
@@ -184,9 +164,8 @@ class SystemCheck(Check):
                 summary += f"; inodes {inodes:.0f}% used"
         return self.observe(ctx, Status.worst(statuses), summary, values, subject=mount)
 
-    def _interfaces(self, ctx: CheckContext, now: float) -> list[Observation]:
-        counters = psutil.net_io_counters(pernic=True)
-        links = psutil.net_if_stats()
+    def _interfaces(self, ctx: CheckContext, now: float, reading: HostReading) -> list[Observation]:
+        counters, links = reading.net, reading.links
         explicit = bool(self.spec.interfaces)
         names = self.spec.interfaces or sorted(n for n in counters if n != "lo")
         previous = self._net

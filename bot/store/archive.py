@@ -14,6 +14,7 @@ name and renamed, so a crash mid-backup never leaves a half archive that looks c
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 import time
@@ -60,3 +61,17 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def durable_replace(source: Path, target: Path) -> None:
+    """``os.replace`` made to last: the file's data synced first, the folder's entry after,
+    so what a backup or a restore reports done is on the disk, as a committed row is
+    (the store runs ``synchronous=FULL``), not in the page cache a power loss drops."""
+    with source.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(source, target)
+    folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

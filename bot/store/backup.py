@@ -40,6 +40,7 @@ from bot.store.archive import (
     STORE_MEMBER,
     archive_key,
     archives,
+    durable_replace,
     integrity_check,
     sha256,
     stamp,
@@ -237,9 +238,7 @@ def _write_archive(
                 _add_bytes(tar, member, path.read_bytes(), at)
             except OSError as exc:
                 raise BackupError(path, messages.config_file_unreadable(str(exc))) from None
-    with partial.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
+    durable_replace(partial, target)
     return target
 
 

@@ -29,6 +29,7 @@ STORAGE_ERRORS = frozenset(  # the disk or another process, not the statement
         sqlite3.SQLITE_CANTOPEN,
     )
 )
+SYNCHRONOUS = "FULL"  # fsync the WAL at each commit: see Store's docstring
 PROBE_TIMEOUT_MS = 100  # /health asks on the loop: it must not wait out busy_timeout (5 s)
 
 
@@ -49,8 +50,12 @@ WriteFaultListener = Callable[[WriteFault], None]
 class Store:
     """The selfreg database: a connection in autocommit mode plus explicit transactions.
 
-    WAL with ``synchronous=NORMAL``: a committed transaction survives a crash of selfreg
-    (``kill -9``); only a power loss may take the last few with it.
+    WAL with ``synchronous=FULL``: each COMMIT fsyncs the WAL before it returns, so a
+    committed transaction survives a crash of selfreg (``kill -9``), a power loss and a file
+    system that turns read-only on an error (ext4 ``errors=remount-ro`` drops what it had not
+    written). NORMAL syncs only at checkpoints and lost the last seconds of commits there
+    (docs/reliability.md); selfreg commits about once per interval and per status change, and
+    FULL's fsync per commit costs well under a millisecond at the median (bench/commit_cost.py).
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
@@ -203,7 +208,7 @@ def open_store(path: Path, *, readonly: bool = False) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False)
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         _migrate(conn)

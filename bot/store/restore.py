@@ -34,6 +34,7 @@ from bot.store.archive import (
     FORMAT,
     MANIFEST,
     STORE_MEMBER,
+    durable_replace,
     integrity_check,
     sha256,
     stamp,
@@ -190,7 +191,7 @@ def restore_backup(place: BackupPlace, archive: Path, *, now: float | None = Non
     try:
         manifest, extracted, configs = _unpack(archive, work)
         replaced = _set_aside(store, label)
-        os.replace(extracted, store)
+        durable_replace(extracted, store)
         mark_restored(store, at, float(manifest.get("created_at", 0.0)))
         config_dir = None
         if configs:

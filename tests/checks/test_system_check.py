@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from checks.base import Observation, Status
+from checks.host_reading import TURN
 from checks.system import SystemCheck, SystemSpec, default_mounts, human_bytes
 from tests.support.check_context import make_context
 from tests.support.clock import FakeClock
@@ -171,3 +172,45 @@ def test_it_writes_sizes_the_way_operators_read_them() -> None:
     assert human_bytes(29_300_000_000) == "29 GB"
     assert human_bytes(1_250) == "1.2 kB"
     assert human_bytes(512) == "512 B"
+
+
+async def test_the_system_checks_of_one_instant_share_one_reading_of_the_host(
+    http: aiohttp.ClientSession,
+) -> None:
+    checks = [check_of(interfaces=["lo"], mounts=["/"]) for _ in range(5)]
+    await asyncio.sleep(0)  # a fresh turn of the loop: nothing read in it yet
+    made = TURN.made
+
+    runs = await asyncio.gather(*(c.run(make_context(http)) for c in checks))
+
+    assert TURN.made - made == 2  # one reading of the host, one statvfs call for "/"
+    hosts = [by_subject(observations)[""] for observations in runs]
+    assert all(h.values == hosts[0].values for h in hosts)
+    assert all(by_subject(observations)["/"].summary.startswith("/: ") for observations in runs)
+
+
+async def test_a_run_cancelled_by_its_timeout_leaves_the_shared_statvfs_to_the_others(
+    http: aiohttp.ClientSession,
+) -> None:
+    first, second = check_of(mounts=["/"]), check_of(mounts=["/"])
+    cancelled = asyncio.ensure_future(first.run(make_context(http)))
+    kept = asyncio.ensure_future(second.run(make_context(http)))
+    await asyncio.sleep(0)  # both started and wait for the one statvfs call
+    cancelled.cancel()
+
+    observations = by_subject(await kept)
+
+    assert cancelled.cancelled()
+    assert 0 <= observations["/"].values["disk_percent"] <= 100
+
+
+async def test_two_runs_of_a_check_in_different_turns_read_the_host_anew(
+    http: aiohttp.ClientSession,
+) -> None:
+    check = check_of(interfaces=["lo"], mounts=["/"])
+    await check.run(make_context(http))
+    made = TURN.made
+
+    await check.run(make_context(http))
+
+    assert TURN.made - made == 2  # its own reading again: rates span its own interval
