@@ -112,7 +112,9 @@ class SystemCheck(Check):
         total = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
         busy = total - times.idle - getattr(times, "iowait", 0.0)
         if self._cpu is not None and total > self._cpu[1]:
-            cpu = values["cpu_percent"] = 100 * (busy - self._cpu[0]) / (total - self._cpu[1])
+            # Clamped: the difference of two large float sums can land a hair outside 0..100.
+            share = (busy - self._cpu[0]) / (total - self._cpu[1])
+            cpu = values["cpu_percent"] = 100 * min(1.0, max(0.0, share))
             parts.append(f"cpu {cpu:.0f}%")
             judged.append(("cpu", cpu, spec.cpu))
         self._cpu = (busy, total)
