@@ -8,9 +8,12 @@ without permission to mount this prints why and exits 0). A real ``selfreg run``
 fault: /health during it (status, reason, the store's error, the loop lag), whether the
 console said so, the Slack notices received (cannot record / records again), check runs
 counted during it (/metrics), committed rows lost, seconds from the cause's removal to
-/health ok. ``tests/support/readonly_disk.py``: the read-only disk, an ext4 image mounted
-``errors=remount-ro`` that an ext4 error turns read-only (``mount -o remount,ro`` is refused
-while the store is open for writing); skipped without loop devices.
+/health ok. ``tests/support/readonly_disk.py``: a volume made read-only and writable again
+(a FUSE passthrough whose writes answer EROFS for ``--hold`` seconds,
+``tests/support/readonly_fuse.py``; skipped without FUSE), and the read-only disk that does
+not heal, an ext4 image mounted ``errors=remount-ro`` that an ext4 error turns read-only
+(``mount -o remount,ro`` is refused while the store is open for writing); skipped without
+loop devices.
 
     sudo python bench/disk_faults.py [--hold 10]
 """
@@ -20,14 +23,21 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.disk_faults import FaultFigures, can_mount, run_faults  # noqa: E402
-from tests.support.readonly_disk import can_make_ext4, read_only_fault  # noqa: E402
+from tests.support.readonly_disk import (  # noqa: E402
+    can_make_ext4,
+    read_only_fault,
+    read_only_volume_fault,
+)
+from tests.support.readonly_fuse import fuse_missing  # noqa: E402
 from tests.support.slack_selfreg import new_emulator  # noqa: E402
+from tests.support.slack_standin import SlackEmulator  # noqa: E402
 
 
 def main() -> int:
@@ -39,8 +49,12 @@ def main() -> int:
             print("skipped: mounting a tmpfs is not permitted here (run as root)")
             return 0
         faults, (code, said, left) = run_faults(Path(tmp), args.hold)
+        if missing := fuse_missing():
+            print(f"read-only (volume): skipped: {missing}")
+        else:
+            faults.append(_read_only(read_only_volume_fault, Path(tmp) / "volume", args.hold))
         if can_make_ext4():
-            faults.append(_read_only(Path(tmp) / "ext4", args.hold))
+            faults.append(_read_only(read_only_fault, Path(tmp) / "ext4", args.hold))
     for f in faults:
         _show(f)
     print(f"backup into the full folder: exit {code}, {said!r}; files left: {left or 'none'}")
@@ -49,11 +63,13 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def _read_only(tmp: Path, hold: float) -> FaultFigures:
+def _read_only(
+    fault: Callable[[Path, float, SlackEmulator], FaultFigures], tmp: Path, hold: float
+) -> FaultFigures:
     tmp.mkdir()
     slack = new_emulator()
     try:
-        return read_only_fault(tmp, hold, slack)
+        return fault(tmp, hold, slack)
     finally:
         slack.stop()
 
@@ -69,7 +85,7 @@ def _show(f: FaultFigures) -> None:
             f"{f.checks_ran_during}; committed rows lost: {f.lost_rows}; "
             f"/health ok again after: {back}"
         )
-    for text in f.slack_texts if f.fault == "full" else []:
+    for text in f.slack_texts if f.fault in ("full", "read-only (volume)") else []:
         print(f"  Slack: {text}")
     for note in f.notes if "ext4" in f.fault else f.notes[:1]:
         print(f"  {note.splitlines()[0]}")

@@ -25,10 +25,11 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.support.disk_faults import DiskRig, FaultFigures
+from tests.support.readonly_fuse import ReadOnlySwitch
 from tests.support.selfreg_process import SelfregProcess
 from tests.support.slack_standin import SlackEmulator
 
@@ -138,3 +139,23 @@ def _repair_and_restart(
         return lost, time.monotonic() - started if code == 200 else None
     finally:
         rig.stop()
+
+
+def read_only_volume_fault(tmp: Path, hold: float, slack: SlackEmulator | None) -> FaultFigures:
+    """selfreg on a FUSE passthrough (``readonly_fuse.py``) that refuses every write with
+    EROFS for ``hold`` seconds, then takes writes again: a volume made read-only and back."""
+    volume = ReadOnlySwitch(tmp / "volume-backing", tmp / "volume", tmp / "volume-read-only")
+    try:
+        rig = DiskRig(tmp, volume.mount, slack)
+        try:
+            time.sleep(2.0)
+
+            def start() -> Callable[[], None]:
+                volume.read_only()
+                return volume.writable
+
+            return rig.fault("read-only (volume)", start, hold)
+        finally:
+            rig.stop()
+    finally:
+        volume.close()
