@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 from collections.abc import Mapping
 
 from bot import messages
@@ -20,7 +21,7 @@ from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import Notifier, OutboxMessage
 from bot.records import EventKind
 from bot.store import outbox as rows
-from bot.store.db import Store
+from bot.store.db import Store, storage_refused
 from bot.tally import Tally
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ CLAIM_FOR = 60.0  # seconds a claim holds; a worker that died frees its rows aft
 MAX_BACKOFF = 60.0  # after an outage, delivery resumes within a minute of the far end
 IDLE_WAKE = 30.0
 FINISH_WITHIN = 4.0  # at stop, rows still due are flushed for this long; the rest wait
+STORE_RETRY = 1.0  # seconds between passes while the store refuses writes
 
 
 def backoff(attempts: int) -> float:
@@ -54,6 +56,9 @@ class OutboxWorker:
         self.finishing = False
         self._finish_by: float | None = None
         self._channels = tuple(self.notifiers)
+        self._in_hand: int | None = None
+        """A claimed row whose outcome the store refused to keep: released at the next pass,
+        before later rows of its channel are read (else they would overtake it)."""
 
     def release_claims(self) -> int:
         """Free the rows a previous process claimed and never finished; returns how many.
@@ -71,7 +76,7 @@ class OutboxWorker:
         """Deliver until ``finish`` is called: after each wake-up, and at the next retry time."""
         while True:
             last_pass = self.finishing
-            delay = await self.deliver_due()
+            delay = await self._deliver_pass()
             if last_pass:  # that pass began after finish(): it was the last one
                 return
             if self.finishing:  # finish() came mid-pass: one more sees rows queued since
@@ -79,6 +84,18 @@ class OutboxWorker:
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
+
+    async def _deliver_pass(self) -> float:
+        """``deliver_due``; while the store refuses writes (a full or read-only disk, a store
+        locked by another process) the rows wait in it and the pass is tried again after
+        STORE_RETRY: the worker must outlive the fault (the store tells /health and the
+        console). A row claimed before the fault is due again when its claim lapses."""
+        try:
+            return await self.deliver_due()
+        except sqlite3.OperationalError as exc:
+            if not self.store.write_refused(exc):
+                raise
+            return STORE_RETRY
 
     def finish(self) -> None:
         """Ask ``run`` to end after the row in hand: a delivery is never cut off mid-call, so
@@ -95,6 +112,9 @@ class OutboxWorker:
         (an update not due yet, never tried) holds back nothing.
         """
         now = self.clock.now()
+        if self._in_hand is not None:  # due again now, in its place
+            self._retry(self._in_hand, 0.0, self.store.write_error or "")
+            self._in_hand = None
         blocked: set[str] = set()
         for row in rows.unclaimed(self.store, self._channels, now):
             if (
@@ -129,7 +149,17 @@ class OutboxWorker:
         return rows.claim(self.store, row_id, now, now + CLAIM_FOR)
 
     async def _deliver(self, notifier: Notifier, message: OutboxMessage) -> bool:
-        """Deliver one row; False when it must be retried later."""
+        """Deliver one row; False when it must be retried later. When the store refuses to
+        keep what happened (the notifier's own record, or the row's outcome), the row stays
+        in hand and the pass ends with the store's error."""
+        try:
+            return await self._deliver_one(notifier, message)
+        except sqlite3.OperationalError as exc:
+            if self.store.write_refused(exc):
+                self._in_hand = message.id
+            raise
+
+    async def _deliver_one(self, notifier: Notifier, message: OutboxMessage) -> bool:
         try:
             await notifier.deliver(message)
         except PermanentDeliveryError as exc:
@@ -153,6 +183,8 @@ class OutboxWorker:
             self._retry(message.id, delay, exc.reason)
             return False
         except Exception as exc:  # an unexpected bug in a notifier must not stop delivery
+            if storage_refused(exc):
+                raise
             self.tally.add("delivery_failures", channel=message.channel, kind="transient")
             log.exception(messages.row_raised(message.id, message.channel))
             self._retry(message.id, backoff(message.attempts), f"{type(exc).__name__}: {exc}")

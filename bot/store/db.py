@@ -47,6 +47,13 @@ class WriteFault:
 WriteFaultListener = Callable[[WriteFault], None]
 
 
+def storage_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying the storage refused (full, read-only, locked, I/O),
+    not the statement."""
+    code = getattr(exc, "sqlite_errorcode", 0) or 0
+    return isinstance(exc, sqlite3.OperationalError) and (code & 0xFF) in STORAGE_ERRORS
+
+
 class Store:
     """The selfreg database: a connection in autocommit mode plus explicit transactions.
 
@@ -68,6 +75,7 @@ class Store:
         """Why the last write transaction failed (disk full, read-only, locked), or None."""
         self._fault: tuple[float, int] = (0.0, 0)  # while write_error: (since, writes refused)
         self._fault_listeners: list[WriteFaultListener] = []
+        self._refused_last: BaseException | None = None  # counted once, however often seen
         self.audit_key: bytes | None = None
         """The audit trail's key, found or made at the first ``audit.append`` (``audit_key``)."""
 
@@ -93,12 +101,22 @@ class Store:
         except sqlite3.OperationalError as exc:  # full, read-only, locked: said once, not per run
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
-            if code in STORAGE_ERRORS:
-                self._write_failed(self._reason(code, str(exc)))
+            self.write_refused(exc)
             raise
         if self._conn.total_changes != changes:  # a commit that wrote nothing proves nothing
             self._write_ok()
+
+    def write_refused(self, exc: sqlite3.OperationalError) -> bool:
+        """Whether ``exc`` is the storage refusing a write (full, read-only, locked, I/O),
+        not the statement; if so the fault is kept and told as ``transaction()`` does. For
+        writes made outside it (the outbox's claims), so that they too reach /health and
+        the console; the next write transaction that goes through ends the fault."""
+        if not storage_refused(exc):
+            return False
+        if exc is not self._refused_last:  # the same error passed up through two callers
+            self._refused_last = exc
+            self._write_failed(self._reason(exc.sqlite_errorcode & 0xFF, str(exc)))
+        return True
 
     def _reason(self, code: int, error: str) -> str:
         """SQLite's words, and for an I/O error whether the file system refuses writes: a
@@ -138,6 +156,7 @@ class Store:
         self._fault = (since, refused + 1)
 
     def _write_ok(self) -> None:
+        self._refused_last = None  # and its traceback's frames
         if self.write_error is not None:
             since, refused = self._fault
             over = WriteFault(str(self.path), None, time.monotonic() - since, refused)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.errors import DeliveryError, PermanentDeliveryError
+from bot.notify import outbox
 from bot.notify.base import OutboxMessage
 from bot.notify.console import ConsoleNotifier
 from bot.notify.outbox import OutboxWorker
-from bot.store import Store
+from bot.store import Store, db
+from bot.store.db import open_store
 from tests.support.clock import FakeClock
 from tests.support.db import execute, rows, scalar
+from tests.support.slack_inprocess import eventually
 
 NOTICE = {
     "notice": "opened",
@@ -147,3 +154,70 @@ async def test_finish_lets_the_worker_flush_what_is_due_and_end_between_rows(sto
     worker.finish()
     await asyncio.wait_for(task, timeout=5)
     assert [m.id for m in notifier.delivered] == [first, second]
+
+
+class LocksTheStore(Flaky):
+    """Delivers, then another connection takes the store's write lock (as another process
+    would): the row's outcome cannot be kept."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__([])
+        self.other = sqlite3.connect(path, isolation_level=None)
+
+    async def deliver(self, message: OutboxMessage) -> None:
+        await super().deliver(message)
+        if not self.other.in_transaction and len(self.delivered) == 1:
+            self.other.execute("BEGIN EXCLUSIVE")
+
+
+@pytest.fixture
+def refusing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """A store whose refused writes give up after 100 ms; the worker tries again at once."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(outbox, "STORE_RETRY", 0.01)
+    opened = open_store(tmp_path / "selfreg.db")
+    yield opened
+    opened.close()
+
+
+async def test_a_store_that_refuses_writes_holds_delivery_and_the_worker_outlives_it(
+    refusing: Store,
+) -> None:
+    clock = FakeClock()
+    notifier = Flaky([])
+    worker = OutboxWorker(refusing, {"flaky": notifier}, clock)
+    first, second = queue(refusing, "flaky", clock.now()), queue(refusing, "flaky", clock.now())
+    other = sqlite3.connect(refusing.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # the claim cannot be written
+    task = asyncio.create_task(worker.run())
+    await eventually(lambda: refusing.write_error is not None, timeout=10)
+    await asyncio.sleep(0.1)  # passes tried and refused
+    assert notifier.delivered == [] and not task.done()
+    assert refusing.write_error == "database is locked"
+
+    other.execute("ROLLBACK")
+    await eventually(lambda: len(notifier.delivered) == 2, timeout=10)
+    worker.finish()
+    await asyncio.wait_for(task, timeout=5)
+    assert [m.id for m in notifier.delivered] == [first, second]
+
+
+async def test_a_row_whose_outcome_the_store_refused_is_tried_again_before_later_rows(
+    refusing: Store,
+) -> None:
+    clock = FakeClock()
+    notifier = LocksTheStore(str(refusing.path))
+    worker = OutboxWorker(refusing, {"flaky": notifier}, clock)
+    first, second = queue(refusing, "flaky", clock.now()), queue(refusing, "flaky", clock.now())
+    task = asyncio.create_task(worker.run())
+    await eventually(lambda: refusing.write_error is not None, timeout=10)
+    await asyncio.sleep(0.1)
+    assert [m.id for m in notifier.delivered] == [first] and not task.done()
+
+    notifier.other.execute("ROLLBACK")
+    await eventually(lambda: len(notifier.delivered) == 3, timeout=10)
+    worker.finish()
+    await asyncio.wait_for(task, timeout=5)
+    # delivered at least once, never overtaken: the second row waits for the first
+    assert [m.id for m in notifier.delivered] == [first, first, second]
+    assert scalar(refusing, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL") == 0
