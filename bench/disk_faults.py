@@ -52,7 +52,7 @@ def main() -> int:
         if missing := fuse_missing():
             print(f"read-only (volume): skipped: {missing}")
         else:
-            faults.append(_read_only(read_only_volume_fault, Path(tmp) / "volume", args.hold))
+            faults.append(_read_only(read_only_volume_fault, Path(tmp) / "fuse", args.hold))
         if can_make_ext4():
             faults.append(_read_only(read_only_fault, Path(tmp) / "ext4", args.hold))
     for f in faults:
@@ -85,6 +85,9 @@ def _show(f: FaultFigures) -> None:
             f"{f.checks_ran_during}; committed rows lost: {f.lost_rows}; "
             f"/health ok again after: {back}"
         )
+    if f.fault == "read-only (volume)":
+        after = f"{f.alert_after:.2f} s" if f.alert_after is not None else "never"
+        print(f"  an incident resolved after the fault reached Slack after: {after}")
     for text in f.slack_texts if f.fault in ("full", "read-only (volume)") else []:
         print(f"  Slack: {text}")
     for note in f.notes if "ext4" in f.fault else f.notes[:1]:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Mapping
 
 from bot import messages
@@ -59,6 +60,7 @@ class OutboxWorker:
         self._in_hand: int | None = None
         """A claimed row whose outcome the store refused to keep: released at the next pass,
         before later rows of its channel are read (else they would overtake it)."""
+        self._refused_at = 0.0  # monotonic time of the last pass the store refused
 
     def release_claims(self) -> int:
         """Free the rows a previous process claimed and never finished; returns how many.
@@ -87,14 +89,19 @@ class OutboxWorker:
 
     async def _deliver_pass(self) -> float:
         """``deliver_due``; while the store refuses writes (a full or read-only disk, a store
-        locked by another process) the rows wait in it and the pass is tried again after
-        STORE_RETRY: the worker must outlive the fault (the store tells /health and the
-        console). A row claimed before the fault is due again when its claim lapses."""
+        locked by another process) the rows wait in it and a pass is tried once per
+        STORE_RETRY, not at every wake-up: the worker must outlive the fault (the store
+        tells /health and the console), and a locked store makes each try wait."""
+        if self.store.write_error is not None:  # a run woke it: one try per STORE_RETRY
+            waited = time.monotonic() - self._refused_at
+            if waited < STORE_RETRY:
+                return STORE_RETRY - waited
         try:
             return await self.deliver_due()
         except sqlite3.OperationalError as exc:
             if not self.store.write_refused(exc):
                 raise
+            self._refused_at = time.monotonic()
             return STORE_RETRY
 
     def finish(self) -> None:

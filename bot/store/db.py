@@ -101,21 +101,25 @@ class Store:
         except sqlite3.OperationalError as exc:  # full, read-only, locked: said once, not per run
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            self.write_refused(exc)
+            self.write_refused(exc, lost=True)
             raise
         if self._conn.total_changes != changes:  # a commit that wrote nothing proves nothing
             self._write_ok()
 
-    def write_refused(self, exc: sqlite3.OperationalError) -> bool:
+    def write_refused(self, exc: sqlite3.OperationalError, *, lost: bool = False) -> bool:
         """Whether ``exc`` is the storage refusing a write (full, read-only, locked, I/O),
         not the statement; if so the fault is kept and told as ``transaction()`` does. For
-        writes made outside it (the outbox's claims), so that they too reach /health and
-        the console; the next write transaction that goes through ends the fault."""
+        writes made outside it too (the outbox's claims), so that they reach /health and
+        the console; ``lost``: the write's data is gone (a transaction's samples and
+        events), counted in the "writes refused" of the recovery notice, not a row that
+        waits in the store to be tried again. The next write transaction that goes through
+        ends the fault."""
         if not storage_refused(exc):
             return False
         if exc is not self._refused_last:  # the same error passed up through two callers
             self._refused_last = exc
-            self._write_failed(self._reason(exc.sqlite_errorcode & 0xFF, str(exc)))
+            code = exc.sqlite_errorcode & 0xFF
+            self._write_failed(self._reason(code, str(exc)), lost=lost)
         return True
 
     def _reason(self, code: int, error: str) -> str:
@@ -146,14 +150,14 @@ class Store:
         store, as the Slack notice of ``bot.slack.store_faults`` does."""
         self._fault_listeners.append(listener)
 
-    def _write_failed(self, error: str) -> None:
+    def _write_failed(self, error: str, lost: bool) -> None:
         since, refused = self._fault
         if self.write_error is None:
             log.error(messages.store_write_failed(str(self.path), error))
             since, refused = time.monotonic(), 0
             self._tell(WriteFault(str(self.path), error))
         self.write_error = error
-        self._fault = (since, refused + 1)
+        self._fault = (since, refused + int(lost))
 
     def _write_ok(self) -> None:
         self._refused_last = None  # and its traceback's frames

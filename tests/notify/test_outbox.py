@@ -17,7 +17,7 @@ from bot.notify.base import OutboxMessage
 from bot.notify.console import ConsoleNotifier
 from bot.notify.outbox import OutboxWorker
 from bot.store import Store, db
-from bot.store.db import open_store
+from bot.store.db import WriteFault, open_store
 from tests.support.clock import FakeClock
 from tests.support.db import execute, rows, scalar
 from tests.support.slack_inprocess import eventually
@@ -187,6 +187,8 @@ async def test_a_store_that_refuses_writes_holds_delivery_and_the_worker_outlive
     notifier = Flaky([])
     worker = OutboxWorker(refusing, {"flaky": notifier}, clock)
     first, second = queue(refusing, "flaky", clock.now()), queue(refusing, "flaky", clock.now())
+    faults: list[WriteFault] = []
+    refusing.on_write_fault(faults.append)
     other = sqlite3.connect(refusing.path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # the claim cannot be written
     task = asyncio.create_task(worker.run())
@@ -200,6 +202,10 @@ async def test_a_store_that_refuses_writes_holds_delivery_and_the_worker_outlive
     worker.finish()
     await asyncio.wait_for(task, timeout=5)
     assert [m.id for m in notifier.delivered] == [first, second]
+    with refusing.transaction():  # the next write that goes through ends the fault
+        refusing.record_event("test", "", clock.now())
+    # the refused claims lost nothing: their rows waited in the store
+    assert [(f.error, f.refused) for f in faults] == [("database is locked", 0), (None, 0)]
 
 
 async def test_a_row_whose_outcome_the_store_refused_is_tried_again_before_later_rows(

@@ -62,3 +62,4 @@ def test_a_volume_made_read_only_and_back_is_reported_loses_nothing_and_heals_it
     assert fault.console_said and fault.checks_ran_during > 0, fault
     assert fault.lost_rows == 0 and fault.recovered_after is not None, fault
     assert fault.slack_told == (1, 1), fault
+    assert fault.alert_after is not None, fault  # alerts reach Slack again

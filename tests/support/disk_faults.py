@@ -76,6 +76,7 @@ class FaultFigures:
     lost_rows: int = 0
     recovered_after: float | None = None
     notes: list[str] = field(default_factory=list)
+    alert_after: float | None = None  # an incident's resolution reached Slack after the fault
 
 
 def can_mount(where: Path) -> bool:
@@ -107,7 +108,8 @@ class DiskRig:
         self.db = data / "selfreg.db"
         self.slack = slack
         self.config = tmp / "selfreg.toml"
-        self.config.write_text(CONFIG.format(port=free_port(), backups=data / "backups"))
+        self.port = free_port()  # the ``db`` check's: nothing listens, its incident is open
+        self.config.write_text(CONFIG.format(port=self.port, backups=data / "backups"))
         self.env = slack_env(slack, data, mode="post") if slack else selfreg_env(data)
         self.selfreg = SelfregProcess(self.config, self.env)
         self.url = self.selfreg.wait_ready(timeout=60)

@@ -23,6 +23,7 @@ restarted selfreg's /health.
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from pathlib import Path
 from tests.support.disk_faults import DiskRig, FaultFigures
 from tests.support.readonly_fuse import ReadOnlySwitch
 from tests.support.selfreg_process import SelfregProcess
+from tests.support.slack_selfreg import CHANNEL
 from tests.support.slack_standin import SlackEmulator
 
 SETTLE = 12.0  # seconds selfreg runs first: beyond ext4's 5 s journal commit interval
@@ -154,8 +156,24 @@ def read_only_volume_fault(tmp: Path, hold: float, slack: SlackEmulator | None) 
                 volume.read_only()
                 return volume.writable
 
-            return rig.fault("read-only (volume)", start, hold)
+            figures = rig.fault("read-only (volume)", start, hold)
+            figures.alert_after = _resolution_reaches_slack(rig)
+            return figures
         finally:
             rig.stop()
     finally:
         volume.close()
+
+
+def _resolution_reaches_slack(rig: DiskRig, wait: float = 30.0) -> float | None:
+    """Seconds from the ``db`` check's port opening (after the fault) to its incident's
+    resolution in Slack: the outbox delivers again. None without Slack or within ``wait``."""
+    if rig.slack is None:
+        return None
+    with socket.create_server(("127.0.0.1", rig.port)):
+        opened = time.monotonic()
+        while time.monotonic() - opened < wait:
+            if any("resolved" in m.text.lower() for m in rig.slack.messages(CHANNEL)):
+                return time.monotonic() - opened
+            time.sleep(0.1)
+    return None
