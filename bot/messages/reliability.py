@@ -58,9 +58,23 @@ def store_fault_slack(path: str, error: str) -> str:
     return (
         f":warning: *selfreg cannot record*: the store `{path}` refuses writes ({error}). "
         "Checks go on, but nothing new is kept (no samples, no incidents, no alerts: they "
-        "go through the store) until it can; /health says so. "
-        "Free the disk or stop what holds the store: selfreg recovers by itself."
+        f"go through the store) until it can; /health says so. {_store_fault_advice(error)} "
+        "selfreg takes writes again by itself as soon as the store can be written."
     )
+
+
+def _store_fault_advice(error: str) -> str:
+    """What to do, by the kind of fault the store named (full, read-only, locked, other)."""
+    if "full" in error:
+        return "Free space on its disk."
+    if "read-only" in error:
+        return (
+            "Make its file system writable again (an ext4 that turned read-only on an error "
+            "needs selfreg stopped, an unmount and fsck)."
+        )
+    if "locked" in error:
+        return "Stop what holds the store (another program writing to it)."
+    return "Check the disk it is on (the kernel log says more)."
 
 
 def store_fault_over_slack(path: str, lasted: float, refused: int) -> str:

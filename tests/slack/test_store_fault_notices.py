@@ -166,3 +166,21 @@ async def test_a_commit_that_wrote_nothing_does_not_end_a_fault(store: Store) ->
         pass  # takes the write lock, writes no page: on a read-only disk this commits
     assert store.write_error == "database or disk is full"
     assert [f.error for f in told] == ["database or disk is full"]
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        ("database or disk is full", "Free space on its disk."),
+        ("disk I/O error: the file system is read-only", "Make its file system writable"),
+        ("database is locked", "Stop what holds the store"),
+        ("disk I/O error", "Check the disk it is on"),
+    ],
+)
+def test_the_cannot_record_notice_advises_by_the_kind_of_fault(error: str, advice: str) -> None:
+    from bot import messages
+
+    text = messages.store_fault_slack("/data/selfreg.db", error)
+
+    assert advice in text
+    assert "takes writes again by itself" in text
