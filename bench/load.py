@@ -10,7 +10,9 @@ the rest (selfreg's own figures, about 8 values a run), so that 1,000 checks wri
 (psutil, from outside), the loop lag (selfreg's probe wakes every 2 s; /health read every
 0.5 s, p99 and max of the distinct readings), samples written per interval (store rows),
 check runs skipped because the previous one still ran (``check.skipped`` events) and
-scheduler jobs that missed their time (log lines).
+scheduler jobs that missed their time (log lines). ``--profile`` records selfreg with py-spy
+meanwhile (``pip install py-spy``; it costs selfreg some CPU) and prints the loop's stalls
+over 250 ms and what ran in them (``bench/loop_stalls.py``).
 
 Growth (``--days``, ``--metrics``): a store seeded as 30 days at the default retention
 leave it: one-minute rollups of 100 series for 30 days, raw samples every 5 s for the last
@@ -20,7 +22,7 @@ the slash command, Slack HTTP mode against the stand-in) with selfreg running on
 store; ``selfreg backup`` and ``selfreg restore`` times; then three more weeks are seeded,
 each pruned as the housekeeping job does: the size after each.
 
-    python bench/load.py [--checks 1000] [--seconds 60] [--days 30] [--metrics 100]
+    python bench/load.py [--checks 1000] [--seconds 60] [--days 30] [--metrics 100] [--profile]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import loop_stalls  # noqa: E402
 from bot.control import ask  # noqa: E402
 from bot.store import open_store  # noqa: E402
 from bot.store.retention import prune  # noqa: E402
@@ -67,7 +70,7 @@ def load_config(checks: int, system: int) -> str:
     )
 
 
-def load(checks: int, seconds: float, system: int) -> None:
+def load(checks: int, seconds: float, system: int, profile: bool = False) -> None:
     system = min(system, checks)
     with tempfile.TemporaryDirectory(prefix="selfreg-load-") as tmp:
         config = Path(tmp) / "selfreg.toml"
@@ -80,6 +83,8 @@ def load(checks: int, seconds: float, system: int) -> None:
             proc = psutil.Process(selfreg.proc.pid)
             cpu0, rows0, t0, started = _cpu(proc), _samples(data), time.monotonic(), time.time()
             out0 = len(selfreg.output)
+            spy = Path(tmp) / "loop.json"
+            recorder = loop_stalls.record(proc.pid, seconds, spy) if profile else None
             rss, lags, host_load = 0, [], []
             while time.monotonic() - t0 < seconds:
                 rss = max(rss, proc.memory_info().rss)
@@ -94,6 +99,8 @@ def load(checks: int, seconds: float, system: int) -> None:
             cpu = 100 * (_cpu(proc) - cpu0) / elapsed
             rows = _samples(data) - rows0
             output = "".join(selfreg.output[out0:])
+            if recorder is not None:
+                recorder.wait(timeout=120)
         finally:
             selfreg.stop(60)
         print(
@@ -110,11 +117,13 @@ def load(checks: int, seconds: float, system: int) -> None:
         )
         print(f"  samples written: {rows / elapsed:.0f} per 1 s interval")
         _report_skips(data, started, output.count("missed its run time"))
+        if profile:
+            loop_stalls.show(loop_stalls.stalls(spy) if spy.exists() else [])
 
 
 def _report_skips(data: Path, started: float, missed: int) -> None:
     """Runs skipped (of system checks; the seconds they fell in, the worst three) and the
-    status changes recorded: a change is written alone, the moment its run ends."""
+    status changes recorded: those of one loop turn are written in one transaction."""
     by_second = _rows(
         data,
         "SELECT CAST(at AS INTEGER), count(*), sum(subject LIKE 'host-%') FROM events "
@@ -292,10 +301,11 @@ def main() -> int:
     parser.add_argument("--metrics", type=int, default=100)
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy: the loop's stalls")
     args = parser.parse_args()
     if not args.skip_load:
         system = args.system if args.system is not None else args.checks // 5
-        load(args.checks, args.seconds, system)
+        load(args.checks, args.seconds, system, args.profile)
     if not args.skip_growth:
         growth(args.metrics, args.days)
     return 0
