@@ -9,8 +9,9 @@ the rest (selfreg's own figures, about 8 values a run), so that 1,000 checks wri
 (default 60; the issue asks 10 minutes: ``--seconds 600``): CPU % of one core and peak RSS
 (psutil, from outside), the loop lag (selfreg's probe wakes every 2 s; /health read every
 0.5 s, p99 and max of the distinct readings), samples written per interval (store rows),
-check runs skipped because the previous one still ran (``check.skipped`` events) and
-scheduler jobs that missed their time (log lines). ``--profile`` records selfreg with py-spy
+check runs skipped because the previous one still ran (``check.skipped`` events), scheduler
+jobs that missed their time or found the previous round still going (log lines), and runs
+late by 0.5 s or more (a gap over 1.5 s between two runs of a check, from its samples). ``--profile`` records selfreg with py-spy
 meanwhile (``pip install py-spy``; it costs selfreg some CPU) and prints the loop's stalls
 over 250 ms and what ran in them (``bench/loop_stalls.py``).
 
@@ -116,7 +117,9 @@ def load(checks: int, seconds: float, system: int, profile: bool = False) -> Non
             f"max {distinct[-1] * 1000:.0f} ms, median {statistics.median(distinct) * 1000:.0f} ms"
         )
         print(f"  samples written: {rows / elapsed:.0f} per 1 s interval")
-        _report_skips(data, started, output.count("missed its run time"))
+        missed = output.count("missed its run time")
+        _report_skips(data, started, missed + output.count("maximum number of running instances"))
+        _report_late(data, started, started + elapsed)
         if profile:
             loop_stalls.show(loop_stalls.stalls(spy) if spy.exists() else [])
 
@@ -146,11 +149,28 @@ def _report_skips(data: Path, started: float, missed: int) -> None:
     print(f"  status changes recorded (warm-up included): {shown or 'none'}")
 
 
-def _rows(data: Path, sql: str) -> list[tuple]:
+def _report_late(data: Path, start: float, end: float) -> None:
+    """Runs that came late: a gap over 1.5 s between two runs of one check (its first metric's
+    samples, stamped when the run looked), i.e. a run 0.5 s or more behind its turn."""
+    late, worst, runs = _rows(
+        data,
+        'WITH firsts AS (SELECT min(id) AS id FROM series GROUP BY "check"), '
+        "gaps AS (SELECT at - lag(at) OVER (PARTITION BY series ORDER BY at) AS gap FROM samples "
+        "WHERE series IN (SELECT id FROM firsts) AND at >= ? AND at <= ?) "
+        "SELECT count(*) FILTER (WHERE gap > 1.5), max(gap), count(gap) FROM gaps",
+        (start, end),
+    )[0]
+    print(
+        f"  check runs late by 0.5 s or more: {late} of {runs}; longest gap between two runs "
+        f"of a check {worst or 0:.2f} s"
+    )
+
+
+def _rows(data: Path, sql: str, params: tuple = ()) -> list[tuple]:
     with contextlib.closing(
         sqlite3.connect(f"file:{data / 'selfreg.db'}?mode=ro", uri=True, timeout=30)
     ) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
 
 
 def _cpu(proc: psutil.Process) -> float:
