@@ -200,9 +200,9 @@ class CheckRunner:
     def record_soon(self, result: RunResult) -> None:
         """Record ``result`` on the loop's next turn, with every run handed over in this one.
 
-        Runs that end together (the 800 checks of an interval that cross a threshold at
-        once, their confirming re-runs) are written in one transaction, one COMMIT and its
-        fsync, instead of one each back to back on the loop. ``call_soon``, never a timer: the
+        Runs that end together (checks of an interval that cross a threshold at once, their
+        confirming re-runs) are written in one transaction, one COMMIT and its fsync,
+        instead of one each back to back on the loop. ``call_soon``, never a timer: the
         turn after the run's own ends, so an alert waits for no clock."""
         self._due.append(result)
         if len(self._due) == 1:
