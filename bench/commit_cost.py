@@ -9,8 +9,9 @@ a temporary folder inside ``--dir`` (default: the data folder, ``$SELFREG_DATA_D
 each, turn about (so both see the same machine load), each shaped like a run's: ``--samples``
 sample rows and an event. Printed per mode: the commit's time (BEGIN to COMMIT returned)
 median, p99 and max, in ms, and the file system measured. Then a storm: ``--storm``
-transactions back to back per mode, as the runner writes the runs that change a status (each
-alone, the moment it ends) when many checks change at once: the total, in ms.
+transactions back to back per mode, as the runner wrote the runs that change a status (each
+alone, the moment it ended) when many checks changed at once: the total, in ms. It now writes
+those that end in one turn of the loop in one transaction (``CheckRunner.record_soon``).
 
     python bench/commit_cost.py [--dir var] [--commits 2000] [--samples 20] [--storm 800]
 """

@@ -9,8 +9,11 @@ the rest (selfreg's own figures, about 8 values a run), so that 1,000 checks wri
 (default 60; the issue asks 10 minutes: ``--seconds 600``): CPU % of one core and peak RSS
 (psutil, from outside), the loop lag (selfreg's probe wakes every 2 s; /health read every
 0.5 s, p99 and max of the distinct readings), samples written per interval (store rows),
-check runs skipped because the previous one still ran (``check.skipped`` events) and
-scheduler jobs that missed their time (log lines).
+check runs skipped because the previous one still ran (``check.skipped`` events), scheduler
+jobs that missed their time or found the previous round still going (log lines), and runs
+late by 0.5 s or more (a gap over 1.5 s between two runs of a check, from its samples). ``--profile`` records selfreg with py-spy
+meanwhile (``pip install py-spy``; it costs selfreg some CPU) and prints the loop's stalls
+over 250 ms and what ran in them (``bench/loop_stalls.py``).
 
 Growth (``--days``, ``--metrics``): a store seeded as 30 days at the default retention
 leave it: one-minute rollups of 100 series for 30 days, raw samples every 5 s for the last
@@ -20,7 +23,7 @@ the slash command, Slack HTTP mode against the stand-in) with selfreg running on
 store; ``selfreg backup`` and ``selfreg restore`` times; then three more weeks are seeded,
 each pruned as the housekeeping job does: the size after each.
 
-    python bench/load.py [--checks 1000] [--seconds 60] [--days 30] [--metrics 100]
+    python bench/load.py [--checks 1000] [--seconds 60] [--days 30] [--metrics 100] [--profile]
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import loop_stalls  # noqa: E402
 from bot.control import ask  # noqa: E402
 from bot.store import open_store  # noqa: E402
 from bot.store.retention import prune  # noqa: E402
@@ -67,7 +71,7 @@ def load_config(checks: int, system: int) -> str:
     )
 
 
-def load(checks: int, seconds: float, system: int) -> None:
+def load(checks: int, seconds: float, system: int, profile: bool = False) -> None:
     system = min(system, checks)
     with tempfile.TemporaryDirectory(prefix="selfreg-load-") as tmp:
         config = Path(tmp) / "selfreg.toml"
@@ -80,6 +84,8 @@ def load(checks: int, seconds: float, system: int) -> None:
             proc = psutil.Process(selfreg.proc.pid)
             cpu0, rows0, t0, started = _cpu(proc), _samples(data), time.monotonic(), time.time()
             out0 = len(selfreg.output)
+            spy = Path(tmp) / "loop.json"
+            recorder = loop_stalls.record(proc.pid, seconds, spy) if profile else None
             rss, lags, host_load = 0, [], []
             while time.monotonic() - t0 < seconds:
                 rss = max(rss, proc.memory_info().rss)
@@ -94,6 +100,8 @@ def load(checks: int, seconds: float, system: int) -> None:
             cpu = 100 * (_cpu(proc) - cpu0) / elapsed
             rows = _samples(data) - rows0
             output = "".join(selfreg.output[out0:])
+            if recorder is not None:
+                recorder.wait(timeout=120)
         finally:
             selfreg.stop(60)
         print(
@@ -109,12 +117,16 @@ def load(checks: int, seconds: float, system: int) -> None:
             f"max {distinct[-1] * 1000:.0f} ms, median {statistics.median(distinct) * 1000:.0f} ms"
         )
         print(f"  samples written: {rows / elapsed:.0f} per 1 s interval")
-        _report_skips(data, started, output.count("missed its run time"))
+        missed = output.count("missed its run time")
+        _report_skips(data, started, missed + output.count("maximum number of running instances"))
+        _report_late(data, started, started + elapsed)
+        if profile:
+            loop_stalls.show(loop_stalls.stalls(spy) if spy.exists() else [])
 
 
 def _report_skips(data: Path, started: float, missed: int) -> None:
     """Runs skipped (of system checks; the seconds they fell in, the worst three) and the
-    status changes recorded: a change is written alone, the moment its run ends."""
+    status changes recorded: those of one loop turn are written in one transaction."""
     by_second = _rows(
         data,
         "SELECT CAST(at AS INTEGER), count(*), sum(subject LIKE 'host-%') FROM events "
@@ -137,11 +149,28 @@ def _report_skips(data: Path, started: float, missed: int) -> None:
     print(f"  status changes recorded (warm-up included): {shown or 'none'}")
 
 
-def _rows(data: Path, sql: str) -> list[tuple]:
+def _report_late(data: Path, start: float, end: float) -> None:
+    """Runs that came late: a gap over 1.5 s between two runs of one check (its first metric's
+    samples, stamped when the run looked), i.e. a run 0.5 s or more behind its turn."""
+    late, worst, runs = _rows(
+        data,
+        'WITH firsts AS (SELECT min(id) AS id FROM series GROUP BY "check"), '
+        "gaps AS (SELECT at - lag(at) OVER (PARTITION BY series ORDER BY at) AS gap FROM samples "
+        "WHERE series IN (SELECT id FROM firsts) AND at >= ? AND at <= ?) "
+        "SELECT count(*) FILTER (WHERE gap > 1.5), max(gap), count(gap) FROM gaps",
+        (start, end),
+    )[0]
+    print(
+        f"  check runs late by 0.5 s or more: {late} of {runs}; longest gap between two runs "
+        f"of a check {worst or 0:.2f} s"
+    )
+
+
+def _rows(data: Path, sql: str, params: tuple = ()) -> list[tuple]:
     with contextlib.closing(
         sqlite3.connect(f"file:{data / 'selfreg.db'}?mode=ro", uri=True, timeout=30)
     ) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
 
 
 def _cpu(proc: psutil.Process) -> float:
@@ -292,10 +321,11 @@ def main() -> int:
     parser.add_argument("--metrics", type=int, default=100)
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy: the loop's stalls")
     args = parser.parse_args()
     if not args.skip_load:
         system = args.system if args.system is not None else args.checks // 5
-        load(args.checks, args.seconds, system)
+        load(args.checks, args.seconds, system, args.profile)
     if not args.skip_growth:
         growth(args.metrics, args.days)
     return 0

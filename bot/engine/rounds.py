@@ -1,7 +1,8 @@
 """One interval's round of checks: when each starts, and when its result is recorded.
 
-``start_offsets`` spreads the starts of the checks that open connections to one server; ``Round`` writes a
-run that changes a status the moment it ends and the steady rest together at the deadline.
+``start_offsets`` spreads the starts of the checks that open connections to one server; ``Round`` hands a
+run that changes a status to the runner the moment it ends (written on the loop's next turn with the
+others that end in this one) and writes the steady rest together at the deadline.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ class Recorder(Protocol[R]):
     def changes_status(self, result: R) -> bool: ...
 
     def record(self, results: Sequence[R]) -> None: ...
+
+    def record_soon(self, result: R) -> None: ...
 
 
 SPREAD_SHARE = 0.1  # an interval's checks start within this share of it ...
@@ -56,10 +59,11 @@ def start_offsets(servers: Mapping[str, str], interval: float) -> dict[str, floa
 
 
 class Round(Generic[R]):
-    """How one interval's results are recorded. A run that changes a status is recorded the
-    moment it ends, alone: it may open or resolve an incident, and its alert must not wait
+    """How one interval's results are recorded. A run that changes a status is handed to the
+    runner the moment it ends (``record_soon``: written on the loop's next turn, with the other
+    runs that end in this one): it may open or resolve an incident, and its alert must not wait
     for the slowest check of the interval. The steady rest is written at the interval's
-    deadline in one transaction; a run still going then is written alone when it ends."""
+    deadline in one transaction; a run still going then is handed over like a change."""
 
     def __init__(self, runner: Recorder[R]) -> None:
         self.runner = runner
@@ -67,14 +71,14 @@ class Round(Generic[R]):
         self.closed = False
 
     def finished(self, task: asyncio.Task[R]) -> None:
-        """A run ended (a task done callback): record it now if it changes a status, or
+        """A run ended (a task done callback): hand it over now if it changes a status, or
         if the interval's batch has been written already."""
         if task in self.handled or task.cancelled():
             return
         result = task.result()  # run_one never raises
         if self.closed or self.runner.changes_status(result):
             self.handled.add(task)
-            self.runner.record([result])
+            self.runner.record_soon(result)
 
     def close(self, done: Collection[asyncio.Task[R]]) -> None:
         """The interval's deadline: write every finished run not written yet, together."""

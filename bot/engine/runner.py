@@ -4,9 +4,11 @@ The checks of an interval start at its turn, those that would open connections t
 server at once spread over its first tenth (at most 200 ms: ``start_offsets``), each under
 its own timeout. A check that raises or hangs becomes an ``unknown`` observation with the error text; a check still running when
 its next turn comes is skipped (and the skip recorded), never started twice. A run that
-changes a status is written the moment it ends (its alert waits for nothing); the other
-results in by the interval's deadline are written in one transaction; a straggler is written
-on its own when it ends, so a slow check never delays the others.
+changes a status is written on the loop's next turn after it ends (its alert waits for no
+timer), together with every other run handed over in the same turn: a storm of status changes
+is one transaction, not one per run. The other results in by the interval's deadline are
+written in one transaction; a straggler is written like a status change when it ends, so a
+slow check never delays the others.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class CheckRunner:
         self._confirming: set[str] = set()
         self._loggers: dict[str, logging.Logger] = {}
         self._written: dict[tuple[str, str], float] = {}
+        self._due: list[RunResult] = []  # handed to record_soon this turn, not written yet
         self.on_recorded = on_recorded
         """Called after each write with the observations just recorded (the predictors)."""
         self.on_deploy = on_deploy
@@ -109,12 +112,11 @@ class CheckRunner:
             {c.name: server for c in due if (server := c.server) is not None}, interval
         )
         started: list[asyncio.Task[RunResult]] = []
+        overran = [c.name for c in due if c.name in self.in_flight]
+        if overran:
+            self._skip(overran)
         for check in due:
             if check.name in self.in_flight:
-                self.skipped += 1
-                log.warning(messages.check_overran(check.name))
-                with self.store.transaction():
-                    self.store.record_event(EventKind.CHECK_SKIPPED, check.name, self.clock.now())
                 continue
             run = self._run_after(offsets.get(check.name, 0.0), check, view)
             task = asyncio.create_task(run, name=f"check:{check.name}")
@@ -128,6 +130,21 @@ class CheckRunner:
             task.add_done_callback(batch.finished)
         done, _pending = await asyncio.wait(started, timeout=interval * 0.8)
         batch.close(done)
+
+    def _skip(self, names: Sequence[str]) -> None:
+        """Checks still running at their next turn: each skipped and said, the events in one
+        transaction (after a stall of the loop they may be hundreds)."""
+        self.skipped += len(names)
+        now = self.clock.now()
+        for name in names:
+            log.warning(messages.check_overran(name))
+        try:
+            with self.store.transaction():
+                for name in names:
+                    self.store.record_event(EventKind.CHECK_SKIPPED, name, now)
+        except sqlite3.OperationalError:
+            if self.store.write_error is None:
+                raise  # not the disk or a lock: a fault of ours, to be seen
 
     def changes_status(self, result: RunResult) -> bool:
         """Whether a run saw a status other than its subject's latest (ok for a subject not
@@ -180,6 +197,21 @@ class CheckRunner:
             check=check, observations=observations, state_writes=state.pending, duration=duration
         )
 
+    def record_soon(self, result: RunResult) -> None:
+        """Record ``result`` on the loop's next turn, with every run handed over in this one.
+
+        Runs that end together (checks of an interval that cross a threshold at once, their
+        confirming re-runs) are written in one transaction, one COMMIT and its fsync,
+        instead of one each back to back on the loop. ``call_soon``, never a timer: the
+        turn after the run's own ends, so an alert waits for no clock."""
+        self._due.append(result)
+        if len(self._due) == 1:
+            asyncio.get_running_loop().call_soon(self._record_due)
+
+    def _record_due(self) -> None:
+        due, self._due = self._due, []
+        self.record(due)
+
     def record(self, results: Sequence[RunResult]) -> None:
         """Turn results into states and transitions and write them in one transaction."""
         # a run of a check a reload removed or replaced meanwhile is not recorded
@@ -197,8 +229,7 @@ class CheckRunner:
         self.latest.update(updated)
         if self.on_recorded is not None:
             self.on_recorded([o for result in results for o in result.observations])
-        for result in results:
-            self._maybe_confirm(result, updated)
+        self._confirm_soon(results, updated)
         for result in results:
             if result.state_writes:
                 merged = dict(self.committed.get(result.check.name, {}))
@@ -273,32 +304,37 @@ class CheckRunner:
             return True
         return state.at - self._written.get((state.check, state.subject), 0.0) >= STATE_REFRESH
 
-    def _maybe_confirm(
-        self, result: RunResult, states: Mapping[tuple[str, str], LatestState]
+    def _confirm_soon(
+        self, results: Sequence[RunResult], states: Mapping[tuple[str, str], LatestState]
     ) -> None:
-        """After a first failure that does not yet open an incident, look again soon."""
-        spec = result.check.spec
-        if spec.confirm_after is None or result.check.name in self._confirming:
-            return
-        pending = any(
-            (state := states.get((o.check, o.subject))) is not None
-            and o.status is not Status.OK
-            and state.confirmed is Status.OK
-            and state.streak < spec.open_after
-            for o in result.observations
-        )
-        if pending:
-            self._confirming.add(result.check.name)
-            asyncio.get_running_loop().call_later(
-                spec.confirm_after, self._start_confirmation, result.check
-            )
+        """After a first failure that does not yet open an incident, look again soon: the
+        checks of one write that wait the same ``confirm_after`` share one timer, so their
+        re-runs start, end and are written together (a storm confirms in one transaction)."""
+        due: dict[float, list[Check]] = {}
+        for result in results:
+            spec = result.check.spec
+            if spec.confirm_after is None or result.check.name in self._confirming:
+                continue
+            if any(
+                (state := states.get((o.check, o.subject))) is not None
+                and o.status is not Status.OK
+                and state.confirmed is Status.OK
+                and state.streak < spec.open_after
+                for o in result.observations
+            ):
+                self._confirming.add(result.check.name)
+                due.setdefault(spec.confirm_after, []).append(result.check)
+        for delay, checks in due.items():
+            asyncio.get_running_loop().call_later(delay, self._start_confirmations, checks)
 
-    def _start_confirmation(self, check: Check) -> None:
-        task = asyncio.create_task(self._confirm(check), name=f"confirm:{check.name}")
-        task.add_done_callback(lambda _t: None)
+    def _start_confirmations(self, checks: Sequence[Check]) -> None:
+        for check in checks:
+            task = asyncio.create_task(self._confirm(check), name=f"confirm:{check.name}")
+            task.add_done_callback(lambda _t: None)
 
     async def _confirm(self, check: Check) -> None:
-        """The confirming re-run: recorded like any other run (skipped if one is in flight)."""
+        """The confirming re-run: recorded like a status change, on the next turn with the
+        other runs that end in this one (skipped if one is in flight)."""
         try:
             if check.name in self.in_flight:
                 return
@@ -308,7 +344,7 @@ class CheckRunner:
             result = await task
         finally:
             self._confirming.discard(check.name)
-        self.record([result])
+        self.record_soon(result)
 
     async def run_now(self, names: Sequence[str] | None = None) -> list[RunResult]:
         """Run checks once without recording anything (``selfreg health``, ``check run``)."""

@@ -25,7 +25,7 @@ from bot.records import EventKind
 from bot.runtime.memory import trim_heap
 from bot.store import Store, audit_anchors
 from bot.store.backup import create_backup
-from bot.store.retention import prune, roll_up
+from bot.store.retention import prune, read_rollups, rollup_window, save_rollups
 
 if TYPE_CHECKING:
     from bot.engine.alerting import Alerting
@@ -60,9 +60,12 @@ class Housekeeping:
         self.remediation = remediation
 
     async def rollup(self) -> None:
-        """Minute rollups; the audit head is anchored outside the store when it moved; then
-        the heap's free pages go back to the system."""
-        roll_up(self.store, self.clock.now())
+        """Minute rollups (the scan of the raw samples in a worker thread, off the loop);
+        the audit head is anchored outside the store when it moved; then the heap's free
+        pages go back to the system."""
+        since, until = rollup_window(self.store, self.clock.now())
+        rollups = await asyncio.to_thread(read_rollups, self.store.path, since, until)
+        save_rollups(self.store, rollups)
         anchor_audit(self.store, self.clock.now(), "minute", only_if_moved=True)
         trim_heap()
 

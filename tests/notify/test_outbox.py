@@ -227,3 +227,24 @@ async def test_a_row_whose_outcome_the_store_refused_is_tried_again_before_later
     # delivered at least once, never overtaken: the second row waits for the first
     assert [m.id for m in notifier.delivered] == [first, first, second]
     assert scalar(refusing, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL") == 0
+
+
+async def test_a_backlog_for_the_console_lets_the_loop_run_other_work_between_rows(store) -> None:
+    """The console never suspends while it prints: a storm's hundreds of notices must still
+    leave the loop to the checks between rows, not hold it until the last one is out."""
+    clock = FakeClock()
+    out = io.StringIO()
+    for _ in range(20):
+        queue(store, "console", clock.now())
+    printed_when_run: list[int] = []
+
+    async def another_task() -> None:
+        for _ in range(5):  # bounded
+            printed_when_run.append(out.getvalue().count("\n"))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(another_task())
+    await OutboxWorker(store, {"console": ConsoleNotifier(out)}, clock).deliver_due()
+    await other
+    assert out.getvalue().count("\n") == 20, "every row delivered"
+    assert any(0 < n < 20 for n in printed_when_run), "the other task ran mid-backlog"
