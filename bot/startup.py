@@ -29,11 +29,12 @@ from bot import control, logline, messages, pidfile, prerequisites
 from bot.cli.tables import startup_summary
 from bot.cli.terminal import Spinner, paint, wants_colour
 from bot.config import LoadedConfig
+from bot.engine.predict.fit import worker_env
 from bot.engine.supervisor.rows import StoredInstance
 from bot.errors import AlreadyRunning, StepFailed, UserError
 from bot.runtime import Runtime, sdnotify
 from bot.slack.client import check_token, make_client, workspace_url
-from bot.store import backup
+from bot.store import backup, migration_names
 from common.units import format_duration
 
 FIRST_ROUND_MARGIN = 2.0  # the first health check waits for the slowest check's timeout + this
@@ -168,6 +169,29 @@ async def back_up_store(boot: Boot) -> str | Outcome:
     return messages.backup_made_at_start(str(made.path), made.size, made.seconds)
 
 
+async def migrate_store(boot: Boot) -> str | Outcome:
+    """Apply pending migrations in a child process (``python -m bot.store.migrate``), after
+    the backup step kept the store as it was: selfreg itself then never imports sqlite_utils
+    (about 2 MB it would keep for its whole life, ``bot/store/migration_names.py``)."""
+    path = boot.config.db_path
+    pending = await asyncio.to_thread(migration_names.pending_at, path)
+    if not pending:
+        return Outcome(
+            mark="skip", detail=messages.store_schema_current(len(migration_names.NAMES))
+        )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.store.migrate", str(path),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=worker_env(),
+    )  # fmt: skip
+    _, errors = await child.communicate()
+    if child.returncode != 0:
+        reason = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no reason given"]
+        raise StepFailed(
+            "store schema", messages.store_migration_failed(child.returncode, reason[0])
+        )
+    return messages.store_migrated(pending)
+
+
 def component_steps(boot: Boot) -> list[Step]:
     """One step per configured component, in declared order."""
     return [component_step(c.name) for c in boot.config.settings.components]
@@ -215,6 +239,7 @@ def startup_steps(boot: Boot) -> list[Step]:
         Step("web port", check_web_port),
         Step("Slack token", check_slack_token),
         Step("backup", back_up_store),
+        Step("store schema", migrate_store),
         Step("store and servers", start_services),
         *component_steps(boot),
         Step("monitors", start_monitors),

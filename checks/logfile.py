@@ -130,6 +130,11 @@ class LogfileCheck(Check):
             (re.compile(p.regex), _SEVERITY[p.severity], p.name) for p in spec.patterns
         ]
 
+    @property
+    def server(self) -> str | None:
+        """None: it reads a local file and opens no connection, so its runs start at once."""
+        return None
+
     async def run(self, ctx: CheckContext) -> list[Observation]:
         first_run = not ctx.state.keys()
         stored: dict[str, list[int]] = ctx.state.get("files") or {}

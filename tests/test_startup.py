@@ -14,6 +14,9 @@ import io
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,6 +29,7 @@ from bot.errors import SlackRejectedToken, StepFailed, UserError
 from bot.runtime import Runtime
 from bot.startup import Boot, Outcome, Step
 from bot.store import open_store
+from bot.store.migration_names import NAMES, pending_at
 from tests.engine.test_supervisor_support import alive, kill_marked
 from tests.support.servers import free_port, tcp_listener
 from tests.support.slack_selfreg import slack_env
@@ -224,6 +228,7 @@ def test_the_step_list_is_prerequisites_then_services_components_monitors(
         "web port",
         "Slack token",
         "backup",
+        "store schema",
         "store and servers",
         "component db",
         "component api",
@@ -323,6 +328,7 @@ async def test_the_whole_sequence_runs_every_step_then_stops_clean(
         r"  ok    web port            127\.0\.0\.1: any free port",
         r"  skip  Slack token         Slack is off \(no SLACK_BOT_TOKEN\)",
         rf"  skip  backup              No store yet at {re.escape(str(config.db_path))}: .*",
+        rf"  ok    store schema        {len(NAMES)} migrations applied \(m001_core \.\. {NAMES[-1]}\)",
         rf"  ok    store and servers   store {re.escape(str(config.db_path))}, web "
         r"http://127\.0\.0\.1:\d+, control socket .*selfreg\.sock, Slack off",
         rf"  ok    component worker    running, pid {worker_pid}",
@@ -392,6 +398,62 @@ async def test_run_stops_at_a_taken_port_and_leaves_nothing(
     assert "  ERROR     selfreg  selfreg did not start: web port failed" in seen.err
     assert not pidfile.pid_path(config.data_dir).exists()
     assert not config.control_socket.exists()
+
+
+async def test_the_store_schema_step_migrates_in_a_child_process_and_then_skips(
+    tmp_path: Path,
+) -> None:
+    config = load_settings(str(write_config(tmp_path, "")), env_for(tmp_path))
+    boot = boot_for(config)
+
+    first = await startup.migrate_store(boot)
+    second = await startup.migrate_store(boot)
+
+    assert first == f"{len(NAMES)} migrations applied (m001_core .. {NAMES[-1]})"
+    assert second == Outcome(
+        mark="skip", detail=f"up to date ({len(NAMES)} migrations applied before)"
+    )
+    assert pending_at(config.db_path) == []
+
+
+def test_a_running_selfreg_never_imports_sqlite_utils(tmp_path: Path) -> None:
+    """Its migrations ran in the child; ``-X importtime`` lists every import of the process."""
+    config = write_config(tmp_path, "")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SELFREG_", "SLACK_"))}
+    env.update(env_for(tmp_path), PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    output, errors = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with output.open("wb") as out, errors.open("wb") as err:
+        run = subprocess.Popen(
+            [sys.executable, "-X", "importtime", "-m", "bot", "run", "--config", str(config)],
+            stdout=out, stderr=err, env=env, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            for _ in range(600):  # 30 s at most
+                if "selfreg is running" in output.read_text() or run.poll() is not None:
+                    break
+                time.sleep(0.05)
+        finally:
+            run.terminate()
+            run.wait(timeout=30)
+    said = output.read_text()
+    assert "selfreg is running" in said, said + errors.read_text()[-2000:]
+    assert re.search(rf"ok +store schema +{len(NAMES)} migrations applied", said), said
+    imported = errors.read_text()
+    assert re.search(r"\| +bot\.store\.db$", imported, re.M)  # the listing is there
+    assert "sqlite_utils" not in imported
+
+
+async def test_a_failed_migration_stops_the_start_with_the_childs_reason(tmp_path: Path) -> None:
+    config = load_settings(str(write_config(tmp_path, "")), env_for(tmp_path))
+    config.db_path.parent.mkdir(parents=True, exist_ok=True)
+    config.db_path.write_bytes(b"not a database, but long enough to be read as one" * 100)
+
+    with pytest.raises(StepFailed) as failed:
+        await startup.migrate_store(boot_for(config))
+
+    assert failed.value.step == "store schema"
+    assert "the migrations failed (exit 1)" in failed.value.reason
+    assert "file is not a database" in failed.value.reason
 
 
 async def test_run_starts_prints_the_summary_and_stops_on_sigterm(tmp_path: Path) -> None:

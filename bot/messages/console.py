@@ -97,6 +97,21 @@ def slack_unreachable() -> str:
     return "could not ask Slack (unreachable?): starting anyway, messages wait in the outbox"
 
 
+def store_schema_current(count: int) -> str:
+    """The start-up step "store schema" when no migration is pending."""
+    return f"up to date ({count} migrations applied before)"
+
+
+def store_migrated(names: list[str]) -> str:
+    """The start-up step "store schema" after it applied ``names``."""
+    shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]}"
+    return f"{len(names)} migration{'s' if len(names) != 1 else ''} applied ({shown})"
+
+
+def store_migration_failed(code: int | None, reason: str) -> str:
+    return f"the migrations failed (exit {code}): {reason}; the store is as the backup left it"
+
+
 def store_and_servers(db: str, web_url: str, socket_path: str, slack: str) -> str:
     return f"store {db}, web {web_url}, control socket {socket_path}, Slack {slack}"
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot import messages
 from bot.errors import StoreError
+from bot.store.migration_names import pending_in
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
@@ -208,8 +209,11 @@ class Store:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Apply pending migrations. sqlite_utils (and the numpy it loads) is imported here, not
-    at the top: the CLI's read-only opens never migrate and start faster without it."""
+    """Apply pending migrations. sqlite_utils is imported only when one is pending: the CLI's
+    read-only opens never migrate and start faster without it, and the long-running selfreg
+    opens its store after a child process migrated it (``bot/store/migration_names.py``)."""
+    if not pending_in(conn):
+        return
     from sqlite_utils import Database
 
     from bot.store.migrations import MIGRATIONS

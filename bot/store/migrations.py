@@ -1,6 +1,7 @@
 """Registered, append-only schema migrations, applied at every start.
 
-Never edit a migration that has shipped: add ``m00N_...`` below it instead.
+Never edit a migration that has shipped: add ``m00N_...`` below it instead, and its name to
+``bot/store/migration_names.py``.
 """
 
 from __future__ import annotations

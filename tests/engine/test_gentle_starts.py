@@ -16,6 +16,8 @@ from bot.engine.runner import CheckRunner
 from bot.runtime import make_http_session
 from checks.base import Status
 from checks.http import HttpCheck, HttpSpec
+from checks.logfile import LogfileCheck, LogfileSpec
+from checks.selfreg import SelfregCheck, SelfregSpec
 from tests.support.check_context import make_context
 from tests.support.servers import http_server, small_http_server
 
@@ -91,3 +93,13 @@ async def test_only_checks_that_will_open_a_connection_are_spread(small_server) 
             [observation] = await check.run(make_context(http))
             assert observation.status is Status.OK
         assert kept.server is None and closed.server == small_server.removeprefix("http://")
+
+
+def test_kinds_that_read_only_local_state_are_never_spread() -> None:
+    """selfreg's own figures and a log file open no connection: a storm of 800 selfreg
+    checks would otherwise start in 20 slots, each its own transaction (bench/load.py)."""
+    own = SelfregCheck(SelfregSpec(kind="selfreg", name="me"))
+    log = LogfileCheck(
+        LogfileSpec(kind="logfile", name="log", paths=["x"], patterns=[{"regex": "ERROR"}])
+    )
+    assert own.server is None and log.server is None

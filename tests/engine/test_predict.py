@@ -20,6 +20,7 @@ from bot.config import ModelsSettings
 from bot.config.alerts import AlertsSettings
 from bot.engine.alerting import Alerting
 from bot.engine.predict import Predictor
+from bot.engine.predict.history import check_samples
 from bot.engine.runner import CheckRunner, RunResult
 from bot.errors import NotAPrediction
 from bot.records import IncidentState, Severity, Transition
@@ -28,6 +29,7 @@ from bot.store import incidents as rows
 from checks.base import Observation, Status
 from checks.http import HttpCheck, HttpSpec
 from models.anomaly import AnomalyDetector, GroupForest
+from models.failure import LOOKBACK, RiskState
 from tests.support import db
 from tests.support.clock import FakeClock
 
@@ -380,6 +382,27 @@ async def test_a_high_failure_risk_opens_a_risk_incident_with_its_top_features(
     assert [i.kind for i in rows.open_incidents(store)] == ["risk"]  # the rule is quiet
     [stored] = predictions.recent(store, 0.0, check="api")
     assert stored.kind == "risk" and stored.detail["top"]
+
+
+async def test_recent_rows_are_kept_only_for_a_check_whose_risk_model_is_ready(
+    store, tmp_path
+) -> None:
+    rig = Rig(store, tmp_path, anomaly=False, forecast=False)
+    record_history(rig, 20)
+    noisy(rig, 70)  # 350 s: more than one window
+    assert rig.predictor.history == {}  # learning: nothing predicts from rows, none are kept
+
+    await rig.predictor.retrain(force=True)
+
+    assert rig.predictor.risks["api"].status().state is RiskState.READY
+    now = rig.clock.now()
+    kept = list(rig.predictor.history["api"])
+    stored = [r for r in check_samples(store, "api", now - LOOKBACK) if r[0] > now - LOOKBACK]
+    assert kept == stored  # a whole window at once, from the store
+    assert len(kept) == LOOKBACK / 5 and kept[-1][0] == now
+    rig.run(0.05)
+    assert rig.predictor.history["api"][-1] == (rig.clock.now(), {"latency": 0.05})
+    assert len(rig.predictor.history["api"]) == LOOKBACK / 5  # the oldest row left
 
 
 def test_a_check_may_set_its_own_anomaly_threshold(store, tmp_path) -> None:

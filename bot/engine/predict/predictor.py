@@ -28,6 +28,7 @@ from bot.engine.predict.feedback import Thresholds, record_feedback
 from bot.engine.predict.fit import FitPool, refit_anomaly, refit_risks
 from bot.engine.predict.history import (
     anomaly_scored,
+    check_samples,
     risk_metric,
     stored_risk_names,
     warm_from_store,
@@ -41,7 +42,7 @@ from bot.store import events, predictions
 from bot.store.db import Store
 from checks.base import CheckSpec, Observation, Status, Threshold
 from models import anomaly
-from models.failure import LOOKBACK, FailureRisk, RiskState, window_features
+from models.failure import LOOKBACK, FailureRisk, RiskState, Sample, window_features
 from models.forecast import Forecaster
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,9 @@ class Predictor:
         self.risks: dict[str, FailureRisk] = {}
         self.failed: set[str] = set()
         self.thresholds = Thresholds(settings, self.specs, store)
-        self.history: dict[str, deque[tuple[float, dict[str, float]]]] = {}
+        # The last LOOKBACK seconds of each check whose risk model predicts (only those: a
+        # check without a ready model needs none, and 70 checks at 5 s kept 1.5 MB of rows).
+        self.history: dict[str, deque[Sample]] = {}
         self.incidents = PredictionIncidents(store, alerting, settings.clear_after)
         self.forecasts: dict[str, str] = {}  # series key -> its forecast, worded
         self.risk_scores: dict[str, float] = {}
@@ -139,6 +142,20 @@ class Predictor:
                         self.risks[check] = model
         self.last_fit.update(events.last_event_times(self.store, RETRAINED_EVENT))
         self.incidents.load(self.clock.now())
+        self._follow_ready_risks(self.clock.now())
+
+    def _follow_ready_risks(self, now: float) -> None:
+        """Keep recent rows for exactly the checks whose risk model is ready: a check that
+        became ready gets its last LOOKBACK seconds from the store (its first prediction
+        sees a whole window), one that is no longer ready loses its rows."""
+        ready = {c for c, m in self.risks.items() if m.status().state is RiskState.READY}
+        for check in self.history.keys() - ready:
+            del self.history[check]
+        for check in sorted(ready - self.history.keys()):
+            since = now - LOOKBACK  # the window is (now - LOOKBACK, now], as window_features
+            self.history[check] = deque(
+                r for r in check_samples(self.store, check, since) if r[0] > since
+            )
 
     def _anomaly_key(self, key: str) -> bool:
         """Whether the detector keeps series ``key``: a configured check's scored metric."""
@@ -167,18 +184,17 @@ class Predictor:
             if o.status is Status.UNKNOWN or not o.values:
                 continue
             seen_checks.add(o.check)
-            row = {}
             for metric, value in o.values.items():
                 samples.append((f"{o.check}|{o.subject}|{metric}", float(value)))
-                row[risk_metric(o.subject, metric)] = float(value)
                 if (
                     self.forecaster is not None
                     and "forecast" not in self.failed
                     and metric in self._limits.get(o.check, ())
                 ):
                     self.forecaster.observe(f"{o.check}|{o.subject}|{metric}", o.at, value)
-            if self.settings.failure_risk:
-                history = self.history.setdefault(o.check, deque())
+            history = self.history.get(o.check)
+            if history is not None:
+                row = {risk_metric(o.subject, m): float(v) for m, v in o.values.items()}
                 history.append((o.at, row))
                 while history and history[0][0] <= now - LOOKBACK:
                     history.popleft()
@@ -328,6 +344,7 @@ class Predictor:
                 if risks is not None:
                     self.risks = risks
                     self.failed.discard("risk")
+                    self._follow_ready_risks(self.clock.now())
                 self.last_fit["risk"] = now
         self.fit_pids.extend(pool.pids)
         self.save()
