@@ -29,12 +29,12 @@ from bot import control, logline, messages, pidfile, prerequisites
 from bot.cli.tables import startup_summary
 from bot.cli.terminal import Spinner, paint, wants_colour
 from bot.config import LoadedConfig
-from bot.engine.predict.fit import worker_env
 from bot.engine.supervisor.rows import StoredInstance
 from bot.errors import AlreadyRunning, StepFailed, UserError
 from bot.runtime import Runtime, sdnotify
 from bot.slack.client import check_token, make_client, workspace_url
 from bot.store import backup, migration_names
+from common.python_child import python_child_env
 from common.units import format_duration
 
 FIRST_ROUND_MARGIN = 2.0  # the first health check waits for the slowest check's timeout + this
@@ -181,7 +181,7 @@ async def migrate_store(boot: Boot) -> str | Outcome:
         )
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.store.migrate", str(path),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=worker_env(),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=python_child_env(),
     )  # fmt: skip
     _, errors = await child.communicate()
     if child.returncode != 0:

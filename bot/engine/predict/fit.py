@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -40,6 +39,7 @@ from bot.config import ModelsSettings
 from bot.engine.fit_worker import HEADER, frame
 from bot.engine.predict.history import fit_risk_models
 from bot.errors import FitFailed
+from common.python_child import python_child_env
 from models.anomaly import AnomalyDetector, GroupStates, fit_group_states, group_models_from_states
 from models.base import TrainingSnapshot
 from models.failure import FailureRisk
@@ -65,12 +65,6 @@ def risk_states(
     return {check: model.state_dict() for check, model in fitted.items()}
 
 
-def worker_env() -> dict[str, str]:
-    """selfreg's environment, with selfreg's own import path (as ``multiprocessing``'s spawn
-    hands it over), so the worker imports the same code whatever its working folder."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)}
-
-
 class FitPool:
     """One worker process for the fits of one retrain; ``async with`` starts nothing until
     the first ``run`` and ends the worker on exit (without blocking the loop)."""
@@ -85,7 +79,7 @@ class FitPool:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", WORKER,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                env=worker_env(),
+                env=python_child_env(),
             )  # fmt: skip
         return self._process
 
