@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bot import control, messages, pidfile
+from bot import control, interpreter, messages, pidfile
 from bot.cli.terminal import SPINNER_AFTER, SPINNER_FRAMES, paint
 from bot.config import LoadedConfig
 from bot.engine.supervisor import rows
@@ -121,7 +121,8 @@ def _launch(
 ) -> int:
     log = log_path(config)
     own_log.rotate(log)
-    argv = [sys.executable, "-m", "bot", "--data-dir", str(config.data_dir), "run", "--detached"]
+    command = ["-m", "bot", "--data-dir", str(config.data_dir), "run", "--detached"]
+    argv = [sys.executable, *interpreter.daemon_flags(), *command]
     if config_file:
         argv += ["--config", config_file]
     with log.open("ab") as output:

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot import messages
+from bot import interpreter, messages
 from bot.config import ComponentSettings, LoadedConfig
 from bot.engine.supervisor import resolve_command
 from bot.errors import PrerequisiteFailed, WebTokenMissing
@@ -29,7 +29,7 @@ def python_version(version: tuple[int, ...] | None = None) -> str:
     text = ".".join(str(part) for part in found)
     if found[:2] < LOWEST_PYTHON:
         raise PrerequisiteFailed(messages.python_too_old(text, LOWEST_PYTHON))
-    return f"{text} ({sys.executable})"
+    return f"{text} ({sys.executable}; {messages.python_optimized(interpreter.optimized())})"
 
 
 def find_executable(component: ComponentSettings, base_dir: Path) -> str | None:

@@ -55,6 +55,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.web": LEAVES | VOCABULARY | SETTINGS | {"bot.store", "bot.engine"},
     "bot.control": LEAVES | VOCABULARY | SETTINGS | {"bot.store", "bot.engine"},
     "bot.pidfile": LEAVES | VOCABULARY | SETTINGS | {"bot.engine"},
+    "bot.interpreter": SETTINGS,  # how the daemon's interpreter runs: one environment value
     "bot.status_facts": LEAVES | VOCABULARY | SETTINGS | {"bot.store", "bot.engine"},
     # the composition root builds every part
     "bot.runtime": LEAVES

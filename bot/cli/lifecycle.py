@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from bot import daemon, messages
+from bot import daemon, interpreter, messages
 from bot.cli import shell
 from bot.cli.complete import names_of
 from bot.cli.operate import run_action
@@ -57,6 +57,7 @@ def run(
     """
     if action is not None:
         run_action(config_file, action, incident, as_json)
+    interpreter.reexec_optimized()
     config = load(config_file)
     setup_logging(config.log_level, config.log_format)
     try:

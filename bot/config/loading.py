@@ -22,6 +22,7 @@ from bot.config.environment import (
     heartbeat_url,
     log_format,
     log_level,
+    python_optimize,
     slack_connection,
 )
 from bot.config.problems import validate
@@ -148,7 +149,8 @@ def load_settings(
     overrides, problems = environment_overrides(env)
     level, level_problems = log_level(env)
     fmt, format_problems = log_format(env)
-    if problems := problems + level_problems + format_problems:
+    _, optimize_problems = python_optimize(env)
+    if problems := problems + level_problems + format_problems + optimize_problems:
         raise ConfigError(problems)
     settings = validate(merge_overlay(document, overrides), files)
     slack, problems = slack_connection(env, settings)

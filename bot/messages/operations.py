@@ -1,4 +1,5 @@
-"""Lines about how selfreg runs as a service: systemd's notify protocol, the log format."""
+"""Lines about how selfreg runs as a service: systemd's notify protocol, the log format, the
+interpreter's optimisation."""
 
 from __future__ import annotations
 
@@ -18,3 +19,14 @@ def sd_stopping() -> str:
 
 def expected_log_format() -> str:
     return "expected text or json"
+
+
+def expected_python_optimize() -> str:
+    return "expected 2 (run under python -OO, the default) or 0 (the interpreter as started)"
+
+
+def python_optimized(optimized: bool) -> str:
+    """The start-up step ``Python``: how the interpreter runs (``bot.interpreter``)."""
+    if optimized:
+        return "-OO, docstrings left out: SELFREG_PYTHON_OPTIMIZE=0 keeps them"
+    return "docstrings kept"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import interpreter
 from bot.config import load_settings
 from bot.errors import ConfigError
 
@@ -102,3 +103,15 @@ def test_the_log_format_comes_from_the_environment_and_a_bad_one_is_named(
     assert load_settings(path, {"SELFREG_LOG_FORMAT": "JSON"}).log_format == "json"
     with pytest.raises(ConfigError, match='SELFREG_LOG_FORMAT = "logfmt": expected text or json'):
         load_settings(path, {"SELFREG_LOG_FORMAT": "logfmt"})
+
+
+def test_the_python_optimize_level_is_2_or_0_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "selfreg.toml"
+    path.write_text("")
+    for ok in ("2", "0", ""):
+        load_settings(path, {"SELFREG_PYTHON_OPTIMIZE": ok})
+    assert interpreter.wanted({}) and interpreter.wanted({"SELFREG_PYTHON_OPTIMIZE": "2"})
+    assert not interpreter.wanted({"SELFREG_PYTHON_OPTIMIZE": "0"})
+    assert interpreter.daemon_flags() == ["-OO"]  # the test run leaves the variable unset
+    with pytest.raises(ConfigError, match=r'SELFREG_PYTHON_OPTIMIZE = "1": expected 2 .* or 0'):
+        load_settings(path, {"SELFREG_PYTHON_OPTIMIZE": "1"})

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from bot.store import open_store
@@ -132,6 +133,7 @@ def test_start_reports_each_step_then_status_shows_a_restart_and_stop_ends_every
     assert f"`selfreg stop --data-dir {setup.data}` stops it" in done.stdout, "not ./var"
     daemon = setup.daemon_pid()
     assert alive(daemon)
+    assert "-OO" in psutil.Process(daemon).cmdline(), "start launches it under -OO"
 
     worker = setup.worker()
     assert worker["status"] == "running" and worker["restarts"] == 0 and alive(worker["pid"])
@@ -302,6 +304,25 @@ def test_run_in_the_foreground_stops_at_a_taken_port_and_leaves_nothing(
     assert not (setup.data / "selfreg.pid").exists()
     assert not (setup.data / "selfreg.sock").exists()
     assert marked_pids(setup.marker, SLEEPER, []) == []
+
+
+def test_run_becomes_python_OO_in_the_same_process_unless_told_not_to(
+    make_setup: Callable[..., Setup],
+) -> None:
+    """``selfreg run`` re-executes itself under ``-OO`` (bot.interpreter): the step ``Python``
+    says so and the pid file holds the pid that was started; SELFREG_PYTHON_OPTIMIZE=0 keeps
+    the interpreter as started. A taken web port ends each start after those steps."""
+    setup = make_setup()
+    with tcp_listener() as listener:
+        port = str(listener.getsockname()[1])
+        for level, expected in (("2", "-OO, docstrings left out"), ("0", "docstrings kept")):
+            env = dict(setup.env, SELFREG_WEB_PORT=port, SELFREG_PYTHON_OPTIMIZE=level)
+            command = [sys.executable, "-m", "bot", "run", "--config", str(setup.config)]
+            child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+            output, _ = child.communicate(timeout=60)
+            assert child.returncode == 2, output
+            assert re.search(rf"  ok    Python .*; {re.escape(expected)}", output), output
+            assert f"selfreg.pid holds pid {child.pid}" in output, "the same process"
 
 
 def test_status_lists_pending_approvals_and_the_last_backup_from_the_store(tmp_path: Path) -> None:
