@@ -2,7 +2,7 @@
 
 A running selfreg is mostly imported code: about 900 modules (its own, asyncio, aiohttp,
 numpy, pydantic, slack_sdk, ...) whose docstrings stay in memory for the life of the
-process and are never read by it. ``-OO`` leaves them out: 3.5 MB less resident memory for
+process and are never read by it. ``-OO`` leaves them out: 4.5 MB less resident memory for
 the 70-check selfreg of ``bench/overhead.py`` (docs/benchmarks.md, issue 15). It also drops
 ``assert`` statements, which selfreg uses only to narrow types for the type checker.
 

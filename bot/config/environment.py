@@ -35,7 +35,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SELFREG_ALERTMANAGER_TOKEN": "Bearer token Alertmanager must send to /hooks/alertmanager ([alertmanager] token_env may name another).",
     "FLY_API_TOKEN": "Fly.io token for the fly check and actions (Bearer or FlyV1 form; token_env may name another).",
     "SELFREG_LOG_FORMAT": "text (default) or json: one JSON object per line (Fly, Loki, Docker).",
-    "SELFREG_PYTHON_OPTIMIZE": "2 (default): `selfreg run` runs under python -OO (no docstrings, ~3.5 MB less); 0: as started.",
+    "SELFREG_PYTHON_OPTIMIZE": "2 (default): `selfreg run` runs under python -OO (no docstrings, ~4.5 MB less); 0: as started.",
     "HTTPS_PROXY": "Proxy for outgoing HTTPS (Slack, webhooks, checks, heartbeat); HTTP_PROXY for http.",
     "NO_PROXY": "Hosts reached directly, comma-separated (add 127.0.0.1,localhost with a proxy).",
     "NOTIFY_SOCKET": "Set by systemd (Type=notify): selfreg sends READY=1, WATCHDOG=1, STOPPING=1.",
