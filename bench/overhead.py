@@ -132,9 +132,8 @@ def config_text(port: int, checks: bool, models: bool) -> str:
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def running_selfreg(config: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m bot run --config FILE``, its output in the data folder; stopped on exit."""
+def launch_selfreg(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
+    """``python -m bot run --config FILE`` in its data folder; (the process, its output file)."""
     data_dir = Path(env["SELFREG_DATA_DIR"])
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "selfreg.out"
@@ -146,11 +145,18 @@ def running_selfreg(config: Path, env: dict[str, str]) -> Iterator[subprocess.Po
             stderr=subprocess.STDOUT,
             cwd=data_dir,
         )
-        try:
-            wait_until_started(process, log_path)
-            yield process
-        finally:
-            stop_process(process)
+    return process, log_path
+
+
+@contextlib.contextmanager
+def running_selfreg(config: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``launch_selfreg`` once it says it runs; stopped on exit."""
+    process, log_path = launch_selfreg(config, env)
+    try:
+        wait_until_started(process, log_path)
+        yield process
+    finally:
+        stop_process(process)
 
 
 def wait_until_started(process: subprocess.Popen[bytes], log_path: Path) -> None:

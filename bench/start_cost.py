@@ -22,18 +22,14 @@ process used until then (user + system: the kernel keeps them across ``execv``),
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import overhead
 import psutil
-from overhead import config_text, stop_process
 
-ROOT = Path(__file__).resolve().parents[1]
 READY = "selfreg is running"
 
 
@@ -57,43 +53,29 @@ def ways(cache: Path) -> dict[str, dict[str, str]]:
 
 
 def environment(data_dir: Path, changes: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SELFREG_", "SLACK_"))}
-    env = {
-        k: v for k, v in env.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
-    }
-    env.update(SELFREG_DATA_DIR=str(data_dir), SELFREG_WEB_PORT="0", SELFREG_WEB_HOST="127.0.0.1")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    env.update(changes)
-    return env
+    """``overhead.py``'s environment without Slack, the bytecode settings of one way."""
+    env = overhead.environment(data_dir, None, argparse.Namespace(tree=None))
+    for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"):
+        env.pop(name, None)
+    return {**env, **changes}
 
 
 def one_start(config: Path, env: dict[str, str], settle: float) -> tuple[float, float, float]:
     """(seconds to ready, CPU seconds to ready, RSS in MB ``settle`` seconds later)."""
-    data_dir = Path(env["SELFREG_DATA_DIR"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir / "selfreg.out"
-    with log_path.open("wb") as log:
-        began = time.monotonic()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=data_dir,
-        )
-        try:
-            proc = psutil.Process(process.pid)
-            deadline = began + 120
-            while READY not in log_path.read_text(errors="replace"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log_path.read_text(errors="replace"))
-                time.sleep(0.01)
-            wall = time.monotonic() - began
-            times = proc.cpu_times()
-            time.sleep(settle)
-            return wall, times.user + times.system, proc.memory_info().rss / 1e6
-        finally:
-            stop_process(process)
+    began = time.monotonic()
+    process, log_path = overhead.launch_selfreg(config, env)
+    try:
+        proc = psutil.Process(process.pid)
+        while READY not in log_path.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > began + 120:
+                raise RuntimeError(log_path.read_text(errors="replace"))
+            time.sleep(0.01)
+        wall = time.monotonic() - began
+        times = proc.cpu_times()
+        time.sleep(settle)
+        return wall, times.user + times.system, proc.memory_info().rss / 1e6
+    finally:
+        overhead.stop_process(process)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="selfreg-start-") as tmp:
         root = Path(tmp)
         config = root / "idle.toml"
-        config.write_text(config_text(0, checks=False, models=True))
+        config.write_text(overhead.config_text(0, checks=False, models=True))
         kinds = ways(root / "pycache")
         one_start(config, environment(root / "warm", kinds["-OO, bytecode kept"]), 0)
         found: dict[str, list[tuple[float, float, float]]] = {name: [] for name in kinds}
