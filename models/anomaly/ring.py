@@ -7,8 +7,9 @@ stored. What is stored, as float32 in ``array`` rings that grow with the metric 
 metric holds only what it has seen): the value, the seasonal residual (it depends on the
 time-of-day profile as it was) and, when it is on, the slow level. Values and slow level
 are kept relative to ``offset``, moved to the window's median at each refresh, so float32
-keeps the digits that vary (a byte count near 1e9 keeps its single bytes; a constant metric
-is stored as exact zeros). ``lead`` values older than the oldest row are kept so that every
+keeps the digits that vary (a byte count near 1e9 keeps its single bytes). A metric whose
+kept samples are all the same (most of a host's: counts of processes, threads, open files)
+keeps no rings at all, only that sample, until one differs (``compact``). ``lead`` values older than the oldest row are kept so that every
 row's jump, level and spread are recomputed from the same values they were computed from.
 """
 
@@ -26,6 +27,7 @@ class Ring:
     __slots__ = (
         "count",
         "drift",
+        "flat",
         "lead",
         "level_span",
         "offset",
@@ -46,11 +48,23 @@ class Ring:
         self.drift: array[float] | None = array("f") if drift else None
         self.count = self.pos = 0
         self.offset = 0.0
+        # (value, seasonal, slow level) as given, while every sample stored had exactly these:
+        # the rings stay empty until one differs (see ``compact``)
+        self.flat: tuple[float, float, float] | None = None
 
     def store(self, value: float, seasonal: float, drift: float) -> None:
         """Keep one sample's value, seasonal residual and slow level."""
+        flat = self.flat
         if not self.count:
             self.offset = value
+            self.flat = (value, seasonal, drift)
+            self.count = 1
+            return
+        if flat is not None:
+            if flat[0] == value and flat[1] == seasonal and flat[2] == drift:
+                self.count += 1
+                return
+            self._unflatten()
         value -= self.offset
         capacity = self.size + self.lead
         if self.count < capacity:
@@ -67,6 +81,45 @@ class Ring:
             self.pos = pos + 1 if pos + 1 < capacity else 0
         self.count += 1
 
+    def _unflatten(self) -> None:
+        """Fill the rings with the flat samples: the next sample differs from them."""
+        value, seasonal, drift = self.flat or (0.0, 0.0, 0.0)
+        n = min(self.count, self.size + self.lead)
+        self.values = array("f", [value - self.offset]) * n
+        self.seasonal = array("f", [seasonal]) * n
+        if self.drift is not None:
+            self.drift = array("f", [drift - self.offset]) * n
+        self.flat, self.pos = None, 0  # every kept sample is the same: any order is theirs
+
+    def compact(self) -> None:
+        """Empty the rings when every kept sample is the same: a metric that has not moved
+        in its window (a process count, a thread count, an idle process's CPU, which are
+        most of a host's metrics) costs a few numbers instead of two float32 rings."""
+        if self.flat is not None or not self.count:
+            return
+        kept = [r for r in (self.values, self.seasonal, self.drift) if r is not None]
+        views = [np.frombuffer(r, dtype=np.float32) for r in kept]
+        if any(v.min() != v.max() for v in views):
+            return
+        value, seasonal = float(views[0][0]) + self.offset, float(views[1][0])
+        drift = float(views[2][0]) + self.offset if len(views) > 2 else 0.0
+        del views  # the rings may be replaced only once no view of them is left
+        self.flat = (value, seasonal, drift)
+        self.values, self.seasonal = array("f"), array("f")
+        self.drift = array("f") if self.drift is not None else None
+        self.pos = 0
+
+    def column(self, kept: int) -> np.ndarray:
+        """Kept feature ``kept`` (0 value, 1 seasonal residual, 2 slow level), oldest first,
+        as float64 on the stored scale."""
+        if self.flat is None:
+            ring = (self.values, self.seasonal, self.drift)[kept]
+            assert ring is not None  # column 2 is asked for only when the slow level is on
+            return self.chronological(ring)
+        stored = self.flat[kept] - (self.offset if kept != 1 else 0.0)
+        n = min(self.count, self.size + self.lead)
+        return np.full(n, np.float32(stored), dtype=np.float64)
+
     def chronological(self, ring: array[float]) -> np.ndarray:
         """One ring's samples, oldest first, as float64 (on the stored scale)."""
         v = np.frombuffer(ring, dtype=np.float32)
@@ -82,7 +135,7 @@ class Ring:
             self.spread_span,
             self.offset,
         )
-        y = self.chronological(self.values)
+        y = self.column(0)
         start = self.count <= self.size + k  # y begins with the metric's first value
         # ``k`` values before the first of the ``n`` rows, then the rows (the first value
         # repeated when there was nothing before it: no jump, no added range)
@@ -97,9 +150,9 @@ class Ring:
         if start and first < level_span - 1:  # the level of the first values: their mean
             places = np.arange(first, min(level_span - 1, first + n))
             out[2, : len(places)] = np.cumsum(y[: level_span - 1])[places] / (places + 1) + offset
-        out[3] = self.chronological(self.seasonal)[-n:]
+        out[3] = self.column(1)[-n:]
         if self.drift is not None:
-            np.add(self.chronological(self.drift)[-n:], offset, out=out[4])
+            np.add(self.column(2)[-n:], offset, out=out[4])
         else:
             out[4] = 0.0
         out[5] = _ranges(tail[k - spread_span + 1 :], spread_span)
@@ -110,6 +163,9 @@ class Ring:
         delta = self.offset - offset
         if not delta or not self.count:
             return
+        if self.flat is not None:  # kept as given: only the scale of a later unflatten moves
+            self.offset = offset
+            return
         for ring in (self.values, self.drift):
             if ring is not None and len(ring):
                 view = np.frombuffer(ring, dtype=np.float32)
@@ -119,8 +175,8 @@ class Ring:
 
     def arrays(self) -> np.ndarray:
         """``kept x samples`` oldest first, float32 (value, seasonal, slow level if on)."""
-        rings = [r for r in (self.values, self.seasonal, self.drift) if r is not None]
-        return np.stack([self.chronological(r) for r in rings]).astype(np.float32)
+        kept = 3 if self.drift is not None else 2
+        return np.stack([self.column(i) for i in range(kept)]).astype(np.float32)
 
     def load(self, kept: np.ndarray, offset: float, count: int) -> None:
         """Put back what ``arrays`` returned (``count``: samples stored in all)."""
@@ -129,7 +185,8 @@ class Ring:
         if self.drift is not None:
             drift = kept[2] if len(kept) > 2 else np.zeros(kept.shape[1])
             self.drift = array("f", drift.astype(np.float32).tobytes())
-        self.offset, self.count, self.pos = offset, count, 0
+        self.offset, self.count, self.pos, self.flat = offset, count, 0, None
+        self.compact()
 
 
 def _ranges(x: np.ndarray, width: int) -> np.ndarray:

@@ -120,6 +120,7 @@ class _Windows:
         self.high = np.sort(part[:, n - k :], axis=1)[:, ::-1].tolist()
         self.low = np.sort(part[:, :k], axis=1).tolist()
         self.ring.rebase(self.median[0])
+        self.ring.compact()
 
     def stats(self) -> np.ndarray:
         """``features x (1 + 2 rank)``: each feature's median, high and low extremes."""

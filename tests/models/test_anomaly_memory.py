@@ -13,6 +13,7 @@ import pytest
 
 from models.anomaly import AnomalyDetector, fit_group_models, score_interval
 from models.anomaly.groups import GroupRows
+from models.anomaly.ring import Ring
 from models.anomaly.windows import _Windows
 from tests.models.test_anomaly import two_metric_group
 from tests.models.test_anomaly_features import KEY, feed, sensor
@@ -140,3 +141,64 @@ def test_forgetting_a_metric_drops_its_series_and_the_rows_of_a_group_left_alone
     assert detector.group_history_ == {} and detector.group_models_ == {}
     results = score_interval(detector, at + 60.0, [("h|cpu|a", 5.0)])
     assert [r.metric for r in results] == ["h|cpu|a"]
+
+
+def test_a_metric_that_does_not_move_keeps_no_rings_and_scores_as_if_it_did() -> None:
+    """A flat metric keeps its one sample instead of two float32 rings; a change fills the
+    rings. Scores and detections are those of rings kept all along."""
+    values = [7.0] * 600 + sensor(2500, seed=3) + [21.0] * 500 + [35.0] + [21.0] * 50
+    compact = AnomalyDetector(warmup=50)
+    sizes = []
+    for start, stop in ((0, 600), (600, len(values))):
+        feed(compact, values[start:stop], start=start)
+        ring = compact.series_[KEY].windows.ring
+        sizes.append((ring.flat is not None, len(ring.values)))
+    assert sizes == [(True, 0), (False, 2000 + 11)]
+
+    store, squash = Ring.store, Ring.compact
+
+    def store_in_rings(self: Ring, value: float, seasonal: float, drift: float) -> None:
+        store(self, value, seasonal, drift)
+        if self.flat is not None:
+            self._unflatten()
+
+    Ring.store, Ring.compact = store_in_rings, lambda self: None  # type: ignore[method-assign]
+    try:
+        kept = feed(AnomalyDetector(warmup=50), values)
+    finally:
+        Ring.store, Ring.compact = store, squash  # type: ignore[method-assign]
+    again = feed(AnomalyDetector(warmup=50), values)
+    got = np.array([r.score if r else -1.0 for r in again])
+    want = np.array([r.score if r else -1.0 for r in kept])
+    assert np.abs(got - want).max() < 1e-9
+    assert [i for i, r in enumerate(again) if r and r.detected] == [
+        i for i, r in enumerate(kept) if r and r.detected
+    ]
+    assert again[-51].detected  # the spike after the flat stretch
+
+
+def test_a_flat_metric_is_saved_whole_and_restored_flat() -> None:
+    detector = AnomalyDetector(warmup=50)
+    feed(detector, [3.0] * 400)
+    arrays, meta = detector.state_dict()
+    restored = AnomalyDetector(warmup=50)
+    restored.load_state_dict(arrays, meta)
+    ring = restored.series_[KEY].windows.ring
+    assert ring.flat is not None and len(ring.values) == 0
+    assert arrays["s0.kept"].shape == (2, 400)  # the file's layout is unchanged
+    assert feed(restored, [3.0, 9.0], start=400)[-1].detected
+
+
+def test_rings_whose_samples_are_all_the_same_again_are_emptied() -> None:
+    ring = Ring(100, 6, 12, drift=False)
+    for i in range(50):
+        ring.store(float(i % 7), 0.5 * (i % 3), 0.0)
+    for _ in range(200):
+        ring.store(5.0, 0.0, 0.0)
+    ring.rebase(5.0)  # as a refresh does: the median of a flat window is its value
+    before = ring.features(100)
+    ring.compact()
+    assert ring.flat == (5.0, 0.0, 0.0) and len(ring.values) == len(ring.seasonal) == 0
+    assert np.array_equal(ring.features(100), before)
+    ring.store(6.0, 0.0, 0.0)
+    assert ring.flat is None and len(ring.values) == 111 and ring.column(0)[-2:].tolist() == [0, 1]
