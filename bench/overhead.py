@@ -34,6 +34,12 @@ is what it costs above that floor.
     python bench/overhead.py                        # idle + both kinds, 3 x 60 s: ~20 min
     python bench/overhead.py --kinds close --windows 1 --seconds 30   # a quick look
     python bench/overhead.py --tree ../before       # the same bench against another checkout
+    python bench/overhead.py --aged 3               # models ready, windows grown (bench/aged.py)
+
+``--aged HOURS`` measures the steady state a long-running selfreg reaches: each selfreg starts
+on a store holding that many hours of history with its models trained on it (``aged.py``), so
+the anomaly windows are grown, the group forests fitted and the forecasts ready (without it,
+the models are still warming up when the windows are measured).
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ from loopback import HOST, START_TIMEOUT, STOP_TIMEOUT, start_server, stop_serve
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import aged  # noqa: E402  (imports bot: after the checkout is on the path)
+
 from tests.support.slack_selfreg import new_emulator, slack_env  # noqa: E402
 
 PROCESSES = 20
@@ -67,6 +75,7 @@ IDLE_WARMUP = 12.5  # ~10 s of start-up, then half an interval: the window opens
 FLOOR_WARMUP = 7.5  # the bare poller: one and a half intervals
 MODELS_WARMUP = 160.0  # every forecast past its 30 points (at 5 s), then mid-interval
 CLOCK_TICK = 1.0 / os.sysconf("SC_CLK_TCK")
+SECONDS_PER_ROUND = float(INTERVAL.removesuffix("s"))
 SAMPLE_EVERY = 0.5
 KINDS = ("keepalive", "close")
 
@@ -272,7 +281,7 @@ def run_one(label: str, config: Path, env: dict[str, str], checks: int, args) ->
 def run_floor(kind: str, port: int, args) -> Footprint:
     """The bare aiohttp poller against the same server, measured like selfreg."""
     print(f"bare aiohttp GETs, {kind}: warm-up {FLOOR_WARMUP:g} s ...", flush=True)
-    poller = floor_poller.start(port, ENDPOINTS, float(INTERVAL.removesuffix("s")))
+    poller = floor_poller.start(port, ENDPOINTS, SECONDS_PER_ROUND)
     try:
         time.sleep(FLOOR_WARMUP)
         windows = [measure(psutil.Process(poller.pid), args.seconds) for _ in range(args.windows)]
@@ -330,6 +339,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--models", choices=("on", "off"), default="on", help="on: shipped")
     parser.add_argument("--models-warmup", type=float, default=MODELS_WARMUP)
+    parser.add_argument(
+        "--aged", type=float, default=0.0, help="hours of history to start with (0; see aged.py)"
+    )
     parser.add_argument("--no-slack", action="store_true", help="run without Slack")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle baseline")
     parser.add_argument("--no-floor", action="store_true", help="skip the bare aiohttp floor")
@@ -375,7 +387,9 @@ def main(argv: list[str] | None = None) -> None:
                 config = root / f"{kind}.toml"
                 config.write_text(config_text(port, checks=True, models=models))
                 env = environment(root / kind, emu, args)
-                label = f"70 checks, {kind}"
+                if args.aged:
+                    aged.age(config, env, args.aged, SECONDS_PER_ROUND, running_selfreg)
+                label = f"70 checks, {kind}" + (f", aged {args.aged:g} h" if args.aged else "")
                 rows.append(run_one(label, config, env, PROCESSES + ENDPOINTS, args))
                 if not args.no_floor:
                     floors[kind] = run_floor(kind, port, args)

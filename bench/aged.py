@@ -1,0 +1,97 @@
+"""A selfreg data folder aged by hours: its store holds ``hours`` of history for every series
+the config's checks produce, and its models were trained on it, so the next ``selfreg run``
+starts with its models ready and its windows grown (the steady state a long-running selfreg
+reaches, measured in minutes instead of hours).
+
+How: selfreg runs the config for three check rounds (every series exists, with real values);
+then the store gets ``hours`` of samples before those, one per interval, each a real value of
+its series with a little noise (whole numbers, counts and codes, stay as they were), rolled up
+into minutes as the minute job would have done; the short run's saved
+model state is removed and ``selfreg models train`` replays the store into cold models and
+fits the group forests in its worker, as an operator would after an import. Only the bench
+calls this (``bench/overhead.py --aged``).
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bot.store import open_store, retention, samples
+from checks.base import Observation, Status
+
+ROUNDS = 3  # check rounds of the short run: every series has a few real values
+NOISE = 0.05  # relative spread of an aged value around a real one
+TRAIN_TIMEOUT = 900.0
+BATCH = 100  # intervals added per transaction
+
+
+def age(config: Path, env: dict[str, str], hours: float, interval: float, running) -> None:
+    """Age the data folder in ``env`` by ``hours`` (see the module docstring); ``running`` is
+    the bench's context manager that runs selfreg until it says it runs."""
+    started = time.monotonic()
+    with running(config, env):
+        time.sleep(ROUNDS * interval + 1.0)
+    data_dir = Path(env["SELFREG_DATA_DIR"])
+    shutil.rmtree(data_dir / "models", ignore_errors=True)
+    count = seed_history(data_dir / "selfreg.db", hours, interval)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "models", "train", "--config", str(config)],
+        env=env,
+        cwd=data_dir,
+        check=True,
+        capture_output=True,
+        timeout=TRAIN_TIMEOUT,
+    )
+    took = time.monotonic() - started
+    print(f"  aged by {hours:g} h: {count:,} samples added, models trained ({took:.0f} s)")
+
+
+def seed_history(db_path: Path, hours: float, interval: float, seed: int = 15) -> int:
+    """Add ``hours`` of samples before the first stored one, per series (see the module
+    docstring); returns how many were added."""
+    rng = random.Random(seed)
+    store = open_store(db_path)
+    try:
+        real: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+        first = float("inf")
+        for check, subject, metric, at, value in samples.samples_since(store, 0.0):
+            real[(check, subject, metric)].append(value)
+            first = min(first, at)
+        steps = int(hours * 3600 / interval)
+        rows: list[Observation] = []
+        added = 0
+        for step in range(steps, 0, -1):
+            at = first - step * interval
+            rows += [
+                Observation(
+                    check=check,
+                    subject=subject,
+                    status=Status.OK,
+                    summary="aged",
+                    values={metric: aged_value(rng, values)},
+                    at=at,
+                )
+                for (check, subject, metric), values in real.items()
+            ]
+            if step % BATCH == 1 or step == 1:
+                with store.transaction():
+                    samples.add_samples(store, rows)
+                added += len(rows)
+                rows = []
+        retention.roll_up(store, time.time())  # as the minute job would have, minute by minute
+        return added
+    finally:
+        store.close()
+
+
+def aged_value(rng: random.Random, values: list[float]) -> float:
+    """One of a series' real values, with a little noise unless it is a whole number (a
+    count or a code: those stay what they were)."""
+    value = rng.choice(values)
+    return value if value == int(value) else value * (1 + rng.gauss(0, NOISE))
