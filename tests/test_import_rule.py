@@ -56,6 +56,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "bot.control": LEAVES | VOCABULARY | SETTINGS | {"bot.store", "bot.engine"},
     "bot.pidfile": LEAVES | VOCABULARY | SETTINGS | {"bot.engine"},
     "bot.interpreter": SETTINGS,  # how the daemon's interpreter runs: one environment value
+    "bot.ca_store": set(),  # aiohttp's default TLS contexts: nothing of the project
     "bot.status_facts": LEAVES | VOCABULARY | SETTINGS | {"bot.store", "bot.engine"},
     # the composition root builds every part
     "bot.runtime": LEAVES

@@ -27,6 +27,9 @@ from typing import Any
 
 def main() -> None:
     """The ``selfreg`` console script (pyproject ``[project.scripts]``)."""
+    from bot.ca_store import import_aiohttp
+
+    import_aiohttp()  # before any command imports aiohttp: see bot.ca_store
     from bot.cli.commands import main as run_cli
 
     run_cli()
