@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
 from bot.ca_store import system_directory
 from common.python_child import python_child_env
+from tests.support.servers import https_server
 
 CLIENT = """
 import asyncio, json, os, sys
@@ -35,10 +34,6 @@ status = asyncio.run(get())
 print(json.dumps({"done": done, "before": before, "status": status,
     "after": context.cert_store_stats()["x509"], "env": os.environ.get("SSL_CERT_FILE")}))
 """
-
-
-async def ok(_: web.Request) -> web.Response:
-    return web.Response(text="ok")
 
 
 def openssl(*args: str) -> str:
@@ -95,23 +90,12 @@ async def test_the_default_context_reads_its_authority_when_a_handshake_needs_it
 ) -> None:
     ca = authority(tmp_path, "selfreg-test-ca")
     other = authority(tmp_path, "someone-else")
-    cert, key = served_certificate(tmp_path, ca)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    app = web.Application()
-    app.router.add_get("/", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
-    url = f"https://127.0.0.1:{runner.addresses[0][1]}/"
-    try:
+    async with https_server(*served_certificate(tmp_path, ca)) as url:
         trusted = await client(url, hashed(tmp_path / "trusted", ca[0]))
         foreign = await client(url, hashed(tmp_path / "foreign", other[0]))
         empty = tmp_path / "empty"
         empty.mkdir()
         untouched = await client(url, empty)
-    finally:
-        await runner.cleanup()
     # nothing read at import, the one authority read by the handshake, environment put back
     env = os.environ.get("SSL_CERT_FILE")
     assert trusted == {"done": True, "before": 0, "status": 200, "after": 1, "env": env}

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import ssl
 import subprocess
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from checks.base import Observation, Status
 from checks.http import HttpCheck, HttpSpec
 from tests.support.check_context import make_context
-
-
-async def ok(_: web.Request) -> web.Response:
-    return web.Response(text="ok")
+from tests.support.servers import https_server
 
 
 def make_certificate(folder: Path, days: int) -> tuple[Path, Path]:
@@ -50,21 +45,12 @@ def make_certificate(folder: Path, days: int) -> tuple[Path, Path]:
 async def observe_tls(tmp_path: Path, days: int, *, trust: bool) -> tuple[int, Observation]:
     """Serve https on 127.0.0.1 with a fresh certificate; run the check against it once."""
     cert, key = make_certificate(tmp_path, days=days)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    app = web.Application()
-    app.router.add_get("/", ok)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
-    port = runner.addresses[0][1]
-    try:
-        url = f"https://127.0.0.1:{port}/"
+    async with https_server(cert, key) as base:
+        url = f"{base}/"
         spec = HttpSpec(kind="http", name="tls", url=url, ca_file=str(cert) if trust else None)
         async with aiohttp.ClientSession() as http:
             [seen] = await HttpCheck(spec).run(make_context(http))
-    finally:
-        await runner.cleanup()
+    port = int(base.rpartition(":")[2])
     return port, seen
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -46,17 +48,33 @@ async def http_server() -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: web.Application) -> AsyncIterator[str]:
-    """``app`` served on a free port of 127.0.0.1 for the block; yields its base URL."""
+async def serve_app(app: web.Application, tls: ssl.SSLContext | None = None) -> AsyncIterator[str]:
+    """``app`` served on a free port of 127.0.0.1 for the block (over TLS with ``tls``);
+    yields its base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def https_server(cert: Path, key: Path) -> AsyncIterator[str]:
+    """An aiohttp server on 127.0.0.1 answering "ok" at / over TLS with ``cert``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    app = web.Application()
+    app.router.add_get("/", _text_ok)
+    async with serve_app(app, context) as url:
+        yield url
+
+
+async def _text_ok(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
 
 
 @contextlib.contextmanager
