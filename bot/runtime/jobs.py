@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,18 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
 RETRAIN_AT_MOST_EVERY = 600.0  # the job wakes this often; the predictor decides what is due
 PLAN_TICK = 30.0  # scheduled maintenance starts within this of its window
+
+
+def retrain_job(predictor: Predictor) -> Callable[[], Coroutine[Any, Any, None]]:
+    """The scheduled retrain: what is due is refitted and every model's state saved, then the
+    heap's free pages go back to the system at once (the fitted forests arrive as a pickle
+    and the save builds its arrays: a few MB that stayed resident until the minute's trim)."""
+
+    async def retrain() -> None:
+        await predictor.retrain()
+        trim_heap()
+
+    return retrain
 
 
 class Housekeeping:
@@ -163,7 +176,7 @@ def start_scheduler(
     if predictor is not None:
         retrain_every = housekeeping.config.settings.models.retrain_every
         scheduler.add_job(
-            predictor.retrain, "interval", seconds=min(retrain_every, RETRAIN_AT_MOST_EVERY),
+            retrain_job(predictor), "interval", seconds=min(retrain_every, RETRAIN_AT_MOST_EVERY),
             id="models:retrain", misfire_grace_time=600, next_run_time=datetime.now(UTC),
             **every,
         )  # fmt: skip
