@@ -3,10 +3,12 @@ the config's checks produce, and its models were trained on it, so the next ``se
 starts with its models ready and its windows grown (the steady state a long-running selfreg
 reaches, measured in minutes instead of hours).
 
-How: selfreg runs the config for three check rounds (every series exists, with real values);
-then the store gets ``hours`` of samples before those, one per interval, each a real value of
-its series with a little noise (whole numbers, counts and codes, stay as they were), rolled up
-into minutes as the minute job would have done; the short run's saved
+How: selfreg runs the config for ``ROUNDS`` check rounds (three minutes at 5 s: every series
+exists, with real values and their real spread); then the store gets ``hours`` of samples
+before those, one per interval, each one of its series' real values drawn at random (so the
+history spreads as the real one does; a narrower one, as a first version with 5 % noise
+around three values had, makes ordinary latencies look anomalous once the models are ready),
+rolled up into minutes as the minute job would have done; the short run's saved
 model state is removed and ``selfreg models train`` replays the store into cold models and
 fits the group forests in its worker, as an operator would after an import. Only the bench
 calls this (``bench/overhead.py --aged``).
@@ -25,8 +27,7 @@ from pathlib import Path
 from bot.store import open_store, retention, samples
 from checks.base import Observation, Status
 
-ROUNDS = 3  # check rounds of the short run: every series has a few real values
-NOISE = 0.05  # relative spread of an aged value around a real one
+ROUNDS = 36  # check rounds of the short run: every series has real values to draw from
 TRAIN_TIMEOUT = 900.0
 BATCH = 100  # intervals added per transaction
 
@@ -74,7 +75,7 @@ def seed_history(db_path: Path, hours: float, interval: float, seed: int = 15) -
                     subject=subject,
                     status=Status.OK,
                     summary="aged",
-                    values={metric: aged_value(rng, values)},
+                    values={metric: rng.choice(values)},
                     at=at,
                 )
                 for (check, subject, metric), values in real.items()
@@ -88,10 +89,3 @@ def seed_history(db_path: Path, hours: float, interval: float, seed: int = 15) -
         return added
     finally:
         store.close()
-
-
-def aged_value(rng: random.Random, values: list[float]) -> float:
-    """One of a series' real values, with a little noise unless it is a whole number (a
-    count or a code: those stay what they were)."""
-    value = rng.choice(values)
-    return value if value == int(value) else value * (1 + rng.gauss(0, NOISE))

@@ -236,7 +236,8 @@ def measure(proc: psutil.Process, seconds: float) -> Window:
 
 
 def status_counts(config: Path, env: dict[str, str]) -> dict[str, int]:
-    """Ask the running selfreg (control socket) how many checks are in each status."""
+    """Ask the running selfreg (control socket) how many checks are in each status, and how
+    many incidents are open (a quiet bench opens none: one that does measures its alerts)."""
     result = subprocess.run(
         [sys.executable, "-m", "bot", "status", "--json", "--config", str(config)],
         env=env,
@@ -252,6 +253,7 @@ def status_counts(config: Path, env: dict[str, str]) -> dict[str, int]:
     for entry in body.get("checks", []):
         status = str(entry.get("status", "?"))
         counts[status] = counts.get(status, 0) + 1
+    counts["open incidents"] = int(body.get("incidents", 0))
     return counts
 
 
