@@ -253,7 +253,7 @@ def status_counts(config: Path, env: dict[str, str]) -> dict[str, int]:
     for entry in body.get("checks", []):
         status = str(entry.get("status", "?"))
         counts[status] = counts.get(status, 0) + 1
-    counts["open incidents"] = int(body.get("incidents", 0))
+    counts["open incidents"] = len(body.get("incidents") or [])
     return counts
 
 
