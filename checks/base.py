@@ -130,12 +130,18 @@ class Threshold(BaseModel):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ProcessEntry:
-    """One process in the interval's process table: cheap facts only."""
+    """One process in the interval's process table: cheap facts only. ``key`` (pid and start
+    time) names the process across pid reuse; it is made once per entry, so the checks that
+    remember a decision per process share it instead of keeping a copy each."""
 
     pid: int
     name: str
     cmdline: tuple[str, ...]
     create_time: float
+    key: tuple[int, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.pid, self.create_time))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

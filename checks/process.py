@@ -144,7 +144,7 @@ class ProcessCheck(Check):
             and self._static_match(entry)
         ]
         if len(self._decided) > 4 * len(entries) + 64:  # forget processes that are gone
-            alive = {(e.pid, e.create_time) for e in entries}
+            alive = {e.key for e in entries}
             self._decided = {k: v for k, v in self._decided.items() if k in alive}
         if allowed is None:
             self._matched = (entries, tuple(found))
@@ -152,7 +152,7 @@ class ProcessCheck(Check):
 
     def _static_match(self, entry: ProcessEntry) -> bool:
         """Name and command-line criteria, decided once per process (pid and start time)."""
-        key = (entry.pid, entry.create_time)
+        key = entry.key
         decided = self._decided.get(key)
         if decided is None:
             decided = (self.spec.process_name is None or entry.name == self.spec.process_name) and (
