@@ -50,6 +50,7 @@ import numpy as np
 
 from models import student_t
 from models.base import Arrays, Estimator, StateMismatch
+from models.order_stats import median
 
 _STATE_FORMAT = 1
 FEATURES = ("time", "value")
@@ -165,8 +166,8 @@ class Forecaster(Estimator):
         if len(t) > self.fit_points:  # run medians: robust, and bounds the pairwise work
             runs = math.ceil(len(t) / self.fit_points)
             cut = len(t) % runs  # the oldest few samples that do not fill a run are dropped
-            t = np.median(t[cut:].reshape(-1, runs), axis=1)
-            y = np.median(y[cut:].reshape(-1, runs), axis=1)
+            t = median(t[cut:].reshape(-1, runs), axis=1)
+            y = median(y[cut:].reshape(-1, runs), axis=1)
         fit = (
             _theil_sen(t, y, self.confidence)
             if self.robust
@@ -218,8 +219,8 @@ def _theil_sen(t: np.ndarray, y: np.ndarray, confidence: float) -> _Fit | None:
     part = np.partition(slopes, ranks)  # three order statistics, not a full sort
     slope = 0.5 * float(part[(m - 1) // 2] + part[m // 2])
     resid = y - slope * t
-    level = float(np.median(resid))
-    mad = float(np.median(np.abs(resid - level)))
+    level = float(median(resid))
+    mad = float(median(np.abs(resid - level)))
     level_half = z * 1.2533 * 1.4826 * mad / math.sqrt(n)  # sqrt(pi/2) * sigma / sqrt(n)
     return slope, float(part[lo]), float(part[hi]), level, level_half
 

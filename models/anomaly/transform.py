@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from models.order_stats import percentiles
+
 NONE, LOG = 0, 1
 
 
@@ -34,7 +36,7 @@ def choose(values: Sequence[float], skew: float) -> tuple[int, float]:
     v = np.asarray(values, dtype=float)
     if skew <= 0.0 or not len(v) or v.min() < 0.0 or not np.all(v == np.round(v)):
         return NONE, 1.0
-    q05, q10, q50, q90 = np.percentile(v, [5.0, 10.0, 50.0, 90.0])
+    q05, q10, q50, q90 = percentiles(v, [5.0, 10.0, 50.0, 90.0])
     if q90 <= q10 or q90 - q50 <= skew * (q50 - q10):
         return NONE, 1.0
     return LOG, float(max(q05, 0.05 * q50, 1.0))
