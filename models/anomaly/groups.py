@@ -58,28 +58,48 @@ class GroupRows:
     """A group's last ``size`` rows (``width`` values each) for its forest's next fit, as
     float32 in one array that grows with the group (a list of Python floats per row costs
     about six times as much); ``count``: rows recorded in all, the group's clock for the
-    refractory hold."""
+    refractory hold. While every row is the same (a group of metrics that do not move, such
+    as an idle process's counts, CPU and memory) only that row is kept (``flat``)."""
 
-    __slots__ = ("count", "data", "size")
+    __slots__ = ("count", "data", "flat", "size", "width")
 
     def __init__(self, size: int, width: int) -> None:
-        self.size, self.count = size, 0
-        self.data = np.empty((min(size, 64), width), dtype=np.float32)
+        self.size, self.width, self.count = size, width, 0
+        self.flat: list[float] | None = None
+        self.data: np.ndarray | None = None
 
     def append(self, row: Sequence[float]) -> None:
         """Record one row (the oldest leaves once ``size`` are kept)."""
+        if self.data is None:
+            values = [float(v) for v in row]
+            if not self.count or values == self.flat:
+                self.flat = values if not self.count else self.flat
+                self.count += 1
+                return
+            self._unflatten()
+        assert self.data is not None
         if self.count == len(self.data) < self.size:
-            grown = np.empty((min(self.size, 2 * self.count), self.data.shape[1]), np.float32)
+            grown = np.empty((min(self.size, 2 * self.count), self.width), np.float32)
             grown[: self.count] = self.data
             self.data = grown
         self.data[self.count % self.size] = row
         self.count += 1
+
+    def _unflatten(self) -> None:
+        """Store the flat rows as rows: the next one differs from them."""
+        kept = min(self.count, self.size)
+        self.data = np.empty((min(self.size, max(64, 2 * kept)), self.width), np.float32)
+        self.data[:kept] = self.flat  # the same row: any order is theirs
+        self.flat = None
 
     def __len__(self) -> int:
         return min(self.count, self.size)
 
     def array(self) -> np.ndarray:
         """The rows kept, oldest first (``len x width``, float64)."""
+        if self.data is None:
+            row = np.asarray(self.flat or np.zeros(self.width), dtype=np.float32)
+            return np.tile(row.astype(np.float64), (len(self), 1))
         if self.count <= self.size:
             return self.data[: self.count].astype(np.float64)
         pos = self.count % self.size
@@ -92,6 +112,6 @@ class GroupRows:
         for row in rows[-size:]:
             out.append(row)
         out.count = max(count, len(out))
-        if out.count > size:  # the next row overwrites the oldest: keep the order ``array`` reads
-            out.data = np.roll(out.data, out.count % size, axis=0)
+        if out.count > size and out.data is not None:  # the next row overwrites the oldest:
+            out.data = np.roll(out.data, out.count % size, axis=0)  # keep ``array``'s order
         return out

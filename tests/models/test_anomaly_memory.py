@@ -116,7 +116,22 @@ def test_group_rows_keep_the_last_rows_in_order_through_a_restart() -> None:
     assert np.array_equal(restored.array(), rows.array()) and restored.count == 251
     young = GroupRows(100, 4)
     young.append([1, 2, 3, 4])
-    assert len(young.data) == 64  # grows with the group, up to 100 rows
+    young.append([1, 2, 3, 5])
+    assert young.data is not None and len(young.data) == 64  # grows with the group, up to 100
+
+
+def test_a_group_whose_rows_do_not_change_keeps_one_row() -> None:
+    rows = GroupRows(100, 3)
+    for _ in range(250):
+        rows.append([0.0, 0.5, -0.5])
+    assert rows.data is None and len(rows) == 100 and rows.count == 250
+    assert rows.array().tolist() == [[0.0, 0.5, -0.5]] * 100
+    restored = GroupRows.restore(100, rows.array(), rows.count)
+    assert restored.data is None and restored.count == 250
+    for r in (rows, restored):
+        r.append([1.0, 0.5, -0.5])  # the first row that differs: the rows are stored again
+    assert rows.data is not None and np.array_equal(rows.array(), restored.array())
+    assert rows.array()[-1].tolist() == [1.0, 0.5, -0.5] and len(rows.array()) == 100
 
 
 def test_a_group_fires_again_after_its_refractory_once_its_history_is_full() -> None:
