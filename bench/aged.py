@@ -10,10 +10,11 @@ random factor that spreads it as much again on a log scale (whole numbers, count
 stay as drawn). Hours of history spread wider than three minutes do, and a history as narrow
 as the short run makes ordinary latencies look anomalous once the models are ready: aged
 from 36 real values alone, the HTTP/1.0 selfreg opened 100 latency incidents in its first
-minutes (2 on keep-alive), from 5 % noise around three values 123. Then it is rolled up into minutes as the minute job would have done; the short run's saved
-model state is removed and ``selfreg models train`` replays the store into cold models and
-fits the group forests in its worker, as an operator would after an import. Only the bench
-calls this (``bench/overhead.py --aged``).
+minutes (2 on keep-alive), from 5 % noise around three values 123. Then it is rolled up into
+minutes as the minute job would have done; the short run's saved model state is removed and
+``selfreg models train`` replays the store into cold models and fits the group forests in
+its worker, as an operator would after an import. Only the bench calls this
+(``bench/overhead.py --aged``).
 """
 
 from __future__ import annotations

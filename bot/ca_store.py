@@ -14,7 +14,8 @@ back: only those two contexts look authorities up as needed, and they trust the 
 Every other context (a check's ``ca_file``, SMTP) is built as before, and no child process sees
 the change. Nothing changes when the directory has no hashed links, when SSL_CERT_FILE or
 SSL_CERT_DIR names other authorities than the system's own (the operator's choice stands), or
-when aiohttp is already imported. ``bot.cli.main`` calls it first, so every ``selfreg`` command gets it.
+when aiohttp is already imported. ``bot.cli.main`` calls it first, so every ``selfreg``
+command gets it.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ time-of-day profile as it was) and, when it is on, the slow level. Values and sl
 are kept relative to ``offset``, moved to the window's median at each refresh, so float32
 keeps the digits that vary (a byte count near 1e9 keeps its single bytes). A metric whose
 kept samples are all the same (most of a host's: counts of processes, threads, open files)
-keeps no rings at all, only that sample, until one differs (``compact``). ``lead`` values older than the oldest row are kept so that every
-row's jump, level and spread are recomputed from the same values they were computed from.
+keeps no rings at all, only that sample, until one differs (``compact``). ``lead`` values
+older than the oldest row are kept so that every row's jump, level and spread are
+recomputed from the same values they were computed from.
 """
 
 from __future__ import annotations
