@@ -72,8 +72,9 @@ class GroupRows:
         """Record one row (the oldest leaves once ``size`` are kept)."""
         if self.data is None:
             values = [float(v) for v in row]
-            if not self.count or values == self.flat:
-                self.flat = values if not self.count else self.flat
+            if not self.count:
+                self.flat = values
+            if values == self.flat:
                 self.count += 1
                 return
             self._unflatten()
