@@ -14,7 +14,6 @@ restored figure is what a restart holds, the floor for the same learned state.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import random
 import subprocess
@@ -23,11 +22,14 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.engine.predict.predictor import GROUP_ROWS  # noqa: E402
 from bot.engine.predict.state import ModelFiles  # noqa: E402
+from bot.runtime.memory import trim_heap  # noqa: E402
 from models import anomaly  # noqa: E402
 
 FLAT = ("count", "cpu_percent", "rss", "open_files", "threads")
@@ -39,9 +41,8 @@ KEYS = [f"proc-{i}||{m}" for i in range(20) for m in FLAT] + [
 def resident_mb() -> float:
     """This process's resident memory after a collection and a heap trim."""
     gc.collect()
-    ctypes.CDLL(None).malloc_trim(0)
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096 / 1e6
+    trim_heap()
+    return psutil.Process().memory_info().rss / 1e6
 
 
 def detector() -> anomaly.AnomalyDetector:
