@@ -24,7 +24,9 @@ The floor on a fresh connection: ``--fresh`` adds one more bare measurement, GET
 the other on a new TCP connection each (aiohttp's ``force_close``), against an HTTP/1.0
 ``ThreadingHTTPServer``: what one check of a close-per-request endpoint costs in aiohttp and
 the kernel alone, split into user and system CPU. It is the floor for the HTTP/1.0 case of
-``overhead.py``.
+``overhead.py``. Then 50 checks of that server a round, for 40 rounds, CPU per check: bare
+GETs started two every 5 ms (selfreg's spread before its start lines), and selfreg's engine
+(its checks in line, every run recorded).
 
     python bench/http_checks.py                  # 2,000 endpoints x 5 rounds
     python bench/http_checks.py --fresh          # and the fresh-connection floor
@@ -61,6 +63,9 @@ INTERVAL = 60.0  # long enough that every round ends well inside the runner's de
 TARGET_PER_SECOND = 4000.0
 TARGET_OF_BARE = 0.9  # ... or at least this share of the bare client's rate, same run
 FRESH_REQUESTS = 2000
+FRESH_CHECKS = 50  # the checks of one HTTP/1.0 server in a round, as in overhead.py ...
+FRESH_ROUNDS = 40  # ... for this many rounds
+SLOT = 0.005  # the timed spread's slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +185,9 @@ def build_checks(urls: list[str]) -> tuple[list[HttpCheck], BuildCost]:
     return built, cost
 
 
-async def engine_round(runner: CheckRunner) -> int:
+async def engine_round(runner: CheckRunner, interval: float = INTERVAL) -> int:
     """One scheduler turn: every check of the interval, run and recorded; all must be ok."""
-    await runner.run_interval(INTERVAL)
+    await runner.run_interval(interval)
     if runner.in_flight:
         raise RuntimeError(f"{len(runner.in_flight)} checks still running after the round")
     statuses = Counter(state.status.value for state in runner.latest.values())
@@ -270,15 +275,59 @@ async def fresh_floor(port: int, requests: int) -> tuple[float, float, float]:
     return (user_end - user) * scale, (system_end - system) * scale, (wall_end - wall) * scale
 
 
-def report_fresh(user: float, system: float, wall: float) -> None:
+async def cpu_ms_per_check(round_of: Callable[[], Awaitable[object]]) -> float:
+    """CPU ms per check of FRESH_ROUNDS rounds of FRESH_CHECKS (one warm-up round first)."""
+    await round_of()
+    me = psutil.Process()
+    cpu = cpu_seconds(me)
+    for _ in range(FRESH_ROUNDS):
+        await round_of()
+    return 1000 * (cpu_seconds(me) - cpu) / (FRESH_ROUNDS * FRESH_CHECKS)
+
+
+async def fresh_rounds(port: int, db: Path) -> tuple[float, float]:
+    """CPU ms per check of FRESH_CHECKS checks of one HTTP/1.0 server, a round at a time:
+    bare GETs started two every 5 ms (how selfreg spread such a server's checks until its
+    start lines), and selfreg's engine (``run_interval``, recorded)."""
+    urls = [f"http://{HOST}:{port}/e{n}" for n in range(FRESH_CHECKS)]
+    store = open_store(db)
+    try:
+        async with make_http_session() as session:
+
+            async def timed_pair(n: int, url: str) -> int:
+                await asyncio.sleep(SLOT * (n // 2))
+                return await fetch(session, url)
+
+            async def timed() -> None:
+                await asyncio.gather(*(timed_pair(n, url) for n, url in enumerate(urls)))
+
+            timed_ms = await cpu_ms_per_check(timed)
+            checks = [
+                HttpCheck(HttpSpec(kind="http", name=f"fresh-{n:03}", url=url, interval=5.0))
+                for n, url in enumerate(urls)
+            ]
+            runner = CheckRunner(checks=checks, store=store, clock=SystemClock(), http=session)
+            engine_ms = await cpu_ms_per_check(lambda: engine_round(runner, 5.0))
+    finally:
+        store.close()
+    return timed_ms, engine_ms
+
+
+def report_fresh(user: float, system: float, wall: float, timed: float, engine: float) -> None:
+    floor = user + system
     print(
         f"floor, one aiohttp GET on a fresh connection (HTTP/1.0 server, {FRESH_REQUESTS} in "
-        f"a row): {user + system:.3f} ms CPU ({user:.3f} user + {system:.3f} system), "
+        f"a row): {floor:.3f} ms CPU ({user:.3f} user + {system:.3f} system), "
         f"{wall:.3f} ms wall"
     )
     print(
-        f"  50 such checks every 5 s: {100 * 50 * (user + system) / 5000:.3f} % of a core "
+        f"  50 such checks every 5 s: {100 * 50 * floor / 5000:.3f} % of a core "
         "before any engine work"
+    )
+    print(
+        f"{FRESH_CHECKS} checks of that server a round, {FRESH_ROUNDS} rounds, CPU ms per check: "
+        f"bare GETs two every {1000 * SLOT:.0f} ms {timed:.3f}; selfreg's engine (in line, "
+        f"recorded) {engine:.3f}, {engine / floor:.2f}x the floor"
     )
 
 
@@ -317,9 +366,12 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             stop_server(server)
     if args.fresh:
-        close_server, close_port = start_server(1, kind="close")
+        close_server, close_port = start_server(FRESH_CHECKS, kind="close")
         try:
-            report_fresh(*asyncio.run(fresh_floor(close_port, FRESH_REQUESTS)))
+            floor = asyncio.run(fresh_floor(close_port, FRESH_REQUESTS))
+            with tempfile.TemporaryDirectory(prefix="selfreg-bench-") as tmp:
+                rounds = asyncio.run(fresh_rounds(close_port, Path(tmp) / "fresh.db"))
+            report_fresh(*floor, *rounds)
         finally:
             stop_server(close_server)
 

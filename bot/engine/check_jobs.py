@@ -21,7 +21,7 @@ def job_id(interval: float) -> str:
 
 
 def add_check_job(scheduler: AsyncIOScheduler, runner: CheckRunner, interval: float) -> None:
-    """The job that starts every check of ``interval`` (spread over its first moments by the
+    """The job that starts every check of ``interval`` (those of one server in line, by the
     runner), first run now."""
     scheduler.add_job(
         runner.run_interval,

@@ -1,9 +1,10 @@
 """Steps 1 and 4 of the flow: run the checks of one interval together and record what they saw.
 
 The checks of an interval start at its turn, those that would open connections to the same
-server at once spread over its first tenth (at most 200 ms: ``start_offsets``), each under
-its own timeout. A check that raises or hangs becomes an ``unknown`` observation with the error text; a check still running when
-its next turn comes is skipped (and the skip recorded), never started twice. A run that
+server at once in line, two at a time, all within its first tenth (at most 200 ms:
+``start_lines``), each under its own timeout. A check that raises or hangs becomes an
+``unknown`` observation with the error text; a check still running when its next turn comes
+is skipped (and the skip recorded), never started twice. A run that
 changes a status is written on the loop's next turn after it ends (its alert waits for no
 timer), together with every other run handed over in the same turn: a storm of status changes
 is one transaction, not one per run. The other results in by the interval's deadline are
@@ -28,7 +29,8 @@ from bot.clock import Clock
 from bot.engine.context import CheckState, RunContext
 from bot.engine.proctable import ProcessTableCache
 from bot.engine.reuse import reuse_or_make
-from bot.engine.rounds import Round, start_offsets
+from bot.engine.rounds import Round
+from bot.engine.start_lines import StartLine, start_lines
 from bot.engine.transitions import consider
 from bot.records import EventKind, Incident, LatestState, Transition
 from bot.store.db import Store
@@ -104,21 +106,19 @@ class CheckRunner:
         return sorted({c.spec.interval for c in self.checks.values() if c.spec.enabled})
 
     async def run_interval(self, interval: float) -> None:
-        """Start every enabled check of ``interval``, spread over its first moments
-        (``start_offsets``), and record their results."""
+        """Start every enabled check of ``interval``, those of one server in line
+        (``start_lines``), and record their results."""
         due = [c for c in self.checks.values() if c.spec.enabled and c.spec.interval == interval]
         view = self._process_view(due)
-        offsets = start_offsets(
-            {c.name: server for c in due if (server := c.server) is not None}, interval
-        )
         started: list[asyncio.Task[RunResult]] = []
         overran = [c.name for c in due if c.name in self.in_flight]
         if overran:
             self._skip(overran)
+            due = [c for c in due if c.name not in self.in_flight]
+        lines = start_lines({c.name: s for c in due if (s := c.server) is not None}, interval)
         for check in due:
-            if check.name in self.in_flight:
-                continue
-            run = self._run_after(offsets.get(check.name, 0.0), check, view)
+            line = lines.get(check.name)
+            run = self._run_in_line(line, check, view) if line else self.run_one(check, view)
             task = asyncio.create_task(run, name=f"check:{check.name}")
             self.in_flight[check.name] = task
             task.add_done_callback(lambda _t, name=check.name: self.in_flight.pop(name, None))
@@ -161,11 +161,13 @@ class CheckRunner:
             return self.processes.snapshot()
         return _NO_PROCESSES
 
-    async def _run_after(self, delay: float, check: Check, view: ProcessTable) -> RunResult:
-        """``run_one`` once ``delay`` seconds have passed (at once for 0)."""
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return await self.run_one(check, view)
+    async def _run_in_line(self, line: StartLine, check: Check, view: ProcessTable) -> RunResult:
+        """``run_one`` at ``check``'s turn in its server's line."""
+        try:
+            await line.turn(check.name)
+            return await self.run_one(check, view)
+        finally:
+            line.ended(check.name)
 
     async def run_one(self, check: Check, view: ProcessTable | None = None) -> RunResult:
         """Run one check under its timeout; never raises."""

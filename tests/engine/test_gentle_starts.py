@@ -1,18 +1,19 @@
-"""An interval's checks of one server start spread over its first tenth, so a small server
-with Python's default listen backlog of 5 never drops a SYN (each dropped SYN costs a 1 s retransmit,
-which the check would report as a slow or timed-out endpoint)."""
+"""An interval's checks of one server start in line, two at a time, all within its first tenth,
+so a small server with Python's default listen backlog of 5 never drops a SYN (each dropped SYN
+costs a 1 s retransmit, which the check would report as a slow or timed-out endpoint)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
 from bot.clock import SystemClock
-from bot.engine.rounds import start_offsets
 from bot.engine.runner import CheckRunner
+from bot.engine.start_lines import StartLine, start_lines
 from bot.runtime import make_http_session
 from checks.base import Status
 from checks.http import HttpCheck, HttpSpec
@@ -58,33 +59,77 @@ async def test_thirty_checks_at_one_interval_never_meet_a_dropped_syn(store, sma
     assert slowest < 1.0
 
 
-def test_starts_are_spread_over_a_tenth_of_the_interval_the_same_way_each_time() -> None:
+def slots_of(servers: dict[str, str], interval: float) -> dict[str, tuple[int, float]]:
+    """Each lined check's (slot, slot time), on the running loop."""
+    lines = start_lines(servers, interval)
+    return {name: (line.place[name], line.slot_time) for name, line in lines.items()}
+
+
+async def test_a_servers_checks_start_two_at_a_time_within_a_tenth_of_the_interval() -> None:
     servers = {f"api-{n}": "127.0.0.1:8080" for n in range(CHECKS)}
-    offsets = start_offsets(servers, 1.0)
-    assert offsets == start_offsets(dict(reversed(servers.items())), 1.0)
-    assert min(offsets.values()) == 0.0 and max(offsets.values()) < 0.1
-    assert len(set(offsets.values())) >= 15  # at most two checks share a moment
-    assert max(start_offsets(servers, 60.0).values()) < 0.2  # at most 200 ms, however long
+    planned = slots_of(servers, 1.0)
+    assert planned == slots_of(dict(reversed(servers.items())), 1.0)  # the same place each time
+    slots = Counter(slot for slot, _ in planned.values())
+    assert len(slots) == 15 and set(slots.values()) == {2}
+    [slot_time] = {time for _, time in planned.values()}
+    assert len(slots) * slot_time <= 0.1  # the last slot opens within the first tenth
+    long = slots_of(servers, 60.0)
+    assert len({s for s, _ in long.values()}) * next(iter(long.values()))[1] <= 0.2  # 200 ms
 
 
-def test_only_checks_of_the_same_server_are_spread() -> None:
-    """Checks of different servers cannot overflow one listen queue: they start together
-    (a spread start is a wake-up of the loop, which costs CPU); each server's share of a
-    crowd is spread on its own."""
+async def test_only_checks_of_the_same_server_are_lined() -> None:
+    """Checks of different servers cannot overflow one listen queue: they start together;
+    each server's share of a crowd is lined on its own."""
     alone = {f"api-{n}": f"127.0.0.1:{9000 + n}" for n in range(50)}
-    assert set(start_offsets(alone, 5.0).values()) == {0.0}
-    pair = {"a": "db:5432", "b": "db:5432"}
-    assert start_offsets(pair, 5.0) == {"a": 0.0, "b": 0.0}  # two share a slot
+    assert slots_of(alone, 5.0) == {}
+    assert slots_of({"a": "db:5432", "b": "db:5432"}, 5.0) == {}  # two start at once
     crowd = {f"web-{n}": "web:80" for n in range(10)} | {"db": "db:5432"}
-    offsets = start_offsets(crowd, 1.0)
-    assert offsets["db"] == 0.0
-    assert len({offsets[f"web-{n}"] for n in range(10)}) == 5
+    planned = slots_of(crowd, 1.0)
+    assert "db" not in planned
+    assert len({slot for slot, _ in planned.values()}) == 5
 
 
-async def test_only_checks_that_will_open_a_connection_are_spread(small_server) -> None:
+async def test_the_next_slot_opens_as_soon_as_the_one_before_has_ended() -> None:
+    """A server that answers fast sees its checks back to back, two at a time, with no
+    timer in between (each timed start is a wake-up of the loop)."""
+    line = StartLine([["a", "b"], ["c", "d"], ["e"]], slot_time=30.0)
+    line.start()
+    running: set[str] = set()
+    most = 0
+
+    async def check(name: str) -> None:
+        nonlocal most
+        await line.turn(name)
+        running.add(name)
+        most = max(most, len(running))
+        await asyncio.sleep(0.001)
+        running.discard(name)
+        line.ended(name)
+
+    async with asyncio.timeout(5):  # a timed slot would take 30 s
+        await asyncio.gather(*(check(name) for name in "edcba"))
+    assert most == 2 and line.opened == 2
+
+
+async def test_a_slot_that_hangs_holds_the_line_only_for_its_time() -> None:
+    """A server that drops a SYN (a 1 s retransmit) or answers slowly still sees every check
+    start within the first tenth of the interval: the next slot opens on time."""
+    line = StartLine([["slow"], ["next"]], slot_time=0.02)
+    line.start()
+    started = asyncio.get_running_loop().time()
+    async with asyncio.timeout(5):
+        await line.turn("slow")  # starts and never ends
+        await line.turn("next")
+    waited = asyncio.get_running_loop().time() - started
+    assert 0.015 <= waited < 1.0
+    line.ended("slow")  # late: the line has moved on
+    line.ended("next")
+    assert line.opened == 1
+
+
+async def test_only_checks_that_will_open_a_connection_are_lined(small_server) -> None:
     """An endpoint that keeps its connection alive is reused, not reconnected: its check
-    starts at once (each spread start costs a wake-up of the loop); one that closes after
-    each answer, or has not answered yet, is spread."""
+    starts at once; one that closes after each answer, or has not answered yet, is lined."""
     async with http_server() as kept_alive_base, make_http_session() as http:
         kept = HttpCheck(HttpSpec(kind="http", name="kept", url=f"{kept_alive_base}/ok"))
         closed = HttpCheck(HttpSpec(kind="http", name="closed", url=f"{small_server}/ok"))
@@ -95,9 +140,9 @@ async def test_only_checks_that_will_open_a_connection_are_spread(small_server) 
         assert kept.server is None and closed.server == small_server.removeprefix("http://")
 
 
-def test_kinds_that_read_only_local_state_are_never_spread() -> None:
+def test_kinds_that_read_only_local_state_are_never_lined() -> None:
     """selfreg's own figures and a log file open no connection: a storm of 800 selfreg
-    checks would otherwise start in 20 slots, each its own transaction (bench/load.py)."""
+    checks would otherwise start in 20 slots (bench/load.py)."""
     own = SelfregCheck(SelfregSpec(kind="selfreg", name="me"))
     log = LogfileCheck(
         LogfileSpec(kind="logfile", name="log", paths=["x"], patterns=[{"regex": "ERROR"}])
