@@ -27,6 +27,7 @@ from bot.errors import DeliveryError, PermanentDeliveryError
 from bot.notify.base import OutboxMessage
 from bot.records import Incident, IncidentKind, Offer
 from bot.slack import render
+from bot.slack.keyed_locks import KeyedLocks
 from bot.store import incidents as rows
 from bot.store import proposals, samples, slack_posts
 from bot.store.db import Store
@@ -96,7 +97,7 @@ class SlackNotifier:
         self.clock = clock
         self.channel = channel
         self._last_sent: dict[str, float] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks = KeyedLocks()
         self.last_error: str | None = None
 
     async def deliver(self, message: OutboxMessage) -> None:
@@ -141,8 +142,7 @@ class SlackNotifier:
         One sync per incident at a time: a second would read no ts while the first is still
         posting, and post the message twice.
         """
-        lock = self._locks.setdefault(incident_id, asyncio.Lock())
-        async with lock:
+        async with self._locks.hold(incident_id):
             return await self._sync_locked(incident_id)
 
     async def _sync_locked(self, incident_id: int) -> tuple[str | None, str]:
