@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import tempfile
 import time
@@ -126,8 +127,13 @@ async def timed_rounds(
     rounds: int,
     server: psutil.Process,
 ) -> Throughput:
-    """One warm-up round, then ``rounds`` measured ones; each returns its request count."""
+    """One warm-up round, then ``rounds`` measured ones; each returns its request count.
+
+    Between them the collector freezes what exists, as a started selfreg does
+    (``bot/runtime/lifecycle.py``): the checks, the store and the session then live as long
+    as the process and are not walked again by each full collection."""
     await one_round()
+    gc.freeze()
     me = psutil.Process()
     cpu, server_cpu, busy = cpu_seconds(me), cpu_seconds(server), machine_busy_seconds()
     requests, best, wall = 0, 0.0, time.perf_counter()
