@@ -14,9 +14,10 @@ same moment; four measured fine, eight overflow it).
 
 A slot opened because the slot before ended costs no wake-up of the loop: it opens from the
 last check's end, and the line's checks run back to back. Timed slots cost one each, and
-cold caches with it: 50 checks of one HTTP/1.0 server cost 0.53 ms of CPU each when started
-5 ms apart, 0.38 ms started back to back two at a time (measured in-process). A server with
-at most two checks has no line: they start at once, like the checks of other servers.
+cold caches with it: 50 checks of one HTTP/1.0 server cost 0.565 to 0.630 ms of CPU each
+started 5 ms apart, 0.405 to 0.440 ms in line (``bench/http_checks.py --fresh``,
+docs/benchmarks.md). A server with at most two checks has no line: they start at once, like
+the checks of other servers.
 """
 
 from __future__ import annotations
