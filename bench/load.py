@@ -155,7 +155,7 @@ def _report_late(data: Path, start: float, end: float) -> None:
     late, worst, runs = _rows(
         data,
         'WITH firsts AS (SELECT min(id) AS id FROM series GROUP BY "check"), '
-        "gaps AS (SELECT at - lag(at) OVER (PARTITION BY series ORDER BY at) AS gap FROM samples "
+        "gaps AS (SELECT at - lag(at) OVER (PARTITION BY series ORDER BY at) AS gap FROM all_samples "
         "WHERE series IN (SELECT id FROM firsts) AND at >= ? AND at <= ?) "
         "SELECT count(*) FILTER (WHERE gap > 1.5), max(gap), count(gap) FROM gaps",
         (start, end),
@@ -179,7 +179,7 @@ def _cpu(proc: psutil.Process) -> float:
 
 
 def _samples(data: Path) -> int:
-    return _count(data, "SELECT count(*) FROM samples")
+    return _count(data, "SELECT count(*) FROM all_samples")
 
 
 def _count(data: Path, sql: str) -> int:

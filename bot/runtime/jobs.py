@@ -24,7 +24,7 @@ from bot.config import LoadedConfig
 from bot.engine.check_jobs import add_check_job
 from bot.records import EventKind
 from bot.runtime.memory import trim_heap
-from bot.store import Store, audit_anchors
+from bot.store import Store, audit_anchors, samples
 from bot.store.backup import create_backup
 from bot.store.retention import prune, read_rollups, rollup_window, save_rollups
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = 5.0  # escalation steps and reminders land within this of their time
 RETRAIN_AT_MOST_EVERY = 600.0  # the job wakes this often; the predictor decides what is due
 PLAN_TICK = 30.0  # scheduled maintenance starts within this of its window
+FILE_LOOK_EVERY = 60.0  # whether the recent samples are due to be filed (samples.filing_due)
 
 
 def retrain_job(predictor: Predictor) -> Callable[[], Coroutine[Any, Any, None]]:
@@ -81,6 +82,15 @@ class Housekeeping:
         save_rollups(self.store, rollups)
         anchor_audit(self.store, self.clock.now(), "minute", only_if_moved=True)
         trim_heap()
+
+    async def file_samples(self) -> None:
+        """File the recent samples into the indexed table once due (``samples.filing_due``),
+        a bounded batch per turn of the loop."""
+        if not samples.filing_due(self.store, self.clock.now()):
+            return
+        batch = samples.FILE_BATCH
+        while samples.file_recent(self.store, batch) == batch:
+            await asyncio.sleep(0)
 
     async def prune(self) -> None:
         retention = self.config.settings.store
@@ -158,6 +168,10 @@ def start_scheduler(
     scheduler.add_job(
         housekeeping.rollup, "interval", seconds=60, id="housekeeping:rollup",
         misfire_grace_time=60, **every,
+    )  # fmt: skip
+    scheduler.add_job(
+        housekeeping.file_samples, "interval", seconds=FILE_LOOK_EVERY,
+        id="housekeeping:file_samples", misfire_grace_time=60, **every,
     )  # fmt: skip
     scheduler.add_job(
         housekeeping.sweep, "interval", seconds=SWEEP_EVERY, id="alerts:sweep",

@@ -32,9 +32,10 @@ STORAGE_ERRORS = frozenset(  # the disk or another process, not the statement
 )
 SYNCHRONOUS = "FULL"  # fsync the WAL at each commit: see Store's docstring
 PROBE_TIMEOUT_MS = 100  # /health asks on the loop: it must not wait out busy_timeout (5 s)
-# The writer's page cache, KiB (SQLite's default is 2,048): it appends samples at the right
-# edge of each series and reads little, and the kernel's page cache holds the rest. A 2 MiB
-# cache filled within minutes and stayed, 1 MB of a quiet selfreg's 80 (docs/benchmarks.md).
+# The writer's page cache, KiB (SQLite's default is 2,048): it appends samples at the end of
+# one table, files them every five minutes (``samples.file_recent``) and reads little, and
+# the kernel's page cache holds the rest. A 2 MiB cache filled within minutes and stayed,
+# 1 MB of a quiet selfreg's 80 (docs/benchmarks.md).
 CACHE_KIB = 512
 
 

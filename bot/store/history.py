@@ -82,7 +82,7 @@ def sparklines(
         )
         raw = conn.execute(
             "SELECT CAST((at - ?) / ? AS INTEGER) AS b, sum(value), count(*) "
-            "FROM samples WHERE series = ? AND at >= ? GROUP BY b",
+            "FROM all_samples WHERE series = ? AND at >= ? GROUP BY b",
             (start, width, series, cut),
         )
         sums: dict[int, tuple[float, float]] = {}
@@ -103,7 +103,7 @@ def raw_points(store: Store, series: int, start: float, end: float) -> list[tupl
     return [
         (r[0], r[1])
         for r in store._conn.execute(
-            "SELECT at, value FROM samples WHERE series = ? AND at >= ? AND at <= ? ORDER BY at",
+            "SELECT at, value FROM all_samples WHERE series = ? AND at >= ? AND at <= ? ORDER BY at",
             (series, start, end),
         )
     ]

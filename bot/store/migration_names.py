@@ -27,6 +27,7 @@ NAMES = (
     "m009_sync_runs",
     "m010_regulation",
     "m011_scheduled_run_door",
+    "m012_recent_samples",
 )
 
 

@@ -408,3 +408,23 @@ def m011_scheduled_run_door(db: Database) -> None:
     """The door a quiet-window run was scheduled through (issue 17): its run is audited with
     the scheduler's door naming it, beside who scheduled it."""
     db.execute("ALTER TABLE scheduled_runs ADD COLUMN door TEXT NOT NULL DEFAULT '{}'")
+
+
+@MIGRATIONS()
+def m012_recent_samples(db: Database) -> None:
+    """Samples land in ``samples_recent``, which has no index, so a round's rows append at its
+    end; every few minutes they are filed into ``samples`` (indexed by series and by time) in
+    one transaction. ``all_samples`` is both tables: what every reader reads
+    (``bot/store/samples.py``)."""
+    db.executescript(
+        """
+        CREATE TABLE samples_recent (
+            series INTEGER NOT NULL REFERENCES series (id),
+            at REAL NOT NULL,
+            value REAL NOT NULL
+        );
+        CREATE VIEW all_samples AS
+            SELECT series, at, value FROM samples
+            UNION ALL SELECT series, at, value FROM samples_recent;
+        """
+    )

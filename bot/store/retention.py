@@ -43,7 +43,7 @@ def read_rollups(
             """
             SELECT series, CAST(at / 60 AS INTEGER) AS minute, count(*), min(value), max(value),
                    sum(value)
-            FROM samples WHERE at >= ? AND at < ?
+            FROM all_samples WHERE at >= ? AND at < ?
             GROUP BY series, minute
             """,
             (since, until),
@@ -72,9 +72,10 @@ def prune(
     """Delete raw samples, rollups, events and delivered outbox rows past their windows."""
     removed = {}
     with store.transaction() as conn:
-        removed["samples"] = conn.execute(
-            "DELETE FROM samples WHERE at < ?", (now - samples_for,)
-        ).rowcount
+        removed["samples"] = sum(  # the recent ones too: a store that was never filed
+            conn.execute(f"DELETE FROM {table} WHERE at < ?", (now - samples_for,)).rowcount
+            for table in ("samples", "samples_recent")
+        )
         removed["rollups"] = conn.execute(
             "DELETE FROM rollups WHERE minute < ?", (int((now - rollups_for) // 60),)
         ).rowcount

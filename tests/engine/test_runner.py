@@ -104,7 +104,7 @@ async def test_an_interval_is_written_in_one_transaction(store, http) -> None:
     await runner.run_interval(1)
     store.trace(None)
     assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
-    samples = scalar(store, "SELECT count(*) FROM samples")
+    samples = scalar(store, "SELECT count(*) FROM all_samples")
     assert samples == 20
 
 

@@ -46,7 +46,7 @@ def checked(db: Path) -> tuple[str, int]:
     """(integrity_check, samples) of a store file."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        samples = conn.execute("SELECT count(*) FROM samples").fetchone()[0]
+        samples = conn.execute("SELECT count(*) FROM all_samples").fetchone()[0]
     return result, samples
 
 
