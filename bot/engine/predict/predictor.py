@@ -228,6 +228,8 @@ class Predictor:
         samples = [sample for sample in samples if anomaly_scored(sample[0])]
         limits = self.thresholds.anomaly_for([k for k, _ in samples])
         for result in anomaly.score_interval(self.detector, now, samples, limits):
+            if not result.detected and not self.incidents.active:
+                continue  # nothing open to calm: most intervals, most series
             check, _, rest = result.metric.partition("|")
             subject, _, metric = rest.rpartition("|") if rest.count("|") else (rest, "", "")
             fingerprint = fingerprint_of(check, subject, IncidentKind.ANOMALY, metric)
