@@ -91,6 +91,8 @@ def seed_history(db_path: Path, hours: float, interval: float, seed: int = 15) -
                     samples.add_samples(store, rows)
                 added += len(rows)
                 rows = []
+        while samples.file_recent(store):  # filed, as a long-running selfreg's would be
+            pass
         retention.roll_up(store, time.time())  # as the minute job would have, minute by minute
         return added
     finally:
