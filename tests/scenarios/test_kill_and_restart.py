@@ -27,8 +27,9 @@ def counts(db: Path) -> dict[str, int]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         found = {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("events", "samples", "transitions", "outbox", "state")
+            for table in ("events", "transitions", "outbox", "state")
         }
+        found["samples"] = conn.execute("SELECT count(*) FROM all_samples").fetchone()[0]
         found["db_transitions"] = conn.execute(
             "SELECT count(*) FROM transitions WHERE \"check\" = 'db'"
         ).fetchone()[0]

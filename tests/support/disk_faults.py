@@ -148,7 +148,8 @@ class DiskRig:
                 t: tuple(
                     conn.execute(f"SELECT coalesce(max(rowid), 0), count(*) FROM {t}").fetchone()
                 )
-                for t in ("events", "samples", "transitions")
+                # samples_recent: where a run's samples land (filed after five minutes)
+                for t in ("events", "samples_recent", "transitions")
             }
 
     def lost_since(self, before: dict[str, tuple[int, int]]) -> int:
