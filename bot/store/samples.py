@@ -5,16 +5,16 @@ first use, ``find_series`` only looks, both through the store's cache of known i
 
 Where a sample is kept: a run's samples are appended to ``samples_recent``, which has no
 index; ``file_recent`` moves them into ``samples``, indexed by (series, at) and by at, a few
-minutes' worth at a time (the ``housekeeping:file_samples`` job, ``filing_due``). Written straight into
-``samples``, each round's samples landed at the end of each of its series in the index, one
-page of it per series (a hundred or more), and every commit wrote each such page to the WAL
-again; filed five minutes at a time, each page is written once for those minutes, and a
-round writes a page or two (docs/benchmarks.md, "Recent samples"). Both tables commit with
-the run, so a crash loses no sample either way. Every reader reads the view
-``all_samples`` (both tables): the SQLite planner pushes a reader's conditions into each side,
-so ``samples`` is searched by its index and only the few minutes of ``samples_recent`` are
-scanned. The readers at the end give the predictors the history they are fitted and warmed
-on. Rollups and pruning are in ``retention.py``.
+minutes' worth at a time (the ``housekeeping:file_samples`` job, once ``filing_due``).
+Written straight into ``samples``, each round's samples landed at the end of each of its
+series in the index, one page of it per series (a hundred or more), and every commit wrote
+each such page to the WAL again; filed five minutes at a time, each page is written once for
+those minutes, and a round writes a page or two (docs/benchmarks.md, "Recent samples"). Both
+tables commit with the run, so a crash loses no sample either way. Every reader reads the
+view ``all_samples`` (both tables): the SQLite planner pushes a reader's conditions into each
+side, so ``samples`` is searched by its index and only the few minutes of ``samples_recent``
+are scanned. The readers at the end give the predictors the history they are fitted and
+warmed on. Rollups and pruning are in ``retention.py``.
 """
 
 from __future__ import annotations
