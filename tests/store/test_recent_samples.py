@@ -19,9 +19,9 @@ from tests.support.db import scalar
 T0 = 1_700_000_040.0  # a whole minute
 
 
-def observe(store: Store, at: float, value: float, subject: str = "") -> None:
+def observe(store: Store, at: float, value: float) -> None:
     observation = Observation(
-        check="api", subject=subject, status=Status.OK, summary="", values={"latency": value}, at=at
+        check="api", subject="", status=Status.OK, summary="", values={"latency": value}, at=at
     )
     with store.transaction():
         samples.add_samples(store, [observation])
